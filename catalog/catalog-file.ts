@@ -1,0 +1,155 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { JsonValue } from '../kerchunk/reference.js';
+
+/**
+ * The catalog file (YAML, intake-like): the single source of truth for what is served.
+ *
+ * ```yaml
+ * datasets:
+ *   tas-daily:
+ *     refs: refs/tas-daily.json      # kerchunk JSON v0/v1, or a parquet reference directory
+ *     title: ...
+ *     processing: {...}              # the processed view (/zarr) only
+ * sources:
+ *   allow: [data/]                   # nothing outside these roots is ever read
+ * ```
+ */
+export interface DatasetEntry {
+  readonly id: string;
+  /** The reference table as written in the catalog. */
+  readonly refs: string;
+  /** The reference table resolved against the catalog's directory (a local path or URL). */
+  readonly refsLocation: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly license?: string;
+  readonly processing?: JsonValue;
+  readonly stac?: JsonValue;
+  /** Every field of the entry as written, for plugins that read their own settings. */
+  readonly fields: Readonly<Record<string, JsonValue>>;
+}
+
+export interface SourcesSettings {
+  /** Allowed roots as written (relative ones resolve against the catalog's directory). */
+  readonly allow: readonly string[];
+  /** Endpoint that `s3://bucket/key` references are read from (path-style, unsigned). */
+  readonly s3Endpoint?: string;
+}
+
+export interface CatalogProblem {
+  readonly id: string;
+  readonly message: string;
+}
+
+export interface Catalog {
+  /** Absolute path of the catalog file. */
+  readonly file: string;
+  /** Directory relative paths in the catalog resolve against. */
+  readonly dir: string;
+  readonly datasets: readonly DatasetEntry[];
+  readonly sources: SourcesSettings;
+  /** Entries left out because they are malformed (the rest of the catalog is served). */
+  readonly problems: readonly CatalogProblem[];
+  /** Top-level fields as written (title, description, plugins, ...). */
+  readonly fields: Readonly<Record<string, JsonValue>>;
+}
+
+/** The catalog file itself is unusable (missing, not YAML, wrong shape). */
+export class CatalogError extends Error {
+  override readonly name = 'CatalogError';
+}
+
+export const DATASET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const MAX_DATASET_ID_LENGTH = 128;
+
+export function datasetIdProblem(id: string): string | undefined {
+  if (id.length > MAX_DATASET_ID_LENGTH) return `dataset id longer than ${MAX_DATASET_ID_LENGTH} characters`;
+  if (!DATASET_ID.test(id)) return `dataset id "${id}" must match ${DATASET_ID.source}`;
+  return undefined;
+}
+
+export async function loadCatalog(file: string): Promise<Catalog> {
+  const absolute = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    throw new CatalogError(`cannot read catalog ${absolute}: ${(error as Error).message}`);
+  }
+  return parseCatalog(text, absolute);
+}
+
+/** Parses catalog text; `file` is the catalog's absolute path (relative paths resolve against its directory). */
+export function parseCatalog(text: string, file: string): Catalog {
+  let document: unknown;
+  try {
+    document = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new CatalogError(`catalog ${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  document ??= {};
+  if (!isRecord(document)) throw new CatalogError(`catalog ${file} must be a mapping with "datasets" and "sources"`);
+  const dir = dirname(file);
+  const datasets: DatasetEntry[] = [];
+  const problems: CatalogProblem[] = [];
+  const entries = document.datasets ?? {};
+  if (!isRecord(entries)) throw new CatalogError(`catalog ${file}: "datasets" must be a mapping of id → entry`);
+  for (const [id, entry] of Object.entries(entries)) {
+    const result = readEntry(id, entry, dir);
+    if (typeof result === 'string') problems.push({ id, message: result });
+    else datasets.push(result);
+  }
+  const fields = { ...document } as Record<string, JsonValue>;
+  delete fields.datasets;
+  return { file, dir, datasets, sources: readSources(document.sources, file), problems, fields };
+}
+
+function readEntry(id: string, entry: unknown, dir: string): DatasetEntry | string {
+  const idProblem = datasetIdProblem(id);
+  if (idProblem) return idProblem;
+  if (!isRecord(entry)) return `dataset "${id}" must be a mapping with at least "refs"`;
+  if (typeof entry.refs !== 'string' || entry.refs.length === 0) return `dataset "${id}" needs "refs": the path of its reference table`;
+  for (const field of ['title', 'description', 'license'] as const) {
+    if (entry[field] !== undefined && typeof entry[field] !== 'string') return `dataset "${id}": "${field}" must be text`;
+  }
+  return {
+    id,
+    refs: entry.refs,
+    refsLocation: resolveLocation(entry.refs, dir),
+    ...(typeof entry.title === 'string' ? { title: entry.title } : {}),
+    ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
+    ...(typeof entry.license === 'string' ? { license: entry.license } : {}),
+    ...(entry.processing !== undefined ? { processing: entry.processing as JsonValue } : {}),
+    ...(entry.stac !== undefined ? { stac: entry.stac as JsonValue } : {}),
+    fields: entry as Record<string, JsonValue>,
+  };
+}
+
+function readSources(value: unknown, file: string): SourcesSettings {
+  if (value === undefined || value === null) return { allow: [] };
+  if (!isRecord(value)) throw new CatalogError(`catalog ${file}: "sources" must be a mapping with "allow"`);
+  const allow = value.allow ?? [];
+  if (!Array.isArray(allow) || !allow.every((root) => typeof root === 'string' && root.length > 0)) {
+    throw new CatalogError(`catalog ${file}: "sources.allow" must be a list of paths or URLs`);
+  }
+  const s3 = value.s3;
+  let s3Endpoint: string | undefined;
+  if (s3 !== undefined) {
+    if (!isRecord(s3) || typeof s3.endpoint !== 'string') throw new CatalogError(`catalog ${file}: "sources.s3" must be {endpoint: URL}`);
+    s3Endpoint = s3.endpoint;
+  }
+  return { allow: allow as string[], ...(s3Endpoint ? { s3Endpoint } : {}) };
+}
+
+/** A path relative to the catalog's directory, or a URL left as it is. */
+export function resolveLocation(location: string, dir: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith('file://')) return location;
+  const path = location.startsWith('file://') ? new URL(location).pathname : location;
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import type { Dataset } from '../../catalog/dataset.js';
+import { datasetSchema, type DatasetSchema, type VariableSchema } from '../../catalog/dataset-schema.js';
+import type { JsonValue } from '../../kerchunk/reference.js';
+import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { datasetHtml } from './dataset-html.js';
+
+/**
+ * xpublish's dataset_info routes: `/datasets` (ids), and per dataset `/` (HTML view), `/keys`
+ * (variable names), `/dict` (xarray's `to_dict(data=False)` shape), `/info` (NCO-JSON-like schema).
+ */
+export const datasetInfoPlugin: StratoPlugin = {
+  name: 'dataset_info',
+  version: '1.0.0',
+  appRoutes(context: PluginContext) {
+    const app = new Hono();
+    app.get('/datasets', (c) => c.json(context.registry.ids()));
+    return app;
+  },
+  datasetRoutes() {
+    const schemas = new WeakMap<Dataset, DatasetSchema>();
+    const schemaOf = (dataset: Dataset): DatasetSchema => {
+      let schema = schemas.get(dataset);
+      if (!schema) {
+        schema = datasetSchema(dataset.references.metadata);
+        schemas.set(dataset, schema);
+      }
+      return schema;
+    };
+    const app = new Hono<DatasetEnv>();
+    const html = (dataset: Dataset) => datasetHtml(dataset, schemaOf(dataset));
+    app.get('/', (c) => c.html(html(c.var.dataset)));
+    app.get('/keys', (c) => c.json(schemaOf(c.var.dataset).variables.map((v) => v.name)));
+    app.get('/dict', (c) => c.json(datasetDict(schemaOf(c.var.dataset))));
+    app.get('/info', (c) => c.json(datasetInfo(schemaOf(c.var.dataset))));
+    return { prefix: '', app };
+  },
+};
+
+/** The shape of xarray's `Dataset.to_dict(data=False)`. */
+export function datasetDict(schema: DatasetSchema): Record<string, JsonValue> {
+  const entry = (v: VariableSchema): JsonValue => ({ dims: [...v.dims], attrs: { ...v.attrs }, dtype: v.dtypeName, shape: [...v.shape] });
+  const section = (coordinates: boolean) =>
+    Object.fromEntries(schema.variables.filter((v) => v.isCoordinate === coordinates).map((v) => [v.name, entry(v)]));
+  return { coords: section(true), attrs: { ...schema.attrs }, dims: { ...schema.dims }, data_vars: section(false) };
+}
+
+/** xpublish's `/info`: dimensions, variables with type/dimensions/attributes, global attributes. */
+export function datasetInfo(schema: DatasetSchema): Record<string, JsonValue> {
+  return {
+    dimensions: { ...schema.dims },
+    variables: Object.fromEntries(
+      schema.variables.map((v) => [v.name, { type: v.dtypeName, dimensions: [...v.dims], attributes: { ...v.attrs } }]),
+    ),
+    global_attributes: { ...schema.attrs },
+  };
+}

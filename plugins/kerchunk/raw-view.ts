@@ -1,0 +1,98 @@
+import type { Dataset } from '../../catalog/dataset.js';
+import type { ChunkReference, JsonValue } from '../../kerchunk/reference.js';
+import type { Sources } from '../../kerchunk/sources/sources.js';
+import { isMetadataKey, splitChunkKey } from '../../kerchunk/zarr-keys.js';
+import { etagOf } from '../../server/http/etag.js';
+import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
+
+export const METADATA_CACHE_CONTROL = 'public, max-age=60';
+export const CHUNK_CACHE_CONTROL = 'public, max-age=3600';
+const JSON_TYPE = 'application/json';
+const BYTES_TYPE = 'application/octet-stream';
+
+/**
+ * The raw view of a dataset: Zarr v2 metadata from the references, chunk bytes passed through
+ * exactly as stored in the source files (never decoded).
+ */
+export class RawView {
+  private readonly documents: ReadonlyMap<string, ServedBody>;
+
+  constructor(
+    private readonly dataset: Dataset,
+    private readonly sources: Sources,
+  ) {
+    this.documents = renderMetadata(completeMetadata(dataset.references.metadata));
+  }
+
+  /** A metadata document ('.zmetadata', '.zgroup', 'v/.zarray', ...), or undefined. */
+  metadata(key: string): ServedBody | undefined {
+    return this.documents.get(key);
+  }
+
+  /** The body of a chunk key, or undefined when the array or the chunk does not exist. */
+  async chunk(key: string): Promise<ServedBody | undefined> {
+    if (isMetadataKey(key)) return undefined;
+    const parts = splitChunkKey(key);
+    if (!parts || !this.documents.has(`${parts.array}/.zarray`)) return undefined;
+    const reference = await this.dataset.references.chunk(key);
+    if (!reference) return undefined;
+    return this.referenceBody(reference);
+  }
+
+  private async referenceBody(reference: ChunkReference): Promise<ServedBody> {
+    const base = this.dataset.referenceBase;
+    switch (reference.kind) {
+      case 'inline':
+        return bytesBody(reference.data, etagOf(reference.data), BYTES_TYPE, CHUNK_CACHE_CONTROL);
+      case 'whole': {
+        const bytes = await this.sources.read(reference, base);
+        return bytesBody(bytes, etagOf(bytes), BYTES_TYPE, CHUNK_CACHE_CONTROL);
+      }
+      case 'range': {
+        const version = (await this.sources.version(reference, base)) ?? '';
+        return {
+          size: reference.length,
+          etag: etagOf(reference.url, reference.offset, reference.length, version),
+          contentType: BYTES_TYPE,
+          cacheControl: CHUNK_CACHE_CONTROL,
+          read: (start, end) => this.sources.read(reference, base, { start, end }),
+        };
+      }
+    }
+  }
+}
+
+/**
+ * The metadata a Zarr client needs, with what kerchunk tables often leave out: a root `.zgroup`,
+ * `.zgroup` for every parent group of an array, `.zattrs` of the root.
+ */
+export function completeMetadata(metadata: ReadonlyMap<string, JsonValue>): Map<string, JsonValue> {
+  const complete = new Map<string, JsonValue>();
+  complete.set('.zgroup', { zarr_format: 2 });
+  complete.set('.zattrs', {});
+  for (const [key, document] of metadata) {
+    complete.set(key, document);
+    const parts = key.split('/').slice(0, -2);
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const group = `${parts.slice(0, depth).join('/')}/.zgroup`;
+      if (!metadata.has(group)) complete.set(group, { zarr_format: 2 });
+    }
+  }
+  return complete;
+}
+
+function renderMetadata(metadata: ReadonlyMap<string, JsonValue>): Map<string, ServedBody> {
+  const rendered = new Map<string, ServedBody>();
+  const consolidated: Record<string, JsonValue> = {};
+  for (const [key, document] of metadata) {
+    consolidated[key] = document;
+    rendered.set(key, jsonBody(document));
+  }
+  rendered.set('.zmetadata', jsonBody({ zarr_consolidated_format: 1, metadata: consolidated }));
+  return rendered;
+}
+
+function jsonBody(document: JsonValue): ServedBody {
+  const bytes = new TextEncoder().encode(JSON.stringify(document));
+  return bytesBody(bytes, etagOf(bytes), JSON_TYPE, METADATA_CACHE_CONTROL);
+}

@@ -1,0 +1,105 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { datasetIdProblem } from '../catalog/catalog-file.js';
+import type { DatasetRegistry } from '../catalog/registry.js';
+import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
+import { cors } from './http/cors.js';
+import { HttpProblem, problemResponse } from './http/problem.js';
+import type { Logger } from './log.js';
+import type { DatasetEnv, PluginContext, StratoPlugin } from './plugin.js';
+
+export interface AppOptions {
+  readonly registry: DatasetRegistry;
+  readonly plugins: readonly StratoPlugin[];
+  readonly logger: Logger;
+  readonly version: string;
+}
+
+/** A plugin's routes collide with another's. Raised at start-up, never at request time. */
+export class RouteConflictError extends Error {
+  override readonly name = 'RouteConflictError';
+}
+
+/**
+ * Assembles the hono app: CORS and error handling for every response, dataset resolution for
+ * `/datasets/:id/...`, then each plugin's routes. The core knows datasets, not endpoints.
+ */
+export function createApp({ registry, plugins, logger, version }: AppOptions): Hono {
+  const app = new Hono();
+  app.use('*', cors());
+  app.onError((error, c) => errorResponse(error, c, logger));
+  app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
+
+  const context: PluginContext = { registry, logger, version, plugins: () => plugins };
+  const resolveDataset = datasetResolver(registry);
+  app.use('/datasets/:id', resolveDataset);
+  app.use('/datasets/:id/*', resolveDataset);
+
+  const appRoutes = new Map<string, string>();
+  const datasetPrefixes = new Map<string, string>();
+  for (const plugin of plugins) {
+    if (plugin.appRoutes) {
+      const routes = plugin.appRoutes(context);
+      for (const route of routes.routes) {
+        if (route.method === 'ALL') continue;
+        const signature = `${route.method} ${route.path}`;
+        const owner = appRoutes.get(signature);
+        if (owner) throw new RouteConflictError(`plugins "${owner}" and "${plugin.name}" both define ${signature}`);
+        appRoutes.set(signature, plugin.name);
+      }
+      app.route('/', routes);
+    }
+    if (plugin.datasetRoutes) {
+      const { prefix, app: routes } = plugin.datasetRoutes(context);
+      const owner = datasetPrefixes.get(prefix);
+      if (owner !== undefined) {
+        throw new RouteConflictError(`plugins "${owner}" and "${plugin.name}" both serve /datasets/{id}/${prefix}`);
+      }
+      datasetPrefixes.set(prefix, plugin.name);
+      app.route(prefix ? `/datasets/:id/${prefix}` : '/datasets/:id', routes);
+    }
+  }
+  return app;
+}
+
+function datasetResolver(registry: DatasetRegistry): MiddlewareHandler<DatasetEnv> {
+  return async (c, next) => {
+    const id = c.req.param('id') ?? '';
+    const problem = datasetIdProblem(id);
+    if (problem) throw new HttpProblem(400, 'Bad Request', problem);
+    const dataset = registry.get(id);
+    if (!dataset) throw new HttpProblem(404, 'Not Found', `no dataset "${id}"`);
+    c.set('dataset', dataset);
+    await next();
+  };
+}
+
+const RETRY_AFTER_SECONDS = '5';
+
+function errorResponse(error: Error, c: Context, logger: Logger): Response {
+  const problem = toProblem(error);
+  if (problem.status >= 500) {
+    logger.warn('request failed', { method: c.req.method, path: c.req.path, status: problem.status, error: error.message });
+  }
+  if (problem.status === 500) logger.error('unexpected error', { path: c.req.path, stack: error.stack });
+  const response = problemResponse(problem, c.req.path);
+  response.headers.set('access-control-allow-origin', '*');
+  return response;
+}
+
+function toProblem(error: Error): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof SourceForbiddenError) {
+    return new HttpProblem(403, 'Forbidden', 'the reference points outside the allowed sources');
+  }
+  if (error instanceof SourceError) {
+    switch (error.failure) {
+      case 'timeout':
+        return new HttpProblem(504, 'Gateway Timeout', 'the source did not answer in time', { 'retry-after': RETRY_AFTER_SECONDS });
+      case 'unavailable':
+        return new HttpProblem(503, 'Service Unavailable', 'the source is unavailable', { 'retry-after': RETRY_AFTER_SECONDS });
+      default:
+        return new HttpProblem(502, 'Bad Gateway', `the source could not be read (${error.failure})`);
+    }
+  }
+  return new HttpProblem(500, 'Internal Server Error', 'unexpected error; see the server log');
+}

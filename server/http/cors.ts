@@ -1,0 +1,24 @@
+import type { MiddlewareHandler } from 'hono';
+
+const EXPOSED = 'Content-Length, Content-Range, Content-Type, ETag, Accept-Ranges, Retry-After';
+
+/**
+ * CORS `*` on every response, errors included, and preflight answers. strato serves public
+ * data read-only to browsers (STAC Browser, zarr viewers), so no credentials are involved.
+ */
+export const cors = (): MiddlewareHandler => async (c, next) => {
+  if (c.req.method === 'OPTIONS') {
+    return new Response(null, {
+      status: 204,
+      headers: {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
+        'access-control-allow-headers': c.req.header('access-control-request-headers') ?? 'Range, If-None-Match, Content-Type, Authorization',
+        'access-control-max-age': '86400',
+      },
+    });
+  }
+  await next();
+  c.res.headers.set('access-control-allow-origin', '*');
+  c.res.headers.set('access-control-expose-headers', EXPOSED);
+};

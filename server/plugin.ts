@@ -1,0 +1,36 @@
+import type { Hono } from 'hono';
+import type { Dataset } from '../catalog/dataset.js';
+import type { DatasetRegistry } from '../catalog/registry.js';
+import type { Logger } from './log.js';
+
+/** hono environment of routes under `/datasets/:id/...`: the dataset is resolved before they run. */
+export interface DatasetEnv {
+  Variables: { dataset: Dataset };
+}
+
+/** What every plugin's routes may use. */
+export interface PluginContext {
+  readonly registry: DatasetRegistry;
+  readonly logger: Logger;
+  /** Version of strato itself. */
+  readonly version: string;
+  /** Every loaded plugin (for `/plugins`). */
+  readonly plugins: () => readonly StratoPlugin[];
+}
+
+/** Routes of one plugin under `/datasets/:id/<prefix>` ('' = directly under the dataset). */
+export interface DatasetRoutes {
+  readonly prefix: string;
+  readonly app: Hono<DatasetEnv>;
+}
+
+/**
+ * A plugin (xpublish's idea): a plain object owning routes at the app level, routes per
+ * dataset, or both. Route conflicts between plugins fail at start-up.
+ */
+export interface StratoPlugin {
+  readonly name: string;
+  readonly version: string;
+  appRoutes?(context: PluginContext): Hono;
+  datasetRoutes?(context: PluginContext): DatasetRoutes;
+}

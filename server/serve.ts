@@ -1,0 +1,50 @@
+import type { AddressInfo } from 'node:net';
+import { serve as serveNode, type ServerType } from '@hono/node-server';
+import { loadCatalog } from '../catalog/catalog-file.js';
+import { DatasetRegistry } from '../catalog/registry.js';
+import { createApp } from './app.js';
+import { defaultPlugins } from './default-plugins.js';
+import type { Logger } from './log.js';
+import type { StratoPlugin } from './plugin.js';
+import { stratoVersion } from './version.js';
+
+export interface ServeOptions {
+  readonly catalog: string;
+  readonly port: number;
+  readonly host: string;
+  readonly logger: Logger;
+  readonly plugins?: readonly StratoPlugin[];
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly registry: DatasetRegistry;
+  close(): Promise<void>;
+}
+
+/** Loads the catalog, opens its datasets and listens. Resolves once the port is bound. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const catalog = await loadCatalog(options.catalog);
+  const registry = await DatasetRegistry.open(catalog, { logger: options.logger });
+  const app = createApp({ registry, plugins: options.plugins ?? defaultPlugins, logger: options.logger, version: stratoVersion() });
+  const server = await listen(app.fetch, options.port, options.host);
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  options.logger.info('listening', { url, catalog: catalog.file, datasets: registry.ids().length, problems: registry.problems().length });
+  return {
+    url,
+    registry,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await registry.close();
+    },
+  };
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serveNode({ fetch, port, hostname }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
