@@ -102,6 +102,19 @@ describe('JSON references, version 1', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('keeps metadata text verbatim, so 150.0 stays a float for Python clients', () => {
+    const store = parseJsonReferences(
+      JSON.stringify({ version: 1, refs: { 'v/.zattrs': '{"valid_range": [150.0, 350.0], "scale_factor": 2.0}' } }),
+      'floats.json',
+    );
+    expect(store.metadataText.get('v/.zattrs')).toBe('{"valid_range": [150.0, 350.0], "scale_factor": 2.0}');
+    const consolidated = parseJsonReferences(
+      JSON.stringify({ '.zmetadata': '{"metadata": {"v/.zattrs": {"add_offset": 100000.0}}, "zarr_consolidated_format": 1}' }),
+      'cons.json',
+    );
+    expect(consolidated.metadataText.get('v/.zattrs')).toBe('{"add_offset": 100000.0}');
+  });
+
   it('merges an embedded .zmetadata without overriding explicit documents', () => {
     const store = parseJsonReferences(
       JSON.stringify({

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ReferenceFormatError, type ChunkReference, type JsonValue, type ReferenceStore } from './reference.js';
 import { renderTemplate, TemplateError, type TemplateValue } from './template-expression.js';
+import { objectMemberTexts } from './json-spans.js';
 import { isMetadataKey } from './zarr-keys.js';
 
 /**
@@ -53,6 +54,7 @@ type Templates = Readonly<Record<string, TemplateValue>>;
 
 class ReferenceTableBuilder {
   private readonly metadata = new Map<string, JsonValue>();
+  private readonly metadataText = new Map<string, string>();
   private readonly chunks = new Map<string, ChunkReference>();
 
   constructor(
@@ -78,34 +80,45 @@ class ReferenceTableBuilder {
   }
 
   build(): ReferenceStore {
-    const consolidated = this.metadata.get('.zmetadata');
+    const consolidated = this.metadataText.get('.zmetadata');
     this.metadata.delete('.zmetadata');
+    this.metadataText.delete('.zmetadata');
     if (consolidated !== undefined) this.mergeConsolidated(consolidated);
-    return new JsonReferenceStore(this.metadata, this.chunks);
+    return new JsonReferenceStore(this.metadata, this.metadataText, this.chunks);
   }
 
-  private mergeConsolidated(consolidated: JsonValue): void {
-    const documents = isObject(consolidated) ? consolidated.metadata : undefined;
-    if (!isObject(documents)) throw new ReferenceFormatError(`${this.name}: ".zmetadata" has no "metadata" object`);
-    for (const [key, value] of Object.entries(documents)) {
-      if (!this.metadata.has(key)) this.addMetadata(key, value);
+  /** Documents of an embedded `.zmetadata` that the table does not also list on their own. */
+  private mergeConsolidated(text: string): void {
+    let documents: Map<string, string>;
+    try {
+      const metadataText = objectMemberTexts(text).get('metadata');
+      if (metadataText === undefined) throw new SyntaxError('no "metadata" member');
+      documents = objectMemberTexts(metadataText);
+    } catch (error) {
+      throw new ReferenceFormatError(`${this.name}: ".zmetadata" has no usable "metadata" object (${(error as Error).message})`);
+    }
+    for (const [key, value] of documents) {
+      if (!this.metadata.has(key)) this.addMetadata(key, value.startsWith('"') ? JSON.parse(value) : value);
     }
   }
 
+  /** A metadata document: an inline JSON string (kept verbatim) or, in embedded .zmetadata, JSON text. */
   private addMetadata(key: string, value: unknown): void {
-    let parsed: unknown = value;
-    if (typeof value === 'string') {
-      const text = value.startsWith('base64:') ? Buffer.from(value.slice(7), 'base64').toString('utf8') : value;
-      try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        throw new ReferenceFormatError(`${this.name}: metadata "${key}" is not valid JSON: ${(error as Error).message}`);
-      }
+    let text: string;
+    if (typeof value === 'string') text = value.startsWith('base64:') ? Buffer.from(value.slice(7), 'base64').toString('utf8') : value;
+    else if (isObject(value)) text = JSON.stringify(value);
+    else throw new ReferenceFormatError(`${this.name}: metadata "${key}" must be an inline JSON object, got ${describe(value)}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ReferenceFormatError(`${this.name}: metadata "${key}" is not valid JSON: ${(error as Error).message}`);
     }
     if (!isObject(parsed)) {
       throw new ReferenceFormatError(`${this.name}: metadata "${key}" must be an inline JSON object, got ${describe(value)}`);
     }
     this.metadata.set(key, parsed as JsonValue);
+    this.metadataText.set(key, text.trim());
   }
 
   private readReference(key: string, value: unknown, templates: Templates): ChunkReference {
@@ -250,6 +263,7 @@ function dimensionLength(spec: TemplateValue[] | { start: number; stop: number; 
 class JsonReferenceStore implements ReferenceStore {
   constructor(
     readonly metadata: ReadonlyMap<string, JsonValue>,
+    readonly metadataText: ReadonlyMap<string, string>,
     private readonly chunks: ReadonlyMap<string, ChunkReference>,
   ) {}
 

@@ -21,6 +21,12 @@ export interface ReferenceStore {
   /** Zarr v2 metadata documents ('.zgroup', '.zattrs', 'v/.zarray', 'v/.zattrs'), parsed. */
   readonly metadata: ReadonlyMap<string, JsonValue>;
   /**
+   * The same documents as JSON text exactly as the table wrote them (same keys as `metadata`).
+   * Served as is: re-serialising parsed JSON turns `150.0` into `150`, which Python clients
+   * then read as an int attribute instead of a float.
+   */
+  readonly metadataText: ReadonlyMap<string, string>;
+  /**
    * The reference of a chunk key ('v/0.1.2'), or undefined when the table has no such chunk
    * (a missing chunk: clients use the fill value). Throws ReferenceError for malformed keys of
    * known variables only when the table cannot answer (corrupt record); unknown keys → undefined.

@@ -1,5 +1,5 @@
 import type { Dataset } from '../../catalog/dataset.js';
-import type { ChunkReference, JsonValue } from '../../kerchunk/reference.js';
+import type { ChunkReference } from '../../kerchunk/reference.js';
 import type { Sources } from '../../kerchunk/sources/sources.js';
 import { isMetadataKey, splitChunkKey } from '../../kerchunk/zarr-keys.js';
 import { etagOf } from '../../server/http/etag.js';
@@ -21,7 +21,7 @@ export class RawView {
     private readonly dataset: Dataset,
     private readonly sources: Sources,
   ) {
-    this.documents = renderMetadata(completeMetadata(dataset.references.metadata));
+    this.documents = renderMetadata(completeMetadata(dataset.references.metadataText));
   }
 
   /** A metadata document ('.zmetadata', '.zgroup', 'v/.zarray', ...), or undefined. */
@@ -62,37 +62,41 @@ export class RawView {
   }
 }
 
+const GROUP_TEXT = '{"zarr_format": 2}';
+
 /**
- * The metadata a Zarr client needs, with what kerchunk tables often leave out: a root `.zgroup`,
- * `.zgroup` for every parent group of an array, `.zattrs` of the root.
+ * The metadata documents (JSON text) a Zarr client needs, with what kerchunk tables often leave
+ * out: a root `.zgroup` and `.zattrs`, and a `.zgroup` for every parent group of an array.
  */
-export function completeMetadata(metadata: ReadonlyMap<string, JsonValue>): Map<string, JsonValue> {
-  const complete = new Map<string, JsonValue>();
-  complete.set('.zgroup', { zarr_format: 2 });
-  complete.set('.zattrs', {});
-  for (const [key, document] of metadata) {
-    complete.set(key, document);
+export function completeMetadata(metadataText: ReadonlyMap<string, string>): Map<string, string> {
+  const complete = new Map<string, string>([
+    ['.zgroup', GROUP_TEXT],
+    ['.zattrs', '{}'],
+  ]);
+  for (const [key, text] of metadataText) {
+    complete.set(key, text);
     const parts = key.split('/').slice(0, -2);
     for (let depth = 1; depth <= parts.length; depth++) {
       const group = `${parts.slice(0, depth).join('/')}/.zgroup`;
-      if (!metadata.has(group)) complete.set(group, { zarr_format: 2 });
+      if (!metadataText.has(group)) complete.set(group, GROUP_TEXT);
     }
   }
   return complete;
 }
 
-function renderMetadata(metadata: ReadonlyMap<string, JsonValue>): Map<string, ServedBody> {
+/** Each document as a body, and `.zmetadata` spliced from the documents' text (never re-serialised). */
+function renderMetadata(metadataText: ReadonlyMap<string, string>): Map<string, ServedBody> {
   const rendered = new Map<string, ServedBody>();
-  const consolidated: Record<string, JsonValue> = {};
-  for (const [key, document] of metadata) {
-    consolidated[key] = document;
-    rendered.set(key, jsonBody(document));
+  const members: string[] = [];
+  for (const [key, text] of metadataText) {
+    members.push(`${JSON.stringify(key)}: ${text}`);
+    rendered.set(key, jsonBody(text));
   }
-  rendered.set('.zmetadata', jsonBody({ zarr_consolidated_format: 1, metadata: consolidated }));
+  rendered.set('.zmetadata', jsonBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`));
   return rendered;
 }
 
-function jsonBody(document: JsonValue): ServedBody {
-  const bytes = new TextEncoder().encode(JSON.stringify(document));
+function jsonBody(text: string): ServedBody {
+  const bytes = new TextEncoder().encode(text);
   return bytesBody(bytes, etagOf(bytes), JSON_TYPE, METADATA_CACHE_CONTROL);
 }
