@@ -1,0 +1,501 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parquetMetadata, parquetRead, parquetSchema, type ColumnData, type FileMetaData } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { LRUCache } from 'lru-cache';
+import { ChunkGrid, locateChunk } from './chunk-grid.js';
+import { ReferenceFormatError, type ChunkReference, type JsonValue, type ReferenceStore } from './reference.js';
+import { objectMemberTexts } from './json-spans.js';
+import { keyProblem } from './zarr-keys.js';
+import { zarrayProblem, type ZarrArrayMetadata } from './zarr-metadata.js';
+
+/**
+ * fsspec parquet reference sets (the `LazyReferenceMapper` layout written by kerchunk):
+ *
+ * ```
+ * dir/.zmetadata                 {"metadata": {key: document}, "record_size": N}
+ * dir/<array>/refs.<record>.parq  rows path, offset, size, raw — one row per chunk
+ * ```
+ *
+ * Chunk k (C-order linear index in the array's chunk grid) is row `k % N` of record `k / N`.
+ * A row with `raw` holds the chunk inline; otherwise a null `path` is a missing chunk, offset =
+ * size = 0 is the whole file, anything else a byte range (an empty path counts as null). A record
+ * file that does not exist holds only missing chunks (fsspec answers KeyError for its keys); one
+ * that cannot be decoded makes `chunk()` reject with a ReferenceFormatError naming the file.
+ *
+ * Records load on demand, decoded into typed arrays, and live in an LRU cache bounded in bytes.
+ */
+export interface ParquetReferenceOptions {
+  /** Upper bound on the decoded records kept in memory, in bytes (default 64 MiB). */
+  readonly cacheBytes?: number;
+}
+
+export interface ParquetCacheStats {
+  /** Bytes of decoded records held now. */
+  readonly bytes: number;
+  /** Records held now. */
+  readonly records: number;
+  /** The bound on `bytes`. */
+  readonly maxBytes: number;
+  /** Record files read and decoded since the store was opened. */
+  readonly loads: number;
+}
+
+export interface ParquetReferenceStore extends ReferenceStore {
+  /** Rows per record file, from `.zmetadata`. */
+  readonly recordSize: number;
+  cacheStats(): ParquetCacheStats;
+}
+
+export const DEFAULT_PARQUET_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** The consolidated metadata file of a parquet reference set. */
+export const PARQUET_METADATA_FILE = '.zmetadata';
+
+/** The file holding record `record` of the chunks of `array` ('T2', 'group/var'). */
+export function recordFilePath(dir: string, array: string, record: number): string {
+  return join(dir, ...array.split('/'), `refs.${record}.parq`);
+}
+
+export async function openParquetReferences(dir: string, options: ParquetReferenceOptions = {}): Promise<ParquetReferenceStore> {
+  const cacheBytes = options.cacheBytes ?? DEFAULT_PARQUET_CACHE_BYTES;
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes <= 0) {
+    throw new RangeError(`cacheBytes must be a positive integer, got ${cacheBytes}`);
+  }
+  const file = join(dir, PARQUET_METADATA_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ReferenceFormatError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const { metadata, metadataText, recordSize } = parseZmetadata(text, file);
+  return new LazyParquetStore(dir, metadata, metadataText, recordSize, parquetArrayGrids(metadata, file), cacheBytes);
+}
+
+interface Zmetadata {
+  readonly metadata: Map<string, JsonValue>;
+  readonly metadataText: Map<string, string>;
+  readonly recordSize: number;
+}
+
+/** `.zmetadata`: documents parsed, and their text as written (a string document's text is its value). */
+function parseZmetadata(text: string, file: string): Zmetadata {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ReferenceFormatError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(document)) throw new ReferenceFormatError(`${file} must hold a JSON object`);
+  const recordSize = document.record_size;
+  if (typeof recordSize !== 'number' || !Number.isSafeInteger(recordSize) || recordSize <= 0) {
+    throw new ReferenceFormatError(`${file} needs "record_size", a positive integer; got ${describe(recordSize)}`);
+  }
+  if (!isObject(document.metadata)) throw new ReferenceFormatError(`${file} needs a "metadata" object`);
+  const texts = documentTexts(text);
+  const metadata = new Map<string, JsonValue>();
+  const metadataText = new Map<string, string>();
+  for (const [key, value] of Object.entries(document.metadata)) {
+    if (key === PARQUET_METADATA_FILE) continue;
+    const documentText = typeof value === 'string' ? value : (texts.get(key) ?? JSON.stringify(value));
+    let parsed: unknown = value;
+    if (typeof value === 'string') {
+      try {
+        parsed = JSON.parse(value);
+      } catch (error) {
+        throw new ReferenceFormatError(`${file}: metadata "${key}" is a string that is not JSON: ${(error as Error).message}`);
+      }
+    }
+    if (!isObject(parsed)) throw new ReferenceFormatError(`${file}: metadata "${key}" must be a JSON object, got ${describe(value)}`);
+    metadata.set(key, parsed as JsonValue);
+    metadataText.set(key, documentText.trim());
+  }
+  return { metadata, metadataText, recordSize };
+}
+
+/** The text of each document in `.zmetadata` (empty when the scan fails: then documents are re-serialised). */
+function documentTexts(text: string): Map<string, string> {
+  try {
+    return objectMemberTexts(objectMemberTexts(text).get('metadata') ?? '{}');
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * The chunk grid of every array that has record files ('T2', 'group/var'; a root array has none).
+ * Throws ReferenceFormatError, naming `file`, for unusable array paths and `.zarray` documents.
+ */
+export function parquetArrayGrids(metadata: ReadonlyMap<string, JsonValue>, file: string): Map<string, ChunkGrid> {
+  const grids = new Map<string, ChunkGrid>();
+  for (const [key, document] of metadata) {
+    if (!key.endsWith('/.zarray')) continue;
+    const array = key.slice(0, -'/.zarray'.length);
+    const pathProblem = keyProblem(array);
+    if (pathProblem !== undefined) throw new ReferenceFormatError(`${file}: array path "${array}" is unusable: ${pathProblem}`);
+    const problem = zarrayProblem(document);
+    if (problem !== undefined) throw new ReferenceFormatError(`${file}: "${key}" ${problem}`);
+    grids.set(array, gridOf(document as unknown as ZarrArrayMetadata, key, file));
+  }
+  return grids;
+}
+
+function gridOf(zarray: ZarrArrayMetadata, key: string, file: string): ChunkGrid {
+  try {
+    return new ChunkGrid(zarray.shape, zarray.chunks, zarray.dimension_separator ?? '.');
+  } catch (error) {
+    throw new ReferenceFormatError(`${file}: "${key}": ${(error as Error).message}`);
+  }
+}
+
+class LazyParquetStore implements ParquetReferenceStore {
+  private readonly cache: LRUCache<string, RecordTable>;
+  private readonly loading = new Map<string, Promise<RecordTable>>();
+  private loads = 0;
+
+  constructor(
+    private readonly dir: string,
+    readonly metadata: ReadonlyMap<string, JsonValue>,
+    readonly metadataText: ReadonlyMap<string, string>,
+    readonly recordSize: number,
+    private readonly grids: ReadonlyMap<string, ChunkGrid>,
+    private readonly cacheBytes: number,
+  ) {
+    this.cache = new LRUCache<string, RecordTable>({ maxSize: cacheBytes, sizeCalculation: (table) => table.byteSize });
+  }
+
+  async chunk(key: string): Promise<ChunkReference | undefined> {
+    const location = locateChunk(key, this.grids);
+    if (location === undefined) return undefined;
+    const record = Math.floor(location.index / this.recordSize);
+    const table = await this.record(location.array, record);
+    return table.reference(location.index - record * this.recordSize);
+  }
+
+  async *urls(): AsyncIterable<string> {
+    const seen = new Set<string>();
+    for (const [array, grid] of this.grids) {
+      const records = Math.ceil(grid.size / this.recordSize);
+      for (let record = 0; record < records; record++) {
+        // Walk past the LRU: a full scan must not evict the records that serve requests.
+        const table = this.cache.peek(cacheKey(array, record)) ?? (await this.load(array, record, false));
+        for (const url of table.paths) {
+          if (seen.has(url)) continue;
+          seen.add(url);
+          yield url;
+        }
+      }
+    }
+  }
+
+  cacheStats(): ParquetCacheStats {
+    return { bytes: this.cache.calculatedSize, records: this.cache.size, maxBytes: this.cacheBytes, loads: this.loads };
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+  }
+
+  /** A record from the cache, or loaded once however many requests ask for it meanwhile. */
+  private record(array: string, record: number): Promise<RecordTable> {
+    const id = cacheKey(array, record);
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return Promise.resolve(cached);
+    return this.load(array, record, true);
+  }
+
+  private load(array: string, record: number, keep: boolean): Promise<RecordTable> {
+    const id = cacheKey(array, record);
+    let pending = this.loading.get(id);
+    if (pending === undefined) {
+      pending = this.readRecord(array, record).finally(() => this.loading.delete(id));
+      this.loading.set(id, pending);
+    }
+    if (!keep) return pending;
+    return pending.then((table) => {
+      if (!this.cache.has(id)) this.cache.set(id, table);
+      return table;
+    });
+  }
+
+  private async readRecord(array: string, record: number): Promise<RecordTable> {
+    const file = recordFilePath(this.dir, array, record);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // fsspec: a record file that is not there holds no chunks (its keys raise KeyError).
+      if (code === 'ENOENT' || code === 'ENOTDIR') return RecordTable.EMPTY;
+      throw new ReferenceFormatError(`cannot read record file ${file}: ${(error as Error).message}`);
+    }
+    this.loads++;
+    return decodeRecord(bytes, file, this.recordSize);
+  }
+}
+
+function cacheKey(array: string, record: number): string {
+  return `${array}\u0000${record}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One record file, decoded
+
+const MISSING = 0;
+const INLINE = 1;
+const RANGE = 2;
+const WHOLE = 3;
+
+/**
+ * The rows of one record file, column-wise in typed arrays. Rows past `rows` are missing chunks,
+ * so the null padding fsspec writes up to record_size costs nothing here.
+ */
+class RecordTable {
+  static readonly EMPTY = new RecordTable({
+    rows: 0,
+    kinds: new Uint8Array(0),
+    pathIds: new Uint32Array(0),
+    paths: [],
+    offsets: new Float64Array(0),
+    sizes: new Uint32Array(0),
+  });
+
+  readonly byteSize: number;
+
+  constructor(private readonly columns: RecordColumns) {
+    const { kinds, pathIds, paths, offsets, sizes, rawStarts, rawBytes } = columns;
+    let bytes = 256 + kinds.byteLength + pathIds.byteLength + offsets.byteLength + sizes.byteLength;
+    bytes += (rawStarts?.byteLength ?? 0) + (rawBytes?.byteLength ?? 0);
+    for (const path of paths) bytes += 48 + 2 * path.length;
+    this.byteSize = bytes;
+  }
+
+  get paths(): readonly string[] {
+    return this.columns.paths;
+  }
+
+  reference(row: number): ChunkReference | undefined {
+    const { rows, kinds, pathIds, paths, offsets, sizes, rawStarts, rawBytes } = this.columns;
+    if (row >= rows) return undefined;
+    switch (kinds[row]) {
+      case INLINE:
+        if (rawStarts === undefined || rawBytes === undefined) return { kind: 'inline', data: new Uint8Array(0) };
+        return { kind: 'inline', data: rawBytes.slice(rawStarts[row], rawStarts[row + 1]) };
+      case RANGE:
+        return { kind: 'range', url: paths[pathIds[row] as number] as string, offset: offsets[row] as number, length: sizes[row] as number };
+      case WHOLE:
+        return { kind: 'whole', url: paths[pathIds[row] as number] as string };
+      default:
+        return undefined;
+    }
+  }
+}
+
+/** A decoded record, column-wise; rows past `rows` are missing chunks. */
+interface RecordColumns {
+  readonly rows: number;
+  /** MISSING, INLINE, RANGE or WHOLE per row. */
+  readonly kinds: Uint8Array;
+  /** Index into `paths` per range or whole row. */
+  readonly pathIds: Uint32Array;
+  /** Distinct paths of the record, as written. */
+  readonly paths: readonly string[];
+  readonly offsets: Float64Array;
+  /** 32 bits when every size fits (always, in practice). */
+  readonly sizes: Uint32Array | Float64Array;
+  /** Inline row i is rawBytes[rawStarts[i], rawStarts[i + 1]); absent when all inline rows are empty. */
+  readonly rawStarts?: Uint32Array;
+  readonly rawBytes?: Uint8Array;
+}
+
+const COLUMNS = ['path', 'offset', 'size', 'raw'] as const;
+type ColumnName = (typeof COLUMNS)[number];
+type ColumnValues = Map<ColumnName, ArrayLike<unknown>>;
+
+/** Decodes a record file; `file` names it in errors. */
+async function decodeRecord(bytes: Uint8Array, file: string, recordSize: number): Promise<RecordTable> {
+  const buffer = toArrayBuffer(bytes);
+  let metadata: FileMetaData;
+  try {
+    metadata = parquetMetadata(buffer);
+  } catch (error) {
+    throw new ReferenceFormatError(`${file} is not a readable parquet file (truncated or not parquet?): ${(error as Error).message}`);
+  }
+  const present = checkSchema(metadata, file);
+  const rows = Number(metadata.num_rows);
+  if (rows > recordSize) {
+    throw new ReferenceFormatError(`${file} has ${rows} rows, more than the record_size ${recordSize} of .zmetadata`);
+  }
+  const chunks: ColumnData[] = [];
+  try {
+    await parquetRead({ file: buffer, metadata, columns: present, compressors, utf8: false, onChunk: (chunk) => chunks.push(chunk) });
+  } catch (error) {
+    throw new ReferenceFormatError(`${file}: cannot decode the parquet data: ${(error as Error).message}`);
+  }
+  const columns: ColumnValues = new Map(present.map((name) => [name, gather(chunks, name, rows)]));
+  return buildTable(columns, rows, file);
+}
+
+/** The reference columns a record file has; errors for files that cannot be reference records. */
+function checkSchema(metadata: FileMetaData, file: string): ColumnName[] {
+  const present: ColumnName[] = [];
+  for (const child of parquetSchema(metadata).children) {
+    const { name, type } = child.element;
+    const column = COLUMNS.find((candidate) => candidate === name);
+    if (column === undefined) continue;
+    const integer = column === 'offset' || column === 'size';
+    const expected = integer ? 'INT64' : 'BYTE_ARRAY';
+    if (child.children.length > 0 || (type !== expected && !(integer && type === 'INT32'))) {
+      throw new ReferenceFormatError(`${file}: column "${name}" has type ${type ?? 'group'}, expected ${expected}`);
+    }
+    present.push(column);
+  }
+  const has = (name: ColumnName): boolean => present.includes(name);
+  if (!has('path') && !has('raw')) {
+    throw new ReferenceFormatError(`${file} has neither a "path" nor a "raw" column (columns: ${columnNames(metadata)})`);
+  }
+  if (has('path')) {
+    for (const name of ['offset', 'size'] as const) {
+      if (!has(name)) throw new ReferenceFormatError(`${file} has a "path" column but no "${name}" column (columns: ${columnNames(metadata)})`);
+    }
+  }
+  return present;
+}
+
+function columnNames(metadata: FileMetaData): string {
+  return parquetSchema(metadata).children.map((child) => child.element.name).join(', ') || 'none';
+}
+
+/** One column's values for rows [0, rows): the decoded array itself when one chunk covers them all. */
+function gather(chunks: readonly ColumnData[], name: ColumnName, rows: number): ArrayLike<unknown> {
+  const parts = chunks.filter((chunk) => chunk.columnName === name);
+  const only = parts[0];
+  if (parts.length === 1 && only !== undefined && only.rowStart === 0 && only.columnData.length >= rows) return only.columnData;
+  const values = new Array<unknown>(rows).fill(null);
+  for (const { columnData, rowStart, rowEnd } of parts) {
+    const end = Math.min(rowEnd, rows);
+    for (let row = Math.max(rowStart, 0); row < end; row++) values[row] = columnData[row - rowStart];
+  }
+  return values;
+}
+
+function buildTable(columns: ColumnValues, rows: number, file: string): RecordTable {
+  const paths = columns.get('path');
+  const raws = columns.get('raw');
+  const offsets = columns.get('offset');
+  const sizes = columns.get('size');
+
+  // Trailing missing rows (fsspec pads every record to record_size) are not stored.
+  let used = 0;
+  for (let row = rows - 1; row >= 0; row--) {
+    if (raws?.[row] != null || (paths?.[row] != null && paths[row] !== '')) {
+      used = row + 1;
+      break;
+    }
+  }
+
+  const kinds = new Uint8Array(used);
+  const pathIds = new Uint32Array(used);
+  const offsetColumn = new Float64Array(used);
+  const sizeColumn = new Float64Array(used);
+  const rawStarts = new Uint32Array(used + 1);
+  const distinct = new Map<string, number>();
+  const inline: Uint8Array[] = [];
+  let rawLength = 0;
+
+  for (let row = 0; row < used; row++) {
+    rawStarts[row] = rawLength;
+    const raw = raws?.[row];
+    if (raw != null) {
+      const data = asBytes(raw, file, row);
+      inline.push(data);
+      rawLength += data.byteLength;
+      if (rawLength > 0xffffffff) throw new ReferenceFormatError(`${file} holds more than 4 GiB of inline data`);
+      kinds[row] = INLINE;
+      continue;
+    }
+    const path = paths?.[row];
+    if (path == null) continue;
+    const url = asText(path, file, row);
+    if (url === '') continue;
+    const offset = asCount(offsets?.[row], 'offset', file, row);
+    const size = asCount(sizes?.[row], 'size', file, row);
+    let id = distinct.get(url);
+    if (id === undefined) {
+      id = distinct.size;
+      distinct.set(url, id);
+    }
+    pathIds[row] = id;
+    offsetColumn[row] = offset;
+    sizeColumn[row] = size;
+    kinds[row] = offset === 0 && size === 0 ? WHOLE : RANGE;
+  }
+  rawStarts[used] = rawLength;
+
+  let largestSize = 0;
+  for (const size of sizeColumn) if (size > largestSize) largestSize = size;
+  const table = {
+    rows: used,
+    kinds,
+    pathIds,
+    paths: [...distinct.keys()],
+    offsets: offsetColumn,
+    sizes: largestSize <= 0xffffffff ? Uint32Array.from(sizeColumn) : sizeColumn,
+  };
+  if (rawLength === 0) return new RecordTable(table);
+  const rawBytes = new Uint8Array(rawLength);
+  let at = 0;
+  for (const data of inline) {
+    rawBytes.set(data, at);
+    at += data.byteLength;
+  }
+  return new RecordTable({ ...table, rawStarts, rawBytes });
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+const textEncoder = new TextEncoder();
+
+function asText(value: unknown, file: string, row: number): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) {
+    try {
+      return textDecoder.decode(value);
+    } catch {
+      throw new ReferenceFormatError(`${file}: row ${row} has a path that is not UTF-8`);
+    }
+  }
+  throw new ReferenceFormatError(`${file}: row ${row} has a path of unexpected type ${typeof value}`);
+}
+
+function asBytes(value: unknown, file: string, row: number): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return textEncoder.encode(value);
+  throw new ReferenceFormatError(`${file}: row ${row} has raw data of unexpected type ${typeof value}`);
+}
+
+function asCount(value: unknown, column: string, file: string, row: number): number {
+  const number = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
+    throw new ReferenceFormatError(`${file}: row ${row} has a path but ${column} ${describe(value)}, expected a non-negative integer`);
+  }
+  return number;
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer;
+  }
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  const text = typeof value === 'bigint' ? `${value}` : (JSON.stringify(value) ?? String(value));
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
