@@ -1,0 +1,291 @@
+import { constants } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { LRUCache } from 'lru-cache';
+import type { ByteRange, ByteSource } from './byte-source.js';
+import { readCoalesced, type CoalesceOptions } from './coalesce.js';
+import { SourceError } from './source-error.js';
+
+/**
+ * Local files, read by position from a pool of open descriptors.
+ *
+ * - Pool: an LRU of at most `maxOpenFiles` handles keyed by path. An evicted handle is closed at
+ *   once when idle, else when its last read finishes (so the count may exceed the bound briefly
+ *   while evicted handles finish their reads). Concurrent first reads of a file open it once.
+ * - Replaced or deleted files: a pooled handle is re-checked with one `lstat(path)` when it was
+ *   last checked `revalidateMs` ago or more (default 1 s). A missing path drops the handle and
+ *   gives `not-found`; another inode (rename over, delete + recreate, a symlink put in its place)
+ *   drops the handle and opens the path again; the same inode with a new size or mtime updates the
+ *   version. So a replaced or deleted file is noticed within `revalidateMs`; until then reads see
+ *   the bytes of the file that was checked (never a mix). Bytes missing because a file was
+ *   truncated in place are noticed at once (`short-read`).
+ * - Paths are opened with O_NOFOLLOW: the allow list resolves symlinks before a read, and a
+ *   symlink that appears at the last component afterwards is not followed.
+ * - Errors: ENOENT/ENOTDIR → `not-found`; EACCES/EPERM/EISDIR/ELOOP and non-regular files →
+ *   `bad-response` (the path exists but is not a readable file: a configuration problem, not a
+ *   stale reference); fewer bytes than asked → `short-read`; anything else (EMFILE, EIO) →
+ *   `unavailable`.
+ * - `version()` is `${size}-${mtimeMs}` of the (re-checked) pooled handle.
+ *
+ * URLs are absolute paths or `file://` URLs, already checked against the allow list.
+ */
+export interface FileSourceOptions {
+  /** Open descriptors kept in the pool. Default 256. */
+  readonly maxOpenFiles?: number;
+  /** How old a pooled handle's last check may be before a read re-checks the path. Default 1000 ms; 0 = every read. */
+  readonly revalidateMs?: number;
+  /** Largest single read (whole files included); larger requests fail with `bad-response`. Default 1 GiB. */
+  readonly maxReadBytes?: number;
+  readonly coalesce?: CoalesceOptions;
+}
+
+const DEFAULT_MAX_OPEN_FILES = 256;
+const DEFAULT_REVALIDATE_MS = 1000;
+const DEFAULT_MAX_READ_BYTES = 1024 * 1024 * 1024;
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+interface PooledFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly dev: number;
+  readonly ino: number;
+  size: number;
+  mtimeMs: number;
+  checkedAt: number;
+  /** Reads in flight on this handle. */
+  users: number;
+  /** Out of the pool: close when idle. */
+  retired: boolean;
+  closed: boolean;
+  revalidation?: Promise<PooledFile>;
+}
+
+export class FileSource implements ByteSource {
+  private readonly pool: LRUCache<string, PooledFile>;
+  private readonly opening = new Map<string, Promise<PooledFile>>();
+  /** Handles out of the pool that still have reads in flight (closed by the last one). */
+  private readonly retiredInUse = new Set<PooledFile>();
+  private readonly revalidateMs: number;
+  private readonly maxReadBytes: number;
+  private closed = false;
+
+  constructor(private readonly options: FileSourceOptions = {}) {
+    const max = options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxOpenFiles must be a positive integer (got ${max})`);
+    this.revalidateMs = options.revalidateMs ?? DEFAULT_REVALIDATE_MS;
+    this.maxReadBytes = options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
+    this.pool = new LRUCache<string, PooledFile>({ max, dispose: (file) => this.retire(file) });
+  }
+
+  /** Descriptors currently open (pooled plus retired ones still in use). For tests and metrics. */
+  get openCount(): number {
+    return this.pool.size + this.retiredInUse.size;
+  }
+
+  async read(url: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    checkRange(url, offset, length, this.maxReadBytes);
+    signal?.throwIfAborted();
+    const path = toPath(url);
+    const file = await this.acquire(path);
+    try {
+      return await readExactly(file, offset, length);
+    } finally {
+      this.release(file);
+    }
+  }
+
+  async readWhole(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+    signal?.throwIfAborted();
+    const path = toPath(url);
+    const file = await this.acquire(path);
+    try {
+      const { size } = await file.handle.stat().catch((error: unknown) => {
+        throw fileError(error, path);
+      });
+      checkRange(url, 0, size, this.maxReadBytes);
+      return await readExactly(file, 0, size);
+    } finally {
+      this.release(file);
+    }
+  }
+
+  async readRanges(url: string, ranges: readonly ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
+    for (const range of ranges) checkRange(url, range.offset, range.length, Number.MAX_SAFE_INTEGER);
+    return readCoalesced(ranges, (offset, length) => this.read(url, offset, length, signal), this.options.coalesce);
+  }
+
+  async version(url: string, signal?: AbortSignal): Promise<string | undefined> {
+    signal?.throwIfAborted();
+    const file = await this.acquire(toPath(url));
+    this.release(file);
+    return `${file.size}-${file.mtimeMs}`;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.opening.values()]);
+    this.pool.clear();
+  }
+
+  /** A checked, pinned handle of `path`; pair with `release`. */
+  private async acquire(path: string): Promise<PooledFile> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (this.closed) throw new SourceError('unavailable', `file source is closed (reading ${path})`);
+      let file = this.pool.get(path);
+      if (!file) file = await this.openShared(path);
+      else if (Date.now() - file.checkedAt >= this.revalidateMs) file = await this.revalidate(file);
+      if (file.closed) continue; // evicted and closed while we waited: take the pool's current one
+      file.users++;
+      return file;
+    }
+    throw new SourceError('unavailable', `cannot keep a descriptor of ${path} open (pool too small for the load?)`);
+  }
+
+  private release(file: PooledFile): void {
+    file.users--;
+    if (file.retired) this.closeIfIdle(file);
+  }
+
+  private openShared(path: string): Promise<PooledFile> {
+    let pending = this.opening.get(path);
+    if (!pending) {
+      pending = this.openFile(path).finally(() => this.opening.delete(path));
+      this.opening.set(path, pending);
+    }
+    return pending;
+  }
+
+  private async openFile(path: string): Promise<PooledFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, OPEN_FLAGS);
+    } catch (error) {
+      throw fileError(error, path);
+    }
+    let stats;
+    try {
+      stats = await handle.stat();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw fileError(error, path);
+    }
+    if (!stats.isFile() || this.closed) {
+      await handle.close().catch(() => undefined);
+      if (this.closed) throw new SourceError('unavailable', `file source is closed (reading ${path})`);
+      throw new SourceError('bad-response', `${path} is not a regular file`);
+    }
+    const file: PooledFile = {
+      path,
+      handle,
+      dev: stats.dev,
+      ino: stats.ino,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      checkedAt: Date.now(),
+      users: 0,
+      retired: false,
+      closed: false,
+    };
+    this.pool.set(path, file);
+    return file;
+  }
+
+  /** Re-checks a pooled handle against its path (shared by concurrent callers). */
+  private revalidate(file: PooledFile): Promise<PooledFile> {
+    file.revalidation ??= this.checkPath(file).finally(() => {
+      file.revalidation = undefined;
+    });
+    return file.revalidation;
+  }
+
+  private async checkPath(file: PooledFile): Promise<PooledFile> {
+    let stats;
+    try {
+      stats = await lstat(file.path);
+    } catch (error) {
+      this.drop(file);
+      throw fileError(error, file.path);
+    }
+    if (stats.dev !== file.dev || stats.ino !== file.ino || !stats.isFile()) {
+      this.drop(file);
+      return this.pool.peek(file.path) ?? this.openShared(file.path);
+    }
+    file.size = stats.size;
+    file.mtimeMs = stats.mtimeMs;
+    file.checkedAt = Date.now();
+    return file;
+  }
+
+  /** Takes a handle out of the pool (it closes once idle). */
+  private drop(file: PooledFile): void {
+    if (this.pool.peek(file.path) === file) this.pool.delete(file.path);
+    else this.retire(file);
+  }
+
+  private retire(file: PooledFile): void {
+    file.retired = true;
+    this.closeIfIdle(file);
+  }
+
+  private closeIfIdle(file: PooledFile): void {
+    if (file.closed) return;
+    if (file.users > 0) {
+      this.retiredInUse.add(file);
+      return;
+    }
+    file.closed = true;
+    this.retiredInUse.delete(file);
+    void file.handle.close().catch(() => undefined);
+  }
+}
+
+async function readExactly(file: PooledFile, offset: number, length: number): Promise<Uint8Array> {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  let filled = 0;
+  while (filled < length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await file.handle.read(buffer, filled, length - filled, offset + filled));
+    } catch (error) {
+      throw fileError(error, file.path);
+    }
+    if (bytesRead === 0) {
+      throw new SourceError(
+        'short-read',
+        `${file.path} ends at byte ${offset + filled}, before the end of the referenced range ${offset}+${length}`,
+      );
+    }
+    filled += bytesRead;
+  }
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+
+function toPath(url: string): string {
+  if (url.startsWith('file:')) return fileURLToPath(url);
+  if (!url.startsWith('/')) throw new SourceError('bad-response', `file source needs an absolute path or file:// URL, got ${JSON.stringify(url)}`);
+  return url;
+}
+
+function checkRange(url: string, offset: number, length: number, max: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(`invalid byte range of ${url}: offset ${offset}, length ${length}`);
+  }
+  if (length > max) throw new SourceError('bad-response', `${url}: a read of ${length} bytes is larger than the limit of ${max}`);
+}
+
+function fileError(error: unknown, path: string): Error {
+  if (error instanceof SourceError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new SourceError('not-found', `${path} does not exist`, { cause: error });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EISDIR':
+    case 'ELOOP':
+      return new SourceError('bad-response', `${path} cannot be read as a file (${code})`, { cause: error });
+    default:
+      return new SourceError('unavailable', `${path} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,219 @@
+import type { ChunkReference } from '../reference.js';
+import { SourceAllowList, SourcesConfigError, type ResolvedUrl } from './allow-list.js';
+import type { ByteRange, ByteSource } from './byte-source.js';
+import type { CoalesceOptions } from './coalesce.js';
+import { FileSource, type FileSourceOptions } from './file-source.js';
+import { HttpSource } from './http-source.js';
+import { S3Source } from './s3-source.js';
+import { formatS3Url } from './s3-url.js';
+import { SourceError } from './source-error.js';
+
+export { SourcesConfigError, type ResolvedUrl } from './allow-list.js';
+
+export interface SourcesConfig {
+  /** `sources.allow` of the catalog: local dirs (relative to `baseDir`), file://, http(s)://, s3:// prefixes. */
+  readonly allow: readonly string[];
+  /** The catalog file's directory. */
+  readonly baseDir: string;
+  /** Endpoint `s3://bucket/key` is read from (path-style, unsigned); required when `allow` has s3:// entries. */
+  readonly s3Endpoint?: string;
+  readonly http?: { readonly timeoutMs?: number; readonly retries?: number; readonly connections?: number };
+  readonly file?: FileSourceOptions;
+  /** Coalescing of `readMany` reads (gap and merged size). */
+  readonly coalesce?: CoalesceOptions;
+  /** How long a local file's symlink resolution is reused by the allow list (default 1000 ms). */
+  readonly realpathCacheMs?: number;
+}
+
+/** Bytes [start, end) of a chunk (relative to the chunk, end exclusive). */
+export interface ChunkRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ReadRequest {
+  readonly ref: ChunkReference;
+  /** Directory of the reference file, against which relative URLs resolve. */
+  readonly relativeTo: string;
+  readonly range?: ChunkRange;
+}
+
+interface Route {
+  readonly source: ByteSource;
+  readonly url: string;
+}
+
+/**
+ * Every byte a dataset serves from its sources goes through here: references are resolved and
+ * checked against the allow list on every read (not only at registration), then read from the
+ * file, http(s) or s3 source. `readMany` groups requests by object and coalesces their ranges.
+ */
+export class Sources {
+  private constructor(
+    readonly allowList: SourceAllowList,
+    private readonly files: FileSource,
+    private readonly http: HttpSource,
+    private readonly s3: S3Source | undefined,
+  ) {}
+
+  static async create(config: SourcesConfig): Promise<Sources> {
+    const allowList = await SourceAllowList.create(config.allow, config.baseDir, {
+      ...(config.realpathCacheMs !== undefined ? { realpathCacheMs: config.realpathCacheMs } : {}),
+    });
+    const hasS3Roots = config.allow.some((entry) => entry.toLowerCase().startsWith('s3://'));
+    if (hasS3Roots && !config.s3Endpoint) {
+      throw new SourcesConfigError('sources.allow has s3:// entries but no S3 endpoint is configured (sources.s3.endpoint)');
+    }
+    const coalesce = config.coalesce ? { coalesce: config.coalesce } : {};
+    const files = new FileSource({ ...config.file, ...coalesce });
+    const http = new HttpSource({
+      ...config.http,
+      ...coalesce,
+      followRedirect: (target) => allowList.allowsHttpUrl(target),
+    });
+    let s3: S3Source | undefined;
+    if (config.s3Endpoint) {
+      try {
+        s3 = new S3Source({ endpoint: config.s3Endpoint, http });
+      } catch (error) {
+        await Promise.all([files.close(), http.close()]);
+        throw new SourcesConfigError(`sources.s3.endpoint: ${(error as Error).message}`);
+      }
+    }
+    return new Sources(allowList, files, http, s3);
+  }
+
+  /** Where `url` (as written in a reference) points; SourceForbiddenError when outside the allow list. */
+  check(url: string, relativeTo: string): Promise<ResolvedUrl> {
+    return this.allowList.resolve(url, relativeTo);
+  }
+
+  /** The bytes of a chunk reference, or of `range` of it. */
+  async read(ref: ChunkReference, relativeTo: string, range?: ChunkRange, signal?: AbortSignal): Promise<Uint8Array> {
+    if (ref.kind === 'inline') return sliceInline(ref.data, range);
+    const { source, url } = await this.route(ref.url, relativeTo);
+    if (ref.kind === 'whole') {
+      if (!range) return source.readWhole(url, signal);
+      checkChunkRange(range, undefined);
+      return source.read(url, range.start, range.end - range.start, signal);
+    }
+    checkChunkRange(range, ref.length);
+    const start = range?.start ?? 0;
+    const end = range?.end ?? ref.length;
+    return source.read(url, ref.offset + start, end - start, signal);
+  }
+
+  /**
+   * Several reads at once, results in input order. Requests for the same object are grouped and
+   * their ranges coalesced (one read for ranges that are adjacent or close); whole-object requests
+   * of one object are read once. The first failure aborts the remaining reads and is thrown.
+   */
+  async readMany(requests: readonly ReadRequest[], signal?: AbortSignal): Promise<Uint8Array[]> {
+    const controller = new AbortController();
+    const forward = () => controller.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    signal?.addEventListener('abort', forward, { once: true });
+    try {
+      const results: Uint8Array[] = requests.map(() => new Uint8Array(0));
+      const groups = await this.group(requests, results);
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const [ranged, whole] = await Promise.all([
+            group.ranges.length > 0 ? group.route.source.readRanges(group.route.url, group.ranges, controller.signal) : [],
+            group.whole.length > 0 ? group.route.source.readWhole(group.route.url, controller.signal) : undefined,
+          ]);
+          group.rangeIndices.forEach((index, i) => (results[index] = ranged[i] as Uint8Array));
+          for (const index of group.whole) results[index] = whole as Uint8Array;
+        }),
+      ).catch((error: unknown) => {
+        controller.abort(error);
+        throw error;
+      });
+      return results;
+    } finally {
+      signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  /** A version tag of the object a reference points into (undefined for inline data or when unknown). */
+  async version(ref: ChunkReference, relativeTo: string, signal?: AbortSignal): Promise<string | undefined> {
+    if (ref.kind === 'inline') return undefined;
+    const { source, url } = await this.route(ref.url, relativeTo);
+    return source.version(url, signal);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.files.close(), this.http.close(), this.s3?.close()]);
+  }
+
+  private async route(url: string, relativeTo: string): Promise<Route> {
+    const target = await this.allowList.resolve(url, relativeTo);
+    switch (target.kind) {
+      case 'file':
+        return { source: this.files, url: target.path };
+      case 'http':
+        return { source: this.http, url: target.url };
+      case 's3':
+        if (!this.s3) throw new SourceError('unavailable', `${url}: no S3 endpoint is configured`);
+        return { source: this.s3, url: formatS3Url(target) };
+    }
+  }
+
+  /** Resolves every request (inline ones are answered at once) and groups the rest by object. */
+  private async group(requests: readonly ReadRequest[], results: Uint8Array[]): Promise<Map<string, Group>> {
+    const routes = await Promise.all(
+      requests.map((request, index) => {
+        if (request.ref.kind === 'inline') {
+          results[index] = sliceInline(request.ref.data, request.range);
+          return undefined;
+        }
+        if (request.ref.kind === 'range') checkChunkRange(request.range, request.ref.length);
+        else if (request.range) checkChunkRange(request.range, undefined);
+        return this.route(request.ref.url, request.relativeTo);
+      }),
+    );
+    const groups = new Map<string, Group>();
+    requests.forEach((request, index) => {
+      const route = routes[index];
+      if (!route || request.ref.kind === 'inline') return;
+      const key = `${route.source === this.files ? 'file' : 'url'}:${route.url}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { route, ranges: [], rangeIndices: [], whole: [] };
+        groups.set(key, group);
+      }
+      const { ref, range } = request;
+      if (ref.kind === 'whole' && !range) {
+        group.whole.push(index);
+        return;
+      }
+      const base = ref.kind === 'range' ? ref.offset : 0;
+      const start = range?.start ?? 0;
+      const end = range?.end ?? (ref.kind === 'range' ? ref.length : 0);
+      group.ranges.push({ offset: base + start, length: end - start });
+      group.rangeIndices.push(index);
+    });
+    return groups;
+  }
+}
+
+interface Group {
+  readonly route: Route;
+  readonly ranges: ByteRange[];
+  readonly rangeIndices: number[];
+  readonly whole: number[];
+}
+
+function sliceInline(data: Uint8Array, range: ChunkRange | undefined): Uint8Array {
+  if (!range) return data;
+  checkChunkRange(range, data.byteLength);
+  return data.subarray(range.start, range.end);
+}
+
+/** A range must satisfy 0 <= start <= end (<= length when the chunk's length is known). */
+function checkChunkRange(range: ChunkRange | undefined, length: number | undefined): void {
+  if (!range) return;
+  const { start, end } = range;
+  const valid = Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && (length === undefined || end <= length);
+  if (!valid) throw new RangeError(`invalid range ${start}-${end} of a chunk of ${length ?? 'unknown'} bytes`);
+}
