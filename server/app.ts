@@ -24,7 +24,8 @@ export class RouteConflictError extends Error {
  * `/datasets/:id/...`, then each plugin's routes. The core knows datasets, not endpoints.
  */
 export function createApp({ registry, plugins, logger, version }: AppOptions): Hono {
-  const app = new Hono();
+  // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
+  const app = new Hono({ strict: false });
   app.use('*', cors());
   app.onError((error, c) => errorResponse(error, c, logger));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
