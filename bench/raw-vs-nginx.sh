@@ -9,6 +9,7 @@ DAYS=${DAYS:-60}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 OUT=$(mktemp -d -t strato-bench-XXXXXX)
+chmod 755 "$OUT"   # nginx workers run unprivileged
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$OUT"; }
 trap cleanup EXIT
@@ -70,7 +71,7 @@ measure() {
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
     /^Requests\/sec/ { rps = $2 } /^Transfer\/sec/ { mbs = mb($2) }
     /Non-2xx/ { errors = $NF }
-    END { printf "%.0f %.1f %.2f %.2f %d\n", rps, mbs, p50, p99, errors }' "$OUT/wrk.txt"
+    END { printf "%.0f %.1f %.2f %.2f %d\n", rps, mbs, p50, p99, errors + 0 }' "$OUT/wrk.txt"
 }
 
 printf '\nraw view (/kerchunk) vs nginx static, %s chunks, %s MiB of chunk bytes, %s per run, %s cores\n' \
