@@ -1,0 +1,23 @@
+import type { Codec, CodecConfig } from './codec.js';
+import { castValues, createValues, storeValues } from './element-type.js';
+import { numericOption, valuesOf } from './numeric-filter.js';
+import { CodecOptions } from './options.js';
+
+/** numcodecs AsType (`encode_dtype`, `decode_dtype`): a numpy `astype` each way. */
+export function astypeCodec(config: CodecConfig): Codec {
+  const options = new CodecOptions(config);
+  const encodeType = numericOption(options, 'encode_dtype');
+  const decodeType = numericOption(options, 'decode_dtype');
+  options.done();
+  const convert = (data: Uint8Array, from: typeof encodeType, to: typeof encodeType): Uint8Array => {
+    const values = valuesOf('astype', data, from.type);
+    const out = createValues(to.type, values.length);
+    castValues(values, out);
+    return storeValues(out, to.type);
+  };
+  return {
+    config,
+    encode: async (data) => convert(data, decodeType, encodeType),
+    decode: async (data) => convert(data, encodeType, decodeType),
+  };
+}

@@ -1,0 +1,47 @@
+import type { JsonValue } from '../reference.js';
+import { astypeCodec } from './astype.js';
+import { bitroundCodec } from './bitround.js';
+import { bloscCodec } from './blosc.js';
+import { checksum32Codec } from './checksum32.js';
+import { UnsupportedCodecError, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { deltaCodec } from './delta.js';
+import { fixedScaleOffsetCodec } from './fixed-scale-offset.js';
+import { fletcher32Codec } from './fletcher32.js';
+import { lz4Codec } from './lz4.js';
+import { shuffleCodec } from './shuffle.js';
+import { zlibCodec, gzipCodec } from './zlib.js';
+import { zstdCodec } from './zstd.js';
+
+type Factory = (config: CodecConfig, context: CodecContext) => Codec;
+
+const FACTORIES: Readonly<Record<string, Factory>> = {
+  zlib: zlibCodec,
+  gzip: gzipCodec,
+  zstd: (config) => zstdCodec(config),
+  blosc: bloscCodec,
+  lz4: lz4Codec,
+  shuffle: shuffleCodec,
+  delta: deltaCodec,
+  fixedscaleoffset: fixedScaleOffsetCodec,
+  astype: astypeCodec,
+  bitround: bitroundCodec,
+  fletcher32: fletcher32Codec,
+  crc32: checksum32Codec,
+  adler32: checksum32Codec,
+};
+
+/** The codec ids codecFromConfig knows. */
+export const SUPPORTED_CODECS: readonly string[] = Object.keys(FACTORIES);
+
+/**
+ * The codec of a numcodecs configuration (`{"id": "blosc", "cname": "lz4", ...}`). Throws
+ * UnsupportedCodecError, naming the id, for unknown ids and for options it does not handle.
+ */
+export function codecFromConfig(config: JsonValue, context: CodecContext = {}): Codec {
+  if (typeof config !== 'object' || config === null || Array.isArray(config) || typeof config.id !== 'string') {
+    throw new UnsupportedCodecError(String(JSON.stringify(config)), 'a codec configuration is an object with a string "id"');
+  }
+  const factory = Object.hasOwn(FACTORIES, config.id) ? FACTORIES[config.id] : undefined;
+  if (!factory) throw new UnsupportedCodecError(config.id, `supported codecs: ${SUPPORTED_CODECS.join(', ')}`);
+  return factory(config as CodecConfig, context);
+}
