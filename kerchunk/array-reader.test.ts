@@ -1,0 +1,117 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../catalog/catalog-file.js';
+import { DatasetRegistry } from '../catalog/registry.js';
+import { makeFixtures, type Fixtures } from '../test/helpers/fixtures.js';
+import { runPython } from '../test/helpers/python.js';
+import { DecodedChunkCache, datasetValues } from './array-reader.js';
+import { sliceLength, type NumericArray, type Slice } from './array-values.js';
+import { parseNumericDtype } from './dtype.js';
+
+/**
+ * Decoded values through the references (zlib, shuffle, big-endian, missing chunks, partial
+ * edge chunks, JSON and parquet tables) must equal netCDF4's stored values for any strided
+ * hyperslab.
+ */
+let fixtures: Fixtures;
+let registry: DatasetRegistry;
+
+beforeAll(async () => {
+  fixtures = await makeFixtures();
+  registry = await DatasetRegistry.open(await loadCatalog(fixtures.catalog));
+});
+afterAll(async () => {
+  await registry?.close();
+  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
+});
+
+interface Expected {
+  readonly values: NumericArray;
+  readonly shape: number[];
+}
+
+async function expectedValues(id: string): Promise<Map<string, Expected>> {
+  const dataset = fixtures.datasets.find((d) => d.id === id);
+  if (!dataset) throw new Error(`no fixture ${id}`);
+  const out = join(fixtures.dir, `values-${id}`);
+  const args = ['--out', out, '--files', ...dataset.files, ...(dataset.concatDim ? ['--combine-dim', dataset.concatDim] : [])];
+  const dumped = await runPython('test/interop/dump_raw.py', args);
+  if (dumped.code !== 0) throw new Error(dumped.stderr);
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Record<string, { dtype: string; shape: number[] }>;
+  const result = new Map<string, Expected>();
+  for (const [name, { dtype, shape }] of Object.entries(manifest)) {
+    const type = parseNumericDtype(dtype);
+    if (!type) continue;
+    result.set(name, { values: type.view(new Uint8Array(await readFile(join(out, `${name}.bin`)))), shape });
+  }
+  return result;
+}
+
+/** The expected values of a hyperslab, picked element by element from the full array. */
+function pick(expected: Expected, selection: readonly Slice[]): number[] {
+  const counts = selection.map(sliceLength);
+  const total = counts.reduce((a, b) => a * b, 1);
+  const strides = expected.shape.map((_, d) => expected.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const values: number[] = [];
+  for (let n = 0; n < total; n++) {
+    let rest = n;
+    let flat = 0;
+    for (let d = counts.length - 1; d >= 0; d--) {
+      const i = rest % (counts[d] as number);
+      rest = Math.floor(rest / (counts[d] as number));
+      const slice = selection[d] as Slice;
+      flat += (slice.start + i * slice.step) * (strides[d] as number);
+    }
+    values.push(Number(expected.values[flat]));
+  }
+  return values;
+}
+
+function randomSlice(size: number, random: () => number): Slice {
+  const start = Math.floor(random() * size);
+  const stop = start + 1 + Math.floor(random() * (size - start));
+  return { start, stop, step: 1 + Math.floor(random() * 3) };
+}
+
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+describe('datasetValues', () => {
+  for (const id of ['basic', 'templated', 'combined', 'combined-parquet', 'generated']) {
+    it(`reads whole arrays and random hyperslabs of ${id} equal to netCDF4`, async () => {
+      const dataset = registry.get(id);
+      if (!dataset) throw new Error(`${id} not served: ${JSON.stringify(registry.problems())}`);
+      const values = datasetValues(dataset, registry.sources, new DecodedChunkCache(1024 * 1024));
+      const expected = await expectedValues(id.replace(/-parquet$/, ''));
+      const random = seeded(id.length * 7919);
+      let checked = 0;
+      for (const [name, want] of expected) {
+        const array = values.array(name);
+        if (!array) continue;
+        const whole = array.shape.map((n) => ({ start: 0, stop: n, step: 1 }));
+        expect(Array.from(await array.read(whole), Number), `${id}/${name} whole`).toEqual(Array.from(want.values, Number));
+        for (let trial = 0; trial < 5 && array.shape.length > 0; trial++) {
+          const selection = array.shape.map((n) => randomSlice(n, random));
+          expect(Array.from(await array.read(selection), Number), `${id}/${name} ${JSON.stringify(selection)}`).toEqual(pick(want, selection));
+        }
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(3);
+    });
+  }
+
+  it('refuses selections outside the array', async () => {
+    const dataset = registry.get('basic');
+    const tas = dataset && datasetValues(dataset, registry.sources).array('tas');
+    if (!tas) throw new Error('no tas');
+    await expect(tas.read([{ start: 0, stop: 13, step: 1 }, { start: 0, stop: 6, step: 1 }, { start: 0, stop: 8, step: 1 }])).rejects.toThrow(/outside/);
+    await expect(tas.read([{ start: 0, stop: 1, step: 1 }])).rejects.toThrow(/3 dimensions/);
+    await expect(tas.read([{ start: 0, stop: 1, step: 0 }, { start: 0, stop: 1, step: 1 }, { start: 0, stop: 1, step: 1 }])).rejects.toThrow(/step/);
+  });
+});

@@ -1,0 +1,227 @@
+import { LRUCache } from 'lru-cache';
+import type { Dataset } from '../catalog/dataset.js';
+import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from './array-values.js';
+import { decodeChunk } from './codecs/index.js';
+import { parseFillValue, parseNumericDtype, swapBytes, type NumericDtype } from './dtype.js';
+import type { Sources } from './sources/sources.js';
+import { arrayMetadata, type ZarrArrayMetadata } from './zarr-metadata.js';
+
+/** Decoded source chunks shared by every dataset's readers, bounded in bytes. */
+export class DecodedChunkCache {
+  private readonly chunks: LRUCache<string, NumericArray>;
+  private readonly tokens = new WeakMap<Dataset, number>();
+  private nextToken = 1;
+
+  constructor(readonly maxBytes = 256 * 1024 * 1024) {
+    this.chunks = new LRUCache({ maxSize: maxBytes, sizeCalculation: (chunk) => Math.max(1, chunk.byteLength) });
+  }
+
+  /** A key prefix unique to this opened dataset (a reloaded dataset gets a new one). */
+  prefixFor(dataset: Dataset): string {
+    let token = this.tokens.get(dataset);
+    if (token === undefined) {
+      token = this.nextToken++;
+      this.tokens.set(dataset, token);
+    }
+    return `${token}\0`;
+  }
+
+  get(key: string): NumericArray | undefined {
+    return this.chunks.get(key);
+  }
+
+  set(key: string, chunk: NumericArray): void {
+    this.chunks.set(key, chunk);
+  }
+
+  get bytes(): number {
+    return this.chunks.calculatedSize;
+  }
+}
+
+/** Chunks read and decoded at once by one `read` (bounds memory held by a large selection). */
+const CHUNKS_PER_BATCH = 16;
+
+/**
+ * Decoded values of a dataset's arrays, read through its references: source bytes (coalesced),
+ * the source codecs, native byte order, assembled into the selected hyperslab.
+ */
+export function datasetValues(dataset: Dataset, sources: Sources, cache: DecodedChunkCache = new DecodedChunkCache()): DatasetValues {
+  const prefix = cache.prefixFor(dataset);
+  const arrays = new Map<string, ArrayValues | undefined>();
+  const inFlight = new Map<string, Promise<NumericArray>>();
+  return {
+    array(name: string): ArrayValues | undefined {
+      if (!arrays.has(name)) {
+        const meta = arrayMetadata(dataset.references.metadata, name);
+        const dtype = meta ? parseNumericDtype(meta.dtype) : undefined;
+        const usable = meta && dtype && (meta.order ?? 'C') === 'C';
+        arrays.set(name, usable ? new ReferencedArray(name, meta, dtype, { dataset, sources, cache, prefix, inFlight }) : undefined);
+      }
+      return arrays.get(name);
+    },
+  };
+}
+
+interface ReaderContext {
+  readonly dataset: Dataset;
+  readonly sources: Sources;
+  readonly cache: DecodedChunkCache;
+  readonly prefix: string;
+  readonly inFlight: Map<string, Promise<NumericArray>>;
+}
+
+class ReferencedArray implements ArrayValues {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly chunks: readonly number[];
+  readonly fillValue: number | bigint | undefined;
+  private readonly separator: string;
+  private readonly chunkLength: number;
+
+  constructor(
+    readonly name: string,
+    private readonly meta: ZarrArrayMetadata,
+    private readonly type: NumericDtype,
+    private readonly context: ReaderContext,
+  ) {
+    this.dtype = meta.dtype as string;
+    this.shape = meta.shape;
+    this.chunks = meta.shape.length === 0 ? [] : meta.chunks;
+    this.fillValue = parseFillValue(meta.fill_value, type);
+    this.separator = meta.dimension_separator ?? '.';
+    this.chunkLength = this.chunks.reduce((a, b) => a * b, 1);
+  }
+
+  async read(selection: readonly Slice[], signal?: AbortSignal): Promise<NumericArray> {
+    this.checkSelection(selection);
+    const counts = selection.map(sliceLength);
+    const out = this.type.create(counts.reduce((a, b) => a * b, 1));
+    if (out.length === 0) return out;
+    const plan = this.chunksCovering(selection);
+    for (let i = 0; i < plan.length; i += CHUNKS_PER_BATCH) {
+      const batch = plan.slice(i, i + CHUNKS_PER_BATCH);
+      const decoded = await Promise.all(batch.map((chunkIndex) => this.decodedChunk(chunkIndex, signal)));
+      batch.forEach((chunkIndex, n) => this.copyInto(out, counts, selection, chunkIndex, decoded[n] as NumericArray));
+    }
+    return out;
+  }
+
+  private checkSelection(selection: readonly Slice[]): void {
+    if (selection.length !== this.shape.length) {
+      throw new RangeError(`${this.name} has ${this.shape.length} dimensions, the selection ${selection.length}`);
+    }
+    selection.forEach(({ start, stop, step }, d) => {
+      const size = this.shape[d] as number;
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(stop) || !Number.isSafeInteger(step) || step < 1) {
+        throw new RangeError(`${this.name}: dimension ${d} needs integer start/stop and step ≥ 1`);
+      }
+      if (start < 0 || stop > size || (start >= size && stop > start)) {
+        throw new RangeError(`${this.name}: selection ${start}:${stop} outside 0:${size} on dimension ${d}`);
+      }
+    });
+  }
+
+  /** Chunk index tuples that hold at least one selected element, in C order. */
+  private chunksCovering(selection: readonly Slice[]): number[][] {
+    const perDim = selection.map((slice, d) => {
+      const chunk = this.chunks[d] as number;
+      const indices = new Set<number>();
+      for (let i = slice.start; i < slice.stop; i += slice.step) indices.add(Math.floor(i / chunk));
+      return [...indices];
+    });
+    let tuples: number[][] = [[]];
+    for (const options of perDim) tuples = tuples.flatMap((prefix) => options.map((i) => [...prefix, i]));
+    return tuples;
+  }
+
+  private copyInto(out: NumericArray, counts: number[], selection: readonly Slice[], chunkIndex: number[], chunk: NumericArray): void {
+    const rank = selection.length;
+    if (rank === 0) {
+      (out as Float64Array)[0] = (chunk as Float64Array)[0] as number;
+      return;
+    }
+    // Per dimension: pairs (position in output, position in chunk) of the selected indices in this chunk.
+    const pairs = selection.map((slice, d) => {
+      const chunk0 = (chunkIndex[d] as number) * (this.chunks[d] as number);
+      const chunkEnd = chunk0 + (this.chunks[d] as number);
+      const first = Math.max(slice.start, slice.start + Math.ceil((chunk0 - slice.start) / slice.step) * slice.step);
+      const outPositions: number[] = [];
+      const chunkPositions: number[] = [];
+      for (let i = first; i < Math.min(slice.stop, chunkEnd); i += slice.step) {
+        outPositions.push((i - slice.start) / slice.step);
+        chunkPositions.push(i - chunk0);
+      }
+      return { outPositions, chunkPositions };
+    });
+    const outStrides = strides(counts);
+    const chunkStrides = strides(this.chunks);
+    const last = rank - 1;
+    const inner = pairs[last] as { outPositions: number[]; chunkPositions: number[] };
+    const contiguous = selection[last]?.step === 1;
+    const target = out as unknown as { [i: number]: number | bigint; set(a: ArrayLike<number | bigint>, o: number): void };
+    const source = chunk as unknown as { [i: number]: number | bigint; subarray(a: number, b: number): ArrayLike<number | bigint> };
+    const walk = (d: number, outBase: number, chunkBase: number): void => {
+      if (d === last) {
+        if (contiguous && inner.outPositions.length > 0) {
+          const from = chunkBase + (inner.chunkPositions[0] as number);
+          target.set(source.subarray(from, from + inner.chunkPositions.length), outBase + (inner.outPositions[0] as number));
+          return;
+        }
+        for (let k = 0; k < inner.outPositions.length; k++) {
+          target[outBase + (inner.outPositions[k] as number)] = source[chunkBase + (inner.chunkPositions[k] as number)] as number;
+        }
+        return;
+      }
+      const { outPositions, chunkPositions } = pairs[d] as { outPositions: number[]; chunkPositions: number[] };
+      for (let k = 0; k < outPositions.length; k++) {
+        walk(d + 1, outBase + (outPositions[k] as number) * (outStrides[d] as number), chunkBase + (chunkPositions[k] as number) * (chunkStrides[d] as number));
+      }
+    };
+    walk(0, 0, 0);
+  }
+
+  private decodedChunk(chunkIndex: number[], signal?: AbortSignal): Promise<NumericArray> {
+    const key = `${this.name}/${chunkIndex.length === 0 ? '0' : chunkIndex.join(this.separator)}`;
+    const cacheKey = this.context.prefix + key;
+    const cached = this.context.cache.get(cacheKey);
+    if (cached) return Promise.resolve(cached);
+    let pending = this.context.inFlight.get(cacheKey);
+    if (!pending) {
+      pending = this.loadChunk(key, signal).finally(() => this.context.inFlight.delete(cacheKey));
+      this.context.inFlight.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  private async loadChunk(key: string, signal?: AbortSignal): Promise<NumericArray> {
+    const { dataset, sources, cache, prefix } = this.context;
+    const reference = await dataset.references.chunk(key);
+    let values: NumericArray;
+    if (!reference) {
+      values = this.type.create(this.chunkLength);
+      if (this.fillValue !== undefined) (values as unknown as { fill(v: number | bigint): void }).fill(this.fillValue);
+    } else {
+      const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
+      const raw = await decodeChunk(stored, this.meta);
+      const own = raw === stored ? raw.slice() : raw;
+      if (!this.type.littleEndian) swapBytes(own, this.type.size);
+      values = this.type.view(own);
+      if (values.length !== this.chunkLength) {
+        throw new RangeError(`${this.name}: chunk ${key} decoded to ${values.length} values, expected ${this.chunkLength}`);
+      }
+    }
+    cache.set(prefix + key, values);
+    return values;
+  }
+}
+
+function strides(shape: readonly number[]): number[] {
+  const result = new Array<number>(shape.length);
+  let stride = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    result[d] = stride;
+    stride *= shape[d] as number;
+  }
+  return result;
+}
