@@ -1,6 +1,9 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { datasetIdProblem } from '../catalog/catalog-file.js';
+import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
+import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
+import type { DatasetValues } from '../kerchunk/array-values.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
@@ -12,6 +15,8 @@ export interface AppOptions {
   readonly plugins: readonly StratoPlugin[];
   readonly logger: Logger;
   readonly version: string;
+  /** Bytes of decoded source chunks kept in memory (default 256 MiB). */
+  readonly decodedCacheBytes?: number;
 }
 
 /** A plugin's routes collide with another's. Raised at start-up, never at request time. */
@@ -23,14 +28,21 @@ export class RouteConflictError extends Error {
  * Assembles the hono app: CORS and error handling for every response, dataset resolution for
  * `/datasets/:id/...`, then each plugin's routes. The core knows datasets, not endpoints.
  */
-export function createApp({ registry, plugins, logger, version }: AppOptions): Hono {
+export function createApp({ registry, plugins, logger, version, decodedCacheBytes }: AppOptions): Hono {
   // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
   const app = new Hono({ strict: false });
   app.use('*', cors());
   app.onError((error, c) => errorResponse(error, c, logger));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
 
-  const context: PluginContext = { registry, logger, version, plugins: () => plugins };
+  const context: PluginContext = {
+    registry,
+    logger,
+    version,
+    values: valuesReader(registry, decodedCacheBytes),
+    stages: () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : [])),
+    plugins: () => plugins,
+  };
   const resolveDataset = datasetResolver(registry);
   app.use('/datasets/:id', resolveDataset);
   app.use('/datasets/:id/*', resolveDataset);
@@ -60,6 +72,20 @@ export function createApp({ registry, plugins, logger, version }: AppOptions): H
     }
   }
   return app;
+}
+
+/** One DatasetValues per opened dataset (a reloaded dataset is a new object), sharing one cache. */
+function valuesReader(registry: DatasetRegistry, cacheBytes?: number): (dataset: Dataset) => DatasetValues {
+  const cache = new DecodedChunkCache(cacheBytes);
+  const readers = new WeakMap<Dataset, DatasetValues>();
+  return (dataset) => {
+    let reader = readers.get(dataset);
+    if (!reader) {
+      reader = datasetValues(dataset, registry.sources, cache);
+      readers.set(dataset, reader);
+    }
+    return reader;
+  };
 }
 
 function datasetResolver(registry: DatasetRegistry): MiddlewareHandler<DatasetEnv> {

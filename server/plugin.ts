@@ -1,7 +1,9 @@
 import type { Hono } from 'hono';
 import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
+import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { Logger } from './log.js';
+import type { ProcessingStage } from './stage.js';
 
 /** hono environment of routes under `/datasets/:id/...`: the dataset is resolved before they run. */
 export interface DatasetEnv {
@@ -14,6 +16,10 @@ export interface PluginContext {
   readonly logger: Logger;
   /** Version of strato itself. */
   readonly version: string;
+  /** Decoded values of a dataset's arrays (one byte-bounded cache of decoded chunks for all plugins). */
+  readonly values: (dataset: Dataset) => DatasetValues;
+  /** The processed view's stages, in order. */
+  readonly stages: () => ReadonlyArray<ProcessingStage>;
   /** Every loaded plugin (for `/plugins`). */
   readonly plugins: () => readonly StratoPlugin[];
 }
@@ -33,4 +39,6 @@ export interface StratoPlugin {
   readonly version: string;
   appRoutes?(context: PluginContext): Hono;
   datasetRoutes?(context: PluginContext): DatasetRoutes;
+  /** A stage of the processed view's pipeline. */
+  readonly stage?: ProcessingStage;
 }

@@ -1,0 +1,50 @@
+import type { NumericArray } from '../../kerchunk/array-values.js';
+import { bitRound } from '../../kerchunk/codecs/bitround.js';
+import type { JsonValue } from '../../kerchunk/reference.js';
+import type { StratoPlugin } from '../../server/plugin.js';
+import { ProcessingConfigError, type StageArray, type StageStep } from '../../server/stage.js';
+
+const ALL = '*';
+
+/**
+ * `processing.keepbits: N` (every float data variable) or `{var: N, ...}`: lossy rounding of the
+ * float mantissa to N bits, bit for bit as numcodecs.BitRound, except that the fill value, NaN
+ * and ±inf are kept exactly. Coordinates are never rounded. The advertised metadata needs no
+ * filter: clients read plain (rounded) floats.
+ */
+export const bitroundPlugin: StratoPlugin = {
+  name: 'bitround',
+  version: '1.0.0',
+  stage: {
+    key: 'keepbits',
+    configure(setting) {
+      const keepbits = parseKeepbits(setting);
+      return (array: StageArray): StageStep | undefined => {
+        const bits = keepbits[array.name] ?? keepbits[ALL];
+        if (bits === undefined || array.isCoordinate || array.dtype.kind !== 'f') return undefined;
+        const mantissa = array.dtype.size === 4 ? 23 : 52;
+        if (bits >= mantissa) return undefined;
+        const fill = typeof array.fillValue === 'number' ? array.fillValue : undefined;
+        return {
+          metadata: (meta) => meta,
+          values: (chunk: NumericArray) => bitRound(chunk as Float32Array | Float64Array, bits, { fillValue: fill ?? null, keepNaN: true }),
+        };
+      };
+    },
+  },
+};
+
+function parseKeepbits(setting: JsonValue | undefined): Record<string, number> {
+  if (setting === undefined || setting === null) return {};
+  const check = (bits: JsonValue | undefined, where: string): number => {
+    if (typeof bits !== 'number' || !Number.isSafeInteger(bits) || bits < 0 || bits > 52) {
+      throw new ProcessingConfigError(`"${where}" must be an integer from 0 to 52 (mantissa bits kept)`);
+    }
+    return bits;
+  };
+  if (typeof setting === 'number') return { [ALL]: check(setting, 'processing.keepbits') };
+  if (typeof setting !== 'object' || Array.isArray(setting)) {
+    throw new ProcessingConfigError('"processing.keepbits" must be a number or map variables to numbers');
+  }
+  return Object.fromEntries(Object.entries(setting).map(([name, bits]) => [name, check(bits, `processing.keepbits.${name}`)]));
+}

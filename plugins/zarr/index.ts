@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import type { Dataset } from '../../catalog/dataset.js';
+import { HttpProblem, notFound } from '../../server/http/problem.js';
+import { respond } from '../../server/http/served-body.js';
+import { storeKey } from '../../server/http/store-key.js';
+import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { ProcessingConfigError } from '../../server/stage.js';
+import { RawView } from '../kerchunk/raw-view.js';
+import { EncodedChunkCache, ProcessedView } from './processed-view.js';
+
+/**
+ * `/datasets/{id}/zarr/{key}`: the processed view — the dataset after the stages its
+ * `processing` block names (rechunk, bit-round, re-compress); plain values, no shuffle filter,
+ * so GDAL and every Zarr v2 client decode it.
+ */
+export const zarrPlugin: StratoPlugin = {
+  name: 'zarr',
+  version: '1.0.0',
+  datasetRoutes(context: PluginContext) {
+    const cache = new EncodedChunkCache();
+    const views = new WeakMap<Dataset, ProcessedView>();
+    let generation = 0;
+    const viewOf = (dataset: Dataset): ProcessedView => {
+      let view = views.get(dataset);
+      if (!view) {
+        try {
+          const raw = new RawView(dataset, context.registry.sources);
+          view = new ProcessedView(dataset, context.values(dataset), context.stages(), raw, cache, `${++generation}\0`);
+        } catch (error) {
+          if (!(error instanceof ProcessingConfigError)) throw error;
+          context.logger.warn('processing misconfigured', { dataset: dataset.id, reason: error.message });
+          throw new HttpProblem(500, 'Internal Server Error', `the processing of dataset "${dataset.id}" is misconfigured: ${error.message}`);
+        }
+        views.set(dataset, view);
+      }
+      return view;
+    };
+    const app = new Hono<DatasetEnv>();
+    app.get('/', () => {
+      throw notFound('the store root has no content; read .zmetadata or a key below it');
+    });
+    app.get('/*', async (c) => {
+      const key = storeKey(c);
+      const view = viewOf(c.var.dataset);
+      const body = view.metadata(key) ?? (await view.chunk(key, c.req.raw.signal));
+      if (!body) throw notFound(`no key "${key}" in the processed view of "${c.var.dataset.id}"`);
+      return respond(c, body);
+    });
+    return { prefix: 'zarr', app };
+  },
+};

@@ -1,0 +1,192 @@
+import { LRUCache } from 'lru-cache';
+import type { Dataset } from '../../catalog/dataset.js';
+import { datasetSchema } from '../../catalog/dataset-schema.js';
+import type { ArrayValues, DatasetValues, NumericArray } from '../../kerchunk/array-values.js';
+import { ChunkGrid } from '../../kerchunk/chunk-grid.js';
+import { encodeChunk } from '../../kerchunk/codecs/index.js';
+import { parseNumericDtype } from '../../kerchunk/dtype.js';
+import type { JsonValue } from '../../kerchunk/reference.js';
+import { isMetadataKey, splitChunkKey } from '../../kerchunk/zarr-keys.js';
+import { arrayMetadata, type ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
+import { etagOf } from '../../server/http/etag.js';
+import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
+import { ProcessingConfigError, type ProcessingStage, type StageArray, type StageStep } from '../../server/stage.js';
+import { CHUNK_CACHE_CONTROL, completeMetadata, METADATA_CACHE_CONTROL, RawView } from '../kerchunk/raw-view.js';
+
+/** One processed array: target metadata, and the value transforms of its stages in order. */
+interface ProcessedArray {
+  readonly meta: ZarrArrayMetadata;
+  readonly grid: ChunkGrid;
+  readonly values: ArrayValues;
+  readonly transforms: ReadonlyArray<(chunk: NumericArray) => NumericArray>;
+  readonly fillValue: number | bigint | undefined;
+}
+
+/** Encoded chunks of the processed view, shared by all datasets, bounded in bytes. */
+export class EncodedChunkCache {
+  private readonly chunks: LRUCache<string, ServedBody>;
+  private readonly inFlight = new Map<string, Promise<ServedBody>>();
+
+  constructor(maxBytes = 256 * 1024 * 1024) {
+    this.chunks = new LRUCache({ maxSize: maxBytes, sizeCalculation: (body) => Math.max(1, body.size) });
+  }
+
+  /** The cached body, or the one `make` computes; concurrent identical requests share one computation. */
+  async get(key: string, make: () => Promise<ServedBody>): Promise<ServedBody> {
+    const cached = this.chunks.get(key);
+    if (cached) return cached;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = make()
+        .then((body) => {
+          this.chunks.set(key, body);
+          return body;
+        })
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+}
+
+/**
+ * The processed view of a dataset: each numeric array re-chunked, transformed and re-encoded by
+ * the stages its `processing` block names; metadata advertises the real chunks and codecs.
+ * Arrays that cannot be decoded (strings, structs) pass through as in the raw view.
+ */
+export class ProcessedView {
+  private readonly arrays = new Map<string, ProcessedArray>();
+  private readonly documents = new Map<string, ServedBody>();
+
+  constructor(
+    private readonly dataset: Dataset,
+    values: DatasetValues,
+    stages: readonly ProcessingStage[],
+    private readonly raw: RawView,
+    private readonly cache: EncodedChunkCache,
+    private readonly cachePrefix: string,
+  ) {
+    const steps = configureStages(stages, dataset.entry.processing);
+    const schema = datasetSchema(dataset.references.metadata);
+    const texts = completeMetadata(dataset.references.metadataText);
+    for (const [key, text] of texts) {
+      if (!key.endsWith('.zarray')) continue;
+      const name = key === '.zarray' ? '' : key.slice(0, -'/.zarray'.length);
+      const processed = this.processArray(name, values, steps, schema.variables.find((v) => v.name === name));
+      if (processed) {
+        this.arrays.set(name, processed);
+        texts.set(key, JSON.stringify(processed.meta));
+      } else {
+        texts.set(key, text);
+      }
+    }
+    const members: string[] = [];
+    for (const [key, text] of texts) {
+      members.push(`${JSON.stringify(key)}: ${text}`);
+      this.documents.set(key, jsonBody(text));
+    }
+    this.documents.set('.zmetadata', jsonBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`));
+  }
+
+  metadata(key: string): ServedBody | undefined {
+    return this.documents.get(key);
+  }
+
+  async chunk(key: string, signal?: AbortSignal): Promise<ServedBody | undefined> {
+    if (isMetadataKey(key)) return undefined;
+    const parts = splitChunkKey(key);
+    if (!parts) return undefined;
+    const array = this.arrays.get(parts.array);
+    if (!array) return this.raw.chunk(key);
+    const index = array.grid.indexOf(parts.chunk);
+    if (index === undefined) return undefined;
+    return this.cache.get(this.cachePrefix + key, () => this.encode(array, parts.chunk, signal));
+  }
+
+  private processArray(name: string, values: DatasetValues, steps: StepFactory[], variable: { dims: readonly string[]; isCoordinate: boolean } | undefined): ProcessedArray | undefined {
+    const source = arrayMetadata(this.dataset.references.metadata, name);
+    const arrayValues = values.array(name);
+    const dtype = source && parseNumericDtype(source.dtype);
+    if (!source || !arrayValues || !dtype) return undefined;
+    const stageArray: StageArray = {
+      name,
+      dims: variable?.dims ?? source.shape.map((_, i) => `dim_${i}`),
+      shape: source.shape,
+      isCoordinate: variable?.isCoordinate ?? false,
+      dtype,
+      fillValue: arrayValues.fillValue,
+    };
+    let meta: ZarrArrayMetadata = { ...source, dtype: nativeDtype(source.dtype as string), filters: null, dimension_separator: '.' };
+    const transforms: Array<(chunk: NumericArray) => NumericArray> = [];
+    for (const makeStep of steps) {
+      const step: StageStep | undefined = makeStep(stageArray);
+      if (!step) continue;
+      meta = step.metadata(meta);
+      if (step.values) transforms.push(step.values);
+    }
+    const chunks = meta.shape.length === 0 ? [] : meta.chunks;
+    return { meta, grid: new ChunkGrid(meta.shape, chunks), values: arrayValues, transforms, fillValue: arrayValues.fillValue };
+  }
+
+  private async encode(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<ServedBody> {
+    const { meta } = array;
+    const origin = meta.shape.length === 0 ? [] : suffix.split('.').map(Number);
+    const selection = origin.map((i, d) => {
+      const start = i * (meta.chunks[d] as number);
+      return { start, stop: Math.min(start + (meta.chunks[d] as number), meta.shape[d] as number), step: 1 };
+    });
+    let chunk = padToChunk(await array.values.read(selection, signal), selection, meta.shape.length === 0 ? [] : meta.chunks, array.fillValue);
+    for (const transform of array.transforms) chunk = transform(chunk);
+    const raw = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const encoded = await encodeChunk(raw, meta);
+    return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
+  }
+}
+
+type StepFactory = (array: StageArray) => StageStep | undefined;
+
+/** Each stage configured from its key of the processing block; unknown keys are an error. */
+export function configureStages(stages: readonly ProcessingStage[], processing: JsonValue | undefined): StepFactory[] {
+  const block = processing ?? {};
+  if (typeof block !== 'object' || block === null || Array.isArray(block)) throw new ProcessingConfigError('"processing" must be a mapping');
+  const known = new Set(stages.map((stage) => stage.key));
+  const unknown = Object.keys(block).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new ProcessingConfigError(`unknown processing setting(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known: ${[...known].join(', ')}`);
+  }
+  return stages.map((stage) => stage.configure(block[stage.key]));
+}
+
+/** A selection's values placed in a full chunk (Zarr v2 edge chunks are stored full size), the rest filled. */
+function padToChunk(values: NumericArray, selection: ReadonlyArray<{ start: number; stop: number }>, chunks: readonly number[], fill: number | bigint | undefined): NumericArray {
+  const counts = selection.map((s) => s.stop - s.start);
+  if (counts.every((n, d) => n === chunks[d])) return values;
+  const Constructor = values.constructor as new (length: number) => NumericArray;
+  const full = new Constructor(chunks.reduce((a, b) => a * b, 1));
+  if (fill !== undefined) (full as unknown as { fill(v: number | bigint): void }).fill(fill);
+  const rank = counts.length;
+  const copyRow = (d: number, from: number, to: number): void => {
+    if (d === rank - 1) {
+      (full as unknown as { set(a: ArrayLike<number | bigint>, o: number): void }).set(
+        (values as unknown as { subarray(a: number, b: number): ArrayLike<number | bigint> }).subarray(from, from + (counts[d] as number)),
+        to,
+      );
+      return;
+    }
+    const fromStride = counts.slice(d + 1).reduce((a, b) => a * b, 1);
+    const toStride = chunks.slice(d + 1).reduce((a, b) => a * b, 1);
+    for (let i = 0; i < (counts[d] as number); i++) copyRow(d + 1, from + i * fromStride, to + i * toStride);
+  };
+  copyRow(0, 0, 0);
+  return full;
+}
+
+/** Values leave the decoder in native (little-endian) order: advertise that. */
+function nativeDtype(dtype: string): string {
+  return dtype.startsWith('>') ? `<${dtype.slice(1)}` : dtype;
+}
+
+function jsonBody(text: string): ServedBody {
+  const bytes = new TextEncoder().encode(text);
+  return bytesBody(bytes, etagOf(bytes), 'application/json', METADATA_CACHE_CONTROL);
+}
