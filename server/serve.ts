@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve as serveNode, type ServerType } from '@hono/node-server';
 import { loadCatalog } from '../catalog/catalog-file.js';
+import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { createApp } from './app.js';
 import { defaultPlugins } from './default-plugins.js';
@@ -28,6 +29,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const registry = await DatasetRegistry.open(catalog, { logger: options.logger });
   const app = createApp({ registry, plugins: options.plugins ?? defaultPlugins, logger: options.logger, version: stratoVersion() });
   const server = await listen(app.fetch, options.port, options.host);
+  // Replicas share nothing but the catalog file: every change to it is applied here.
+  const watcher = watchCatalog(registry, { logger: options.logger });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -36,6 +39,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url,
     registry,
     close: async () => {
+      await watcher.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.close();
     },

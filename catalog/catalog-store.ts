@@ -1,0 +1,193 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml';
+import type { JsonValue } from '../kerchunk/reference.js';
+import { removeLeftoverTemporaries, writeFileAtomic } from './atomic-write.js';
+import { CatalogError, datasetIdProblem, parseCatalog, type Catalog } from './catalog-file.js';
+import { FileLockError, withFileLock, type FileLockOptions } from './file-lock.js';
+
+/**
+ * Edits of the catalog file that never lose another writer's datasets and never leave a torn file.
+ *
+ * `updateCatalog` takes the catalog's lock (`<catalog>.lock`, see file-lock.ts), re-reads the
+ * file inside it, lets `mutate` edit the YAML document (yaml's Document API: comments, key order
+ * and flow/block styles are kept; folded text is re-folded at the width of the file's longest
+ * line), checks that the result is still a usable catalog, and replaces the file atomically
+ * (temp file + fsync + rename + fsync of the directory; see atomic-write.ts). When the text does
+ * not change, nothing is written. Any error (lock timeout, unparsable catalog, a throwing
+ * `mutate`) leaves the file byte for byte as it was.
+ */
+export { FileLockError } from './file-lock.js';
+
+export interface CatalogStoreOptions extends FileLockOptions {
+  /** Start from an empty catalog when the file does not exist (default: CatalogError). */
+  readonly createIfMissing?: boolean;
+}
+
+export interface CatalogUpdate {
+  /** Whether the file was rewritten. */
+  readonly changed: boolean;
+  /** The catalog as it is on disk now. */
+  readonly catalog: Catalog;
+}
+
+/** Mutates the document in place (returning nothing) or returns a replacement document. */
+export type CatalogMutation = (document: Document) => Document | void | Promise<Document | void>;
+
+export async function updateCatalog(file: string, mutate: CatalogMutation, options: CatalogStoreOptions = {}): Promise<CatalogUpdate> {
+  const path = resolve(file);
+  return withFileLock(
+    `${path}.lock`,
+    async (lock) => {
+      await removeLeftoverTemporaries(path); // of writers killed mid-write; we hold the lock
+      const { text, mode } = await readCurrent(path, options.createIfMissing ?? false);
+      const document = parseDocument(text);
+      if (document.errors.length > 0) {
+        throw new CatalogError(`catalog ${path} is not valid YAML, refusing to rewrite it: ${document.errors[0]?.message ?? ''}`);
+      }
+      parseCatalog(text, path); // the catalog as it is must be usable before we touch it
+      const edited = (await mutate(document)) ?? document;
+      const next = serialise(edited, text);
+      const catalog = parseCatalog(next, path); // and so must the result
+      if (next === text) return { changed: false, catalog };
+      await writeFileAtomic(path, next, {
+        ...(mode !== undefined ? { mode } : {}),
+        beforeRename: async () => {
+          if (!(await lock.stillHeld())) throw new FileLockError(`lost the lock ${lock.path} while writing (taken over as stale); nothing written`);
+        },
+      });
+      return { changed: true, catalog };
+    },
+    options,
+  );
+}
+
+/** A dataset as the admin API and `strato ingest` register it (refs relative to the catalog's directory). */
+export interface DatasetRecord {
+  readonly id: string;
+  readonly refs: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly license?: string;
+  readonly processing?: JsonValue;
+  readonly stac?: JsonValue;
+}
+
+/** Field order of entries written into the catalog. */
+const ENTRY_FIELDS = ['refs', 'title', 'description', 'license', 'processing', 'stac'] as const;
+
+/** `addDataset` without `replace` found the id already registered. */
+export class DatasetExistsError extends Error {
+  override readonly name = 'DatasetExistsError';
+  constructor(readonly id: string) {
+    super(`dataset "${id}" is already in the catalog`);
+  }
+}
+
+export interface AddDatasetOptions extends CatalogStoreOptions {
+  /** Replace an existing entry of the same id (default: DatasetExistsError). */
+  readonly replace?: boolean;
+}
+
+export interface AddDatasetResult extends CatalogUpdate {
+  /** False when an existing entry was replaced. */
+  readonly created: boolean;
+}
+
+/**
+ * Adds (or with `replace`, replaces) a dataset entry. A replaced entry is edited in place: fields
+ * that keep their value keep their comments; fields the record does not have are removed.
+ */
+export async function addDataset(file: string, record: DatasetRecord, options: AddDatasetOptions = {}): Promise<AddDatasetResult> {
+  const idProblem = datasetIdProblem(record.id);
+  if (idProblem) throw new CatalogError(idProblem);
+  if (typeof record.refs !== 'string' || record.refs.length === 0) throw new CatalogError(`dataset "${record.id}" needs "refs"`);
+  let created = true;
+  const update = await updateCatalog(
+    file,
+    (document) => {
+      const datasets = datasetsMap(document);
+      const existing: unknown = datasets.get(record.id, true);
+      if (existing !== undefined) {
+        if (!options.replace) throw new DatasetExistsError(record.id);
+        created = false;
+      }
+      const fields = entryFields(record);
+      if (isMap(existing)) {
+        for (const item of [...existing.items]) {
+          const key = isScalar(item.key) ? item.key.value : item.key;
+          if (typeof key !== 'string' || !(key in fields)) existing.delete(item.key);
+        }
+        for (const [key, value] of Object.entries(fields)) {
+          const current: unknown = existing.get(key, true);
+          const same = current !== undefined && isDeepStrictEqual(toJson(current), value);
+          if (!same) existing.set(key, document.createNode(value));
+        }
+      } else {
+        datasets.set(record.id, document.createNode(fields));
+      }
+    },
+    options,
+  );
+  return { ...update, created };
+}
+
+/** Removes a dataset entry; false (and nothing written) when there is none. */
+export async function removeDataset(file: string, id: string, options: CatalogStoreOptions = {}): Promise<boolean> {
+  let found = false;
+  await updateCatalog(
+    file,
+    (document) => {
+      const datasets = document.get('datasets', true);
+      if (!isMap(datasets)) return;
+      found = datasets.delete(id);
+    },
+    options,
+  );
+  return found;
+}
+
+/** The catalog's `datasets` mapping, created when missing or empty. */
+function datasetsMap(document: Document): YAMLMap {
+  if (document.contents === null || (isScalar(document.contents) && document.contents.value === null)) {
+    document.contents = new YAMLMap();
+  }
+  const current: unknown = document.get('datasets', true);
+  if (isMap(current)) return current;
+  if (current === undefined || (isScalar(current) && current.value === null)) {
+    const created = new YAMLMap();
+    document.set('datasets', created);
+    return created;
+  }
+  throw new CatalogError('the catalog\'s "datasets" is not a mapping');
+}
+
+function entryFields(record: DatasetRecord): Record<string, JsonValue> {
+  const fields: Record<string, JsonValue> = {};
+  for (const field of ENTRY_FIELDS) {
+    const value = record[field];
+    if (value !== undefined) fields[field] = value;
+  }
+  return fields;
+}
+
+function toJson(node: unknown): unknown {
+  return typeof (node as { toJSON?: unknown }).toJSON === 'function' ? (node as { toJSON(): unknown }).toJSON() : node;
+}
+
+/** The document as text, styled like the file it came from. */
+function serialise(document: Document, original: string): string {
+  const longest = original.split('\n').reduce((max, line) => Math.max(max, line.length), 0);
+  return document.toString({ flowCollectionPadding: false, lineWidth: Math.max(80, longest) });
+}
+
+async function readCurrent(path: string, createIfMissing: boolean): Promise<{ text: string; mode: number | undefined }> {
+  try {
+    const [text, stats] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { text, mode: stats.mode & 0o777 };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && createIfMissing) return { text: '', mode: undefined };
+    throw new CatalogError(`cannot read catalog ${path}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,125 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadCatalog } from './catalog-file.js';
+import type { ReloadResult } from './catalog-reload.js';
+import { reloadCatalog } from './catalog-reload.js';
+import { addDataset, removeDataset } from './catalog-store.js';
+import { watchCatalog, type CatalogWatcher, type CatalogWatchOptions } from './catalog-watch.js';
+import { DatasetRegistry } from './registry.js';
+
+const zarray = JSON.stringify({ zarr_format: 2, shape: [4], chunks: [4], dtype: '<u1', compressor: null, filters: null, fill_value: 0, order: 'C' });
+
+let dir: string;
+let file: string;
+let registry: DatasetRegistry;
+let watcher: CatalogWatcher | undefined;
+let reloads: ReloadResult[];
+let warnings: string[];
+
+const catalogText = (ids: string[]) => `datasets:\n${ids.map((id) => `  ${id}: {refs: refs/t.json}`).join('\n')}\nsources:\n  allow: [data/]\n`;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'strato-watch-'));
+  await mkdir(join(dir, 'data'));
+  await mkdir(join(dir, 'refs'));
+  await writeFile(join(dir, 'data', 'bytes.bin'), Uint8Array.of(1, 2, 3, 4));
+  await writeFile(join(dir, 'refs', 't.json'), JSON.stringify({ 'v/.zarray': zarray, 'v/0': ['../data/bytes.bin', 0, 4] }));
+  file = join(dir, 'catalog.yaml');
+  await writeFile(file, catalogText(['a']));
+  reloads = [];
+  warnings = [];
+  const logger = { info: () => undefined, warn: (message: string) => void warnings.push(message) };
+  registry = await DatasetRegistry.open(await loadCatalog(file), { logger });
+});
+afterEach(async () => {
+  await watcher?.close();
+  watcher = undefined;
+  await registry.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function start(options: CatalogWatchOptions = {}): void {
+  const logger = { info: () => undefined, warn: (message: string) => void warnings.push(message) };
+  watcher = watchCatalog(registry, { logger, onReload: (result) => reloads.push(result), ...options });
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Date.now() - started;
+}
+
+const settle = async () => until(() => reloads.length > 0, 2000); // the reload at start
+
+describe('watchCatalog', () => {
+  it('serves a dataset added to the file within a second, and drops a removed one', async () => {
+    start();
+    await settle();
+    await addDataset(file, { id: 'b', refs: 'refs/t.json' });
+    expect(await until(() => registry.get('b') !== undefined, 1000)).toBeLessThan(1000);
+    await removeDataset(file, 'a');
+    await until(() => registry.get('a') === undefined, 1000);
+    expect(registry.ids()).toEqual(['b']);
+  });
+
+  it('keeps serving the previous catalog when the new one does not parse, and logs why', async () => {
+    start();
+    await settle();
+    const before = reloads.length;
+    await writeFile(file, 'datasets: {a: [\n');
+    await until(() => reloads.length > before && reloads.some((r) => !r.ok), 2000);
+    expect(registry.ids()).toEqual(['a']);
+    expect(registry.get('a')).toBeDefined();
+    expect(warnings.some((w) => w.includes('previous catalog stays served'))).toBe(true);
+    await writeFile(file, catalogText(['a', 'c']));
+    await until(() => registry.get('c') !== undefined, 2000);
+  });
+
+  it('notices changes by polling alone when fs.watch is unavailable', async () => {
+    start({ fsWatch: false, pollMs: 100 });
+    await settle();
+    await addDataset(file, { id: 'polled', refs: 'refs/t.json' });
+    expect(await until(() => registry.get('polled') !== undefined, 1000)).toBeLessThan(1000);
+  });
+
+  it('debounces a burst of writes into few reloads and ends on the last state', async () => {
+    start({ debounceMs: 100, pollMs: 0 });
+    await settle();
+    const before = reloads.length;
+    for (let n = 0; n < 20; n++) await writeFile(file, catalogText(['a', ...Array.from({ length: n + 1 }, (_, i) => `burst-${i}`)]));
+    await until(() => registry.get('burst-19') !== undefined, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reloads.length - before).toBeLessThan(5);
+    expect(registry.ids()).toHaveLength(21);
+  });
+
+  it('stops after close', async () => {
+    start({ pollMs: 50 });
+    await settle();
+    await watcher?.close();
+    watcher = undefined;
+    await addDataset(file, { id: 'late', refs: 'refs/t.json' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(registry.get('late')).toBeUndefined();
+  });
+});
+
+describe('reloadCatalog', () => {
+  it('serialises reloads: the last one reads the file as it is after every call', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => {
+        await writeFile(file, catalogText(['a', `r${i}`]));
+        return reloadCatalog(registry);
+      }),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    await writeFile(file, catalogText(['a', 'final']));
+    await reloadCatalog(registry);
+    expect(registry.ids().sort()).toEqual(['a', 'final']);
+  });
+});

@@ -1,0 +1,109 @@
+import { Hono, type Context } from 'hono';
+import { CatalogError, datasetIdProblem } from '../../catalog/catalog-file.js';
+import { reloadCatalog } from '../../catalog/catalog-reload.js';
+import { addDataset, DatasetExistsError, FileLockError, removeDataset, type DatasetRecord } from '../../catalog/catalog-store.js';
+import { HttpProblem } from '../../server/http/problem.js';
+import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { bearerAuth } from './bearer-auth.js';
+import { datasetRecord } from './dataset-request.js';
+import { readJsonBody } from './json-body.js';
+import { validateRegistration } from './validate-registration.js';
+
+/**
+ * The admin API: register, replace and remove datasets of the catalog file.
+ *
+ * - `POST /admin/datasets` `{id, refs, title?, description?, license?, processing?, stac?}` →
+ *   201 `{id, url}` (Location: the dataset's URL); 409 when the id exists.
+ * - `PUT /admin/datasets/{id}` (same body, `id` optional) → 201 created or 200 replaced.
+ * - `DELETE /admin/datasets/{id}` → 204; 404 when there is no such entry.
+ *
+ * `refs` is a path relative to the catalog file's directory. Before anything is written the
+ * references are validated (parse, sane metadata, every chunk reference inside `sources.allow`):
+ * 422 naming the offending reference, the catalog untouched. Writes go through catalog-store.ts
+ * (lock, re-read, atomic replace) and the registry is reloaded at once, so this replica serves the
+ * change when the response is sent; other replicas pick it up from the file (catalog-watch.ts).
+ *
+ * Auth: `Authorization: Bearer $STRATO_ADMIN_TOKEN`. Without a configured token the admin API is
+ * off and its routes answer 404. Bodies must be `application/json` (415 otherwise) of at most
+ * `maxBodyBytes` (64 KiB; 413 otherwise).
+ */
+export interface AdminPluginOptions {
+  /** The Bearer token; default: `STRATO_ADMIN_TOKEN` from the environment when the app is built. */
+  readonly token?: string;
+  readonly maxBodyBytes?: number;
+  /** Wait for the catalog lock before answering 503 (default 10 s). */
+  readonly lockWaitMs?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const REALM = 'strato-admin';
+const RETRY_AFTER_SECONDS = '2';
+
+export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugin {
+  return {
+    name: 'admin',
+    version: '1.0.0',
+    appRoutes(context: PluginContext) {
+      const app = new Hono();
+      const token = options.token ?? process.env.STRATO_ADMIN_TOKEN;
+      if (!token) return app; // admin API off: no routes, so every admin path is a 404
+      const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+      const store = { waitMs: options.lockWaitMs ?? 10_000 };
+      const { registry, logger } = context;
+      const catalogFile = () => registry.current.file;
+
+      const register = async (c: Context, record: DatasetRecord, replace: boolean) => {
+        await validateRegistration(record, registry);
+        const result = await storeCall(() => addDataset(catalogFile(), record, { ...store, replace }));
+        await reloadCatalog(registry, { logger });
+        logger.info(result.created ? 'dataset registered' : 'dataset replaced', { dataset: record.id, refs: record.refs });
+        const url = new URL(`/datasets/${record.id}`, c.req.url).href;
+        const served = registry.get(record.id) !== undefined;
+        const problem = served ? undefined : registry.problems().find((p) => p.id === record.id)?.message;
+        const body = { id: record.id, url, kerchunk: `${url}/kerchunk/`, served, ...(problem ? { problem } : {}) };
+        return c.json(body, result.created ? 201 : 200, { location: url, 'cache-control': 'no-store' });
+      };
+
+      app.use('/admin/*', bearerAuth(token, REALM));
+      app.post('/admin/datasets', async (c) => register(c, datasetRecord(await readJsonBody(c.req.raw, limit)), false));
+      app.put('/admin/datasets/:id', async (c) => {
+        const id = checkedId(c.req.param('id'));
+        return register(c, datasetRecord(await readJsonBody(c.req.raw, limit), id), true);
+      });
+      app.delete('/admin/datasets/:id', async (c) => {
+        const id = checkedId(c.req.param('id'));
+        const removed = await storeCall(() => removeDataset(catalogFile(), id, store));
+        if (!removed) throw new HttpProblem(404, 'Not Found', `no dataset "${id}" in the catalog`);
+        await reloadCatalog(registry, { logger });
+        logger.info('dataset removed', { dataset: id });
+        return c.body(null, 204, { 'cache-control': 'no-store' });
+      });
+      return app;
+    },
+  };
+}
+
+/** The admin plugin of the default set (token from `STRATO_ADMIN_TOKEN`). */
+export const adminPlugin: StratoPlugin = createAdminPlugin();
+
+function checkedId(id: string | undefined): string {
+  const problem = datasetIdProblem(id ?? '');
+  if (problem) throw new HttpProblem(400, 'Bad Request', problem);
+  return id as string;
+}
+
+/** Catalog store errors as problems: 409 exists, 503 locked, 500 unusable catalog file. */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof DatasetExistsError) {
+      throw new HttpProblem(409, 'Conflict', `${error.message}; use PUT /admin/datasets/${error.id} to replace it`);
+    }
+    if (error instanceof FileLockError) {
+      throw new HttpProblem(503, 'Service Unavailable', `the catalog is busy: ${error.message}`, { 'retry-after': RETRY_AFTER_SECONDS });
+    }
+    if (error instanceof CatalogError) throw new HttpProblem(500, 'Internal Server Error', `the catalog file cannot be updated: ${error.message}`);
+    throw error;
+  }
+}

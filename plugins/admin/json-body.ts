@@ -1,0 +1,56 @@
+import { HttpProblem } from '../../server/http/problem.js';
+
+/**
+ * The JSON body of a request, read with a size limit: a declared Content-Length over the limit is
+ * refused before reading (413), and so is a body that grows past it while streaming (chunked
+ * uploads declare nothing). Only `application/json` (and `+json` types) are accepted (415); the
+ * text must be UTF-8 and parse (400).
+ */
+export async function readJsonBody(request: Request, limitBytes: number): Promise<unknown> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    throw new HttpProblem(415, 'Unsupported Media Type', 'send the dataset as application/json');
+  }
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limitBytes) throw tooLarge(limitBytes);
+  const bytes = await readLimited(request, limitBytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpProblem(400, 'Bad Request', 'the body is not UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HttpProblem(400, 'Bad Request', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limitBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(limitBytes);
+    }
+    parts.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
+}
+
+function tooLarge(limitBytes: number): HttpProblem {
+  return new HttpProblem(413, 'Content Too Large', `the body is larger than ${limitBytes} bytes`);
+}
