@@ -22,6 +22,10 @@ PACKAGES=(
   python3-jinja2
   nginx-light
   wrk
+  netcdf-bin
+  cdo
+  chromium
+  gdal-bin
 )
 
 missing=()

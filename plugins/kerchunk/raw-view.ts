@@ -2,12 +2,12 @@ import type { Dataset } from '../../catalog/dataset.js';
 import type { ChunkReference } from '../../kerchunk/reference.js';
 import type { Sources } from '../../kerchunk/sources/sources.js';
 import { isMetadataKey, splitChunkKey } from '../../kerchunk/zarr-keys.js';
+import { v2ChunkKey } from '../../kerchunk/zarr-v3.js';
 import { etagOf } from '../../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
+import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
 
-export const METADATA_CACHE_CONTROL = 'public, max-age=60';
 export const CHUNK_CACHE_CONTROL = 'public, max-age=3600';
-const JSON_TYPE = 'application/json';
 const BYTES_TYPE = 'application/octet-stream';
 
 /**
@@ -16,12 +16,15 @@ const BYTES_TYPE = 'application/octet-stream';
  */
 export class RawView {
   private readonly documents: ReadonlyMap<string, ServedBody>;
+  private readonly separators: ReadonlyMap<string, string>;
 
   constructor(
     private readonly dataset: Dataset,
     private readonly sources: Sources,
   ) {
-    this.documents = renderMetadata(completeMetadata(dataset.references.metadataText));
+    const texts = completeMetadata(dataset.references.metadataText);
+    this.documents = renderMetadata(texts);
+    this.separators = dimensionSeparators(texts);
   }
 
   /** A metadata document ('.zmetadata', '.zgroup', 'v/.zarray', ...), or undefined. */
@@ -29,12 +32,13 @@ export class RawView {
     return this.documents.get(key);
   }
 
-  /** The body of a chunk key, or undefined when the array or the chunk does not exist. */
+  /** The body of a chunk key (v2 `v/0.1`, or v3 `v/c/0/1`), or undefined when the array or the chunk does not exist. */
   async chunk(key: string): Promise<ServedBody | undefined> {
     if (isMetadataKey(key)) return undefined;
-    const parts = splitChunkKey(key);
+    const v2Key = v2ChunkKey(key, this.separators) ?? key;
+    const parts = splitChunkKey(v2Key);
     if (!parts || !this.documents.has(`${parts.array}/.zarray`)) return undefined;
-    const reference = await this.dataset.references.chunk(key);
+    const reference = await this.dataset.references.chunk(v2Key);
     if (!reference) return undefined;
     return this.referenceBody(reference);
   }
@@ -82,21 +86,4 @@ export function completeMetadata(metadataText: ReadonlyMap<string, string>): Map
     }
   }
   return complete;
-}
-
-/** Each document as a body, and `.zmetadata` spliced from the documents' text (never re-serialised). */
-function renderMetadata(metadataText: ReadonlyMap<string, string>): Map<string, ServedBody> {
-  const rendered = new Map<string, ServedBody>();
-  const members: string[] = [];
-  for (const [key, text] of metadataText) {
-    members.push(`${JSON.stringify(key)}: ${text}`);
-    rendered.set(key, jsonBody(text));
-  }
-  rendered.set('.zmetadata', jsonBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`));
-  return rendered;
-}
-
-function jsonBody(text: string): ServedBody {
-  const bytes = new TextEncoder().encode(text);
-  return bytesBody(bytes, etagOf(bytes), JSON_TYPE, METADATA_CACHE_CONTROL);
 }

@@ -7,11 +7,13 @@ import { encodeChunk } from '../../kerchunk/codecs/index.js';
 import { parseNumericDtype } from '../../kerchunk/dtype.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import { isMetadataKey, splitChunkKey } from '../../kerchunk/zarr-keys.js';
+import { v2ChunkKey } from '../../kerchunk/zarr-v3.js';
 import { arrayMetadata, type ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
 import { etagOf } from '../../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
 import { ProcessingConfigError, type ProcessingStage, type StageArray, type StageStep } from '../../server/stage.js';
-import { CHUNK_CACHE_CONTROL, completeMetadata, METADATA_CACHE_CONTROL, RawView } from '../kerchunk/raw-view.js';
+import { dimensionSeparators, renderMetadata } from '../kerchunk/metadata-documents.js';
+import { CHUNK_CACHE_CONTROL, completeMetadata, RawView } from '../kerchunk/raw-view.js';
 
 /** One processed array: target metadata, and the value transforms of its stages in order. */
 interface ProcessedArray {
@@ -56,7 +58,8 @@ export class EncodedChunkCache {
  */
 export class ProcessedView {
   private readonly arrays = new Map<string, ProcessedArray>();
-  private readonly documents = new Map<string, ServedBody>();
+  private readonly documents: ReadonlyMap<string, ServedBody>;
+  private readonly separators: ReadonlyMap<string, string>;
 
   constructor(
     private readonly dataset: Dataset,
@@ -80,12 +83,8 @@ export class ProcessedView {
         texts.set(key, text);
       }
     }
-    const members: string[] = [];
-    for (const [key, text] of texts) {
-      members.push(`${JSON.stringify(key)}: ${text}`);
-      this.documents.set(key, jsonBody(text));
-    }
-    this.documents.set('.zmetadata', jsonBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`));
+    this.documents = renderMetadata(texts);
+    this.separators = dimensionSeparators(texts);
   }
 
   metadata(key: string): ServedBody | undefined {
@@ -94,13 +93,14 @@ export class ProcessedView {
 
   async chunk(key: string, signal?: AbortSignal): Promise<ServedBody | undefined> {
     if (isMetadataKey(key)) return undefined;
-    const parts = splitChunkKey(key);
+    const v2Key = v2ChunkKey(key, this.separators) ?? key;
+    const parts = splitChunkKey(v2Key);
     if (!parts) return undefined;
     const array = this.arrays.get(parts.array);
     if (!array) return this.raw.chunk(key);
     const index = array.grid.indexOf(parts.chunk);
     if (index === undefined) return undefined;
-    return this.cache.get(this.cachePrefix + key, () => this.encode(array, parts.chunk, signal));
+    return this.cache.get(this.cachePrefix + v2Key, () => this.encode(array, parts.chunk, signal));
   }
 
   private processArray(name: string, values: DatasetValues, steps: StepFactory[], variable: { dims: readonly string[]; isCoordinate: boolean } | undefined): ProcessedArray | undefined {
@@ -184,9 +184,4 @@ function padToChunk(values: NumericArray, selection: ReadonlyArray<{ start: numb
 /** Values leave the decoder in native (little-endian) order: advertise that. */
 function nativeDtype(dtype: string): string {
   return dtype.startsWith('>') ? `<${dtype.slice(1)}` : dtype;
-}
-
-function jsonBody(text: string): ServedBody {
-  const bytes = new TextEncoder().encode(text);
-  return bytesBody(bytes, etagOf(bytes), 'application/json', METADATA_CACHE_CONTROL);
 }

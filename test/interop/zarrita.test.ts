@@ -48,19 +48,23 @@ function storedBytes(result: unknown, dtype: string): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-describe('zarrita.js over /kerchunk', () => {
-  for (const id of ['basic', 'templated', 'generated', 'combined'].flatMap((name) => [name, `${name}-parquet`])) {
-    it(`reads every array of ${id} equal to netCDF4's stored values`, async () => {
+const CASES = ['basic', 'templated', 'generated', 'combined']
+  .flatMap((name) => [name, `${name}-parquet`])
+  .flatMap((id) => (['kerchunk', 'zarr'] as const).flatMap((view) => (['v2', 'v3'] as const).map((format) => ({ id, view, format }))));
+
+describe('zarrita.js over /kerchunk and /zarr, Zarr v2 and v3', () => {
+  for (const { id, view, format } of CASES) {
+    it(`reads every array of ${id} (/${view}, ${format}) equal to netCDF4's stored values`, async () => {
       const dataset = fixtures.datasets.find((d) => d.id === id);
       if (!dataset) throw new Error(`no fixture ${id}`);
-      const dumpDir = join(fixtures.dir, `dump-${id}`);
+      const dumpDir = join(fixtures.dir, `dump-${id}-${view}-${format}`);
       const args = ['--out', dumpDir, '--files', ...dataset.files];
       if (dataset.concatDim) args.push('--combine-dim', dataset.concatDim);
       const dumped = await runPython('test/interop/dump_raw.py', args);
       expect(dumped.code, dumped.stderr).toBe(0);
       const manifest = JSON.parse(await readFile(join(dumpDir, 'manifest.json'), 'utf8')) as Record<string, { dtype: string; shape: number[] }>;
 
-      const store = await zarr.withConsolidatedMetadata(new zarr.FetchStore(`${server.url}/datasets/${id}/kerchunk`), { format: "v2" });
+      const store = await zarr.withConsolidatedMetadata(new zarr.FetchStore(`${server.url}/datasets/${id}/${view}`), { format });
       const root = await zarr.open(store, { kind: 'group' });
       let compared = 0;
       for (const [name, expected] of Object.entries(manifest)) {
