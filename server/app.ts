@@ -32,7 +32,8 @@ export function createApp({ registry, plugins, logger, version, decodedCacheByte
   // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
   const app = new Hono({ strict: false });
   app.use('*', cors());
-  app.onError((error, c) => errorResponse(error, c, logger));
+  const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
+  app.onError((error, c) => errorResponse(error, c, logger, renderers));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
 
   const context: PluginContext = {
@@ -102,13 +103,16 @@ function datasetResolver(registry: DatasetRegistry): MiddlewareHandler<DatasetEn
 
 const RETRY_AFTER_SECONDS = '5';
 
-function errorResponse(error: Error, c: Context, logger: Logger): Response {
+type ProblemRenderer = (status: number, message: string, path: string) => Response | undefined;
+
+function errorResponse(error: Error, c: Context, logger: Logger, renderers: readonly ProblemRenderer[]): Response {
   const problem = toProblem(error);
   if (problem.status >= 500) {
     logger.warn('request failed', { method: c.req.method, path: c.req.path, status: problem.status, error: error.message });
   }
   if (problem.status === 500) logger.error('unexpected error', { path: c.req.path, stack: error.stack });
-  const response = problemResponse(problem, c.req.path);
+  const message = problem.detail ?? problem.title;
+  const response = renderers.reduce<Response | undefined>((found, render) => found ?? render(problem.status, message, c.req.path), undefined) ?? problemResponse(problem, c.req.path);
   response.headers.set('access-control-allow-origin', '*');
   return response;
 }

@@ -39,6 +39,11 @@ export interface StratoPlugin {
   readonly version: string;
   appRoutes?(context: PluginContext): Hono;
   datasetRoutes?(context: PluginContext): DatasetRoutes;
+  /**
+   * Renders an error for a path this plugin answers in a client-specific format (OPeNDAP
+   * clients cannot read problem+json), or undefined to leave it to the default.
+   */
+  renderProblem?(status: number, message: string, path: string): Response | undefined;
   /** A stage of the processed view's pipeline. */
   readonly stage?: ProcessingStage;
 }
