@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import { defaultPlugins } from './default-plugins.js';
 import type { Logger } from './log.js';
 import type { StratoPlugin } from './plugin.js';
+import { loadListedPlugins } from './plugin-loader.js';
 import { stratoVersion } from './version.js';
 
 export interface ServeOptions {
@@ -27,7 +28,8 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const catalog = await loadCatalog(options.catalog);
   const registry = await DatasetRegistry.open(catalog, { logger: options.logger });
-  const app = createApp({ registry, plugins: options.plugins ?? defaultPlugins, logger: options.logger, version: stratoVersion() });
+  const plugins = [...(options.plugins ?? defaultPlugins), ...(await loadListedPlugins(catalog.fields.plugins, catalog.dir))];
+  const app = createApp({ registry, plugins, logger: options.logger, version: stratoVersion() });
   const server = await listen(app.fetch, options.port, options.host);
   // Replicas share nothing but the catalog file: every change to it is applied here.
   const watcher = watchCatalog(registry, { logger: options.logger });
