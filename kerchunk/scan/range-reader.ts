@@ -1,0 +1,111 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { ReferenceFormatError } from '../reference.js';
+
+/** Reads `length` bytes at `offset` of one file; throws when the file is shorter. */
+export type RangeReader = (offset: number, length: number) => Promise<Uint8Array>;
+
+/** A file read by byte ranges through a small cache of aligned blocks. */
+export interface FileRangeReader {
+  readonly read: RangeReader;
+  /** File size in bytes, as of opening. */
+  readonly size: number;
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+export interface FileRangeReaderOptions {
+  /** Cache block size in bytes (default 8 KiB). */
+  readonly blockSize?: number;
+  /** Cached blocks kept (default 512, i.e. 4 MiB with 8 KiB blocks). */
+  readonly maxBlocks?: number;
+}
+
+/**
+ * Opens `path` for range reads. Reads up to 4 blocks long go through an LRU cache of aligned
+ * blocks (HDF5 metadata is many small reads close to each other); longer reads go to the file.
+ * A read past the end of the file throws ReferenceFormatError (truncated file).
+ */
+export async function fileRangeReader(path: string, options: FileRangeReaderOptions = {}): Promise<FileRangeReader> {
+  const blockSize = options.blockSize ?? 8192;
+  const maxBlocks = options.maxBlocks ?? 512;
+  const handle = await open(path, 'r');
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const blocks = new Map<number, Promise<Uint8Array>>();
+
+  async function readExact(fh: FileHandle, offset: number, length: number): Promise<Uint8Array> {
+    const buffer = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await fh.read(buffer, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    if (done < length) throw truncated(path, offset, length, size);
+    return buffer;
+  }
+
+  function block(index: number): Promise<Uint8Array> {
+    let cached = blocks.get(index);
+    if (cached) {
+      blocks.delete(index); // LRU: re-insert as newest
+      blocks.set(index, cached);
+      return cached;
+    }
+    const start = index * blockSize;
+    cached = readExact(handle, start, Math.min(blockSize, size - start));
+    cached.catch(() => blocks.delete(index));
+    blocks.set(index, cached);
+    if (blocks.size > maxBlocks) {
+      const oldest = blocks.keys().next().value as number;
+      blocks.delete(oldest);
+    }
+    return cached;
+  }
+
+  const read: RangeReader = async (offset, length) => {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new ReferenceFormatError(`${path}: invalid byte range ${offset}+${length}`);
+    }
+    if (offset + length > size) throw truncated(path, offset, length, size);
+    if (length === 0) return new Uint8Array(0);
+    const first = Math.floor(offset / blockSize);
+    const last = Math.floor((offset + length - 1) / blockSize);
+    if (last - first >= 4) return readExact(handle, offset, length);
+    if (first === last) {
+      const data = await block(first);
+      const at = offset - first * blockSize;
+      return data.subarray(at, at + length);
+    }
+    const out = new Uint8Array(length);
+    for (let index = first; index <= last; index++) {
+      const data = await block(index);
+      const blockStart = index * blockSize;
+      const from = Math.max(offset, blockStart);
+      const to = Math.min(offset + length, blockStart + data.length);
+      out.set(data.subarray(from - blockStart, to - blockStart), from - offset);
+    }
+    return out;
+  };
+
+  return {
+    read,
+    size,
+    path,
+    async close() {
+      blocks.clear();
+      await handle.close();
+    },
+  };
+}
+
+function truncated(path: string, offset: number, length: number, size: number): ReferenceFormatError {
+  return new ReferenceFormatError(
+    `${path}: truncated or corrupt file: needs bytes ${offset}..${offset + length} but the file has ${size} bytes`,
+  );
+}

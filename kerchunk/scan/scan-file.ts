@@ -1,0 +1,30 @@
+import { ReferenceFormatError } from '../reference.js';
+import { findSignature } from './hdf5/file.js';
+import { isNetcdf3, scanNetcdf3 } from './netcdf3.js';
+import { fileRangeReader } from './range-reader.js';
+import { scanHdf5, type ScanResult } from './scan-hdf5.js';
+
+export interface ScanFileOptions {
+  /** What the references will say (default: the path as given). */
+  readonly url?: string;
+  /** Chunks stored in fewer bytes are inlined (default 500). */
+  readonly inlineThreshold?: number;
+}
+
+/**
+ * Scans a local HDF5 / NetCDF-4 or NetCDF-3 file into Zarr v2 metadata and chunk references,
+ * choosing the reader by the file's magic bytes.
+ */
+export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanResult> {
+  const file = await fileRangeReader(path);
+  try {
+    const url = options.url ?? path;
+    const scanOptions = { url, fileSize: file.size, ...(options.inlineThreshold === undefined ? {} : { inlineThreshold: options.inlineThreshold }) };
+    const head = await file.read(0, Math.min(4, file.size));
+    if (isNetcdf3(head)) return await scanNetcdf3(file.read, scanOptions);
+    if ((await findSignature(file.read, file.size)) !== undefined) return await scanHdf5(file.read, scanOptions);
+    throw new ReferenceFormatError(`${path}: neither HDF5 / NetCDF-4 nor NetCDF-3 (no HDF5 signature, no "CDF" magic)`);
+  } finally {
+    await file.close();
+  }
+}
