@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Dataset } from '../catalog/dataset.js';
 import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from './array-values.js';
-import { decodeChunk } from './codecs/index.js';
+import { inlineCodecs, type ChunkCodecs } from './codecs/codec-pool.js';
 import { parseFillValue, parseNumericDtype, swapBytes, type NumericDtype } from './dtype.js';
 import type { Sources } from './sources/sources.js';
 import { arrayMetadata, type ZarrArrayMetadata } from './zarr-metadata.js';
@@ -46,7 +46,12 @@ const CHUNKS_PER_BATCH = 16;
  * Decoded values of a dataset's arrays, read through its references: source bytes (coalesced),
  * the source codecs, native byte order, assembled into the selected hyperslab.
  */
-export function datasetValues(dataset: Dataset, sources: Sources, cache: DecodedChunkCache = new DecodedChunkCache()): DatasetValues {
+export function datasetValues(
+  dataset: Dataset,
+  sources: Sources,
+  cache: DecodedChunkCache = new DecodedChunkCache(),
+  codecs: ChunkCodecs = inlineCodecs,
+): DatasetValues {
   const prefix = cache.prefixFor(dataset);
   const arrays = new Map<string, ArrayValues | undefined>();
   const inFlight = new Map<string, Promise<NumericArray>>();
@@ -56,7 +61,7 @@ export function datasetValues(dataset: Dataset, sources: Sources, cache: Decoded
         const meta = arrayMetadata(dataset.references.metadata, name);
         const dtype = meta ? parseNumericDtype(meta.dtype) : undefined;
         const usable = meta && dtype && (meta.order ?? 'C') === 'C';
-        arrays.set(name, usable ? new ReferencedArray(name, meta, dtype, { dataset, sources, cache, prefix, inFlight }) : undefined);
+        arrays.set(name, usable ? new ReferencedArray(name, meta, dtype, { dataset, sources, cache, codecs, prefix, inFlight }) : undefined);
       }
       return arrays.get(name);
     },
@@ -67,6 +72,7 @@ interface ReaderContext {
   readonly dataset: Dataset;
   readonly sources: Sources;
   readonly cache: DecodedChunkCache;
+  readonly codecs: ChunkCodecs;
   readonly prefix: string;
   readonly inFlight: Map<string, Promise<NumericArray>>;
 }
@@ -195,7 +201,7 @@ class ReferencedArray implements ArrayValues {
   }
 
   private async loadChunk(key: string, signal?: AbortSignal): Promise<NumericArray> {
-    const { dataset, sources, cache, prefix } = this.context;
+    const { dataset, sources, cache, codecs, prefix } = this.context;
     const reference = await dataset.references.chunk(key);
     let values: NumericArray;
     if (!reference) {
@@ -203,7 +209,7 @@ class ReferencedArray implements ArrayValues {
       if (this.fillValue !== undefined) (values as unknown as { fill(v: number | bigint): void }).fill(this.fillValue);
     } else {
       const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
-      const raw = await decodeChunk(stored, this.meta);
+      const raw = await codecs.decode(stored, this.meta);
       const own = raw === stored ? raw.slice() : raw;
       if (!this.type.littleEndian) swapBytes(own, this.type.size);
       values = this.type.view(own);

@@ -3,6 +3,7 @@ import { serve as serveNode, type ServerType } from '@hono/node-server';
 import { loadCatalog } from '../catalog/catalog-file.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
+import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import { createApp } from './app.js';
 import { defaultPlugins } from './default-plugins.js';
 import type { Logger } from './log.js';
@@ -29,7 +30,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const catalog = await loadCatalog(options.catalog);
   const registry = await DatasetRegistry.open(catalog, { logger: options.logger });
   const plugins = [...(options.plugins ?? defaultPlugins), ...(await loadListedPlugins(catalog.fields.plugins, catalog.dir))];
-  const app = createApp({ registry, plugins, logger: options.logger, version: stratoVersion() });
+  const codecs = new CodecPool();
+  const app = createApp({ registry, plugins, logger: options.logger, version: stratoVersion(), codecs });
   const server = await listen(app.fetch, options.port, options.host);
   // Replicas share nothing but the catalog file: every change to it is applied here.
   const watcher = watchCatalog(registry, { logger: options.logger });
@@ -44,6 +46,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await watcher.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.close();
+      await codecs.close();
     },
   };
 }

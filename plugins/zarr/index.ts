@@ -25,7 +25,7 @@ export const zarrPlugin: StratoPlugin = {
       if (!view) {
         try {
           const raw = new RawView(dataset, context.registry.sources);
-          view = new ProcessedView(dataset, context.values(dataset), context.stages(), raw, cache, `${++generation}\0`);
+          view = new ProcessedView(dataset, context.values(dataset), context.stages(), raw, cache, `${++generation}\0`, context.codecs);
         } catch (error) {
           if (!(error instanceof ProcessingConfigError)) throw error;
           context.logger.warn('processing misconfigured', { dataset: dataset.id, reason: error.message });

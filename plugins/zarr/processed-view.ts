@@ -3,7 +3,7 @@ import type { Dataset } from '../../catalog/dataset.js';
 import { datasetSchema } from '../../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues, NumericArray } from '../../kerchunk/array-values.js';
 import { ChunkGrid } from '../../kerchunk/chunk-grid.js';
-import { encodeChunk } from '../../kerchunk/codecs/index.js';
+import type { ChunkCodecs } from '../../kerchunk/codecs/codec-pool.js';
 import { parseNumericDtype } from '../../kerchunk/dtype.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import { isMetadataKey, splitChunkKey } from '../../kerchunk/zarr-keys.js';
@@ -68,6 +68,7 @@ export class ProcessedView {
     private readonly raw: RawView,
     private readonly cache: EncodedChunkCache,
     private readonly cachePrefix: string,
+    private readonly codecs: ChunkCodecs,
   ) {
     const steps = configureStages(stages, dataset.entry.processing);
     const schema = datasetSchema(dataset.references.metadata);
@@ -138,7 +139,7 @@ export class ProcessedView {
     let chunk = padToChunk(await array.values.read(selection, signal), selection, meta.shape.length === 0 ? [] : meta.chunks, array.fillValue);
     for (const transform of array.transforms) chunk = transform(chunk);
     const raw = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const encoded = await encodeChunk(raw, meta);
+    const encoded = await this.codecs.encode(raw, meta);
     return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
   }
 }

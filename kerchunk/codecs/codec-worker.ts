@@ -1,0 +1,27 @@
+/** Worker thread of the codec pool: decodes and encodes whole chunks off the main event loop. */
+import { parentPort } from 'node:worker_threads';
+import type { ZarrArrayMetadata } from '../zarr-metadata.js';
+import { decodeChunk, encodeChunk } from './chunk.js';
+
+export interface CodecJob {
+  readonly id: number;
+  readonly op: 'decode' | 'encode';
+  readonly bytes: Uint8Array;
+  readonly meta: ZarrArrayMetadata;
+}
+
+export type CodecJobResult =
+  | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
+
+parentPort?.on('message', (job: CodecJob) => {
+  const work = job.op === 'decode' ? decodeChunk(job.bytes, job.meta) : encodeChunk(job.bytes, job.meta);
+  work.then(
+    (bytes) => {
+      // the result may view the input (e.g. fletcher32 strips its checksum by slicing): copy then
+      const own = bytes.buffer === job.bytes.buffer ? bytes.slice() : bytes;
+      parentPort?.postMessage({ id: job.id, ok: true, bytes: own } satisfies CodecJobResult, [own.buffer as ArrayBuffer]);
+    },
+    (error: Error) => parentPort?.postMessage({ id: job.id, ok: false, name: error.name, message: error.message } satisfies CodecJobResult),
+  );
+});

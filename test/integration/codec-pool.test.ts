@@ -1,0 +1,45 @@
+import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { CodecPool as CodecPoolType } from '../../kerchunk/codecs/codec-pool.js';
+import type { ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
+import { repoRoot } from '../helpers/server.js';
+
+/** The built codec pool runs real worker threads (the compiled worker module exists in dist/). */
+async function builtPool(size: number): Promise<CodecPoolType> {
+  const module = (await import(`${repoRoot}dist/kerchunk/codecs/codec-pool.js`)) as { CodecPool: new (size: number) => CodecPoolType };
+  return new module.CodecPool(size);
+}
+
+const meta: ZarrArrayMetadata = {
+  zarr_format: 2, shape: [256, 1024], chunks: [256, 1024], dtype: '<f4', compressor: { id: 'zlib', level: 1 }, filters: null, fill_value: null, order: 'C',
+};
+
+describe('CodecPool (worker threads)', () => {
+  it('decodes and encodes in workers, equal to inline results', async () => {
+    const pool = await builtPool(2);
+    try {
+      expect(pool.size).toBe(2);
+      const values = Float32Array.from({ length: 256 * 1024 }, (_, i) => Math.sin(i / 100));
+      const raw = new Uint8Array(values.buffer);
+      const compressed = new Uint8Array(deflateSync(raw));
+      const decoded = await Promise.all([1, 2, 3, 4].map(() => pool.decode(compressed, meta)));
+      for (const result of decoded) expect(Buffer.from(result).equals(Buffer.from(raw))).toBe(true);
+      const encoded = await pool.encode(raw, meta);
+      expect(Buffer.from(await pool.decode(encoded, meta)).equals(Buffer.from(raw))).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects corrupt chunks with the codec error, and keeps working', async () => {
+    const pool = await builtPool(1);
+    try {
+      const garbage = new Uint8Array(100_000).fill(7);
+      await expect(pool.decode(garbage, meta)).rejects.toThrow(/zlib/);
+      const raw = new Uint8Array(256 * 1024 * 4);
+      expect((await pool.decode(await pool.encode(raw, meta), meta)).byteLength).toBe(raw.byteLength);
+    } finally {
+      await pool.close();
+    }
+  });
+});
