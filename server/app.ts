@@ -4,6 +4,8 @@ import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
 import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
+import { inlineCodecs, type ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
+import { CodecError } from '../kerchunk/codecs/codec.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
@@ -17,6 +19,8 @@ export interface AppOptions {
   readonly version: string;
   /** Bytes of decoded source chunks kept in memory (default 256 MiB). */
   readonly decodedCacheBytes?: number;
+  /** Where chunks are decoded and encoded (default: on the calling thread). */
+  readonly codecs?: ChunkCodecs;
 }
 
 /** A plugin's routes collide with another's. Raised at start-up, never at request time. */
@@ -28,7 +32,7 @@ export class RouteConflictError extends Error {
  * Assembles the hono app: CORS and error handling for every response, dataset resolution for
  * `/datasets/:id/...`, then each plugin's routes. The core knows datasets, not endpoints.
  */
-export function createApp({ registry, plugins, logger, version, decodedCacheBytes }: AppOptions): Hono {
+export function createApp({ registry, plugins, logger, version, decodedCacheBytes, codecs = inlineCodecs }: AppOptions): Hono {
   // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
   const app = new Hono({ strict: false });
   app.use('*', cors());
@@ -40,7 +44,8 @@ export function createApp({ registry, plugins, logger, version, decodedCacheByte
     registry,
     logger,
     version,
-    values: valuesReader(registry, decodedCacheBytes),
+    codecs,
+    values: valuesReader(registry, codecs, decodedCacheBytes),
     stages: () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : [])),
     plugins: () => plugins,
   };
@@ -76,13 +81,13 @@ export function createApp({ registry, plugins, logger, version, decodedCacheByte
 }
 
 /** One DatasetValues per opened dataset (a reloaded dataset is a new object), sharing one cache. */
-function valuesReader(registry: DatasetRegistry, cacheBytes?: number): (dataset: Dataset) => DatasetValues {
+function valuesReader(registry: DatasetRegistry, codecs: ChunkCodecs, cacheBytes?: number): (dataset: Dataset) => DatasetValues {
   const cache = new DecodedChunkCache(cacheBytes);
   const readers = new WeakMap<Dataset, DatasetValues>();
   return (dataset) => {
     let reader = readers.get(dataset);
     if (!reader) {
-      reader = datasetValues(dataset, registry.sources, cache);
+      reader = datasetValues(dataset, registry.sources, cache, codecs);
       readers.set(dataset, reader);
     }
     return reader;
@@ -121,6 +126,9 @@ function toProblem(error: Error): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof SourceForbiddenError) {
     return new HttpProblem(403, 'Forbidden', 'the reference points outside the allowed sources');
+  }
+  if (error instanceof CodecError) {
+    return new HttpProblem(502, 'Bad Gateway', `a source chunk could not be decoded: ${error.message}`);
   }
   if (error instanceof SourceError) {
     switch (error.failure) {

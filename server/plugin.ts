@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
+import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { Logger } from './log.js';
 import type { ProcessingStage } from './stage.js';
 
@@ -18,6 +19,8 @@ export interface PluginContext {
   readonly version: string;
   /** Decoded values of a dataset's arrays (one byte-bounded cache of decoded chunks for all plugins). */
   readonly values: (dataset: Dataset) => DatasetValues;
+  /** Whole-chunk decode/encode (worker threads in a running server). */
+  readonly codecs: ChunkCodecs;
   /** The processed view's stages, in order. */
   readonly stages: () => ReadonlyArray<ProcessingStage>;
   /** Every loaded plugin (for `/plugins`). */
