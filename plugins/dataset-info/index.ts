@@ -3,7 +3,7 @@ import type { Dataset } from '../../catalog/dataset.js';
 import { datasetSchema, type DatasetSchema, type VariableSchema } from '../../catalog/dataset-schema.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
-import { datasetHtml } from './dataset-html.js';
+import { datasetPage } from './dataset-html.js';
 
 /**
  * xpublish's dataset_info routes: `/datasets` (ids), and per dataset `/` (HTML view), `/keys`
@@ -17,7 +17,7 @@ export const datasetInfoPlugin: StratoPlugin = {
     app.get('/datasets', (c) => c.json(context.registry.ids()));
     return app;
   },
-  datasetRoutes() {
+  datasetRoutes(context: PluginContext) {
     const schemas = new WeakMap<Dataset, DatasetSchema>();
     const schemaOf = (dataset: Dataset): DatasetSchema => {
       let schema = schemas.get(dataset);
@@ -28,8 +28,7 @@ export const datasetInfoPlugin: StratoPlugin = {
       return schema;
     };
     const app = new Hono<DatasetEnv>();
-    const html = (dataset: Dataset) => datasetHtml(dataset, schemaOf(dataset));
-    app.get('/', (c) => c.html(html(c.var.dataset)));
+    app.get('/', (c) => datasetPage(c.var.dataset, schemaOf(c.var.dataset), c.req.raw, context.version));
     app.get('/keys', (c) => c.json(schemaOf(c.var.dataset).variables.map((v) => v.name)));
     app.get('/dict', (c) => c.json(datasetDict(schemaOf(c.var.dataset))));
     app.get('/info', (c) => c.json(datasetInfo(schemaOf(c.var.dataset))));

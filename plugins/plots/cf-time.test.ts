@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { dateMatches, formatDate, parseDateQuery, timeDecoder } from './cf-time.js';
+
+describe('CF time', () => {
+  it('decodes standard, noleap and 360-day calendars', () => {
+    const days = timeDecoder('days since 2001-01-01 00:00:00', 'standard');
+    expect(formatDate(days!.decode(0.5))).toBe('2001-01-01 12:00');
+    expect(formatDate(days!.decode(59))).toBe('2001-03-01');
+    expect(formatDate(timeDecoder('hours since 1900-01-01', 'gregorian')!.decode(24 * 366 * 4))).toBe('1904-01-05');
+    expect(formatDate(timeDecoder('days since 2000-01-01', 'noleap')!.decode(59))).toBe('2000-03-01');
+    expect(formatDate(timeDecoder('days since 2000-01-01', '360_day')!.decode(59))).toBe('2000-02-30');
+    expect(formatDate(timeDecoder('seconds since 1970-01-01T00:00:00Z')!.decode(86_400 + 90))).toBe('1970-01-02 00:01:30');
+    expect(timeDecoder('months since 2000-01-01')).toBeUndefined();
+    expect(timeDecoder('K')).toBeUndefined();
+    expect(timeDecoder('days since 2000-01-01', 'julian')).toBeUndefined();
+  });
+
+  it('matches ISO dates at their own precision', () => {
+    const date = timeDecoder('days since 2001-01-01')!.decode(31.5);
+    expect(dateMatches(date, parseDateQuery('2001-02-01')!)).toBe(true);
+    expect(dateMatches(date, parseDateQuery('2001-02')!)).toBe(true);
+    expect(dateMatches(date, parseDateQuery('2001')!)).toBe(true);
+    expect(dateMatches(date, parseDateQuery('2001-02-01T12:00')!)).toBe(true);
+    expect(dateMatches(date, parseDateQuery('2001-02-01T00')!)).toBe(false);
+    expect(dateMatches(date, parseDateQuery('2001-02-02')!)).toBe(false);
+    expect(parseDateQuery('2001-13-01')).toBeUndefined();
+    expect(parseDateQuery('yesterday')).toBeUndefined();
+  });
+});

@@ -1,0 +1,152 @@
+import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
+import type { ArrayValues, DatasetValues, Slice } from '../../kerchunk/array-values.js';
+import { badRequest, notFound } from '../../server/http/problem.js';
+import { dateMatches, formatDate, timeDecoder, type CalendarDate } from './cf-time.js';
+import { cfDecoding, decodeValues } from './cf-values.js';
+import { coordinateOf, plotAxes, type PlotAxes } from './plot-axes.js';
+import type { PlotParams } from './plot-params.js';
+import type { Field } from './render.js';
+
+/** What a plot reads: the dataset's schema and its decoded arrays. */
+export interface PlotSource {
+  readonly schema: DatasetSchema;
+  readonly values: DatasetValues;
+}
+
+/** A plot request resolved against the dataset: which variable, which index along every dimension. */
+export interface PlotSlice {
+  readonly variable: VariableSchema;
+  readonly array: ArrayValues;
+  readonly axes: PlotAxes;
+  /** Index of every dimension other than x and y. */
+  readonly indices: Readonly<Record<string, number>>;
+  /** '2001-03-05' (or 'time 3' when the time coordinate is not decodable). */
+  readonly timeLabel?: string;
+  readonly levelLabel?: string;
+}
+
+/** Largest number of grid cells along either side of a plot; larger grids are read with a stride. */
+export const MAX_CELLS = 1024;
+
+async function readAll(array: ArrayValues, signal?: AbortSignal): Promise<Float64Array> {
+  const raw = await array.read([{ start: 0, stop: array.shape[0] ?? 0, step: 1 }], signal);
+  return Float64Array.from(raw, Number);
+}
+
+async function readOne(array: ArrayValues, index: number, signal?: AbortSignal): Promise<number> {
+  const raw = await array.read([{ start: index, stop: index + 1, step: 1 }], signal);
+  return Number(raw[0]);
+}
+
+function coordinateArray(source: PlotSource, dim: string): { schema: VariableSchema; array: ArrayValues } | undefined {
+  const schema = coordinateOf(source.schema, dim);
+  const array = schema ? source.values.array(dim) : undefined;
+  return schema && array && array.shape.length === 1 ? { schema, array } : undefined;
+}
+
+function decoderOf(coordinate: VariableSchema) {
+  return timeDecoder(coordinate.attrs.units, coordinate.attrs.calendar ?? 'standard');
+}
+
+/** Finds the variable and the time/level indices a request names; 404 / 400 problems otherwise. */
+export async function resolveSlice(source: PlotSource, name: string, params: PlotParams, signal?: AbortSignal): Promise<PlotSlice> {
+  const variable = source.schema.variables.find((v) => v.name === name);
+  if (!variable) throw notFound(`no variable "${name}"`);
+  const axes = plotAxes(source.schema, variable);
+  if (!axes) throw badRequest(`"${name}" has ${variable.dims.length} dimension(s); a plot needs two or more`);
+  const array = source.values.array(name);
+  if (!array) throw badRequest(`"${name}" is not numeric`);
+  const sizeOf = (dim: string) => variable.shape[variable.dims.indexOf(dim)] as number;
+  const indices: Record<string, number> = {};
+  for (const dim of axes.others) indices[dim] = 0;
+
+  let timeLabel: string | undefined;
+  if (axes.time) {
+    const steps = sizeOf(axes.time);
+    const coordinate = coordinateArray(source, axes.time);
+    const decoder = coordinate ? decoderOf(coordinate.schema) : undefined;
+    let index = 0;
+    let date: CalendarDate | undefined;
+    if (params.time && 'date' in params.time) {
+      if (!coordinate || !decoder) throw badRequest(`the time coordinate "${axes.time}" cannot be decoded; give "time" as an index`);
+      const values = await readAll(coordinate.array, signal);
+      const dates = Array.from(values, (v) => decoder.decode(v));
+      const query = params.time.date;
+      index = dates.findIndex((d) => dateMatches(d, query));
+      if (index < 0) {
+        const range = dates.length ? ` (the data run from ${formatDate(dates[0] as CalendarDate)} to ${formatDate(dates[dates.length - 1] as CalendarDate)})` : '';
+        throw badRequest(`no time step at "${params.time.text}"${range}`);
+      }
+      date = dates[index];
+    } else {
+      index = params.time?.index ?? 0;
+      if (index >= steps) throw badRequest(`"time" index ${index} is out of range: ${axes.time} has ${steps} steps`);
+      if (coordinate && decoder) date = decoder.decode(await readOne(coordinate.array, index, signal));
+    }
+    indices[axes.time] = index;
+    timeLabel = date ? formatDate(date) : `${axes.time} ${index}`;
+  } else if (params.time) {
+    throw badRequest(`"${name}" has no time dimension`);
+  }
+
+  let levelLabel: string | undefined;
+  const levelDim = axes.others[0];
+  if (levelDim) {
+    const index = params.level ?? 0;
+    const levels = sizeOf(levelDim);
+    if (index >= levels) throw badRequest(`"level" index ${index} is out of range: ${levelDim} has ${levels} levels`);
+    indices[levelDim] = index;
+    const coordinate = coordinateArray(source, levelDim);
+    if (coordinate) {
+      const value = await readOne(coordinate.array, index, signal);
+      const units = typeof coordinate.schema.attrs.units === 'string' ? ` ${coordinate.schema.attrs.units}` : '';
+      levelLabel = `${levelDim} ${value}${units}`;
+    } else levelLabel = `${levelDim} ${index}`;
+  } else if (params.level !== undefined) {
+    throw badRequest(`"${name}" has no vertical or other extra dimension for "level"`);
+  }
+  return { variable, array, axes, indices, ...(timeLabel ? { timeLabel } : {}), ...(levelLabel ? { levelLabel } : {}) };
+}
+
+/** Whether a 1-D coordinate increases from its first to its last value (undefined: no coordinate). */
+async function ascending(source: PlotSource, dim: string, signal?: AbortSignal): Promise<boolean | undefined> {
+  const coordinate = coordinateArray(source, dim);
+  const n = coordinate?.array.shape[0] ?? 0;
+  if (!coordinate || n < 2) return undefined;
+  const first = await readOne(coordinate.array, 0, signal);
+  const last = await readOne(coordinate.array, n - 1, signal);
+  return last > first;
+}
+
+/**
+ * Reads the 2-D slice as physical values, north up (rows flipped when y ascends) and east right,
+ * every `stride`-th cell when the grid is larger than MAX_CELLS.
+ */
+export async function readField(source: PlotSource, slice: PlotSlice, signal?: AbortSignal): Promise<Field> {
+  const { variable, array, axes } = slice;
+  const ix = variable.dims.indexOf(axes.x);
+  const iy = variable.dims.indexOf(axes.y);
+  const nx = variable.shape[ix] as number;
+  const ny = variable.shape[iy] as number;
+  if (nx === 0 || ny === 0) throw badRequest(`"${variable.name}" is empty`);
+  const stride = Math.max(1, Math.ceil(nx / MAX_CELLS), Math.ceil(ny / MAX_CELLS));
+  const selection: Slice[] = variable.dims.map((dim, i) =>
+    i === ix || i === iy ? { start: 0, stop: variable.shape[i] as number, step: stride } : { start: slice.indices[dim] ?? 0, stop: (slice.indices[dim] ?? 0) + 1, step: 1 },
+  );
+  const raw = await array.read(selection, signal);
+  const values = decodeValues(raw, cfDecoding(variable.attrs, array.fillValue));
+  const width = Math.ceil(nx / stride);
+  const height = Math.ceil(ny / stride);
+  const flipRows = (await ascending(source, axes.y, signal)) === true;
+  const flipCols = (await ascending(source, axes.x, signal)) === false;
+  const out = new Float64Array(width * height);
+  const xFirst = ix < iy; // stored as (x, y): transpose
+  for (let row = 0; row < height; row++) {
+    const r = flipRows ? height - 1 - row : row;
+    for (let col = 0; col < width; col++) {
+      const c = flipCols ? width - 1 - col : col;
+      out[row * width + col] = values[xFirst ? c * height + r : r * width + c] as number;
+    }
+  }
+  return { width, height, values: out };
+}

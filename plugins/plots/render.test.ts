@@ -1,0 +1,64 @@
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { colormap, COLORMAP_NAMES, type Colormap } from './colormaps.js';
+import { encodePngSync } from './png.js';
+import { formatTick, renderPlot, valueRange } from './render.js';
+
+const viridis = colormap('viridis') as Colormap;
+
+function pixel(png: PNG, x: number, y: number): number[] {
+  const i = (y * png.width + x) * 4;
+  return [...png.data.subarray(i, i + 4)];
+}
+
+describe('colormaps', () => {
+  it('knows viridis, magma, cividis, rdbu and their reversals', () => {
+    for (const name of ['viridis', 'magma', 'cividis', 'rdbu', 'viridis_r', 'rdbu_r']) expect(COLORMAP_NAMES).toContain(name);
+    expect(viridis.color(0)).toEqual([0x44, 0x01, 0x54]);
+    expect(viridis.color(1)).toEqual([0xfd, 0xe7, 0x25]);
+    expect((colormap('viridis_r') as Colormap).color(0)).toEqual([0xfd, 0xe7, 0x25]);
+    expect(colormap('rdbu')?.diverging).toBe(true);
+    expect(colormap('jet')).toBeUndefined();
+  });
+});
+
+describe('renderPlot', () => {
+  // 4 columns × 3 rows: max at row 0 col 3, min at row 2 col 0, NaN at row 1 col 1
+  const values = Float64Array.from([1, 2, 3, 12, 4, Number.NaN, 6, 7, 0, 8, 9, 10]);
+  const field = { width: 4, height: 3, values };
+
+  it('colours the maximum with the top colour, the minimum with the bottom one, NaN transparent', () => {
+    const { raster, layout } = renderPlot(field, { title: 'Air temperature, 2001-01-01', units: 'K', colormap: viridis });
+    const png = PNG.sync.read(Buffer.from(encodePngSync(raster)));
+    const at = (row: number, col: number) => pixel(png, layout.mapX + col * layout.cell + 1, layout.mapY + row * layout.cell + 1);
+    expect(at(0, 3)).toEqual([...viridis.color(1), 255]);
+    expect(at(2, 0)).toEqual([...viridis.color(0), 255]);
+    expect(at(1, 1)[3]).toBe(0);
+    expect(layout.vmin).toBe(0);
+    expect(layout.vmax).toBe(12);
+    // the frame around the map is opaque white paper
+    expect(pixel(png, 0, 0)).toEqual([255, 255, 255, 255]);
+  });
+
+  it('clamps to vmin/vmax and enlarges small grids', () => {
+    const { layout, raster } = renderPlot(field, { title: 't', colormap: viridis, vmin: 2, vmax: 4 });
+    expect(layout.cell).toBe(192);
+    const i = ((layout.mapY + 1) * raster.width + layout.mapX + 1) * 4;
+    expect([...raster.pixels.subarray(i, i + 3)]).toEqual(viridis.color(0));
+  });
+
+  it('picks symmetric ranges for diverging colormaps and widens flat fields', () => {
+    expect(valueRange(Float64Array.from([-1, 3]), true)).toEqual([-3, 3]);
+    expect(valueRange(Float64Array.from([-1, 3]), false)).toEqual([-1, 3]);
+    expect(valueRange(Float64Array.from([250, 300]), true)).toEqual([250, 300]);
+    expect(valueRange(Float64Array.from([5, 5]), false)).toEqual([4.95, 5]);
+    expect(valueRange(Float64Array.from([Number.NaN]), false)).toEqual([0, 1]);
+  });
+
+  it('formats tick labels compactly', () => {
+    expect(formatTick(273.15)).toBe('273.1');
+    expect(formatTick(0.00002)).toBe('2e-5');
+    expect(formatTick(1234567)).toBe('1.23e+6');
+    expect(formatTick(0)).toBe('0');
+  });
+});

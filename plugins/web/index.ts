@@ -1,0 +1,37 @@
+import { Hono } from 'hono';
+import type { Dataset } from '../../catalog/dataset.js';
+import { datasetSchema } from '../../catalog/dataset-schema.js';
+import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { htmlResponse, requestOrigin } from './html.js';
+import { landingPage, type DatasetSummary } from './landing-html.js';
+
+/** The landing page `/`: what this server is, its datasets (searchable), links to STAC, intake and the API docs. */
+export const webPlugin: StratoPlugin = {
+  name: 'web',
+  version: '1.0.0',
+  appRoutes(context: PluginContext) {
+    const summaries = new WeakMap<Dataset, DatasetSummary>();
+    const summaryOf = (dataset: Dataset): DatasetSummary => {
+      let summary = summaries.get(dataset);
+      if (!summary) {
+        const schema = datasetSchema(dataset.references.metadata);
+        const title = dataset.entry.title ?? (typeof schema.attrs.title === 'string' ? schema.attrs.title : dataset.id);
+        summary = {
+          id: dataset.id,
+          title,
+          ...(dataset.entry.description ? { description: dataset.entry.description } : {}),
+          variables: schema.variables.filter((v) => !v.isCoordinate).map((v) => v.name),
+        };
+        summaries.set(dataset, summary);
+      }
+      return summary;
+    };
+    const app = new Hono();
+    app.get('/', (c) => {
+      const query = (c.req.query('q') ?? '').slice(0, 200);
+      const datasets = context.registry.all().map(summaryOf);
+      return htmlResponse(landingPage(datasets, query, requestOrigin(c.req.raw), context.version));
+    });
+    return app;
+  },
+};
