@@ -1,0 +1,157 @@
+import { Hono, type Context } from 'hono';
+import { HttpProblem } from '../../server/http/problem.js';
+import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
+import {
+  ApiUrls,
+  collectionDocument,
+  collectionsDocument,
+  getNextLink,
+  itemCollection,
+  itemDocument,
+  landingPage,
+  postNextLink,
+} from './api-documents.js';
+import { publicBaseUrl, publicRequestUrl } from './base-url.js';
+import { buildCollections, catalogDescription, type CollectionRecord } from './collections.js';
+import { CONFORMANCE } from './conformance.js';
+import { queryablesSchema } from './cql2.js';
+import { ItemCache } from './item-cache.js';
+import { type AssetView, type ItemRecord } from './items.js';
+import { stacOpenApi } from './openapi.js';
+import { runSearch } from './search.js';
+import { SearchError, searchFromBody, searchFromQuery, type SearchRequest } from './search-request.js';
+import { MEDIA, type JsonObject } from './stac-types.js';
+
+/** Largest POST search body read. */
+const MAX_BODY_BYTES = 1 << 20;
+
+/** Items are shared by the app-level API and the per-dataset route: one cache per plugin context. */
+const caches = new WeakMap<PluginContext, ItemCache>();
+
+function itemCache(context: PluginContext): ItemCache {
+  let cache = caches.get(context);
+  if (!cache) {
+    const names = new Set(context.plugins().map((p) => p.name));
+    const views = new Set<AssetView>(['kerchunk']);
+    if (names.has('zarr')) views.add('zarr');
+    if (names.has('intake')) views.add('intake');
+    cache = new ItemCache(context.values, { views });
+    caches.set(context, cache);
+  }
+  return cache;
+}
+
+/**
+ * STAC API 1.0 under `/stac` (core, collections, features, item search with sort, fields and
+ * CQL2 JSON filter), and each dataset's Item at `/datasets/{id}/stac`.
+ */
+export const stacPlugin: StratoPlugin = {
+  name: 'stac',
+  version: '1.0.0',
+  appRoutes(context: PluginContext) {
+    const app = new Hono();
+    app.onError((error, c) => stacError(error, c, context));
+    const records = async (): Promise<ItemRecord[]> => itemCache(context).all(context.registry.all());
+    const catalog = () => catalogDescription(context.registry.current.fields);
+    const collections = async (): Promise<CollectionRecord[]> => buildCollections(await records(), context.registry.current.fields);
+    const findCollection = async (id: string): Promise<CollectionRecord> => {
+      const found = (await collections()).find((c) => c.id === id);
+      if (!found) throw new HttpProblem(404, 'Not Found', `no collection "${id}"`);
+      return found;
+    };
+    const urls = (c: Context) => new ApiUrls(publicBaseUrl(c.req.raw));
+
+    app.get('/stac', async (c) => c.json(landingPage(urls(c), catalog(), await collections())));
+    app.get('/stac/conformance', (c) => c.json({ conformsTo: [...CONFORMANCE] }));
+    app.get('/stac/api', (c) => {
+      c.header('content-type', MEDIA.openapi);
+      return c.body(JSON.stringify(stacOpenApi(publicBaseUrl(c.req.raw), context.version)));
+    });
+    app.get('/stac/queryables', (c) => schemaJson(c, queryablesSchema(`${urls(c).root}/queryables`)));
+    app.get('/stac/collections', async (c) => c.json(collectionsDocument(urls(c), catalog(), await collections())));
+    app.get('/stac/collections/:collection', async (c) => c.json(collectionDocument(urls(c), catalog(), await findCollection(c.req.param('collection')))));
+    app.get('/stac/collections/:collection/queryables', async (c) => {
+      const collection = await findCollection(c.req.param('collection'));
+      return schemaJson(c, queryablesSchema(`${urls(c).collection(collection.id)}/queryables`));
+    });
+    app.get('/stac/collections/:collection/items', async (c) => {
+      const collection = await findCollection(c.req.param('collection'));
+      const query = new URL(c.req.url).searchParams;
+      query.delete('collections');
+      const request: SearchRequest = { ...searchFromQuery(query), collections: [collection.id] };
+      const self = publicRequestUrl(c.req.raw);
+      const page = runSearch(collection.members, request);
+      return geojson(c, itemCollection(urls(c), catalog(), page, { self, next: getNextLink(self), collection: collection.id }, request.fields));
+    });
+    app.get('/stac/collections/:collection/items/:item', async (c) => {
+      const collection = await findCollection(c.req.param('collection'));
+      const record = collection.members.find((m) => m.id === c.req.param('item'));
+      if (!record) throw new HttpProblem(404, 'Not Found', `no item "${c.req.param('item')}" in collection "${collection.id}"`);
+      return geojson(c, itemDocument(urls(c), catalog(), record));
+    });
+    app.get('/stac/search', async (c) => {
+      const request = searchFromQuery(new URL(c.req.url).searchParams);
+      const self = publicRequestUrl(c.req.raw);
+      const page = runSearch(await records(), request);
+      return geojson(c, itemCollection(urls(c), catalog(), page, { self, next: getNextLink(self) }, request.fields));
+    });
+    app.post('/stac/search', async (c) => {
+      const body = await readJson(c.req.raw);
+      const request = searchFromBody(body);
+      const href = `${urls(c).root}/search`;
+      const page = runSearch(await records(), request);
+      return geojson(c, itemCollection(urls(c), catalog(), page, { self: href, next: postNextLink(href, body as Record<string, unknown>) }, request.fields));
+    });
+    return app;
+  },
+  datasetRoutes(context: PluginContext) {
+    const app = new Hono<DatasetEnv>();
+    app.get('/', async (c) => {
+      const record = await itemCache(context).get(c.var.dataset);
+      const urls = new ApiUrls(publicBaseUrl(c.req.raw));
+      return geojson(c, itemDocument(urls, catalogDescription(context.registry.current.fields), record, publicRequestUrl(c.req.raw)));
+    });
+    return { prefix: 'stac', app };
+  },
+};
+
+function geojson(c: Context, document: JsonObject): Response {
+  return c.body(JSON.stringify(document), 200, { 'content-type': MEDIA.geojson });
+}
+
+function schemaJson(c: Context, document: Record<string, unknown>): Response {
+  return c.body(JSON.stringify(document), 200, { 'content-type': MEDIA.schema });
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) throw new SearchError('the search body is too large');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new SearchError('the search body is not valid JSON');
+  }
+}
+
+/** Errors under /stac as the STAC API has them: `{code, description}`. */
+function stacError(error: Error, c: Context, context: PluginContext): Response {
+  let status = 500;
+  let code = 'ServerError';
+  let description = 'unexpected error; see the server log';
+  if (error instanceof SearchError) {
+    status = 400;
+    code = error.code;
+    description = error.message;
+  } else if (error instanceof HttpProblem) {
+    status = error.status;
+    code = error.status === 404 ? 'NotFound' : error.title.replace(/\s+/g, '');
+    description = error.detail ?? error.title;
+  } else {
+    context.logger.error('stac request failed', { path: c.req.path, error: error.message, stack: error.stack });
+  }
+  return new Response(JSON.stringify({ code, description }), {
+    status,
+    headers: { 'content-type': MEDIA.json, 'cache-control': 'no-store', 'access-control-allow-origin': '*' },
+  });
+}
