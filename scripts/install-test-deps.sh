@@ -20,6 +20,7 @@ PACKAGES=(
   python3-dask
   python3-cftime
   python3-jinja2
+  python3-intake
   nginx-light
   wrk
   netcdf-bin

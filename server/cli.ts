@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { CatalogError } from '../catalog/catalog-file.js';
+import { CatalogError, loadCatalog } from '../catalog/catalog-file.js';
+import { DatasetRegistry } from '../catalog/registry.js';
+import { generateStaticStac } from '../static-stac/generate.js';
+import { ingest } from './ingest-command.js';
 import { createLogger, isLogLevel } from './log.js';
+import { RouteConflictError } from './app.js';
+import { PluginLoadError } from './plugin-loader.js';
 import { startServer } from './serve.js';
 import { stratoVersion } from './version.js';
 
@@ -9,6 +14,8 @@ const HELP = `strato ${stratoVersion()} — kerchunk references served as cloud-
 
 Usage:
   strato serve [--catalog catalog.yaml] [--port 8000] [--host 127.0.0.1] [--log-level info]
+  strato stac  --catalog catalog.yaml --out DIR [--base-url URL]
+  strato ingest --catalog catalog.yaml --id ID [--format json|parquet] [--concat-dim DIM] FILES...
   strato --help | --version
 
 serve     Serve every dataset of the catalog over HTTP (xpublish-compatible routes):
@@ -20,6 +27,16 @@ serve     Serve every dataset of the catalog over HTTP (xpublish-compatible rout
           --port       TCP port, 0 for any free port (default: $PORT or 8000)
           --host       address to bind (default: 127.0.0.1)
           --log-level  debug | info | warn | error | silent (default: info)
+
+stac      Write a static STAC catalog of the catalog's datasets (extents read from the data):
+            DIR/catalog.json → DIR/<collection>/collection.json → DIR/<collection>/<id>/<id>.json
+            (relative links), and DIR/mixed.json: the static collections plus the live API.
+          --catalog    catalog file (default: $STRATO_CATALOG or ./catalog.yaml)
+          --out        output directory
+          --base-url   public URL of the strato server the assets point at (default: http://localhost:8000)
+
+ingest    Scan NetCDF/HDF5 files into kerchunk references and register them as a dataset
+          (see strato ingest --help: --out, --title, --inline-threshold, --dry-run, --replace, ...)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') return serve(rest);
+  if (command === 'stac') return staticStac(rest);
+  if (command === 'ingest') return ingest(rest);
   process.stderr.write(`strato: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -72,6 +91,35 @@ async function serve(args: string[]): Promise<number> {
   return -1;
 }
 
+async function staticStac(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      catalog: { type: 'string', default: process.env.STRATO_CATALOG ?? 'catalog.yaml' },
+      out: { type: 'string' },
+      'base-url': { type: 'string', default: 'http://localhost:8000' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!values.out) throw new UsageError('stac needs --out DIR');
+  if (!/^https?:\/\/\S+$/.test(values['base-url'])) throw new UsageError(`--base-url must be an http(s) URL, got "${values['base-url']}"`);
+  const logger = createLogger('warn');
+  const registry = await DatasetRegistry.open(await loadCatalog(values.catalog), { logger });
+  try {
+    const result = await generateStaticStac(registry, values.out, { baseUrl: values['base-url'] });
+    for (const { id, problems } of result.problems) logger.warn('extents incomplete', { dataset: id, problems });
+    process.stdout.write(`strato stac: ${result.items} items in ${result.collections} collections, ${result.files.length} files in ${values.out}\n`);
+  } finally {
+    await registry.close();
+  }
+  return 0;
+}
+
 class UsageError extends Error {}
 
 main(process.argv.slice(2)).then(
@@ -79,8 +127,15 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof CatalogError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
-    process.stderr.write(`strato: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
-    process.exitCode = known ? 2 : 1;
+    const code = (error as { code?: string }).code;
+    const known = error instanceof UsageError || error instanceof CatalogError || error instanceof PluginLoadError || error instanceof RouteConflictError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+    const message =
+      code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL'
+        ? `cannot listen: ${(error as Error).message} (choose another --port or --host)`
+        : known
+          ? (error as Error).message
+          : ((error as Error).stack ?? String(error));
+    process.stderr.write(`strato: ${message}\n`);
+    process.exitCode = known || code === 'EADDRINUSE' ? 2 : 1;
   },
 );

@@ -1,7 +1,26 @@
+import { adminPlugin } from '../plugins/admin/index.js';
+import { bitroundPlugin } from '../plugins/bitround/index.js';
+import { compressPlugin } from '../plugins/compress/index.js';
 import { datasetInfoPlugin } from '../plugins/dataset-info/index.js';
+import { intakePlugin } from '../plugins/intake/index.js';
 import { kerchunkPlugin } from '../plugins/kerchunk/index.js';
+import { opendapPlugin } from '../plugins/opendap/index.js';
+import { openapiPlugin } from '../plugins/openapi/index.js';
+import { plotsPlugin } from '../plugins/plots/index.js';
+import { rechunkPlugin } from '../plugins/rechunk/index.js';
+import { stacPlugin } from '../plugins/stac/index.js';
 import { versionsPlugin } from '../plugins/versions/index.js';
+import { webPlugin } from '../plugins/web/index.js';
+import { zarrPlugin } from '../plugins/zarr/index.js';
 import type { StratoPlugin } from './plugin.js';
 
-/** The plugins every strato server loads. */
-export const defaultPlugins: readonly StratoPlugin[] = [versionsPlugin, datasetInfoPlugin, kerchunkPlugin];
+/** The plugins every strato server loads (admin answers only when STRATO_ADMIN_TOKEN is set). */
+export const defaultPlugins: readonly StratoPlugin[] = [
+  versionsPlugin,
+  datasetInfoPlugin,
+  kerchunkPlugin,
+  zarrPlugin,
+  rechunkPlugin,
+  bitroundPlugin,
+  compressPlugin,
+  opendapPlugin, adminPlugin, webPlugin, plotsPlugin, openapiPlugin, stacPlugin, intakePlugin];
