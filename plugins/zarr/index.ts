@@ -1,11 +1,9 @@
-import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
-import { HttpProblem, notFound } from '../../server/http/problem.js';
-import { respond } from '../../server/http/served-body.js';
-import { storeKey } from '../../server/http/store-key.js';
-import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { HttpProblem } from '../../server/http/problem.js';
+import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { ProcessingConfigError } from '../../server/stage.js';
 import { RawView } from '../kerchunk/raw-view.js';
+import { storeRoutes } from '../kerchunk/store-routes.js';
 import { EncodedChunkCache, ProcessedView } from './processed-view.js';
 
 /**
@@ -35,17 +33,6 @@ export const zarrPlugin: StratoPlugin = {
       }
       return view;
     };
-    const app = new Hono<DatasetEnv>();
-    app.get('/', () => {
-      throw notFound('the store root has no content; read .zmetadata or a key below it');
-    });
-    app.get('/*', async (c) => {
-      const key = storeKey(c);
-      const view = viewOf(c.var.dataset);
-      const body = view.metadata(key) ?? (await view.chunk(key, c.req.raw.signal));
-      if (!body) throw notFound(`no key "${key}" in the processed view of "${c.var.dataset.id}"`);
-      return respond(c, body);
-    });
-    return { prefix: 'zarr', app };
+    return { prefix: 'zarr', app: storeRoutes(viewOf, 'processed view') };
   },
 };
