@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
@@ -32,14 +33,14 @@ export interface ParquetReferenceSet {
 /**
  * Page compression. fastparquet, pyarrow and hyparquet decode all four; ZSTD is what fsspec writes.
  * hyparquet-writer compresses SNAPPY itself and takes the others as functions: GZIP comes from
- * node:zlib, ZSTD only where node:zlib has it.
+ * node:zlib, ZSTD from node:zlib or zstd-napi.
  */
 export type ParquetCodec = 'ZSTD' | 'GZIP' | 'SNAPPY' | 'UNCOMPRESSED';
 
 export interface ParquetWriteOptions {
   /** Rows per record file (fsspec's record_size; default 100 000). */
   readonly recordSize?: number;
-  /** Default: ZSTD (what fsspec writes) where node:zlib has zstd (Node ≥ 22.15), else GZIP. */
+  /** Default: ZSTD (what fsspec writes) where node:zlib (Node ≥ 22.15) or zstd-napi can write it, else GZIP. */
   readonly codec?: ParquetCodec;
 }
 
@@ -56,8 +57,21 @@ export const DEFAULT_RECORD_SIZE = 100_000;
 
 type Compressor = (input: Uint8Array) => Uint8Array;
 
-/** node:zlib's zstd encoder where this Node has one (added in 22.15 / 23.8; @types/node 20 lacks it). */
-const zstdCompressSync = (zlib as unknown as { zstdCompressSync?: (input: Uint8Array) => Uint8Array }).zstdCompressSync;
+/**
+ * A synchronous zstd encoder (hyparquet-writer calls compressors synchronously): node:zlib's where
+ * this Node has one (22.15 / 23.8 on; @types/node 20 lacks it), else the native zstd-napi build
+ * (an optional dependency compiled at install), else none.
+ */
+const zstdCompressSync = ((): ((input: Uint8Array) => Uint8Array) | undefined => {
+  const fromZlib = (zlib as unknown as { zstdCompressSync?: (input: Uint8Array) => Uint8Array }).zstdCompressSync;
+  if (fromZlib) return fromZlib;
+  try {
+    const { compress } = createRequire(import.meta.url)('zstd-napi') as { compress(input: Uint8Array, level?: number): Uint8Array };
+    return (input) => compress(input, 3);
+  } catch {
+    return undefined;
+  }
+})();
 
 const COMPRESSORS: Readonly<Record<ParquetCodec, Compressor | undefined>> = {
   ZSTD: zstdCompressSync && ((input) => toBytes(zstdCompressSync(input))),
@@ -66,7 +80,7 @@ const COMPRESSORS: Readonly<Record<ParquetCodec, Compressor | undefined>> = {
   UNCOMPRESSED: undefined,
 };
 
-/** The codec used when none is asked for: ZSTD where this Node can write it, else GZIP. */
+/** The codec used when none is asked for: ZSTD (what fsspec writes) where it can be written, else GZIP. */
 export function defaultParquetCodec(): ParquetCodec {
   return zstdCompressSync ? 'ZSTD' : 'GZIP';
 }
@@ -80,7 +94,7 @@ export async function writeParquetReferences(
   if (!Number.isSafeInteger(recordSize) || recordSize <= 0) throw new RangeError(`recordSize must be a positive integer, got ${recordSize}`);
   const codec = options.codec ?? defaultParquetCodec();
   if (codec === 'ZSTD' && !zstdCompressSync) {
-    throw new Error(`ZSTD needs node:zlib zstd support (Node ≥ 22.15); this is Node ${process.versions.node}: use GZIP or SNAPPY`);
+    throw new Error(`ZSTD needs node:zlib zstd support (Node ≥ 22.15) or the zstd-napi package; this is Node ${process.versions.node}: use GZIP or SNAPPY`);
   }
   const encoder = new RecordEncoder(recordSize, codec);
   const target = join(dir, PARQUET_METADATA_FILE);
