@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { loadCatalog, type Catalog, type DatasetEntry } from '../catalog/catalog-file.js';
+import { addDataset, type DatasetRecord } from '../catalog/catalog-store.js';
+import { DatasetError, openDataset } from '../catalog/dataset.js';
+import { combineReferences, type CombineInput, type ReferenceSet } from '../kerchunk/combine.js';
+import { asciiJson, writeJsonReferences } from '../kerchunk/json-writer.js';
+import { writeParquetReferences } from '../kerchunk/parquet-writer.js';
+import type { ChunkReference, JsonValue } from '../kerchunk/reference.js';
+import { harmonizeDimensions, type DimensionChange } from '../kerchunk/scan/harmonize-dimensions.js';
+import { scanFile } from '../kerchunk/scan/index.js';
+import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
+import { Sources } from '../kerchunk/sources/sources.js';
+
+/**
+ * `strato ingest`: local NetCDF / HDF5 files → one reference table → a registered dataset.
+ *
+ * 1. every file must exist and lie inside the catalog's `sources.allow` (checked before scanning);
+ * 2. each file is scanned (chunk URLs written relative to where the table will live: the JSON
+ *    file's directory, or the parquet directory itself, which is how strato resolves them), its
+ *    unlimited-dimension lengths harmonized; several files are combined along `concatDim`;
+ * 3. the table is written to a staging name beside its target and validated as the admin API
+ *    validates a registration (metadata sane, every reference inside `sources.allow`, the table
+ *    inside the catalog's directory or an allowed root); a refusal removes it;
+ * 4. the table is moved into place and the dataset added to the catalog (atomically, under the
+ *    catalog's lock; running replicas reload). If that fails, the previous table is put back.
+ *
+ * Expected failures are IngestErrors (or the typed errors of the modules called) with messages
+ * meant for the user.
+ */
+export type ReferenceFormat = 'json' | 'parquet';
+
+export interface IngestOptions {
+  readonly catalog: string;
+  readonly id: string;
+  readonly files: readonly string[];
+  readonly format: ReferenceFormat;
+  readonly concatDim?: string;
+  /** Where the table goes (default `refs/<id>.json` / `refs/<id>.parq` beside the catalog). */
+  readonly out?: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly license?: string;
+  readonly inlineThreshold: number;
+  readonly recordSize: number;
+  readonly dryRun: boolean;
+  readonly replace: boolean;
+}
+
+export interface IngestProgress {
+  /** A file is about to be scanned (index from 0). */
+  scanning(index: number, total: number, file: string): void;
+  /** A file was scanned. */
+  scanned(index: number, total: number, file: string, result: FileScanSummary): void;
+  /** Anything else worth a line (harmonized dimensions, combining, writing, validating). */
+  note(message: string): void;
+}
+
+export interface FileScanSummary {
+  readonly variables: number;
+  readonly chunks: number;
+  readonly seconds: number;
+  readonly changes: readonly DimensionChange[];
+}
+
+export interface IngestSummary {
+  readonly id: string;
+  readonly files: number;
+  readonly variables: number;
+  readonly chunks: number;
+  /** Bytes the chunk references point at (ranges) plus inline bytes. */
+  readonly bytes: number;
+  /** Seconds spent scanning the files. */
+  readonly scanSeconds: number;
+  readonly seconds: number;
+  /** The table as written in the catalog (relative to the catalog's directory). */
+  readonly refs: string;
+  readonly format: ReferenceFormat;
+  readonly dryRun: boolean;
+  readonly created: boolean;
+}
+
+export class IngestError extends Error {
+  override readonly name = 'IngestError';
+}
+
+export async function runIngest(options: IngestOptions, progress: IngestProgress): Promise<IngestSummary> {
+  const started = performance.now();
+  const catalog = await loadCatalog(options.catalog);
+  const existing = catalog.datasets.find((d) => d.id === options.id) ?? catalog.problems.find((p) => p.id === options.id);
+  if (existing && !options.replace) throw new IngestError(`dataset "${options.id}" is already in the catalog ${catalog.file} (use --replace to replace it)`);
+  const out = resolve(options.out ?? join(catalog.dir, 'refs', `${options.id}.${options.format === 'json' ? 'json' : 'parq'}`));
+  const refs = toPosix(relative(catalog.dir, out));
+  await checkOutput(out, options, catalog);
+  // Relative chunk URLs resolve against the JSON file's directory, or the parquet directory itself.
+  const base = options.format === 'json' ? dirname(out) : out;
+
+  const files = options.files.map((file) => resolve(file));
+  const sources = await Sources.create({ allow: catalog.sources.allow, baseDir: catalog.dir, ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}) });
+  try {
+    for (const file of files) await checkInput(file, sources, catalog);
+
+    const inputs: CombineInput[] = [];
+    let scanSeconds = 0;
+    for (const [index, file] of files.entries()) {
+      progress.scanning(index, files.length, file);
+      const scanStart = performance.now();
+      const url = toPosix(relative(base, file));
+      const scanned = await scanFile(file, { url, inlineThreshold: options.inlineThreshold });
+      const harmonized = harmonizeDimensions(scanned);
+      const seconds = (performance.now() - scanStart) / 1000;
+      scanSeconds += seconds;
+      progress.scanned(index, files.length, file, { variables: countArrays(harmonized.metadata), chunks: scanned.chunks.size, seconds, changes: harmonized.changes });
+      inputs.push({ name: file, base, references: { metadata: harmonized.metadata, metadataText: harmonized.metadataText, chunks: scanned.chunks } });
+    }
+
+    let references = inputs[0]?.references;
+    if (references === undefined) throw new IngestError('no input files');
+    if (inputs.length > 1) {
+      if (!options.concatDim) throw new IngestError('several files need --concat-dim DIM');
+      progress.note(`combining ${inputs.length} files along "${options.concatDim}"`);
+      const combined = await combineReferences(inputs, { concatDim: options.concatDim });
+      references = { metadata: combined.metadata, metadataText: combined.metadataText, chunks: combined.chunks };
+    }
+
+    const summary = {
+      id: options.id,
+      files: files.length,
+      variables: countArrays(references.metadata),
+      chunks: references.chunks.size,
+      bytes: referencedBytes(references.chunks.values()),
+      scanSeconds,
+      refs,
+      format: options.format,
+      dryRun: options.dryRun,
+    };
+    if (options.dryRun) return { ...summary, created: existing === undefined, seconds: (performance.now() - started) / 1000 };
+
+    await mkdir(dirname(out), { recursive: true });
+    const staging = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}.staging`);
+    progress.note(`writing ${options.format} references to ${out}`);
+    try {
+      if (options.format === 'json') await writeJsonReferences(staging, references);
+      else await writeParquetReferences(staging, withAsciiTexts(references), { recordSize: options.recordSize });
+      await validate(options.id, out, staging, sources, catalog);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+
+    const created = await install(staging, out, async () => {
+      const record: DatasetRecord = {
+        id: options.id,
+        refs,
+        ...(options.title !== undefined ? { title: options.title } : {}),
+        ...(options.description !== undefined ? { description: options.description } : {}),
+        ...(options.license !== undefined ? { license: options.license } : {}),
+      };
+      return (await addDataset(catalog.file, record, { replace: options.replace })).created;
+    });
+    return { ...summary, created, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await sources.close();
+  }
+}
+
+/** The target of the table: not another dataset's table; an existing one only with --replace. */
+async function checkOutput(out: string, options: IngestOptions, catalog: Catalog): Promise<void> {
+  const other = catalog.datasets.find((d) => d.id !== options.id && resolve(d.refsLocation) === out);
+  if (other) throw new IngestError(`${out} is the reference table of dataset "${other.id}"; choose another --out`);
+  const present = await stat(out).catch(() => undefined);
+  if (present && !options.replace) throw new IngestError(`${out} already exists (use --replace to overwrite it, or --out)`);
+  if (present && present.isDirectory() !== (options.format === 'parquet')) {
+    throw new IngestError(`${out} exists and is ${present.isDirectory() ? 'a directory' : 'a file'}; a ${options.format} table cannot replace it`);
+  }
+}
+
+/** An input file exists, is a regular file and lies inside `sources.allow`. */
+async function checkInput(file: string, sources: Sources, catalog: Catalog): Promise<void> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new IngestError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? 'error'})`}`);
+  }
+  if (!info.isFile()) throw new IngestError(`${file}: not a regular file`);
+  try {
+    await sources.check(file, catalog.dir);
+  } catch (error) {
+    if (error instanceof SourceForbiddenError) {
+      throw new IngestError(`${file} is outside the catalog's sources.allow (${catalog.sources.allow.join(', ') || 'empty'}): strato would refuse to read it; add its directory to sources.allow in ${catalog.file}`);
+    }
+    throw error;
+  }
+}
+
+/** What the admin API checks before registering: table location, metadata, every reference. */
+async function validate(id: string, out: string, staging: string, sources: Sources, catalog: Catalog): Promise<void> {
+  const root = await realpath(catalog.dir);
+  const parent = await realpath(dirname(out));
+  const target = join(parent, basename(out));
+  if (!(target === root || target.startsWith(root.endsWith(sep) ? root : `${root}${sep}`))) {
+    try {
+      await sources.check(target, catalog.dir);
+    } catch (error) {
+      if (!(error instanceof SourceForbiddenError)) throw error;
+      throw new IngestError(`the reference table ${out} is outside the catalog's directory and the allowed sources; choose another --out`);
+    }
+  }
+  const entry: DatasetEntry = { id, refs: staging, refsLocation: staging, fields: {} };
+  try {
+    const dataset = await openDataset(entry, sources, { checkAllSources: true });
+    await dataset.references.close();
+  } catch (error) {
+    if (error instanceof DatasetError) throw new IngestError(`refused, nothing registered: ${error.message.replaceAll(staging, out)}`);
+    throw error;
+  }
+}
+
+/**
+ * Moves the staged table into place and runs `register`; when registering fails, the previous
+ * table (if any) is restored and the new one removed.
+ */
+async function install(staging: string, out: string, register: () => Promise<boolean>): Promise<boolean> {
+  const backup = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}.previous`);
+  const previous = await stat(out).catch(() => undefined);
+  if (previous?.isFile()) {
+    await link(out, backup); // the file is then replaced by one atomic rename
+  } else if (previous) {
+    await rename(out, backup); // a parquet directory cannot be renamed over: brief gap
+  }
+  try {
+    await rename(staging, out);
+  } catch (error) {
+    if (previous?.isDirectory()) await rename(backup, out).catch(() => undefined);
+    else if (previous) await rm(backup, { force: true });
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  try {
+    const created = await register();
+    if (previous) await rm(backup, { recursive: true, force: true });
+    return created;
+  } catch (error) {
+    if (previous?.isFile()) await rename(backup, out).catch(() => undefined);
+    else {
+      await rm(out, { recursive: true, force: true });
+      if (previous) await rename(backup, out).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+/** Metadata texts with non-ASCII characters escaped, as the JSON writer writes them (Python readers). */
+function withAsciiTexts(references: ReferenceSet): ReferenceSet {
+  const texts = new Map<string, string>();
+  for (const [key, document] of references.metadata) texts.set(key, asciiJson(references.metadataText?.get(key) ?? JSON.stringify(document)));
+  return { ...references, metadataText: texts };
+}
+
+function countArrays(metadata: ReadonlyMap<string, JsonValue>): number {
+  let count = 0;
+  for (const key of metadata.keys()) if (key === '.zarray' || key.endsWith('/.zarray')) count++;
+  return count;
+}
+
+function referencedBytes(references: Iterable<ChunkReference>): number {
+  let bytes = 0;
+  for (const reference of references) {
+    if (reference.kind === 'range') bytes += reference.length;
+    else if (reference.kind === 'inline') bytes += reference.data.byteLength;
+  }
+  return bytes;
+}
+
+function toPosix(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
