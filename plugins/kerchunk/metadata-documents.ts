@@ -31,7 +31,15 @@ export function dimensionSeparators(v2Texts: ReadonlyMap<string, string>): Map<s
   return separators;
 }
 
+/**
+ * JSON text with every non-ASCII character as a `\uXXXX` escape: the same document, and one
+ * zarr-python 2 can read (it decodes metadata as ASCII). Outside strings JSON has no non-ASCII.
+ */
+export function asciiJson(text: string): string {
+  return text.replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function jsonBody(text: string): ServedBody {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = new TextEncoder().encode(asciiJson(text));
   return bytesBody(bytes, etagOf(bytes), 'application/json', METADATA_CACHE_CONTROL);
 }
