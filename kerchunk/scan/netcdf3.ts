@@ -2,6 +2,7 @@ import type { ChunkReference, JsonValue } from '../reference.js';
 import { ReferenceFormatError } from '../reference.js';
 import type { RangeReader } from './range-reader.js';
 import type { ScanOptions, ScanResult } from './scan-hdf5.js';
+import { attributesText } from './attributes-text.js';
 
 /** NetCDF classic types: Zarr dtype and size. */
 const TYPES: Record<number, { dtype: string; size: number }> = {
@@ -218,7 +219,12 @@ async function translate(read: RangeReader, bytes: Uint8Array, options: ScanOpti
     if (p.length < threshold) chunks.set(p.key, { kind: 'inline', data: (await read(p.offset, p.length)).slice() });
     else chunks.set(p.key, { kind: 'range', url: options.url, offset: p.offset, length: p.length });
   }
-  return { metadata, chunks };
+  const metadataText = new Map<string, string>();
+  for (const [key, document] of metadata) {
+    const floats = floatAttributes.get(document as object);
+    metadataText.set(key, floats ? attributesText(document as Record<string, JsonValue>, floats) : JSON.stringify(document));
+  }
+  return { metadata, chunks, metadataText };
 }
 
 function listOf(c: HeaderCursor, tag: number, fail: (p: string) => never, each: () => void): void {
@@ -269,8 +275,16 @@ function jsonNumber(v: number): JsonValue {
   return v;
 }
 
+const NC_FLOAT = 5;
+const NC_DOUBLE = 6;
+
+/** Float-typed attribute names of each converted attributes document (for their JSON text). */
+const floatAttributes = new WeakMap<object, Set<string>>();
+
 function convertAttributes(attributes: Map<string, { type: number; values: Uint8Array; count: number }>, fail: (p: string) => never): { [key: string]: JsonValue } {
   const out: { [key: string]: JsonValue } = {};
+  const floats = new Set<string>();
+  floatAttributes.set(out, floats);
   for (const [name, a] of attributes) {
     if (name === '_FillValue') continue;
     if (a.type === 2) {
@@ -282,6 +296,7 @@ function convertAttributes(attributes: Map<string, { type: number; values: Uint8
     if (!TYPES[a.type]) fail(`attribute "${name}" has unknown type ${a.type}`);
     const values = numbers(a.type, a.values, a.count).map(jsonNumber);
     out[name] = values.length === 1 ? values[0]! : values;
+    if (a.type === NC_FLOAT || a.type === NC_DOUBLE) floats.add(name);
   }
   return out;
 }

@@ -13,6 +13,7 @@ import {
 import { MSG, MSG_FLAG_SHARED, readObjectHeader, type ObjectHeader } from './hdf5/object-header.js';
 import { findMessage, headerDatatype, isDataset, isGroup, readAttributes, readLinks } from './hdf5/objects.js';
 import { attributeValue, jsonNumber, readNumber, vlenElement, zarrDtype } from './hdf5/values.js';
+import { attributesText } from './attributes-text.js';
 
 export interface ScanOptions {
   /** The URL the chunk references will name. */
@@ -28,6 +29,8 @@ export interface ScanResult {
   readonly metadata: Map<string, JsonValue>;
   /** Chunk references by Zarr key ('v/0.1.2'). */
   readonly chunks: Map<string, ChunkReference>;
+  /** JSON text of the attribute documents, float attributes written as floats (`150.0`). */
+  readonly metadataText?: Map<string, string>;
 }
 
 /** Attributes kerchunk (after h5netcdf) leaves out: the netCDF-4 / HDF5 dimension-scale machinery. */
@@ -68,6 +71,8 @@ class Scanner {
   private readonly heap: GlobalHeap;
   private readonly pathOf = new Map<number, string>();
   private readonly threshold: number;
+  /** Names of the float-typed attributes of each attributes document. */
+  private readonly floatAttributes = new WeakMap<object, Set<string>>();
 
   constructor(private readonly file: Hdf5File, private readonly options: ScanOptions) {
     this.heap = new GlobalHeap(file);
@@ -86,7 +91,12 @@ class Scanner {
       if (isDataset(entry.header)) await this.dataset(entry);
       else if (entry.path === '' || isGroup(entry.header)) await this.group(entry);
     }
-    return { metadata: this.metadata, chunks: this.chunks };
+    const metadataText = new Map<string, string>();
+    for (const [key, document] of this.metadata) {
+      const floats = this.floatAttributes.get(document as object);
+      metadataText.set(key, floats ? attributesText(document as Record<string, JsonValue>, floats) : JSON.stringify(document));
+    }
+    return { metadata: this.metadata, chunks: this.chunks, metadataText };
   }
 
   /** Depth-first, name-ordered walk over hard links, each object once (like H5Ovisit). */
@@ -389,12 +399,15 @@ class Scanner {
 
   private async convertAttributes(attributes: readonly RawAttribute[]): Promise<{ [key: string]: JsonValue }> {
     const out: { [key: string]: JsonValue } = {};
+    const floats = new Set<string>();
     for (const a of attributes) {
       if (HIDDEN_ATTRIBUTES.has(a.name) || a.name === '_FillValue') continue;
       const v = await attributeValue(this.file, this.heap, a.datatype, a.dataspace, a.data);
       if (v === undefined || v === 'DIMENSION_SCALE') continue;
       out[a.name] = v;
+      if (a.datatype.class === 'float' || (a.datatype.class === 'array' && a.datatype.base.class === 'float')) floats.add(a.name);
     }
+    this.floatAttributes.set(out, floats);
     return out;
   }
 

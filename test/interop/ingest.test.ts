@@ -21,13 +21,6 @@ interface CheckReport {
  * Python reference scanner), registered in a fresh catalog, served, and xarray must read from the
  * server exactly what it reads from the files.
  */
-/**
- * Known scanner limitation (kerchunk/scan): attribute values are JsonValues, so a float attribute
- * with an integral value (valid_range 150.0, scale_factor 2.0) is written as 150 / 2 and Python
- * reads an int. kerchunk writes 150.0. Reported separately (the `it.fails` below turns red once the
- * scanner keeps float-ness); every other difference fails the checks.
- */
-const FLOAT_ATTRIBUTE_AS_INT = /attribute '[^']+' = [^(]+\((int|list)\), expected [^(]+\((float64|float32|ndarray)\)$/;
 
 async function check(id: string): Promise<{ report: CheckReport; stderr: string; code: number }> {
   const dataset = cases.find((c) => c.id === id);
@@ -69,14 +62,10 @@ describe('xarray over datasets made by strato ingest', () => {
   for (const id of ['series-json', 'series-parquet', 'basic-json', 'basic-parquet']) {
     it(`reads ${id} as the NetCDF4 files`, async () => {
       const { report, stderr } = await check(id);
-      expect(report.problems.filter((problem) => !FLOAT_ATTRIBUTE_AS_INT.test(problem)), stderr).toEqual([]);
+      // attribute types too: float attributes with integral values (valid_range 150.0) stay floats
+      expect(report.problems, stderr).toEqual([]);
+      expect(report.ok).toBe(true);
       expect(report.variables).toBeGreaterThan(3);
     });
   }
-
-  it.fails('keeps integral-valued float attributes floats (scanner limitation, see FLOAT_ATTRIBUTE_AS_INT)', async () => {
-    const { report, stderr } = await check('basic-json');
-    expect(report.problems, stderr).toEqual([]);
-    expect(report.ok).toBe(true);
-  });
 });
