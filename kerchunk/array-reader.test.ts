@@ -1,9 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalog } from '../catalog/catalog-file.js';
-import { DatasetRegistry } from '../catalog/registry.js';
-import { makeFixtures, type Fixtures } from '../test/helpers/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { useFixtureRegistry } from '../test/helpers/fixture-server.js';
 import { runPython } from '../test/helpers/python.js';
 import { DecodedChunkCache, datasetValues } from './array-reader.js';
 import { sliceLength, type NumericArray, type Slice } from './array-values.js';
@@ -14,17 +12,7 @@ import { parseNumericDtype } from './dtype.js';
  * edge chunks, JSON and parquet tables) must equal netCDF4's stored values for any strided
  * hyperslab.
  */
-let fixtures: Fixtures;
-let registry: DatasetRegistry;
-
-beforeAll(async () => {
-  fixtures = await makeFixtures();
-  registry = await DatasetRegistry.open(await loadCatalog(fixtures.catalog));
-});
-afterAll(async () => {
-  await registry?.close();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
-});
+const context = useFixtureRegistry();
 
 interface Expected {
   readonly values: NumericArray;
@@ -32,6 +20,7 @@ interface Expected {
 }
 
 async function expectedValues(id: string): Promise<Map<string, Expected>> {
+  const { fixtures } = context();
   const dataset = fixtures.datasets.find((d) => d.id === id);
   if (!dataset) throw new Error(`no fixture ${id}`);
   const out = join(fixtures.dir, `values-${id}`);
@@ -85,6 +74,7 @@ function seeded(seed: number): () => number {
 describe('datasetValues', () => {
   for (const id of ['basic', 'templated', 'combined', 'combined-parquet', 'generated']) {
     it(`reads whole arrays and random hyperslabs of ${id} equal to netCDF4`, async () => {
+      const { registry } = context();
       const dataset = registry.get(id);
       if (!dataset) throw new Error(`${id} not served: ${JSON.stringify(registry.problems())}`);
       const values = datasetValues(dataset, registry.sources, new DecodedChunkCache(1024 * 1024));
@@ -107,6 +97,8 @@ describe('datasetValues', () => {
   }
 
   it('refuses selections outside the array', async () => {
+
+    const { registry } = context();
     const dataset = registry.get('basic');
     const tas = dataset && datasetValues(dataset, registry.sources).array('tas');
     if (!tas) throw new Error('no tas');

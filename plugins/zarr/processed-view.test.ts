@@ -1,8 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../catalog/catalog-file.js';
+import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../catalog/dataset.js';
-import { DatasetRegistry } from '../../catalog/registry.js';
 import { DecodedChunkCache, datasetValues } from '../../kerchunk/array-reader.js';
 import type { NumericArray } from '../../kerchunk/array-values.js';
 import { ChunkGrid } from '../../kerchunk/chunk-grid.js';
@@ -10,7 +7,7 @@ import { inlineCodecs } from '../../kerchunk/codecs/codec-pool.js';
 import { decodeChunk } from '../../kerchunk/codecs/index.js';
 import { parseNumericDtype } from '../../kerchunk/dtype.js';
 import type { ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
-import { makeFixtures, type Fixtures } from '../../test/helpers/fixtures.js';
+import { useFixtureRegistry } from '../../test/helpers/fixture-server.js';
 import { bitroundPlugin } from '../bitround/index.js';
 import { compressPlugin } from '../compress/index.js';
 import { RawView } from '../kerchunk/raw-view.js';
@@ -22,18 +19,8 @@ import { EncodedChunkCache, ProcessedView } from './processed-view.js';
  * whole-dimension per axis. Reassembling the processed chunks gives the source values exactly.
  * (basic.tas: shape 12×6×8 stored in chunks 5×4×5.)
  */
-let fixtures: Fixtures;
-let registry: DatasetRegistry;
+const context = useFixtureRegistry();
 const stages = [rechunkPlugin, bitroundPlugin, compressPlugin].flatMap((p) => (p.stage ? [p.stage] : []));
-
-beforeAll(async () => {
-  fixtures = await makeFixtures();
-  registry = await DatasetRegistry.open(await loadCatalog(fixtures.catalog));
-});
-afterAll(async () => {
-  await registry?.close();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
-});
 
 async function reassemble(view: ProcessedView, name: string): Promise<{ values: number[]; meta: ZarrArrayMetadata }> {
   const meta = JSON.parse(new TextDecoder().decode(await (view.metadata(`${name}/.zarray`) as { read(a: number, b: number): Promise<Uint8Array> }).read(0, 1e9))) as ZarrArrayMetadata;
@@ -63,6 +50,8 @@ describe('rechunking', () => {
   const combinations = options(5).flatMap((t) => options(4).flatMap((y) => options(5).map((x) => ({ time: t, lat: y, lon: x }))));
 
   it(`reassembles basic.tas exactly for all ${combinations.length} split/keep/merge/whole combinations`, async () => {
+
+    const { registry } = context();
     const source = registry.get('basic') as Dataset;
     const truth = Array.from(await datasetValues(source, registry.sources).array('tas')!.read([12, 6, 8].map((n) => ({ start: 0, stop: n, step: 1 }))), Number);
     for (const chunks of combinations) {
@@ -77,6 +66,8 @@ describe('rechunking', () => {
   });
 
   it('keeps coordinates exact and rounds data variables under keepbits', async () => {
+
+    const { registry } = context();
     const source = registry.get('basic') as Dataset;
     const dataset: Dataset = { ...source, entry: { ...source.entry, processing: { keepbits: 3, chunks: { time: 12 } } } };
     const view = new ProcessedView(dataset, datasetValues(dataset, registry.sources), stages, new RawView(dataset, registry.sources), new EncodedChunkCache(), 'k\0', inlineCodecs);

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { useFixtureServer } from '../helpers/fixture-server.js';
 import { runPython } from '../helpers/python.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -14,11 +13,7 @@ const run = promisify(execFile);
  * 3-D variable, written as raw ENVI bytes, equals netCDF4's stored values of the same slice.
  * (The raw view cannot serve GDAL: NetCDF4 chunks carry the shuffle filter GDAL 3.6 rejects.)
  */
-let fixtures: Fixtures;
-let server: SpawnedServer;
-
-beforeAll(async () => {
-  fixtures = await makeFixtures();
+const context = useFixtureServer(async (fixtures) => {
   const catalog = join(fixtures.dir, 'catalog-gdal.yaml');
   await writeFile(
     catalog,
@@ -30,14 +25,11 @@ sources:
   allow: [data/]
 `,
   );
-  server = await spawnServer(catalog, ['--log-level', 'warn']);
-});
-afterAll(async () => {
-  await server?.stop();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
+  return catalog;
 });
 
 async function gdalSlice(id: string, variable: string, index: number): Promise<Buffer> {
+  const { fixtures, server } = context();
   const out = join(fixtures.dir, `${id}-${variable}-${index}.bin`);
   const source = `ZARR:"/vsicurl/${server.url}/datasets/${id}/zarr":/${variable}:${index}`;
   await run('gdal_translate', ['-q', '-of', 'ENVI', source, out], { env: { ...process.env, GDAL_HTTP_TIMEOUT: '30', CPL_VSIL_CURL_CHUNK_SIZE: '1048576' } });
@@ -45,6 +37,7 @@ async function gdalSlice(id: string, variable: string, index: number): Promise<B
 }
 
 async function storedSlice(id: string, variable: string, index: number): Promise<Buffer> {
+  const { fixtures } = context();
   const dataset = fixtures.datasets.find((d) => d.id === id);
   if (!dataset) throw new Error(`no fixture ${id}`);
   const out = join(fixtures.dir, `gdal-dump-${id}`);

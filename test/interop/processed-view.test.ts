@@ -1,9 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { useFixtureServer } from '../helpers/fixture-server.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
 
 /** Processing per fixture dataset: rechunk (merge and split), bit-round, re-compress. */
 const PROCESSING: Record<string, { chunks?: Record<string, number>; keepbits?: Record<string, number> | number; compressor?: unknown }> = {
@@ -20,26 +19,19 @@ interface CheckReport {
   problems: string[];
 }
 
-let fixtures: Fixtures;
-let server: SpawnedServer;
-
-beforeAll(async () => {
-  fixtures = await makeFixtures();
+const context = useFixtureServer(async (fixtures) => {
   const entries = fixtures.datasets
     .filter((d) => d.id in PROCESSING)
     .map((d) => `  ${d.id}:\n    refs: ${d.refs}\n    processing: ${JSON.stringify(PROCESSING[d.id])}`);
   const catalog = join(fixtures.dir, 'catalog-processed.yaml');
   await writeFile(catalog, `datasets:\n${entries.join('\n')}\nsources:\n  allow: [data/]\n`);
-  server = await spawnServer(catalog, ['--log-level', 'warn']);
-});
-afterAll(async () => {
-  await server?.stop();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
+  return catalog;
 });
 
 describe('xarray over the processed view /zarr', () => {
   for (const [id, processing] of Object.entries(PROCESSING)) {
     it(`${id}: chunks as configured, coordinates exact, values within the keepbits bound`, async () => {
+      const { fixtures, server } = context();
       const dataset = fixtures.datasets.find((d) => d.id === id);
       if (!dataset) throw new Error(`no fixture ${id}`);
       const keepbits = typeof processing.keepbits === 'number' ? Object.fromEntries(['tas', 'pr', 'sparse', 'orog'].map((v) => [v, processing.keepbits])) : (processing.keepbits ?? {});
@@ -53,6 +45,7 @@ describe('xarray over the processed view /zarr', () => {
   }
 
   it('advertises the configured compressor and no filters', async () => {
+    const { server } = context();
     const meta = (await (await fetch(`${server.url}/datasets/templated/zarr/ta/.zarray`)).json()) as Record<string, unknown>;
     expect(meta.compressor).toEqual({ id: 'zstd', level: 3 });
     expect(meta.filters).toBeNull();

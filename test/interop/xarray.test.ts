@@ -1,7 +1,6 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { useFixtureServer } from '../helpers/fixture-server.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
 import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
 
@@ -17,20 +16,11 @@ interface CheckReport {
  * exactly what xr.open_dataset / open_mfdataset reads from the NetCDF4 files: dims, coords,
  * attributes, encodings and every value, CF-decoded and raw.
  */
-let fixtures: Fixtures;
-let server: SpawnedServer;
-
-beforeAll(async () => {
-  fixtures = await makeFixtures();
-  server = await spawnServer(fixtures.catalog, ['--log-level', 'warn']);
-});
-afterAll(async () => {
-  await server?.stop();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
-});
+const context = useFixtureServer();
 
 describe('xarray over /kerchunk', () => {
   it('serves every fixture dataset', async () => {
+    const { fixtures, server } = context();
     const ids = (await (await fetch(`${server.url}/datasets`)).json()) as string[];
     expect(ids.sort()).toEqual(fixtures.datasets.map((d) => d.id).sort());
   });
@@ -38,6 +28,7 @@ describe('xarray over /kerchunk', () => {
   const cases = ['basic', 'templated', 'generated', 'combined'].flatMap((id) => [id, `${id}-parquet`]);
   for (const id of cases) {
     it(`reads ${id} exactly as the NetCDF4 files`, async () => {
+      const { fixtures, server } = context();
       const dataset = fixtures.datasets.find((d) => d.id === id);
       if (!dataset) throw new Error(`no fixture ${id}`);
       const args = ['--url', `${server.url}/datasets/${id}/kerchunk`, '--files', ...dataset.files];

@@ -1,27 +1,16 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as zarr from 'zarrita';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { useFixtureServer } from '../helpers/fixture-server.js';
 import { runPython } from '../helpers/python.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
 
 /**
  * zarrita.js opens every served dataset over HTTP (consolidated v2 metadata, zlib + shuffle chunks
  * decoded by zarrita itself) and every array's stored values must equal, byte for byte, what
  * netCDF4 reads from the source files without CF decoding.
  */
-let fixtures: Fixtures;
-let server: SpawnedServer;
-
-beforeAll(async () => {
-  fixtures = await makeFixtures();
-  server = await spawnServer(fixtures.catalog, ['--log-level', 'warn']);
-});
-afterAll(async () => {
-  await server?.stop();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
-});
+const context = useFixtureServer();
 
 const SCALAR_ARRAYS: Record<string, (value: number | bigint) => ArrayBufferView> = {
   float32: (v) => Float32Array.of(Number(v)),
@@ -55,6 +44,7 @@ const CASES = ['basic', 'templated', 'generated', 'combined']
 describe('zarrita.js over /kerchunk and /zarr, Zarr v2 and v3', () => {
   for (const { id, view, format } of CASES) {
     it(`reads every array of ${id} (/${view}, ${format}) equal to netCDF4's stored values`, async () => {
+      const { fixtures, server } = context();
       const dataset = fixtures.datasets.find((d) => d.id === id);
       if (!dataset) throw new Error(`no fixture ${id}`);
       const dumpDir = join(fixtures.dir, `dump-${id}-${view}-${format}`);
