@@ -5,7 +5,7 @@ import { DatasetExistsError, FileLockError } from '../catalog/catalog-store.js';
 import { DatasetError } from '../catalog/dataset.js';
 import { CombineError } from '../kerchunk/combine.js';
 import { ReferenceFormatError } from '../kerchunk/reference.js';
-import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
+import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { SourcesConfigError } from '../kerchunk/sources/sources.js';
 import { IngestError, runIngest, type FileScanSummary, type IngestOptions, type IngestProgress, type IngestSummary, type ReferenceFormat } from './ingest.js';
 
@@ -133,6 +133,7 @@ function isExpected(error: unknown): boolean {
     error instanceof FileLockError ||
     error instanceof DatasetError ||
     error instanceof SourceForbiddenError ||
+    error instanceof SourceError ||
     error instanceof SourcesConfigError ||
     typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string' // fs errors: ENOSPC, EACCES, ...
   );

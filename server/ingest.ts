@@ -14,7 +14,8 @@ import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { Sources } from '../kerchunk/sources/sources.js';
 
 /**
- * `strato ingest`: local NetCDF / HDF5 files → one reference table → a registered dataset.
+ * `strato ingest`: NetCDF / HDF5 files (local, or http(s) URLs read by byte ranges) → one
+ * reference table → a registered dataset.
  *
  * 1. every file must exist and lie inside the catalog's `sources.allow` (checked before scanning);
  * 2. each file is scanned (chunk URLs written relative to where the table will live: the JSON
@@ -96,7 +97,7 @@ export async function runIngest(options: IngestOptions, progress: IngestProgress
   // Relative chunk URLs resolve against the JSON file's directory, or the parquet directory itself.
   const base = options.format === 'json' ? dirname(out) : out;
 
-  const files = options.files.map((file) => resolve(file));
+  const files = options.files.map((file) => (isRemote(file) ? file : resolve(file)));
   const sources = await Sources.create({ allow: catalog.sources.allow, baseDir: catalog.dir, ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}) });
   try {
     for (const file of files) await checkInput(file, sources, catalog);
@@ -106,7 +107,7 @@ export async function runIngest(options: IngestOptions, progress: IngestProgress
     for (const [index, file] of files.entries()) {
       progress.scanning(index, files.length, file);
       const scanStart = performance.now();
-      const url = toPosix(relative(base, file));
+      const url = isRemote(file) ? file : toPosix(relative(base, file));
       const scanned = await scanFile(file, { url, inlineThreshold: options.inlineThreshold });
       const harmonized = harmonizeDimensions(scanned);
       const seconds = (performance.now() - scanStart) / 1000;
@@ -178,6 +179,7 @@ async function checkOutput(out: string, options: IngestOptions, catalog: Catalog
 
 /** An input file exists, is a regular file and lies inside `sources.allow`. */
 async function checkInput(file: string, sources: Sources, catalog: Catalog): Promise<void> {
+  if (isRemote(file)) return checkAllowed(file, sources, catalog);
   let info;
   try {
     info = await stat(file);
@@ -186,6 +188,11 @@ async function checkInput(file: string, sources: Sources, catalog: Catalog): Pro
     throw new IngestError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? 'error'})`}`);
   }
   if (!info.isFile()) throw new IngestError(`${file}: not a regular file`);
+  await checkAllowed(file, sources, catalog);
+}
+
+/** A file or URL strato may read: inside the catalog's `sources.allow`. */
+async function checkAllowed(file: string, sources: Sources, catalog: Catalog): Promise<void> {
   try {
     await sources.check(file, catalog.dir);
   } catch (error) {
@@ -194,6 +201,11 @@ async function checkInput(file: string, sources: Sources, catalog: Catalog): Pro
     }
     throw error;
   }
+}
+
+/** An http(s) URL: scanned by byte ranges and referenced as it is. */
+function isRemote(file: string): boolean {
+  return /^https?:\/\//i.test(file);
 }
 
 /** What the admin API checks before registering: table location, metadata, every reference. */

@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import type { HttpSource } from '../sources/http-source.js';
 import { ReferenceFormatError } from '../reference.js';
 
 /** Reads `length` bytes at `offset` of one file; throws when the file is shorter. */
@@ -26,8 +27,6 @@ export interface FileRangeReaderOptions {
  * A read past the end of the file throws ReferenceFormatError (truncated file).
  */
 export async function fileRangeReader(path: string, options: FileRangeReaderOptions = {}): Promise<FileRangeReader> {
-  const blockSize = options.blockSize ?? 8192;
-  const maxBlocks = options.maxBlocks ?? 512;
   const handle = await open(path, 'r');
   let size: number;
   try {
@@ -36,19 +35,42 @@ export async function fileRangeReader(path: string, options: FileRangeReaderOpti
     await handle.close();
     throw error;
   }
-  const blocks = new Map<number, Promise<Uint8Array>>();
-
-  async function readExact(fh: FileHandle, offset: number, length: number): Promise<Uint8Array> {
+  const readExact = async (offset: number, length: number): Promise<Uint8Array> => {
     const buffer = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await fh.read(buffer, done, length - done, offset + done);
+      const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
     if (done < length) throw truncated(path, offset, length, size);
     return buffer;
-  }
+  };
+  const cached = blockCachedReader(path, size, readExact, options);
+  return { read: cached.read, size, path, close: async () => {
+    cached.clear();
+    await handle.close();
+  } };
+}
+
+/** An http(s) object read by byte ranges through the same block cache (its size from a HEAD request). */
+export async function httpRangeReader(url: string, http: HttpSource, options: FileRangeReaderOptions = {}): Promise<FileRangeReader> {
+  const size = await http.size(url);
+  if (size === undefined) throw new ReferenceFormatError(`${url}: the server does not report the size (Content-Length) of the file`);
+  const cached = blockCachedReader(url, size, (offset, length) => http.read(url, offset, length), options);
+  return { read: cached.read, size, path: url, close: async () => cached.clear() };
+}
+
+/** Range reads of an object of known size: short reads through an LRU of aligned blocks. */
+function blockCachedReader(
+  name: string,
+  size: number,
+  readExact: (offset: number, length: number) => Promise<Uint8Array>,
+  options: FileRangeReaderOptions,
+): { read: RangeReader; clear(): void } {
+  const blockSize = options.blockSize ?? 8192;
+  const maxBlocks = options.maxBlocks ?? 512;
+  const blocks = new Map<number, Promise<Uint8Array>>();
 
   function block(index: number): Promise<Uint8Array> {
     let cached = blocks.get(index);
@@ -58,7 +80,7 @@ export async function fileRangeReader(path: string, options: FileRangeReaderOpti
       return cached;
     }
     const start = index * blockSize;
-    cached = readExact(handle, start, Math.min(blockSize, size - start));
+    cached = readExact(start, Math.min(blockSize, size - start));
     cached.catch(() => blocks.delete(index));
     blocks.set(index, cached);
     if (blocks.size > maxBlocks) {
@@ -70,13 +92,13 @@ export async function fileRangeReader(path: string, options: FileRangeReaderOpti
 
   const read: RangeReader = async (offset, length) => {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new ReferenceFormatError(`${path}: invalid byte range ${offset}+${length}`);
+      throw new ReferenceFormatError(`${name}: invalid byte range ${offset}+${length}`);
     }
-    if (offset + length > size) throw truncated(path, offset, length, size);
+    if (offset + length > size) throw truncated(name, offset, length, size);
     if (length === 0) return new Uint8Array(0);
     const first = Math.floor(offset / blockSize);
     const last = Math.floor((offset + length - 1) / blockSize);
-    if (last - first >= 4) return readExact(handle, offset, length);
+    if (last - first >= 4) return readExact(offset, length);
     if (first === last) {
       const data = await block(first);
       const at = offset - first * blockSize;
@@ -92,16 +114,7 @@ export async function fileRangeReader(path: string, options: FileRangeReaderOpti
     }
     return out;
   };
-
-  return {
-    read,
-    size,
-    path,
-    async close() {
-      blocks.clear();
-      await handle.close();
-    },
-  };
+  return { read, clear: () => blocks.clear() };
 }
 
 function truncated(path: string, offset: number, length: number, size: number): ReferenceFormatError {

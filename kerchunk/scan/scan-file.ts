@@ -1,7 +1,8 @@
 import { ReferenceFormatError } from '../reference.js';
 import { findSignature } from './hdf5/file.js';
 import { isNetcdf3, scanNetcdf3 } from './netcdf3.js';
-import { fileRangeReader } from './range-reader.js';
+import { HttpSource } from '../sources/http-source.js';
+import { fileRangeReader, httpRangeReader } from './range-reader.js';
 import { scanHdf5, type ScanResult } from './scan-hdf5.js';
 
 export interface ScanFileOptions {
@@ -9,6 +10,8 @@ export interface ScanFileOptions {
   readonly url?: string;
   /** Chunks stored in fewer bytes are inlined (default 500). */
   readonly inlineThreshold?: number;
+  /** The http(s) source `http://…` and `https://…` paths are read through (default: a new one). */
+  readonly http?: HttpSource;
 }
 
 /**
@@ -16,7 +19,9 @@ export interface ScanFileOptions {
  * choosing the reader by the file's magic bytes.
  */
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanResult> {
-  const file = await fileRangeReader(path);
+  const remote = /^https?:\/\//i.test(path);
+  const http = remote ? (options.http ?? new HttpSource()) : undefined;
+  const file = http ? await httpRangeReader(path, http) : await fileRangeReader(path);
   try {
     const url = options.url ?? path;
     const scanOptions = { url, fileSize: file.size, ...(options.inlineThreshold === undefined ? {} : { inlineThreshold: options.inlineThreshold }) };
@@ -26,5 +31,6 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
     throw new ReferenceFormatError(`${path}: neither HDF5 / NetCDF-4 nor NetCDF-3 (no HDF5 signature, no "CDF" magic)`);
   } finally {
     await file.close();
+    if (http && http !== options.http) await http.close();
   }
 }

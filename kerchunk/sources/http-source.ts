@@ -141,6 +141,16 @@ export class HttpSource implements ByteSource {
     return pending;
   }
 
+  /** The object's length (HEAD, Content-Length), or undefined when the server does not say. */
+  async size(url: string, signal?: AbortSignal): Promise<number | undefined> {
+    return this.withRetries(url, signal, async (attempt) => {
+      const response = await this.send(url, 'HEAD', {}, attempt);
+      await discard(response.body);
+      if (response.statusCode >= 200 && response.statusCode < 300) return contentLength(response.headers);
+      throw await statusError(url, response);
+    });
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }
