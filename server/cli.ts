@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { CatalogError, loadCatalog } from '../catalog/catalog-file.js';
-import { DatasetRegistry } from '../catalog/registry.js';
-import { generateStaticStac } from '../static-stac/generate.js';
+import { CatalogError } from '../catalog/catalog-file.js';
+import { writeStaticStac } from '../static-stac/regenerate.js';
 import { ingest } from './ingest-command.js';
 import { createLogger, isLogLevel } from './log.js';
 import { RouteConflictError } from './app.js';
@@ -109,14 +108,9 @@ async function staticStac(args: string[]): Promise<number> {
   if (!values.out) throw new UsageError('stac needs --out DIR');
   if (!/^https?:\/\/\S+$/.test(values['base-url'])) throw new UsageError(`--base-url must be an http(s) URL, got "${values['base-url']}"`);
   const logger = createLogger('warn');
-  const registry = await DatasetRegistry.open(await loadCatalog(values.catalog), { logger });
-  try {
-    const result = await generateStaticStac(registry, values.out, { baseUrl: values['base-url'] });
-    for (const { id, problems } of result.problems) logger.warn('extents incomplete', { dataset: id, problems });
-    process.stdout.write(`strato stac: ${result.items} items in ${result.collections} collections, ${result.files.length} files in ${values.out}\n`);
-  } finally {
-    await registry.close();
-  }
+  const result = await writeStaticStac(values.catalog, values.out, values['base-url']);
+  for (const { id, problems } of result.problems) logger.warn('extents incomplete', { dataset: id, problems });
+  process.stdout.write(`strato stac: ${result.items} items in ${result.collections} collections, ${result.files.length} files in ${values.out}\n`);
   return 0;
 }
 

@@ -12,6 +12,7 @@ import { harmonizeDimensions, type DimensionChange } from '../kerchunk/scan/harm
 import { scanFile } from '../kerchunk/scan/index.js';
 import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { Sources } from '../kerchunk/sources/sources.js';
+import { regenerateStaticStac } from '../static-stac/regenerate.js';
 
 /**
  * `strato ingest`: NetCDF / HDF5 files (local, or http(s) URLs read by byte ranges) → one
@@ -160,6 +161,8 @@ export async function runIngest(options: IngestOptions, progress: IngestProgress
       };
       return (await addDataset(catalog.file, record, { replace: options.replace })).created;
     });
+    const site = await regenerateStaticStac(catalog.file);
+    if (site) progress.note(`static STAC regenerated: ${site.items} items in ${site.out}`);
     return { ...summary, created, seconds: (performance.now() - started) / 1000 };
   } finally {
     await sources.close();

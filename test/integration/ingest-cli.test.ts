@@ -72,6 +72,22 @@ describe('strato ingest', () => {
     expect(result.stderr).toContain('sparse: time 8→12');
   });
 
+  it('regenerates the static STAC tree when the catalog configures one', async () => {
+    const configured = join(fixtures.dir, 'with-site.yaml');
+    await writeFile(configured, 'datasets: {}\nsources:\n  allow: [data/]\nstac:\n  static: {out: site, base_url: "http://data.example.test"}\n');
+    const result = await strato('ingest', '--catalog', configured, '--id', 'sited', '--out', join(fixtures.dir, 'refs', 'sited.json'), join(fixtures.dir, 'data', 'basic.nc'));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/static STAC regenerated: 1 items/);
+    const root = JSON.parse(await readFile(join(fixtures.dir, 'site', 'catalog.json'), 'utf8')) as { links: Array<{ rel: string; href: string }> };
+    expect(root.links.some((link) => link.rel === 'child')).toBe(true);
+    const files = await readdir(join(fixtures.dir, 'site'), { recursive: true });
+    const item = files.find((file) => file.endsWith('sited.json'));
+    expect(item).toBeDefined();
+    const document = JSON.parse(await readFile(join(fixtures.dir, 'site', item as string), 'utf8')) as { id: string; assets: Record<string, { href: string }> };
+    expect(document.id).toBe('sited');
+    expect(document.assets.kerchunk?.href).toBe('http://data.example.test/datasets/sited/kerchunk');
+  });
+
   it('writes nothing with --dry-run', async () => {
     const before = await readFile(catalog, 'utf8');
     const refsBefore = await readdir(join(fixtures.dir, 'refs'));
