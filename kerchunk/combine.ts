@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { ChunkGrid, type DimensionSeparator } from './chunk-grid.js';
-import { CoordinateDecodeError, decodeCoordinateChunk, numericDtype, readValues } from './coordinate-chunks.js';
+import { CodecError, decodeChunk, UnsupportedCodecError } from './codecs/index.js';
+import { numericDtype, readValues } from './coordinate-chunks.js';
 import type { ParquetReferenceSet } from './parquet-writer.js';
 import type { ChunkReference, JsonValue } from './reference.js';
 import { arrayPaths, zarrayProblem, type ZarrArrayMetadata } from './zarr-metadata.js';
@@ -339,9 +340,9 @@ async function coordinateBytes(part: Part, array: ArrayInfo, readChunk: ChunkRea
       throw new CombineError(`${name}: cannot read chunk ${k} of coordinate "${array.path}": ${(error as Error).message}`);
     }
     try {
-      out.set(decodeCoordinateChunk(encoded, array.zarray, `${name}: "${array.path}/${k}"`), k * chunkLength * dtype.size);
+      out.set(await decodeChunk(encoded, array.zarray), k * chunkLength * dtype.size);
     } catch (error) {
-      if (error instanceof CoordinateDecodeError) throw new CombineError(error.message);
+      if (error instanceof CodecError || error instanceof UnsupportedCodecError) throw new CombineError(`${name}: "${array.path}/${k}": ${error.message}`);
       throw error;
     }
   }

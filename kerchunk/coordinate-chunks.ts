@@ -1,10 +1,6 @@
-import { gunzipSync, inflateSync } from 'node:zlib';
-import type { ZarrArrayMetadata } from './zarr-metadata.js';
-
 /**
- * Just enough decoding to read a 1-D coordinate (combine.ts concatenates them): uncompressed,
- * zlib or gzip chunks, optionally byte-shuffled (numcodecs `shuffle`, which HDF5's shuffle filter
- * becomes), of integer, float and datetime dtypes. Full codecs live in `kerchunk/codecs/`.
+ * The values of a decoded 1-D coordinate (combine.ts concatenates them and checks they grow):
+ * integer, float and datetime dtypes, 8-byte integers as bigint. Decoding is `kerchunk/codecs`'.
  */
 
 /** A coordinate that cannot be decoded here; the message names the array and the reason. */
@@ -28,49 +24,6 @@ export function numericDtype(dtype: unknown, where: string): NumericDtype {
   if ((code === 'M' || code === 'm') && size !== 8) throw new CoordinateDecodeError(`${where}: dtype ${dtype} is not 8 bytes`);
   if (kind === 'f' && size < 4) throw new CoordinateDecodeError(`${where}: dtype ${dtype} (half floats) is not supported`);
   return { kind, size, littleEndian: order !== '>' };
-}
-
-/** The raw bytes of one chunk after undoing its compressor and filters, checked for length. */
-export function decodeCoordinateChunk(encoded: Uint8Array, zarray: ZarrArrayMetadata, where: string): Uint8Array {
-  const dtype = numericDtype(zarray.dtype, where);
-  let data = encoded;
-  const compressor = zarray.compressor;
-  if (compressor) {
-    try {
-      if (compressor.id === 'zlib') data = inflateSync(data);
-      else if (compressor.id === 'gzip') data = gunzipSync(data);
-      else throw new CoordinateDecodeError(`${where}: compressor "${compressor.id}" is not supported here (zlib, gzip or none)`);
-    } catch (error) {
-      if (error instanceof CoordinateDecodeError) throw error;
-      throw new CoordinateDecodeError(`${where}: ${compressor.id} data does not decompress (${(error as Error).message})`);
-    }
-  }
-  for (const filter of [...(zarray.filters ?? [])].reverse()) {
-    if (filter.id !== 'shuffle') throw new CoordinateDecodeError(`${where}: filter "${filter.id}" is not supported here (shuffle only)`);
-    const elementSize = typeof filter.elementsize === 'number' ? filter.elementsize : dtype.size;
-    data = unshuffle(data, elementSize);
-  }
-  const expected = zarray.chunks.reduce((product, n) => product * n, 1) * dtype.size;
-  if (data.byteLength !== expected) {
-    throw new CoordinateDecodeError(`${where}: a decoded chunk has ${data.byteLength} bytes, expected ${expected}`);
-  }
-  return data;
-}
-
-/**
- * Undoes a byte shuffle: the shuffled buffer holds byte 0 of every element, then byte 1 of every
- * element, ...; bytes past the last whole element are stored as they are.
- */
-export function unshuffle(data: Uint8Array, elementSize: number): Uint8Array {
-  if (elementSize <= 1) return data;
-  const count = Math.floor(data.byteLength / elementSize);
-  const out = new Uint8Array(data.byteLength);
-  for (let byte = 0; byte < elementSize; byte++) {
-    const from = byte * count;
-    for (let i = 0; i < count; i++) out[i * elementSize + byte] = data[from + i] as number;
-  }
-  out.set(data.subarray(count * elementSize), count * elementSize);
-  return out;
 }
 
 /** Values of raw (decoded) bytes; 8-byte integers as bigint so no precision is lost. */
