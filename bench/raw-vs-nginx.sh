@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 DAYS=${DAYS:-60}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
+WORKERS=${WORKERS:-$(nproc)}   # strato processes, like nginx's worker_processes auto
 OUT=$(mktemp -d -t strato-bench-XXXXXX)
 chmod 755 "$OUT"   # nginx workers run unprivileged
 pids=()
@@ -43,7 +44,7 @@ http {
 CONF
 nginx -c "$OUT/nginx.conf" -p "$OUT" & pids+=($!)
 
-node dist/server/cli.js serve --catalog "$OUT/catalog.yaml" --port 0 --log-level warn > "$OUT/strato.out" & pids+=($!)
+node dist/server/cli.js serve --catalog "$OUT/catalog.yaml" --port 0 --workers "$WORKERS" --log-level warn > "$OUT/strato.out" & pids+=($!)
 STRATO_PID=$!
 for _ in $(seq 100); do grep -q 'listening on' "$OUT/strato.out" 2>/dev/null && break; sleep 0.1; done
 STRATO_URL=$(grep -o 'http://[^ ]*' "$OUT/strato.out" | head -1)
@@ -84,4 +85,4 @@ for c in $CONNECTIONS; do
   printf '%-14s %5s %10s %9s %9s %9s %7s %9s\n' strato-raw "$c" "$s_rps" "$s_mbs" "$s_p50" "$s_p99" "$s_err" \
     "$(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 done
-printf 'strato RSS after the runs: %s MiB\n' "$(( $(ps -o rss= -p "$STRATO_PID") / 1024 ))"
+printf 'strato RSS after the runs (primary + workers): %s MiB\n' "$(( ($(ps -o rss= -p "$STRATO_PID") + $(ps -o rss= --ppid "$STRATO_PID" | awk '{s+=$1} END {print s+0}')) / 1024 ))"

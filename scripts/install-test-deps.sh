@@ -27,6 +27,7 @@ PACKAGES=(
   cdo
   chromium
   gdal-bin
+  procps
 )
 
 missing=()

@@ -5,6 +5,7 @@ import { writeStaticStac } from '../static-stac/regenerate.js';
 import { ingest } from './ingest-command.js';
 import { createLogger, isLogLevel } from './log.js';
 import { RouteConflictError } from './app.js';
+import { isClusterWorker, reportListening, runPrimary } from './cluster.js';
 import { PluginLoadError } from './plugin-loader.js';
 import { startServer } from './serve.js';
 import { stratoVersion } from './version.js';
@@ -12,7 +13,7 @@ import { stratoVersion } from './version.js';
 const HELP = `strato ${stratoVersion()} — kerchunk references served as cloud-native Zarr
 
 Usage:
-  strato serve [--catalog catalog.yaml] [--port 8000] [--host 127.0.0.1] [--log-level info]
+  strato serve [--catalog catalog.yaml] [--port 8000] [--host 127.0.0.1] [--log-level info] [--workers N]
   strato stac  --catalog catalog.yaml --out DIR [--base-url URL]
   strato ingest --catalog catalog.yaml --id ID [--format json|parquet] [--concat-dim DIM] FILES...
   strato --help | --version
@@ -26,6 +27,8 @@ serve     Serve every dataset of the catalog over HTTP (xpublish-compatible rout
           --port       TCP port, 0 for any free port (default: $PORT or 8000)
           --host       address to bind (default: 127.0.0.1)
           --log-level  debug | info | warn | error | silent (default: info)
+          --workers    processes sharing the port (node cluster; default 1); a worker
+                       that dies is replaced
 
 stac      Write a static STAC catalog of the catalog's datasets (extents read from the data):
             DIR/catalog.json → DIR/<collection>/collection.json → DIR/<collection>/<id>/<id>.json
@@ -63,6 +66,7 @@ async function serve(args: string[]): Promise<number> {
       port: { type: 'string', default: process.env.PORT ?? '8000' },
       host: { type: 'string', default: '127.0.0.1' },
       'log-level': { type: 'string', default: 'info' },
+      workers: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -71,13 +75,20 @@ async function serve(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be 1..64, got "${values.workers}"`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
   const level = values['log-level'];
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn, error or silent, got "${level}"`);
   const logger = createLogger(level);
+  if (workers > 1 && !isClusterWorker()) {
+    runPrimary(workers, logger);
+    return -1;
+  }
   const server = await startServer({ catalog: values.catalog, port, host: values.host, logger });
-  process.stdout.write(`strato listening on ${server.url} (${server.registry.ids().length} datasets)\n`);
+  if (isClusterWorker()) reportListening(server.url, server.registry.ids().length);
+  else process.stdout.write(`strato listening on ${server.url} (${server.registry.ids().length} datasets)\n`);
   const stop = (signal: string) => {
     logger.info('shutting down', { signal });
     server.close().then(

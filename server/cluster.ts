@@ -1,0 +1,64 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from './log.js';
+
+/** What a worker tells the primary once it listens. */
+interface ListeningMessage {
+  readonly strato: 'listening';
+  readonly url: string;
+  readonly datasets: number;
+}
+
+function isListening(message: unknown): message is ListeningMessage {
+  return typeof message === 'object' && message !== null && (message as { strato?: unknown }).strato === 'listening';
+}
+
+/** In a worker: tells the primary this worker serves `url`. */
+export function reportListening(url: string, datasets: number): void {
+  process.send?.({ strato: 'listening', url, datasets } satisfies ListeningMessage);
+}
+
+export function isClusterWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/**
+ * The primary of `strato serve --workers N`: forks N workers that share the listening socket
+ * (node:cluster), prints one "listening" line once all are up, replaces a worker that dies
+ * (after a short pause, so a crash loop does not spin), and on SIGTERM/SIGINT stops them all.
+ */
+export function runPrimary(workers: number, logger: Logger): void {
+  let stopping = false;
+  let announced = false;
+  const ready = new Set<number>();
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (message: unknown) => {
+      if (!isListening(message)) return;
+      ready.add(worker.id);
+      if (!announced && ready.size >= workers) {
+        announced = true;
+        process.stdout.write(`strato listening on ${message.url} (${workers} workers, ${message.datasets} datasets)\n`);
+      }
+    });
+    return worker;
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    ready.delete(worker.id);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.warn('worker exited; starting another', { pid: worker.process.pid, code, signal });
+    setTimeout(fork, 500).unref();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down workers', { signal });
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  for (let i = 0; i < workers; i++) fork();
+}
