@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CatalogError } from '../catalog/catalog-file.js';
 import { writeStaticStac } from '../static-stac/regenerate.js';
@@ -86,7 +87,9 @@ async function serve(args: string[]): Promise<number> {
     runPrimary(workers, logger);
     return -1;
   }
-  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger });
+  // with several server processes, each gets its share of the cores for its codec threads
+  const codecThreads = Math.max(1, Math.floor(availableParallelism() / workers));
+  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, codecThreads });
   if (isClusterWorker()) reportListening(server.url, server.registry.ids().length);
   else process.stdout.write(`strato listening on ${server.url} (${server.registry.ids().length} datasets)\n`);
   const stop = (signal: string) => {

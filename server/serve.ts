@@ -17,6 +17,8 @@ export interface ServeOptions {
   readonly host: string;
   readonly logger: Logger;
   readonly plugins?: readonly StratoPlugin[];
+  /** Codec worker threads (default: one per core; with several server processes, their share). */
+  readonly codecThreads?: number;
 }
 
 export interface RunningServer {
@@ -30,7 +32,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const catalog = await loadCatalog(options.catalog);
   const registry = await DatasetRegistry.open(catalog, { logger: options.logger });
   const plugins = [...(options.plugins ?? defaultPlugins), ...(await loadListedPlugins(catalog.fields.plugins, catalog.dir))];
-  const codecs = new CodecPool();
+  const codecs = new CodecPool(options.codecThreads);
   const app = createApp({ registry, plugins, logger: options.logger, version: stratoVersion(), codecs });
   const server = await listen(app.fetch, options.port, options.host);
   // Replicas share nothing but the catalog file: every change to it is applied here.
