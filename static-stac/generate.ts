@@ -5,9 +5,10 @@ import type { DatasetRegistry } from '../catalog/registry.js';
 import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { JsonValue } from '../kerchunk/reference.js';
-import { buildCollections, catalogDescription } from '../plugins/stac/collections.js';
+import { catalogDocument, collectionChildLink } from '../plugins/stac/catalog-document.js';
+import { buildCollections, catalogDescription, type CatalogDescription } from '../plugins/stac/collections.js';
 import { absoluteItem, buildItem, type ItemRecord } from '../plugins/stac/items.js';
-import { linksToJson, MEDIA, STAC_VERSION, type JsonObject, type StacLink } from '../plugins/stac/stac-types.js';
+import { linksToJson, MEDIA, type JsonObject, type StacLink } from '../plugins/stac/stac-types.js';
 
 /** Datasets with their values, when there is no registry (tests, other tools). */
 export interface DatasetSet {
@@ -53,30 +54,22 @@ export async function generateStaticStac(source: DatasetRegistry | DatasetSet, o
     files.push(path);
   };
 
-  const children: StacLink[] = collections.map((c) => ({ rel: 'child', href: `./${c.id}/collection.json`, type: MEDIA.json, title: String(c.document.title ?? c.id) }));
-  await write('catalog.json', {
-    type: 'Catalog',
-    stac_version: STAC_VERSION,
-    stac_extensions: [],
-    id: catalog.id,
-    title: catalog.title,
-    description: catalog.description,
-    links: linksToJson([{ rel: 'root', href: './catalog.json', type: MEDIA.json, title: catalog.title }, ...children]),
-  });
-  await write('mixed.json', {
-    type: 'Catalog',
-    stac_version: STAC_VERSION,
-    stac_extensions: [],
+  const children: StacLink[] = collections.map((c) => collectionChildLink(c, `./${c.id}/collection.json`));
+  await write('catalog.json', catalogDocument(catalog, [{ rel: 'root', href: './catalog.json', type: MEDIA.json, title: catalog.title }, ...children]));
+  const mixed: CatalogDescription = {
     id: `${catalog.id}-mixed`,
     title: `${catalog.title} (static collections and live API)`,
     description: `${catalog.description}\n\nThe collections below are a static snapshot; the live STAC API (with search) is at ${base}/stac.`,
-    links: linksToJson([
+  };
+  await write(
+    'mixed.json',
+    catalogDocument(mixed, [
       { rel: 'root', href: './mixed.json', type: MEDIA.json },
       ...children,
       { rel: 'child', href: `${base}/stac`, type: MEDIA.json, title: 'Live STAC API (search, filter)' },
       { rel: 'search', href: `${base}/stac/search`, type: MEDIA.geojson, method: 'GET', title: 'Item search (live API)' },
     ]),
-  });
+  );
 
   for (const collection of collections) {
     const itemLinks: StacLink[] = collection.members.map((m) => ({ rel: 'item', href: `./${m.id}/${m.id}.json`, type: MEDIA.geojson, title: titleOf(m) }));

@@ -1,10 +1,11 @@
+import { catalogDocument, collectionChildLink } from './catalog-document.js';
 import type { CatalogDescription, CollectionRecord } from './collections.js';
 import { CONFORMANCE } from './conformance.js';
 import { selectFields } from './fields.js';
 import { absoluteItem, type ItemRecord } from './items.js';
 import type { SearchPage } from './search.js';
 import type { FieldsSelection } from './search-request.js';
-import { linksToJson, MEDIA, STAC_VERSION, type JsonObject, type StacLink } from './stac-types.js';
+import { linksToJson, MEDIA, type JsonObject, type StacLink } from './stac-types.js';
 
 const QUERYABLES_REL = 'http://www.opengis.net/def/rel/ogc/1.0/queryables';
 
@@ -35,18 +36,9 @@ export function landingPage(urls: ApiUrls, catalog: CatalogDescription, collecti
     { rel: 'search', href: `${urls.root}/search`, type: MEDIA.geojson, method: 'GET', title: 'Item search' },
     { rel: 'search', href: `${urls.root}/search`, type: MEDIA.geojson, method: 'POST', title: 'Item search' },
     { rel: QUERYABLES_REL, href: `${urls.root}/queryables`, type: MEDIA.schema, title: 'Queryables' },
-    ...collections.map((c) => ({ rel: 'child', href: urls.collection(c.id), type: MEDIA.json, title: String(c.document.title ?? c.id) })),
+    ...collections.map((c) => collectionChildLink(c, urls.collection(c.id))),
   ];
-  return {
-    type: 'Catalog',
-    stac_version: STAC_VERSION,
-    stac_extensions: [],
-    id: catalog.id,
-    title: catalog.title,
-    description: catalog.description,
-    conformsTo: [...CONFORMANCE],
-    links: linksToJson(links),
-  };
+  return catalogDocument(catalog, links, CONFORMANCE);
 }
 
 export function collectionDocument(urls: ApiUrls, catalog: CatalogDescription, collection: CollectionRecord): JsonObject {
