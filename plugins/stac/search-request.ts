@@ -1,6 +1,7 @@
 import { FilterError, parseBbox, parseFilter, parseInstant, type Filter } from './cql2.js';
 import { geometryProblem, type Bbox, type Geometry } from './geometry.js';
 import { isObject } from './stac-types.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../server/http/json-depth.js';
 
 /** A search parameter the client got wrong: answered 400 with `{code, description}`. */
 export class SearchError extends Error {
@@ -78,6 +79,7 @@ export function searchFromQuery(query: URLSearchParams): SearchRequest {
 /** A POST search's JSON body. */
 export function searchFromBody(body: unknown): SearchRequest {
   if (!isObject(body)) throw new SearchError('the search body must be a JSON object');
+  withinDepth(body, 'the search body');
   const token = body.token ?? body.next;
   if (token !== undefined && typeof token !== 'string') throw new SearchError('"token" must be a string');
   return build({
@@ -147,11 +149,19 @@ function stringList(value: unknown, name: string): string[] {
 }
 
 function parseJsonParameter(text: string, name: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new SearchError(`"${name}" is not valid JSON`);
   }
+  return withinDepth(value, `"${name}"`);
+}
+
+/** Refuses JSON nested deeper than any real search, before recursive checks walk it. */
+function withinDepth<T>(value: T, what: string): T {
+  if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) throw new SearchError(`${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
 
 function parseBboxParameter(value: unknown): Bbox {
@@ -240,7 +250,7 @@ function filterFromText(text: string, lang: string | undefined, crs: string | un
   } catch {
     throw new SearchError('"filter" must be CQL2 JSON (cql2-text is not supported)');
   }
-  return filterFromJson(json, 'cql2-json', crs);
+  return filterFromJson(withinDepth(json, '"filter"'), 'cql2-json', crs);
 }
 
 const CRS84 = new Set(['http://www.opengis.net/def/crs/OGC/1.3/CRS84', 'https://www.opengis.net/def/crs/OGC/1.3/CRS84']);
