@@ -1,10 +1,11 @@
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../server/http/json-depth.js';
 import { HttpProblem } from '../../server/http/problem.js';
 
 /**
  * The JSON body of a request, read with a size limit: a declared Content-Length over the limit is
  * refused before reading (413), and so is a body that grows past it while streaming (chunked
  * uploads declare nothing). Only `application/json` (and `+json` types) are accepted (415); the
- * text must be UTF-8 and parse (400).
+ * text must be UTF-8, parse, and nest no deeper than MAX_JSON_DEPTH (400).
  */
 export async function readJsonBody(request: Request, limitBytes: number): Promise<unknown> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -20,11 +21,14 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   } catch {
     throw new HttpProblem(400, 'Bad Request', 'the body is not UTF-8');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new HttpProblem(400, 'Bad Request', `the body is not valid JSON: ${(error as Error).message}`);
   }
+  if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) throw new HttpProblem(400, 'Bad Request', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
 
 async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
