@@ -212,6 +212,12 @@ describe('nginx.conf in front of two replicas', () => {
     expect(range.headers['content-range']).toBe(`bytes 100-199/${direct.body.length}`);
     expect(range.body.equals(direct.body.subarray(100, 200))).toBe(true);
     expect(range.headers['access-control-allow-origin']).toBe('*');
+    const head = await raw(`${front}${key}`, {}, 'HEAD');
+    expect([head.status, head.headers['content-length'], head.body.length]).toEqual([200, String(direct.body.length), 0]);
+    const preflight = await raw(`${front}${key}`, { origin: 'https://viewer.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' }, 'OPTIONS');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('*');
+    expect(preflight.headers['access-control-allow-headers']).toMatch(/range/i);
     const notModified = await raw(`${front}${key}`, { 'if-none-match': String(direct.headers.etag) });
     expect(notModified.status).toBe(304);
     expect(notModified.headers['access-control-allow-origin']).toBe('*');
