@@ -1,6 +1,7 @@
 import { CodecError, guarded, type Codec, type CodecConfig, type CodecContext } from './codec.js';
 import { itemsize } from './element-type.js';
 import { CodecOptions } from './options.js';
+import { isNativeBloscCompressor, nativeBlockCompressor, writeBloscFrame } from './blosc-frame.js';
 
 const CNAMES = ['blosclz', 'lz4', 'lz4hc', 'zlib', 'zstd'] as const;
 /** Compressor codes in the blosc header flags (bits 5..7). */
@@ -50,11 +51,12 @@ export function bloscHeader(data: Uint8Array): BloscHeader {
 }
 
 /**
- * numcodecs Blosc (c-blosc 1 frames) on the numcodecs package's wasm build: `cname` blosclz, lz4,
- * lz4hc, zlib, zstd; `clevel` 0..9; `shuffle` 0 none, 1 byte, 2 bit, -1 auto (bit for 1-byte
- * elements, else byte); `blocksize` 0 = automatic. Decoding reads any of these from the frame.
- * The wasm build always compresses with a typesize of 4 (shuffle lanes of 4 bytes): frames stay
- * valid for every reader, but 8-byte and 2-byte data compress somewhat worse than with numcodecs.
+ * numcodecs Blosc (c-blosc 1 frames): `cname` blosclz, lz4, lz4hc, zlib, zstd; `clevel` 0..9;
+ * `shuffle` 0 none, 1 byte, 2 bit, -1 auto (bit for 1-byte elements, else byte); `blocksize`
+ * 0 = automatic. Decoding reads any of these from the frame (numcodecs' wasm build).
+ * Encoding lz4, zlib and zstd without bit shuffle writes frames with native block compressors
+ * (blosc-frame.ts), with the data's own typesize; the rest runs on the wasm build, which always
+ * uses a typesize of 4 (valid frames for every reader; 8- and 2-byte data compress a bit worse).
  */
 export function bloscCodec(config: CodecConfig, context: CodecContext = {}): Codec {
   const options = new CodecOptions(config);
@@ -62,21 +64,28 @@ export function bloscCodec(config: CodecConfig, context: CodecContext = {}): Cod
   const clevel = options.integer('clevel', 5, 0, 9);
   let shuffle = options.integer('shuffle', 1, -1, 2);
   const blocksize = options.integer('blocksize', 0, 0, 2 ** 31 - 1);
-  // Zarr v3 style configurations carry the typesize; the wasm build cannot use it (see above).
-  options.integer('typesize', 0, 0, 255);
+  const configuredTypesize = options.integer('typesize', 0, 0, 255);
   options.ignore('nthreads');
   options.done();
-  if (shuffle === -1) shuffle = (context.dtype !== undefined ? itemsize(context.dtype) : undefined) === 1 ? 2 : 1;
-  const codec = import('numcodecs/blosc').then(({ default: Blosc }) => new Blosc(clevel, cname, shuffle, blocksize));
+  const elementBytes = context.dtype !== undefined ? itemsize(context.dtype) : undefined;
+  if (shuffle === -1) shuffle = elementBytes === 1 ? 2 : 1;
+  const typesize = elementBytes ?? (configuredTypesize || 4);
+  const wasm = import('numcodecs/blosc').then(({ default: Blosc }) => new Blosc(clevel, cname, shuffle, blocksize));
+  const native = shuffle !== 2 && isNativeBloscCompressor(cname) ? nativeBlockCompressor(cname, clevel) : Promise.resolve(undefined);
   return {
     config,
-    encode: (data) => guarded('blosc', 'compress', async () => (await codec).encode(data)),
+    encode: (data) =>
+      guarded('blosc', 'compress', async () => {
+        const compress = await native;
+        if (!compress || !isNativeBloscCompressor(cname)) return (await wasm).encode(data);
+        return writeBloscFrame(data, { compressor: cname, compress, clevel, shuffle: shuffle === 1, typesize, blocksize });
+      }),
     decode: (data) =>
       guarded('blosc', 'decompress', async () => {
         const header = bloscHeader(data);
         const frame = header.cbytes === data.byteLength ? data : data.subarray(0, header.cbytes);
         if (header.nbytes === 0) return new Uint8Array(0);
-        const decoded = await (await codec).decode(frame);
+        const decoded = await (await wasm).decode(frame);
         if (decoded.byteLength !== header.nbytes) {
           throw new CodecError('blosc', `corrupt data: decoded ${decoded.byteLength} bytes, the header says ${header.nbytes}`);
         }
