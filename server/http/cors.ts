@@ -21,4 +21,11 @@ export const cors = (): MiddlewareHandler => async (c, next) => {
   await next();
   c.res.headers.set('access-control-allow-origin', '*');
   c.res.headers.set('access-control-expose-headers', EXPOSED);
+  if (c.req.method === 'HEAD') {
+    // hono answers HEAD with `new Response(null, getResponse)`; @hono/node-server's Response then
+    // copies the headers the response was *created* with, dropping the ones set on it since (so a
+    // HEAD error lost its CORS header). Hand it a response whose headers are the final ones (and
+    // read nothing else of c.res first: its other getters also fall back to the creation headers).
+    c.res = new Response(null, { status: c.res.status, headers: new Headers(c.res.headers) });
+  }
 };
