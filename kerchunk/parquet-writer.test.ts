@@ -6,7 +6,7 @@ import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkGrid } from './chunk-grid.js';
 import { openParquetReferences, recordFilePath } from './parquet-references.js';
-import { defaultParquetCodec, writeParquetReferences, type ParquetCodec, type ParquetReferenceSet } from './parquet-writer.js';
+import { defaultParquetCodec, writeParquetReferences, type IndexedChunks, type ParquetCodec, type ParquetReferenceSet } from './parquet-writer.js';
 import { ReferenceFormatError, type ChunkReference, type JsonValue } from './reference.js';
 
 function zarray(shape: number[], chunks: number[], extra: Record<string, JsonValue> = {}): JsonValue {
@@ -26,8 +26,11 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+/** A set given as a map of chunk keys. */
+type KeyedSet = ParquetReferenceSet & { readonly chunks: ReadonlyMap<string, ChunkReference> };
+
 /** A table with every kind of reference, groups, a 0-d array, '/' keys and missing chunks. */
-function sampleSet(): ParquetReferenceSet {
+function sampleSet(): KeyedSet {
   const metadata = new Map<string, JsonValue>([
     ['.zgroup', { zarr_format: 2 }],
     ['.zattrs', { title: 'sample', scale: 150.0 }],
@@ -165,6 +168,38 @@ describe('writeParquetReferences', () => {
       const store = await openParquetReferences(target);
       for (const [key, reference] of set.chunks) expect(await store.chunk(key), `${codec} ${key}`).toEqual(reference);
     }
+  });
+
+  it('writes the same files from chunks given by array and linear index as from a map of keys', async () => {
+    const grids = new Map([
+      ['tas', new ChunkGrid([5, 6], [2, 2])],
+      ['group/slashed', new ChunkGrid([4, 4], [2, 2], '/')],
+      ['scalar', new ChunkGrid([], [])],
+      ['empty', new ChunkGrid([10], [1])],
+    ]);
+    const asked: string[] = [];
+    const indexed: IndexedChunks = {
+      reference(array, index) {
+        const grid = grids.get(array);
+        asked.push(`${array}/${index}`);
+        return grid && set.chunks.get(`${array}/${grid.suffixOf(index)}`);
+      },
+    };
+    const target = join(scratch, 'indexed');
+    const summary = await writeParquetReferences(target, { metadata: set.metadata, chunks: indexed }, { recordSize: 4 });
+    expect(summary).toEqual({ codec: defaultParquetCodec(), recordSize: 4, recordFiles: 8, chunks: set.chunks.size });
+    // Every chunk of every grid asked for once, none past the end of a grid (tas: 9 chunks in 3 records of 4).
+    expect(asked).toHaveLength([...grids.values()].reduce((total, grid) => total + grid.size, 0));
+    expect(new Set(asked).size).toBe(asked.length);
+    for (const [array, grid] of grids) {
+      for (let record = 0; record < Math.ceil(grid.size / 4); record++) {
+        const file = (base: string) => recordFilePath(base, array, record);
+        expect(await readFile(file(target)), `${array} record ${record}`).toEqual(await readFile(file(dir)));
+      }
+    }
+    expect(await readFile(join(target, '.zmetadata'), 'utf8')).toBe(await readFile(join(dir, '.zmetadata'), 'utf8'));
+    const bad: IndexedChunks = { reference: (array, index) => (array === 'tas' && index === 7 ? { kind: 'range', url: 'a.nc', offset: 1, length: -2 } : undefined) };
+    await expect(writeParquetReferences(join(scratch, 'indexed-bad'), { metadata: set.metadata, chunks: bad })).rejects.toThrow(/chunk "tas\/2\.1": length -2/);
   });
 
   it('refuses what the layout cannot hold', async () => {

@@ -27,7 +27,18 @@ export interface ParquetReferenceSet {
   readonly metadata: ReadonlyMap<string, JsonValue>;
   /** The documents' original JSON text (a ReferenceStore's `metadataText`), used where it parses to the document. */
   readonly metadataText?: ReadonlyMap<string, string>;
-  readonly chunks: ReadonlyMap<string, ChunkReference>;
+  /** By chunk key ('tas/0.1'), or by array and linear index for sets too large for a map of keys. */
+  readonly chunks: ReadonlyMap<string, ChunkReference> | IndexedChunks;
+}
+
+/**
+ * Chunk references asked for by array path ('tas', 'group/var') and C-order linear index in the
+ * array's chunk grid, one record at a time: a set of 10 million chunks never exists as 10 million
+ * key strings and objects at once.
+ */
+export interface IndexedChunks {
+  /** The reference of chunk `index` of `array`, or undefined for a missing chunk. */
+  reference(array: string, index: number): ChunkReference | undefined;
 }
 
 /**
@@ -101,22 +112,53 @@ export async function writeParquetReferences(
 
   const zmetadata = zmetadataText(references.metadata, references.metadataText, recordSize, target);
   const grids = parquetArrayGrids(references.metadata, target);
-  const records = groupByRecord(references.chunks, grids, recordSize);
+  const rowsOf = isIndexed(references.chunks) ? indexedRows(references.chunks, grids, recordSize) : groupedRows(references.chunks, grids, recordSize);
 
   await mkdir(dir, { recursive: true });
   let recordFiles = 0;
+  let chunks = 0;
   for (const [array, grid] of grids) {
     const count = Math.ceil(grid.size / recordSize);
-    const filled = records.get(array);
     for (let record = 0; record < count; record++) {
-      const rows = filled?.get(record);
+      const rows = rowsOf(array, record);
       const bytes = rows === undefined ? encoder.empty() : encoder.encode(rows);
+      for (const row of rows ?? []) if (row !== undefined) chunks++;
       await writeAtomically(recordFilePath(dir, array, record), bytes);
       recordFiles++;
     }
   }
   await writeAtomically(target, Buffer.from(zmetadata, 'utf8'));
-  return { codec, recordSize, recordFiles, chunks: references.chunks.size };
+  return { codec, recordSize, recordFiles, chunks };
+}
+
+function isIndexed(chunks: ReadonlyMap<string, ChunkReference> | IndexedChunks): chunks is IndexedChunks {
+  return typeof (chunks as Partial<IndexedChunks>).reference === 'function';
+}
+
+/** The rows of record `record` of `array`, undefined when it holds no chunk. */
+type RecordSource = (array: string, record: number) => RecordRows | undefined;
+
+function groupedRows(chunks: ReadonlyMap<string, ChunkReference>, grids: ReadonlyMap<string, ChunkGrid>, recordSize: number): RecordSource {
+  const records = groupByRecord(chunks, grids, recordSize);
+  return (array, record) => records.get(array)?.get(record);
+}
+
+function indexedRows(chunks: IndexedChunks, grids: ReadonlyMap<string, ChunkGrid>, recordSize: number): RecordSource {
+  return (array, record) => {
+    const grid = grids.get(array) as ChunkGrid;
+    const start = record * recordSize;
+    const end = Math.min(grid.size, start + recordSize);
+    const rows: RecordRows = new Array<ChunkReference | undefined>(recordSize);
+    let any = false;
+    for (let index = start; index < end; index++) {
+      const reference = chunks.reference(array, index);
+      if (reference === undefined) continue;
+      checkReference(() => `${array}/${grid.suffixOf(index)}`, reference);
+      rows[index - start] = reference;
+      any = true;
+    }
+    return any ? rows : undefined;
+  };
 }
 
 /** The text of `.zmetadata`, documents in metadata order. */
@@ -161,7 +203,7 @@ function groupByRecord(
     if (location === undefined) {
       throw new ReferenceFormatError(`chunk key "${key}" is not a chunk of any array in the metadata (unknown array or index outside its grid)`);
     }
-    checkReference(key, reference);
+    checkReference(() => key, reference);
     let byRecord = records.get(location.array);
     if (byRecord === undefined) {
       byRecord = new Map();
@@ -250,13 +292,14 @@ class RecordEncoder {
   }
 }
 
-function checkReference(key: string, reference: ChunkReference): void {
+/** `key` names the chunk in errors (made only then: the indexed path has no key strings). */
+function checkReference(key: () => string, reference: ChunkReference): void {
   if (reference.kind === 'inline') return;
-  if (reference.url === '') throw new ReferenceFormatError(`chunk "${key}": reference without a url`);
+  if (reference.url === '') throw new ReferenceFormatError(`chunk "${key()}": reference without a url`);
   if (reference.kind === 'whole') return;
   for (const [name, value] of [['offset', reference.offset], ['length', reference.length]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new ReferenceFormatError(`chunk "${key}": ${name} ${value} is not a non-negative integer`);
+      throw new ReferenceFormatError(`chunk "${key()}": ${name} ${value} is not a non-negative integer`);
     }
   }
 }
