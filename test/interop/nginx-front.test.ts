@@ -189,7 +189,11 @@ describe('nginx.conf in front of two replicas', () => {
       );
       expect(upstreamFirst).toBeGreaterThan(0);
       expect(secondRead.length).toBeGreaterThan(0);
-      expect(secondRead.every((l) => l.cache === 'HIT' && l.upstreams.length === 0 && l.status === 200)).toBe(true);
+      // Chunks (max-age 3600) come from the cache; metadata (max-age 60) too, or after a 304
+      // from a replica (REVALIDATED) on a machine slow enough to take a minute between reads.
+      const metadataKey = (l: AccessLine) => /\/\.z\w+ /.test(l.request);
+      expect(secondRead.filter((l) => !metadataKey(l)).every((l) => l.cache === 'HIT' && l.upstreams.length === 0 && l.status === 200)).toBe(true);
+      expect(secondRead.filter(metadataKey).every((l) => ['HIT', 'REVALIDATED'].includes(l.cache) && l.status === 200)).toBe(true);
     });
   }
 
