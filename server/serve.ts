@@ -1,10 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { serve as serveNode, type ServerType } from '@hono/node-server';
+import { createServer as createHttpServer } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { loadCatalog } from '../catalog/catalog-file.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import { createApp } from './app.js';
+import { answerClientErrors, malformedRequestResponse } from './http/client-errors.js';
 import { defaultPlugins } from './default-plugins.js';
 import type { Logger } from './log.js';
 import type { StratoPlugin } from './plugin.js';
@@ -55,7 +57,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serveNode({ fetch, port, hostname }, () => resolve(server));
+    // Requests Node or node-server refuse before the app sees them still get a JSON problem with CORS.
+    const server = createHttpServer(getRequestListener(fetch, { hostname, errorHandler: malformedRequestResponse }));
+    answerClientErrors(server);
     server.once('error', reject);
+    server.listen(port, hostname, () => resolve(server));
   });
 }
