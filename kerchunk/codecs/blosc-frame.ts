@@ -42,7 +42,7 @@ export interface BloscFrameOptions {
 
 /** A blocksize like c-blosc's: larger for stronger levels and for the slower codecs. */
 export function automaticBlocksize(nbytes: number, clevel: number, compressor: BloscBlockCompressorName, typesize: number): number {
-  const base = compressor === 'lz4' ? 64 * 1024 : 256 * 1024;
+  const base = compressor === 'lz4' ? 128 * 1024 : 256 * 1024;
   const scale = clevel >= 8 ? 8 : clevel >= 6 ? 4 : clevel >= 4 ? 2 : 1;
   const size = Math.min(nbytes, base * scale);
   return Math.max(typesize, size - (size % typesize));

@@ -95,6 +95,19 @@ describe('pieces', () => {
     expect([...unshuffleBytes(shuffleBytes(raw, 2), 2)]).toEqual([...raw]);
   });
 
+  it('shuffle of 4-byte elements (word path and byte path) matches the definition at any count and offset', () => {
+    for (const count of [4, 5, 6, 7, 64, 1001]) {
+      for (const offset of [0, 1, 4]) {
+        const backing = new Uint8Array(offset + count * 4).map((_, i) => (i * 37 + 11) & 0xff);
+        const data = backing.subarray(offset);
+        const expected = new Uint8Array(data.length);
+        for (let i = 0; i < count; i++) for (let j = 0; j < 4; j++) expected[j * count + i] = data[i * 4 + j] as number;
+        expect([...shuffleBytes(data, 4)]).toEqual([...expected]);
+        expect([...unshuffleBytes(expected, 4)]).toEqual([...data]);
+      }
+    }
+  });
+
   it('itemsize of numpy dtypes', () => {
     expect(itemsize('<f8')).toBe(8);
     expect(itemsize('|S7')).toBe(7);
