@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js';
 import { Sources } from '../kerchunk/sources/sources.js';
 import type { Catalog, CatalogProblem, DatasetEntry, SourcesSettings } from './catalog-file.js';
 import { DatasetError, openDataset, type Dataset, type OpenDatasetOptions } from './dataset.js';
@@ -12,6 +13,8 @@ export interface RegistryOptions extends OpenDatasetOptions {
   readonly logger?: RegistryLogger;
   /** Settings of outbound http reads (timeouts, retries, connections). */
   readonly http?: { timeoutMs?: number; retries?: number; connections?: number };
+  /** Told about every source read (metrics). */
+  readonly sourceObserver?: SourceReadObserver;
 }
 
 /**
@@ -119,6 +122,7 @@ async function createSources(catalog: Catalog, options: RegistryOptions): Promis
     baseDir: catalog.dir,
     ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}),
     ...(options.http ? { http: options.http } : {}),
+    ...(options.sourceObserver ? { observer: options.sourceObserver } : {}),
   });
 }
 

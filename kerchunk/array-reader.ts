@@ -3,6 +3,7 @@ import type { Dataset } from '../catalog/dataset.js';
 import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from './array-values.js';
 import { inlineCodecs, type ChunkCodecs } from './codecs/codec-pool.js';
 import { parseFillValue, parseNumericDtype, swapBytes, type NumericDtype } from './dtype.js';
+import type { CacheObserver } from './cache-observer.js';
 import type { Sources } from './sources/sources.js';
 import { arrayMetadata, type ZarrArrayMetadata } from './zarr-metadata.js';
 
@@ -12,7 +13,10 @@ export class DecodedChunkCache {
   private readonly tokens = new WeakMap<Dataset, number>();
   private nextToken = 1;
 
-  constructor(readonly maxBytes = 256 * 1024 * 1024) {
+  constructor(
+    readonly maxBytes = 256 * 1024 * 1024,
+    private readonly observer?: CacheObserver,
+  ) {
     this.chunks = new LRUCache({ maxSize: maxBytes, sizeCalculation: (chunk) => Math.max(1, chunk.byteLength) });
   }
 
@@ -27,11 +31,15 @@ export class DecodedChunkCache {
   }
 
   get(key: string): NumericArray | undefined {
-    return this.chunks.get(key);
+    const chunk = this.chunks.get(key);
+    if (chunk) this.observer?.hit();
+    else this.observer?.miss();
+    return chunk;
   }
 
   set(key: string, chunk: NumericArray): void {
     this.chunks.set(key, chunk);
+    this.observer?.held(this.chunks.calculatedSize);
   }
 
   get bytes(): number {

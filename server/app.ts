@@ -7,9 +7,12 @@ import type { DatasetValues } from '../kerchunk/array-values.js';
 import { inlineCodecs, type ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { CodecError } from '../kerchunk/codecs/codec.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
+import { accessObserver } from './http/access.js';
 import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
+import { requestId } from './http/request-id.js';
 import type { Logger } from './log.js';
+import { createMetrics, type AppMetrics } from './metrics.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from './plugin.js';
 
 export interface AppOptions {
@@ -21,6 +24,12 @@ export interface AppOptions {
   readonly decodedCacheBytes?: number;
   /** Where chunks are decoded and encoded (default: on the calling thread). */
   readonly codecs?: ChunkCodecs;
+  /** Where requests, caches and source reads are counted (default: a fresh registry of this app). */
+  readonly metrics?: AppMetrics;
+  /** Requests slower than this are logged at info (default 1000 ms). */
+  readonly slowRequestMs?: number;
+  /** Log an access line for every request at info (default: only 5xx and slow ones; the rest at debug). */
+  readonly logAllRequests?: boolean;
 }
 
 /** A plugin's routes collide with another's. Raised at start-up, never at request time. */
@@ -32,10 +41,24 @@ export class RouteConflictError extends Error {
  * Assembles the hono app: CORS and error handling for every response, dataset resolution for
  * `/datasets/:id/...`, then each plugin's routes. The core knows datasets, not endpoints.
  */
-export function createApp({ registry, plugins, logger, version, decodedCacheBytes, codecs = inlineCodecs }: AppOptions): Hono {
+export function createApp(options: AppOptions): Hono {
+  const { registry, plugins, logger, version, decodedCacheBytes, codecs = inlineCodecs, metrics = createMetrics() } = options;
   // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
   const app = new Hono({ strict: false });
+  // cors first: it answers preflights and (for HEAD) rebuilds the final response, so it must run last on the way out
   app.use('*', cors());
+  app.use('*', requestId());
+  app.use(
+    '*',
+    accessObserver({
+      logger,
+      metrics,
+      ...(options.slowRequestMs !== undefined ? { slowMs: options.slowRequestMs } : {}),
+      ...(options.logAllRequests !== undefined ? { logAll: options.logAllRequests } : {}),
+    }),
+  );
+  app.use('*', noSniff);
+  metrics.watchCatalog(() => ({ datasets: registry.ids().length, problems: registry.problems().length }));
   const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
   app.onError((error, c) => errorResponse(error, c, logger, renderers));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
@@ -45,7 +68,8 @@ export function createApp({ registry, plugins, logger, version, decodedCacheByte
     logger,
     version,
     codecs,
-    values: valuesReader(registry, codecs, decodedCacheBytes),
+    metrics,
+    values: valuesReader(registry, codecs, new DecodedChunkCache(decodedCacheBytes, metrics.cache('decoded'))),
     stages: () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : [])),
     plugins: () => plugins,
   };
@@ -81,8 +105,7 @@ export function createApp({ registry, plugins, logger, version, decodedCacheByte
 }
 
 /** One DatasetValues per opened dataset (a reloaded dataset is a new object), sharing one cache. */
-function valuesReader(registry: DatasetRegistry, codecs: ChunkCodecs, cacheBytes?: number): (dataset: Dataset) => DatasetValues {
-  const cache = new DecodedChunkCache(cacheBytes);
+function valuesReader(registry: DatasetRegistry, codecs: ChunkCodecs, cache: DecodedChunkCache): (dataset: Dataset) => DatasetValues {
   const readers = new WeakMap<Dataset, DatasetValues>();
   return (dataset) => {
     let reader = readers.get(dataset);
@@ -93,6 +116,12 @@ function valuesReader(registry: DatasetRegistry, codecs: ChunkCodecs, cacheBytes
     return reader;
   };
 }
+
+/** `X-Content-Type-Options: nosniff` on every response: browsers never guess a type we did not declare. */
+const noSniff: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.res.headers.set('x-content-type-options', 'nosniff');
+};
 
 function datasetResolver(registry: DatasetRegistry): MiddlewareHandler<DatasetEnv> {
   return async (c, next) => {
@@ -113,9 +142,9 @@ type ProblemRenderer = (status: number, message: string, path: string) => Respon
 function errorResponse(error: Error, c: Context, logger: Logger, renderers: readonly ProblemRenderer[]): Response {
   const problem = toProblem(error);
   if (problem.status >= 500) {
-    logger.warn('request failed', { method: c.req.method, path: c.req.path, status: problem.status, error: error.message });
+    logger.warn('request failed', { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: problem.status, error: error.message });
   }
-  if (problem.status === 500) logger.error('unexpected error', { path: c.req.path, stack: error.stack });
+  if (problem.status === 500) logger.error('unexpected error', { requestId: c.get('requestId'), path: c.req.path, stack: error.stack });
   const message = problem.detail ?? problem.title;
   const response = renderers.reduce<Response | undefined>((found, render) => found ?? render(problem.status, message, c.req.path), undefined) ?? problemResponse(problem, c.req.path);
   response.headers.set('access-control-allow-origin', '*');

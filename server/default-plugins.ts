@@ -4,6 +4,7 @@ import { compressPlugin } from '../plugins/compress/index.js';
 import { datasetInfoPlugin } from '../plugins/dataset-info/index.js';
 import { intakePlugin } from '../plugins/intake/index.js';
 import { kerchunkPlugin } from '../plugins/kerchunk/index.js';
+import { metricsPlugin } from '../plugins/metrics/index.js';
 import { opendapPlugin } from '../plugins/opendap/index.js';
 import { openapiPlugin } from '../plugins/openapi/index.js';
 import { plotsPlugin } from '../plugins/plots/index.js';
@@ -17,6 +18,7 @@ import type { StratoPlugin } from './plugin.js';
 /** The plugins every strato server loads (admin answers only when STRATO_ADMIN_TOKEN is set). */
 export const defaultPlugins: readonly StratoPlugin[] = [
   versionsPlugin,
+  metricsPlugin,
   datasetInfoPlugin,
   kerchunkPlugin,
   zarrPlugin,

@@ -4,6 +4,7 @@ import type { DatasetRegistry } from '../catalog/registry.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { Logger } from './log.js';
+import type { AppMetrics } from './metrics.js';
 import type { ProcessingStage } from './stage.js';
 
 /** hono environment of routes under `/datasets/:id/...`: the dataset is resolved before they run. */
@@ -21,6 +22,8 @@ export interface PluginContext {
   readonly values: (dataset: Dataset) => DatasetValues;
   /** Whole-chunk decode/encode (worker threads in a running server). */
   readonly codecs: ChunkCodecs;
+  /** Prometheus metrics of this app (plugins add cache observers; `/metrics` renders them). */
+  readonly metrics: AppMetrics;
   /** The processed view's stages, in order. */
   readonly stages: () => ReadonlyArray<ProcessingStage>;
   /** Every loaded plugin (for `/plugins`). */

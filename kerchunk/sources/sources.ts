@@ -7,6 +7,7 @@ import { HttpSource } from './http-source.js';
 import { S3Source } from './s3-source.js';
 import { formatS3Url } from './s3-url.js';
 import { SourceError } from './source-error.js';
+import type { SourceKind, SourceReadEvent, SourceReadObserver } from './source-observer.js';
 
 export { SourcesConfigError, type ResolvedUrl } from './allow-list.js';
 
@@ -23,6 +24,8 @@ export interface SourcesConfig {
   readonly coalesce?: CoalesceOptions;
   /** How long a local file's symlink resolution is reused by the allow list (default 1000 ms). */
   readonly realpathCacheMs?: number;
+  /** Told about every read (kind, latency, bytes, failure); for metrics. */
+  readonly observer?: SourceReadObserver;
 }
 
 /** Bytes [start, end) of a chunk (relative to the chunk, end exclusive). */
@@ -41,6 +44,7 @@ export interface ReadRequest {
 interface Route {
   readonly source: ByteSource;
   readonly url: string;
+  readonly kind: SourceKind;
 }
 
 /**
@@ -54,6 +58,7 @@ export class Sources {
     private readonly files: FileSource,
     private readonly http: HttpSource,
     private readonly s3: S3Source | undefined,
+    private readonly observer: SourceReadObserver | undefined,
   ) {}
 
   static async create(config: SourcesConfig): Promise<Sources> {
@@ -80,7 +85,7 @@ export class Sources {
         throw new SourcesConfigError(`sources.s3.endpoint: ${(error as Error).message}`);
       }
     }
-    return new Sources(allowList, files, http, s3);
+    return new Sources(allowList, files, http, s3, config.observer);
   }
 
   /** Where `url` (as written in a reference) points; SourceForbiddenError when outside the allow list. */
@@ -91,16 +96,17 @@ export class Sources {
   /** The bytes of a chunk reference, or of `range` of it. */
   async read(ref: ChunkReference, relativeTo: string, range?: ChunkRange, signal?: AbortSignal): Promise<Uint8Array> {
     if (ref.kind === 'inline') return sliceInline(ref.data, range);
-    const { source, url } = await this.route(ref.url, relativeTo);
+    const route = await this.route(ref.url, relativeTo);
+    const { source, url } = route;
     if (ref.kind === 'whole') {
-      if (!range) return source.readWhole(url, signal);
+      if (!range) return this.observed(route, () => source.readWhole(url, signal));
       checkChunkRange(range, undefined);
-      return source.read(url, range.start, range.end - range.start, signal);
+      return this.observed(route, () => source.read(url, range.start, range.end - range.start, signal));
     }
     checkChunkRange(range, ref.length);
     const start = range?.start ?? 0;
     const end = range?.end ?? ref.length;
-    return source.read(url, ref.offset + start, end - start, signal);
+    return this.observed(route, () => source.read(url, ref.offset + start, end - start, signal));
   }
 
   /**
@@ -119,8 +125,8 @@ export class Sources {
       await Promise.all(
         [...groups.values()].map(async (group) => {
           const [ranged, whole] = await Promise.all([
-            group.ranges.length > 0 ? group.route.source.readRanges(group.route.url, group.ranges, controller.signal) : [],
-            group.whole.length > 0 ? group.route.source.readWhole(group.route.url, controller.signal) : undefined,
+            group.ranges.length > 0 ? this.observed(group.route, () => group.route.source.readRanges(group.route.url, group.ranges, controller.signal)) : [],
+            group.whole.length > 0 ? this.observed(group.route, () => group.route.source.readWhole(group.route.url, controller.signal)) : undefined,
           ]);
           group.rangeIndices.forEach((index, i) => (results[index] = ranged[i] as Uint8Array));
           for (const index of group.whole) results[index] = whole as Uint8Array;
@@ -150,12 +156,34 @@ export class Sources {
     const target = await this.allowList.resolve(url, relativeTo);
     switch (target.kind) {
       case 'file':
-        return { source: this.files, url: target.path };
+        return { source: this.files, url: target.path, kind: 'file' };
       case 'http':
-        return { source: this.http, url: target.url };
+        return { source: this.http, url: target.url, kind: 'http' };
       case 's3':
         if (!this.s3) throw new SourceError('unavailable', `${url}: no S3 endpoint is configured`);
-        return { source: this.s3, url: formatS3Url(target) };
+        return { source: this.s3, url: formatS3Url(target), kind: 's3' };
+    }
+  }
+
+  /** Runs one read of a source and tells the observer how long it took, what it returned or why it failed. */
+  private async observed<T extends Uint8Array | Uint8Array[]>(route: Route, read: () => Promise<T>): Promise<T> {
+    const observer = this.observer;
+    if (!observer) return read();
+    const started = performance.now();
+    const report = (event: Omit<SourceReadEvent, 'kind' | 'seconds'>) => {
+      try {
+        observer.read({ kind: route.kind, seconds: (performance.now() - started) / 1000, ...event });
+      } catch {
+        // an observer must never fail a read
+      }
+    };
+    try {
+      const result = await read();
+      report({ bytes: Array.isArray(result) ? result.reduce((sum, part) => sum + part.byteLength, 0) : result.byteLength });
+      return result;
+    } catch (error) {
+      report({ bytes: 0, failure: readFailure(error) });
+      throw error;
     }
   }
 
@@ -202,6 +230,12 @@ interface Group {
   readonly ranges: ByteRange[];
   readonly rangeIndices: number[];
   readonly whole: number[];
+}
+
+function readFailure(error: unknown): NonNullable<SourceReadEvent['failure']> {
+  if (error instanceof SourceError) return error.failure;
+  if (error instanceof Error && error.name === 'AbortError') return 'aborted';
+  return 'other';
 }
 
 function sliceInline(data: Uint8Array, range: ChunkRange | undefined): Uint8Array {

@@ -15,7 +15,7 @@ export const zarrPlugin: StratoPlugin = {
   name: 'zarr',
   version: '1.0.0',
   datasetRoutes(context: PluginContext) {
-    const cache = new EncodedChunkCache();
+    const cache = new EncodedChunkCache(undefined, context.metrics.cache('encoded'));
     const views = new WeakMap<Dataset, ProcessedView>();
     let generation = 0;
     const viewOf = (dataset: Dataset): ProcessedView => {

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Dataset } from '../../catalog/dataset.js';
 import { datasetSchema } from '../../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues, NumericArray } from '../../kerchunk/array-values.js';
+import type { CacheObserver } from '../../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../../kerchunk/chunk-grid.js';
 import type { ChunkCodecs } from '../../kerchunk/codecs/codec-pool.js';
 import { parseNumericDtype } from '../../kerchunk/dtype.js';
@@ -29,19 +30,27 @@ export class EncodedChunkCache {
   private readonly chunks: LRUCache<string, ServedBody>;
   private readonly inFlight = new Map<string, Promise<ServedBody>>();
 
-  constructor(maxBytes = 256 * 1024 * 1024) {
+  constructor(
+    maxBytes = 256 * 1024 * 1024,
+    private readonly observer?: CacheObserver,
+  ) {
     this.chunks = new LRUCache({ maxSize: maxBytes, sizeCalculation: (body) => Math.max(1, body.size) });
   }
 
   /** The cached body, or the one `make` computes; concurrent identical requests share one computation. */
   async get(key: string, make: () => Promise<ServedBody>): Promise<ServedBody> {
     const cached = this.chunks.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.observer?.hit();
+      return cached;
+    }
+    this.observer?.miss();
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = make()
         .then((body) => {
           this.chunks.set(key, body);
+          this.observer?.held(this.chunks.calculatedSize);
           return body;
         })
         .finally(() => this.inFlight.delete(key));
