@@ -8,7 +8,7 @@ import { createLogger, isLogLevel } from './log.js';
 import { RouteConflictError } from './app.js';
 import { isClusterWorker, reportListening, runPrimary } from './cluster.js';
 import { PluginLoadError } from './plugin-loader.js';
-import { startServer } from './serve.js';
+import { DEFAULT_DRAIN_MS, startServer } from './serve.js';
 import { stratoVersion } from './version.js';
 
 const HELP = `strato ${stratoVersion()} — kerchunk references served as cloud-native Zarr
@@ -23,13 +23,17 @@ serve     Serve every dataset of the catalog over HTTP (xpublish-compatible rout
             /datasets                          dataset ids
             /datasets/{id}/                    HTML view; /keys, /dict, /info as JSON
             /datasets/{id}/kerchunk/{key}      raw Zarr v2 view (.zmetadata, v/.zarray, v/0.0.0)
-            /versions, /plugins, /health
+            /versions, /plugins, /health, /metrics (Prometheus)
           --catalog    catalog file (default: $STRATO_CATALOG or ./catalog.yaml)
           --port       TCP port, 0 for any free port (default: $PORT or 8000)
           --host       address to bind (default: 127.0.0.1)
           --log-level  debug | info | warn | error | silent (default: info)
           --workers    processes sharing the port (node cluster; default 1); a worker
                        that dies is replaced
+          SIGTERM/SIGINT drain in-flight requests (up to $STRATO_DRAIN_SECONDS, default 10),
+          then exit 0; a second signal exits at once. Access lines are logged at debug, or at
+          info for 5xx and requests slower than $STRATO_SLOW_REQUEST_SECONDS (default 1);
+          STRATO_ACCESS_LOG=all logs every request at info.
 
 stac      Write a static STAC catalog of the catalog's datasets (extents read from the data):
             DIR/catalog.json → DIR/<collection>/collection.json → DIR/<collection>/<id>/<id>.json
@@ -84,24 +88,51 @@ async function serve(args: string[]): Promise<number> {
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn, error or silent, got "${level}"`);
   const logger = createLogger(level);
   if (workers > 1 && !isClusterWorker()) {
-    runPrimary(workers, logger);
+    runPrimary(workers, logger, secondsFromEnv('STRATO_DRAIN_SECONDS', DEFAULT_DRAIN_MS / 1000) * 1000);
     return -1;
   }
+  const drainMs = secondsFromEnv('STRATO_DRAIN_SECONDS', DEFAULT_DRAIN_MS / 1000) * 1000;
+  const slowRequestMs = secondsFromEnv('STRATO_SLOW_REQUEST_SECONDS', 1) * 1000;
+  const logAllRequests = process.env.STRATO_ACCESS_LOG === 'all';
   // with several server processes, each gets its share of the cores for its codec threads
   const codecThreads = Math.max(1, Math.floor(availableParallelism() / workers));
-  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, codecThreads });
+  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, codecThreads, drainMs, slowRequestMs, logAllRequests });
   if (isClusterWorker()) reportListening(server.url, server.registry.ids().length);
   else process.stdout.write(`strato listening on ${server.url} (${server.registry.ids().length} datasets)\n`);
+  let stopping = false;
   const stop = (signal: string) => {
-    logger.info('shutting down', { signal });
+    if (stopping) {
+      logger.warn('second signal: exiting without draining', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('shutting down: draining in-flight requests', { signal, drainSeconds: drainMs / 1000 });
     server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      (drained) => {
+        if (drained) logger.info('stopped');
+        else logger.warn('stopped: requests still running at the drain deadline were cut', { drainSeconds: drainMs / 1000 });
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: (error as Error).message });
+        process.exit(1);
+      },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  // A cluster worker leaves Ctrl-C (SIGINT to the whole process group) to the primary, which
+  // sends it SIGTERM; a second Ctrl-C then stops the primary and its workers at once.
+  process.on('SIGINT', () => (isClusterWorker() ? undefined : stop('SIGINT')));
   return -1;
+}
+
+/** A positive number of seconds from the environment, or the default. */
+function secondsFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`${name} must be a number of seconds, got "${text}"`);
+  return seconds;
 }
 
 async function staticStac(args: string[]): Promise<number> {

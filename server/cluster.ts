@@ -24,9 +24,11 @@ export function isClusterWorker(): boolean {
 /**
  * The primary of `strato serve --workers N`: forks N workers that share the listening socket
  * (node:cluster), prints one "listening" line once all are up, replaces a worker that dies
- * (after a short pause, so a crash loop does not spin), and on SIGTERM/SIGINT stops them all.
+ * (after a short pause, so a crash loop does not spin), and on SIGTERM/SIGINT stops them all:
+ * each worker gets SIGTERM and drains its in-flight requests (up to `drainMs`), the primary exits
+ * 0 once all have exited. A second signal kills the workers at once and exits 1.
  */
-export function runPrimary(workers: number, logger: Logger): void {
+export function runPrimary(workers: number, logger: Logger, drainMs = 10_000): void {
   let stopping = false;
   let announced = false;
   const ready = new Set<number>();
@@ -52,13 +54,24 @@ export function runPrimary(workers: number, logger: Logger): void {
     setTimeout(fork, 500).unref();
   });
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    const running = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+    if (stopping) {
+      logger.warn('second signal: killing workers', { signal });
+      for (const worker of running) worker.process.kill('SIGKILL');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info('shutting down workers', { signal });
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 10_000).unref();
+    logger.info('shutting down workers: draining in-flight requests', { signal, drainSeconds: drainMs / 1000 });
+    if (running.length === 0) process.exit(0);
+    for (const worker of running) worker.process.kill('SIGTERM');
+    // workers cut what is still running at their deadline; this is the backstop if one hangs
+    setTimeout(() => {
+      logger.warn('workers did not stop in time; killing them');
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+      process.exit(1);
+    }, drainMs + 5_000).unref();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   for (let i = 0; i < workers; i++) fork();
 }

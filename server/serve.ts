@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
@@ -9,6 +10,7 @@ import { createApp } from './app.js';
 import { answerClientErrors, malformedRequestResponse } from './http/client-errors.js';
 import { defaultPlugins } from './default-plugins.js';
 import type { Logger } from './log.js';
+import { createMetrics } from './metrics.js';
 import type { StratoPlugin } from './plugin.js';
 import { loadListedPlugins } from './plugin-loader.js';
 import { stratoVersion } from './version.js';
@@ -21,21 +23,44 @@ export interface ServeOptions {
   readonly plugins?: readonly StratoPlugin[];
   /** Codec worker threads (default: one per core; with several server processes, their share). */
   readonly codecThreads?: number;
+  /** How long `close` lets in-flight requests finish before cutting their connections (default 10 s). */
+  readonly drainMs?: number;
+  /** Requests slower than this are logged at info (default 1000 ms). */
+  readonly slowRequestMs?: number;
+  /** Log every request at info. */
+  readonly logAllRequests?: boolean;
 }
 
 export interface RunningServer {
   readonly url: string;
   readonly registry: DatasetRegistry;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: no new connections, idle keep-alive connections closed, in-flight requests
+   * answered (connections still busy after the drain deadline are cut), then the catalog watcher,
+   * sources and codec threads closed. Resolves to whether every request finished in time.
+   */
+  close(): Promise<boolean>;
 }
+
+export const DEFAULT_DRAIN_MS = 10_000;
 
 /** Loads the catalog, opens its datasets and listens. Resolves once the port is bound. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const catalog = await loadCatalog(options.catalog);
-  const registry = await DatasetRegistry.open(catalog, { logger: options.logger });
+  const metrics = createMetrics({ processMetrics: true });
+  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources });
   const plugins = [...(options.plugins ?? defaultPlugins), ...(await loadListedPlugins(catalog.fields.plugins, catalog.dir))];
   const codecs = new CodecPool(options.codecThreads);
-  const app = createApp({ registry, plugins, logger: options.logger, version: stratoVersion(), codecs });
+  const app = createApp({
+    registry,
+    plugins,
+    logger: options.logger,
+    version: stratoVersion(),
+    codecs,
+    metrics,
+    ...(options.slowRequestMs !== undefined ? { slowRequestMs: options.slowRequestMs } : {}),
+    ...(options.logAllRequests !== undefined ? { logAllRequests: options.logAllRequests } : {}),
+  });
   const server = await listen(app.fetch, options.port, options.host);
   // Replicas share nothing but the catalog file: every change to it is applied here.
   const watcher = watchCatalog(registry, { logger: options.logger });
@@ -47,12 +72,37 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url,
     registry,
     close: async () => {
+      const drained = await drain(server as Server, options.drainMs ?? DEFAULT_DRAIN_MS);
       await watcher.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.close();
       await codecs.close();
+      return drained;
     },
   };
+}
+
+/** How often idle keep-alive connections are closed while draining (a busy one turns idle once answered). */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Stops listening, closes idle keep-alive connections at once and every connection as soon as
+ * it turns idle, and waits for the busy ones up to `deadlineMs`; then cuts what is left.
+ */
+function drain(server: Server, deadlineMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let inTime = true;
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    const deadline = setTimeout(() => {
+      inTime = false;
+      server.closeAllConnections();
+    }, deadlineMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve(inTime);
+    });
+    server.closeIdleConnections();
+  });
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
