@@ -176,4 +176,29 @@ describe('STAC Browser', () => {
     expect(failedRequests).toEqual([]);
     expect(consoleErrors.filter((text) => /CORS|Access-Control/i.test(text))).toEqual([]);
   }, 180_000);
+
+  it('goes from the static mixed.json root to the live API on the server (another origin) and on to an item', async () => {
+    const mixed = await getJson(`${site.url}/static/mixed.json`);
+    const live = first(
+      linksOf(mixed, 'child').filter((link) => link.href.startsWith(server.url)),
+      'mixed.json links no live API',
+    );
+    const liveRoot = await getJson(live.href);
+    const collection = first((await getJson(`${server.url}/stac/collections`)).collections as Record<string, unknown>[], 'no collections');
+    const item = first((await getJson(first(linksOf(collection, 'items'), 'no items link').href)).features as Record<string, unknown>[], 'no items');
+
+    await page.goto(browserUrl(`${site.url}/static/mixed.json`));
+    await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 60_000 }).toBe(titleOf(mixed));
+    const liveUrl = new URL(live.href);
+    await page.locator(`a[href$="/external/${liveUrl.protocol}/${liveUrl.host}${liveUrl.pathname}"]`).first().click();
+    await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 30_000 }).toBe(titleOf(liveRoot));
+    await follow(titleOf(collection), titleOf(collection));
+    await follow(titleOf(item), titleOf(item));
+    expect(page.url()).toContain(`${liveUrl.host}/stac/collections/${collection.id as string}/items/${item.id as string}`);
+    const shot = await screenshot('stac-browser-mixed-live-item');
+    expect(shot.share).toBeLessThan(0.95);
+
+    expect(failedRequests).toEqual([]);
+    expect(consoleErrors.filter((text) => /CORS|Access-Control/i.test(text))).toEqual([]);
+  }, 180_000);
 });
