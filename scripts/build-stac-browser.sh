@@ -62,8 +62,10 @@ if [[ ! -f "$source_dir/package.json" ]]; then
 fi
 
 cd "$source_dir"
-if [[ ! -d node_modules/@vue/cli-service ]]; then
+# The stamp marks a completed install, so an interrupted one is redone rather than built upon.
+if [[ ! -f "$home/installed" ]]; then
   npm install --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+  touch "$home/installed"
 fi
 installed=$(node -p 'require("ol-stac/package.json").version')
 if [[ "$installed" != "$OL_STAC_VERSION" ]]; then
