@@ -7,6 +7,7 @@ import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { bearerAuth } from './bearer-auth.js';
 import { datasetRecord } from './dataset-request.js';
 import { readJsonBody } from './json-body.js';
+import { rateLimit, rateLimitFromEnv, type RateLimitOptions } from './rate-limit.js';
 import { validateRegistration } from './validate-registration.js';
 
 /**
@@ -26,6 +27,9 @@ import { validateRegistration } from './validate-registration.js';
  * Auth: `Authorization: Bearer $STRATO_ADMIN_TOKEN`. Without a configured token the admin API is
  * off and its routes answer 404. Bodies must be `application/json` (415 otherwise) of at most
  * `maxBodyBytes` (64 KiB; 413 otherwise).
+ *
+ * Rate limit: a token bucket per client address (default 10 requests/s, burst 20; a request
+ * failing authentication costs 5), checked before authentication; over it, 429 with Retry-After.
  */
 export interface AdminPluginOptions {
   /** The Bearer token; default: `STRATO_ADMIN_TOKEN` from the environment when the app is built. */
@@ -33,6 +37,8 @@ export interface AdminPluginOptions {
   readonly maxBodyBytes?: number;
   /** Wait for the catalog lock before answering 503 (default 10 s). */
   readonly lockWaitMs?: number;
+  /** Per-address rate limit (default from STRATO_ADMIN_RATE, STRATO_ADMIN_BURST, STRATO_ADMIN_FAILED_AUTH_COST). */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -64,6 +70,7 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
         return c.json(body, result.created ? 201 : 200, { location: url, 'cache-control': 'no-store' });
       };
 
+      app.use('/admin/*', rateLimit(options.rateLimit ?? rateLimitFromEnv()));
       app.use('/admin/*', bearerAuth(token, REALM));
       app.post('/admin/datasets', async (c) => register(c, datasetRecord(await readJsonBody(c.req.raw, limit)), false));
       app.put('/admin/datasets/:id', async (c) => {

@@ -12,8 +12,13 @@ import { defaultPlugins } from '../../server/default-plugins.js';
 import { ADMIN_TOKEN, adminFetch, BASE_CATALOG, makeAdminCatalog, zarray } from '../helpers/admin-fixture.js';
 import { spawnServer, type SpawnedServer } from '../helpers/server.js';
 
-/** The default plugins with the admin plugin configured explicitly (the env is not touched). */
-const pluginsWith = (token: string) => [...defaultPlugins.filter((p) => p.name !== 'admin'), createAdminPlugin({ token })];
+/**
+ * The default plugins with the admin plugin configured explicitly (the env is not touched). These
+ * tests fire many admin requests in a row from one address: the rate limit is set out of their way
+ * here and tested in admin-rate-limit.test.ts.
+ */
+const UNLIMITED = { ratePerSecond: 10_000, burst: 10_000 };
+const pluginsWith = (token: string) => [...defaultPlugins.filter((p) => p.name !== 'admin'), createAdminPlugin({ token, rateLimit: UNLIMITED })];
 
 async function start(catalog: string, token = ADMIN_TOKEN): Promise<RunningServer> {
   return startServer({ catalog, port: 0, host: '127.0.0.1', logger: createLogger('silent'), plugins: pluginsWith(token) });
