@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Benchmark data: daily 0.25-degree float32 fields (1440 x 721), NetCDF4 zlib+shuffle, one chunk
-per day, its kerchunk JSON references, and a static copy of every chunk's bytes (for nginx).
+per day, its kerchunk JSON references, and a static copy of the same dataset as a complete Zarr v2
+store (for nginx).
 
     make_bench_data.py OUTDIR [--days 60]
 
-OUTDIR/data/tas.nc, OUTDIR/refs/tas.json, OUTDIR/catalog.yaml, OUTDIR/static/tas/kerchunk/<key>
-(the same bytes the raw view serves), OUTDIR/keys.txt (every chunk key of tas, one a line).
+OUTDIR/data/tas.nc, OUTDIR/refs/tas.json, OUTDIR/catalog.yaml, OUTDIR/keys.txt (every chunk key of
+tas, one a line) and OUTDIR/static/tas/kerchunk/: every key of the references as a file (the
+chunk bytes the raw view serves, the metadata documents, and a consolidated .zmetadata), so a Zarr
+client opens it from nginx as it opens the raw view.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -50,25 +54,33 @@ def main(argv=None):
     refs = make_netcdf.scan_hdf5(path, "../data/tas.nc")
     make_netcdf.write_v1(refs, os.path.join(out, "refs", "tas.json"))
     keys = []
+    store = os.path.join(out, "static", "tas", "kerchunk")
+    metadata = {}
     with open(path, "rb") as raw:
         for key, value in refs.items():
-            if make_netcdf.is_metadata_key(key) or not key.startswith("tas/"):
-                continue
-            target = os.path.join(out, "static", "tas", "kerchunk", key)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if isinstance(value, bytes):
+            if make_netcdf.is_metadata_key(key):
+                metadata[key] = value
+                data = json.dumps(value).encode("ascii")
+            elif isinstance(value, bytes):
                 data = bytes(value)
             else:
                 raw.seek(value[1])
                 data = raw.read(value[2])
-            with open(target, "wb") as f:
-                f.write(data)
-            keys.append(key)
+            write_file(os.path.join(store, key), data)
+            if key.startswith("tas/") and not make_netcdf.is_metadata_key(key):
+                keys.append(key)
+    write_file(os.path.join(store, ".zmetadata"), json.dumps({"metadata": metadata, "zarr_consolidated_format": 1}).encode("ascii"))
     with open(os.path.join(out, "keys.txt"), "w") as f:
         f.write("\n".join(keys) + "\n")
     with open(os.path.join(out, "catalog.yaml"), "w") as f:
         f.write("datasets:\n  tas: {refs: refs/tas.json, title: Benchmark tas}\nsources:\n  allow: [data/]\n")
     return 0
+
+
+def write_file(target, data):
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as f:
+        f.write(data)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,84 @@
+/**
+ * Fetches every key of a list exactly once, CONCURRENCY requests at a time: the cold pass of a
+ * cache (each chunk computed once), which a time-bounded random-key load (wrk) cannot promise.
+ *
+ *   node bench/.build/bench/sweep.js BASE_URL KEYS_FILE [--concurrency 16]
+ *
+ * BASE_URL ends where the key starts (http://127.0.0.1:8000/datasets/tas/zarr/). Prints one JSON
+ * line: requests, errors (non-2xx and failed requests), seconds, req/s, MB/s of response bytes,
+ * p50 and p99 latency in ms.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+interface SweepResult {
+  readonly requests: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly mbps: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** The value below which `fraction` of the sorted values lie (nearest rank). */
+function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+async function sweep(base: string, keys: readonly string[], concurrency: number): Promise<SweepResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let bytes = 0;
+  let next = 0;
+  const started = performance.now();
+  const client = async (): Promise<void> => {
+    while (next < keys.length) {
+      const key = keys[next++] as string;
+      const sent = performance.now();
+      try {
+        const response = await fetch(base + key);
+        const body = await response.arrayBuffer();
+        if (!response.ok) errors++;
+        bytes += body.byteLength;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - sent);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, client));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: keys.length,
+    errors,
+    seconds: round(seconds, 3),
+    rps: round(keys.length / seconds, 1),
+    mbps: round(bytes / 1048576 / seconds, 1),
+    p50: round(percentile(latencies, 0.5), 2),
+    p99: round(percentile(latencies, 0.99), 2),
+  };
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ options: { concurrency: { type: 'string', default: '16' } }, allowPositionals: true });
+  const [base, keysFile] = positionals;
+  if (base === undefined || keysFile === undefined) throw new Error('usage: sweep BASE_URL KEYS_FILE [--concurrency N]');
+  const concurrency = Number(values.concurrency);
+  if (!Number.isSafeInteger(concurrency) || concurrency <= 0) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
+  const keys = readFileSync(keysFile, 'utf8').split('\n').filter((line) => line !== '');
+  process.stdout.write(`${JSON.stringify(await sweep(base, keys, concurrency))}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sweep: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
