@@ -6,13 +6,15 @@ import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import { inlineCodecs, type ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { CodecError } from '../kerchunk/codecs/codec.js';
+import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
+import type { ReferenceStore } from '../kerchunk/reference.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { accessObserver } from './http/access.js';
 import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import type { Logger } from './log.js';
-import { createMetrics, type AppMetrics } from './metrics.js';
+import { createMetrics, type AppMetrics, type CatalogState } from './metrics.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from './plugin.js';
 
 export interface AppOptions {
@@ -58,7 +60,7 @@ export function createApp(options: AppOptions): Hono {
     }),
   );
   app.use('*', noSniff);
-  metrics.watchCatalog(() => ({ datasets: registry.ids().length, problems: registry.problems().length }));
+  metrics.watchCatalog(() => catalogState(registry));
   const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
   app.onError((error, c) => errorResponse(error, c, logger, renderers));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
@@ -115,6 +117,22 @@ function valuesReader(registry: DatasetRegistry, codecs: ChunkCodecs, cache: Dec
     }
     return reader;
   };
+}
+
+function catalogState(registry: DatasetRegistry): CatalogState {
+  const parquet = { bytes: 0, records: 0, loads: 0 };
+  for (const dataset of registry.all()) {
+    if (!isParquetStore(dataset.references)) continue;
+    const stats = dataset.references.cacheStats();
+    parquet.bytes += stats.bytes;
+    parquet.records += stats.records;
+    parquet.loads += stats.loads;
+  }
+  return { datasets: registry.ids().length, problems: registry.problems().length, parquet };
+}
+
+function isParquetStore(references: ReferenceStore): references is ParquetReferenceStore {
+  return typeof (references as Partial<ParquetReferenceStore>).cacheStats === 'function';
 }
 
 /** `X-Content-Type-Options: nosniff` on every response: browsers never guess a type we did not declare. */

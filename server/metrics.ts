@@ -17,6 +17,8 @@ export interface RequestSample {
 export interface CatalogState {
   readonly datasets: number;
   readonly problems: number;
+  /** Decoded parquet reference records held, summed over the open parquet datasets. */
+  readonly parquet: { readonly bytes: number; readonly records: number; readonly loads: number };
 }
 
 /**
@@ -109,6 +111,19 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       if (catalogState) this.set(catalogState().problems);
     },
   });
+
+  const parquetGauge = (name: string, help: string, pick: (state: CatalogState['parquet']) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        if (catalogState) this.set(pick(catalogState().parquet));
+      },
+    });
+  parquetGauge('strato_parquet_cache_bytes', 'Bytes of decoded parquet reference records held (all parquet datasets)', (p) => p.bytes);
+  parquetGauge('strato_parquet_cache_records', 'Parquet reference records held (all parquet datasets)', (p) => p.records);
+  parquetGauge('strato_parquet_record_loads', 'Parquet record files read and decoded since the open datasets were opened (cache misses)', (p) => p.loads);
 
   return {
     registry,
