@@ -9,6 +9,7 @@ import { CodecError } from '../kerchunk/codecs/codec.js';
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
+import { cacheBytesFromEnv, DEFAULT_CHUNK_CACHE_BYTES } from './cache-size.js';
 import { accessObserver } from './http/access.js';
 import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
@@ -22,7 +23,7 @@ export interface AppOptions {
   readonly plugins: readonly StratoPlugin[];
   readonly logger: Logger;
   readonly version: string;
-  /** Bytes of decoded source chunks kept in memory (default 256 MiB). */
+  /** Bytes of decoded source chunks kept in memory (default $STRATO_DECODED_CACHE_MB or 256 MiB). */
   readonly decodedCacheBytes?: number;
   /** Where chunks are decoded and encoded (default: on the calling thread). */
   readonly codecs?: ChunkCodecs;
@@ -71,7 +72,7 @@ export function createApp(options: AppOptions): Hono {
     version,
     codecs,
     metrics,
-    values: valuesReader(registry, codecs, new DecodedChunkCache(decodedCacheBytes, metrics.cache('decoded'))),
+    values: valuesReader(registry, codecs, new DecodedChunkCache(decodedCacheBytes ?? cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES), metrics.cache('decoded'))),
     stages: () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : [])),
     plugins: () => plugins,
   };

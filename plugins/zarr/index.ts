@@ -1,4 +1,5 @@
 import type { Dataset } from '../../catalog/dataset.js';
+import { cacheBytesFromEnv, DEFAULT_CHUNK_CACHE_BYTES } from '../../server/cache-size.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { ProcessingConfigError } from '../../server/stage.js';
@@ -15,7 +16,7 @@ export const zarrPlugin: StratoPlugin = {
   name: 'zarr',
   version: '1.0.0',
   datasetRoutes(context: PluginContext) {
-    const cache = new EncodedChunkCache(undefined, context.metrics.cache('encoded'));
+    const cache = new EncodedChunkCache(cacheBytesFromEnv('STRATO_ENCODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES), context.metrics.cache('encoded'));
     const views = new WeakMap<Dataset, ProcessedView>();
     let generation = 0;
     const viewOf = (dataset: Dataset): ProcessedView => {
