@@ -31,4 +31,11 @@ describe('renderTemplate', () => {
     expect(formatTyped(evaluate('1.5 * 2', {}))).toBe('3.0');
     expect(formatTyped(evaluate('3', {}))).toBe('3');
   });
+  it('refuses expressions nested deeper than the limit instead of overflowing the stack', () => {
+    const deep = (n: number) => `{{ ${'('.repeat(n)}i${')'.repeat(n)} }}`;
+    expect(renderTemplate(deep(50), { i: 7 })).toBe('7');
+    expect(() => renderTemplate(deep(20_000), { i: 7 })).toThrow(TemplateError);
+    expect(() => renderTemplate(`{{ ${'-'.repeat(20_000)}1 }}`, {})).toThrow(/nests deeper/);
+    expect(() => renderTemplate(`{{ 2${' ** 2'.repeat(20_000)} }}`, {})).toThrow(/nests deeper/);
+  });
 });

@@ -86,6 +86,12 @@ function tokenize(source: string): Token[] {
 
 type Typed = TypedValue;
 
+/**
+ * How deeply parentheses, unary signs and `**` chains may nest. Real templates nest two or three
+ * levels; the recursive-descent evaluator would overflow the stack somewhere past ten thousand.
+ */
+export const MAX_EXPRESSION_NESTING = 100;
+
 /** Evaluates one placeholder expression. */
 export function evaluate(source: string, names: Readonly<Record<string, TemplateValue>>): TypedValue {
   const tokens = tokenize(source);
@@ -122,13 +128,22 @@ export function evaluate(source: string, names: Readonly<Record<string, Template
     }
     return left;
   };
+  let nesting = 0;
+  // Every recursion of the grammar (parentheses, signs, the right side of **) passes through here.
   const unary = (): Typed => {
-    if (takeOp('-')) {
-      const operand = unary();
-      return { value: -numeric(operand, '-'), isFloat: operand.isFloat };
+    if (++nesting > MAX_EXPRESSION_NESTING) {
+      throw new TemplateError(`template expression nests deeper than ${MAX_EXPRESSION_NESTING} levels: "${source.slice(0, 80)}..."`);
     }
-    if (takeOp('+')) return unary();
-    return power();
+    try {
+      if (takeOp('-')) {
+        const operand = unary();
+        return { value: -numeric(operand, '-'), isFloat: operand.isFloat };
+      }
+      if (takeOp('+')) return unary();
+      return power();
+    } finally {
+      nesting--;
+    }
   };
   const power = (): Typed => {
     const base = primary();
