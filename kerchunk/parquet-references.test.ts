@@ -363,6 +363,25 @@ describe('the record cache', () => {
     expect(store.cacheStats()).toMatchObject({ bytes: 0, records: 0 });
   });
 
+  it('holds a record of range chunks in about 10 bytes a row, and widens its columns only where values need it', async () => {
+    const rows = 100_000;
+    const metadata = new Map([['v/.zarray', zarray([rows], [1])]]);
+    // One file under 4 GiB (the usual case): 8-bit path ids, 32-bit offsets and sizes.
+    const narrow = join(scratch, 'narrow-record');
+    await writeParquetReferences(narrow, { metadata, chunks: { reference: (_, index) => ({ kind: 'range', url: 'data/one.nc', offset: 512 + index * 3000, length: 3000 }) } }, { recordSize: rows });
+    const store = await openParquetReferences(narrow);
+    expect(await store.chunk('v/99999')).toEqual({ kind: 'range', url: 'data/one.nc', offset: 512 + 99_999 * 3000, length: 3000 });
+    expect(store.cacheStats().bytes / rows).toBeLessThan(10.5);
+
+    // 300 files, offsets past 4 GiB: wider columns, the same answers.
+    const wide = join(scratch, 'wide-record');
+    const reference = (index: number): ChunkReference => ({ kind: 'range', url: `data/file-${index % 300}.nc`, offset: 2 ** 33 + index * 7, length: 7 + (index % 5) });
+    await writeParquetReferences(wide, { metadata, chunks: { reference: (_, index) => reference(index) } }, { recordSize: rows });
+    const wideStore = await openParquetReferences(wide);
+    for (const index of [0, 1, 255, 256, 299, 300, 54_321, 99_999]) expect(await wideStore.chunk(`v/${index}`), `v/${index}`).toEqual(reference(index));
+    expect(wideStore.cacheStats().bytes / rows).toBeGreaterThan(15);
+  });
+
   it('serves a million chunks in ten records with random lookups', async () => {
     const dir = join(scratch, 'million');
     const count = 1_000_000;

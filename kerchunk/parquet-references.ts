@@ -297,11 +297,12 @@ interface RecordColumns {
   readonly rows: number;
   /** MISSING, INLINE, RANGE or WHOLE per row. */
   readonly kinds: Uint8Array;
-  /** Index into `paths` per range or whole row. */
-  readonly pathIds: Uint32Array;
+  /** Index into `paths` per range or whole row; 8 or 16 bits when the record has few paths (the usual case). */
+  readonly pathIds: Uint8Array | Uint16Array | Uint32Array;
   /** Distinct paths of the record, as written. */
   readonly paths: readonly string[];
-  readonly offsets: Float64Array;
+  /** 32 bits when every offset fits (sources under 4 GiB). */
+  readonly offsets: Uint32Array | Float64Array;
   /** 32 bits when every size fits (always, in practice). */
   readonly sizes: Uint32Array | Float64Array;
   /** Inline row i is rawBytes[rawStarts[i], rawStarts[i + 1]); absent when all inline rows are empty. */
@@ -403,6 +404,8 @@ function buildTable(columns: ColumnValues, rows: number, file: string): RecordTa
   const distinct = new Map<string, number>();
   const inline: Uint8Array[] = [];
   let rawLength = 0;
+  let lastPath: unknown;
+  let lastUrl = '';
 
   for (let row = 0; row < used; row++) {
     rawStarts[row] = rawLength;
@@ -417,7 +420,12 @@ function buildTable(columns: ColumnValues, rows: number, file: string): RecordTa
     }
     const path = paths?.[row];
     if (path == null) continue;
-    const url = asText(path, file, row);
+    // Dictionary-encoded columns repeat one decoded value object: decode its text once.
+    if (path !== lastPath) {
+      lastPath = path;
+      lastUrl = asText(path, file, row);
+    }
+    const url = lastUrl;
     if (url === '') continue;
     const offset = asCount(offsets?.[row], 'offset', file, row);
     const size = asCount(sizes?.[row], 'size', file, row);
@@ -433,15 +441,14 @@ function buildTable(columns: ColumnValues, rows: number, file: string): RecordTa
   }
   rawStarts[used] = rawLength;
 
-  let largestSize = 0;
-  for (const size of sizeColumn) if (size > largestSize) largestSize = size;
+  // Narrow columns: a 10-million-chunk set is 100 records, and how many stay cached is bytes per row.
   const table = {
     rows: used,
     kinds,
-    pathIds,
+    pathIds: distinct.size <= 0x100 ? Uint8Array.from(pathIds) : distinct.size <= 0x10000 ? Uint16Array.from(pathIds) : pathIds,
     paths: [...distinct.keys()],
-    offsets: offsetColumn,
-    sizes: largestSize <= 0xffffffff ? Uint32Array.from(sizeColumn) : sizeColumn,
+    offsets: largest(offsetColumn) <= 0xffffffff ? Uint32Array.from(offsetColumn) : offsetColumn,
+    sizes: largest(sizeColumn) <= 0xffffffff ? Uint32Array.from(sizeColumn) : sizeColumn,
   };
   if (rawLength === 0) return new RecordTable(table);
   const rawBytes = new Uint8Array(rawLength);
@@ -451,6 +458,12 @@ function buildTable(columns: ColumnValues, rows: number, file: string): RecordTa
     at += data.byteLength;
   }
   return new RecordTable({ ...table, rawStarts, rawBytes });
+}
+
+function largest(values: Float64Array): number {
+  let max = 0;
+  for (const value of values) if (value > max) max = value;
+  return max;
 }
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
