@@ -4,7 +4,7 @@ import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
 import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
-import { inlineCodecs, type ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
+import { CodecPool, inlineCodecs, type ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { CodecError } from '../kerchunk/codecs/codec.js';
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
@@ -62,6 +62,7 @@ export function createApp(options: AppOptions): Hono {
   );
   app.use('*', noSniff);
   metrics.watchCatalog(() => catalogState(registry));
+  if (codecs instanceof CodecPool) metrics.watchCodecs(() => ({ threads: codecs.size, pending: codecs.pendingJobs }));
   const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
   app.onError((error, c) => errorResponse(error, c, logger, renderers));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));

@@ -21,6 +21,13 @@ export interface CatalogState {
   readonly parquet: { readonly bytes: number; readonly records: number; readonly loads: number };
 }
 
+/** The codec worker pool right now. */
+export interface CodecPoolState {
+  readonly threads: number;
+  /** Jobs sent to the threads and not answered yet. */
+  readonly pending: number;
+}
+
 /**
  * The Prometheus metrics of one app: its own prom-client Registry (never the global default, so
  * several apps in one process keep separate counts). Code outside server/ and plugins/metrics
@@ -37,6 +44,8 @@ export interface AppMetrics {
   readonly sources: SourceReadObserver;
   /** Reports the catalog's state at every scrape. */
   watchCatalog(state: () => CatalogState): void;
+  /** Reports the codec worker pool (threads, jobs pending) at every scrape. */
+  watchCodecs(state: () => CodecPoolState): void;
   /** The exposition text and its content type (`text/plain; version=0.0.4`). */
   render(): Promise<{ readonly text: string; readonly contentType: string }>;
 }
@@ -125,6 +134,24 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   parquetGauge('strato_parquet_cache_records', 'Parquet reference records held (all parquet datasets)', (p) => p.records);
   parquetGauge('strato_parquet_record_loads', 'Parquet record files read and decoded since the open datasets were opened (cache misses)', (p) => p.loads);
 
+  let codecState: (() => CodecPoolState) | undefined;
+  new Gauge({
+    name: 'strato_codec_threads',
+    help: 'Codec worker threads (0: chunks are decoded and encoded on the event loop)',
+    registers,
+    collect() {
+      this.set(codecState?.().threads ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'strato_codec_jobs_pending',
+    help: 'Decode/encode jobs sent to the codec threads and not answered yet (running or queued)',
+    registers,
+    collect() {
+      this.set(codecState?.().pending ?? 0);
+    },
+  });
+
   return {
     registry,
     requestStarted() {
@@ -158,6 +185,9 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     },
     watchCatalog(state) {
       catalogState = state;
+    },
+    watchCodecs(state) {
+      codecState = state;
     },
     async render() {
       return { text: await registry.metrics(), contentType: registry.contentType };

@@ -52,6 +52,11 @@ export class CodecPool implements ChunkCodecs {
     return this.workers.length;
   }
 
+  /** Jobs sent to the workers and not answered yet (running or queued). */
+  get pendingJobs(): number {
+    return this.pending.size;
+  }
+
   decode(bytes: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array> {
     return this.run('decode', bytes, meta);
   }

@@ -74,8 +74,10 @@ describe('GET /metrics', () => {
     expect(sample(text, 'strato_cache_bytes', { cache: 'decoded' })).toBeGreaterThan(0);
   });
 
-  it('includes the default process metrics', async () => {
+  it('includes the codec pool and the default process metrics', async () => {
     const text = await scrape();
+    expect(sample(text, 'strato_codec_threads', {})).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'strato_codec_jobs_pending', {})).toBe(0);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
   });
