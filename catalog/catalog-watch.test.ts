@@ -123,3 +123,29 @@ describe('reloadCatalog', () => {
     expect(registry.ids().sort()).toEqual(['a', 'final']);
   });
 });
+
+describe('DatasetRegistry.apply', () => {
+  it('keeps serving the previous datasets and problems until the new catalog is opened, then swaps both at once', async () => {
+    await writeFile(join(dir, 'refs', 'broken.json'), '{"v/.zarray": ');
+    const text = (ids: string[]) => {
+      const lines = catalogText(ids).split('\n');
+      const at = lines.indexOf('sources:');
+      return [...lines.slice(0, at), '  broken: {refs: refs/broken.json}', ...lines.slice(at)].join('\n');
+    };
+    await registry.apply(await loadCatalog(await writeText(text(['a']))));
+    expect(registry.problems().map((p) => p.id)).toEqual(['broken']);
+
+    const pending = registry.apply(await loadCatalog(await writeText(text(['a', 'b']))));
+    // while the new version opens, /health and the routes see the old one, whole
+    expect(registry.problems().map((p) => p.id)).toEqual(['broken']);
+    expect(registry.ids()).toEqual(['a']);
+    await pending;
+    expect(registry.problems().map((p) => p.id)).toEqual(['broken']);
+    expect(registry.ids().sort()).toEqual(['a', 'b']);
+  });
+});
+
+async function writeText(text: string): Promise<string> {
+  await writeFile(file, text);
+  return file;
+}
