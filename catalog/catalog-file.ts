@@ -36,6 +36,8 @@ export interface SourcesSettings {
   readonly allow: readonly string[];
   /** Endpoint that `s3://bucket/key` references are read from (path-style, unsigned). */
   readonly s3Endpoint?: string;
+  /** Outbound http(s) reads: `sources.http: {timeout_ms, retries}` (defaults: 10 000 ms, 2). */
+  readonly http?: { readonly timeoutMs?: number; readonly retries?: number };
 }
 
 export interface CatalogProblem {
@@ -140,7 +142,18 @@ function readSources(value: unknown, file: string): SourcesSettings {
     if (!isRecord(s3) || typeof s3.endpoint !== 'string') throw new CatalogError(`catalog ${file}: "sources.s3" must be {endpoint: URL}`);
     s3Endpoint = s3.endpoint;
   }
-  return { allow: allow as string[], ...(s3Endpoint ? { s3Endpoint } : {}) };
+  const http = readHttpSettings(value.http, file);
+  return { allow: allow as string[], ...(s3Endpoint ? { s3Endpoint } : {}), ...(http ? { http } : {}) };
+}
+
+function readHttpSettings(value: unknown, file: string): SourcesSettings['http'] {
+  if (value === undefined || value === null) return undefined;
+  const problem = `catalog ${file}: "sources.http" must be {timeout_ms: positive integer, retries: integer >= 0}`;
+  if (!isRecord(value)) throw new CatalogError(problem);
+  const { timeout_ms: timeoutMs, retries } = value;
+  if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && (timeoutMs as number) > 0)) throw new CatalogError(problem);
+  if (retries !== undefined && !(Number.isSafeInteger(retries) && (retries as number) >= 0)) throw new CatalogError(problem);
+  return { ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}), ...(retries !== undefined ? { retries: retries as number } : {}) };
 }
 
 /** A path relative to the catalog's directory, or a URL left as it is. */

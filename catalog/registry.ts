@@ -34,9 +34,8 @@ export class DatasetRegistry {
 
   static async open(catalog: Catalog, options: RegistryOptions = {}): Promise<DatasetRegistry> {
     const registry = new DatasetRegistry(catalog, await createSources(catalog, options), options);
-    const problems = [...catalog.problems];
-    registry.datasets = await registry.collect(catalog.datasets, new Map(), problems);
-    registry.problemList = problems;
+    registry.problemList = [...catalog.problems];
+    registry.datasets = await registry.collect(catalog.datasets, new Map());
     registry.report(catalog.problems);
     return registry;
   }
@@ -78,12 +77,9 @@ export class DatasetRegistry {
         if (old && isDeepStrictEqual(old.entry, entry)) reusable.set(entry.id, old);
       }
     }
-    // the new datasets and their problems are swapped in together, once all are opened
-    const problems = [...catalog.problems];
-    const datasets = await this.collect(catalog.datasets, reusable, problems);
+    this.problemList = [...catalog.problems];
     this.catalog = catalog;
-    this.datasets = datasets;
-    this.problemList = problems;
+    this.datasets = await this.collect(catalog.datasets, reusable);
     this.report(catalog.problems);
     for (const [id, dataset] of previous) {
       if (this.datasets.get(id) !== dataset) await dataset.references.close();
@@ -97,8 +93,7 @@ export class DatasetRegistry {
     await this.sourcesInUse.close();
   }
 
-  /** Opens the entries (reusing what it can); what cannot be opened is appended to `problems`. */
-  private async collect(entries: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>, problems: CatalogProblem[]): Promise<Map<string, Dataset>> {
+  private async collect(entries: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>): Promise<Map<string, Dataset>> {
     const opened = await Promise.all(
       entries.map(async (entry): Promise<Dataset | undefined> => {
         const reused = reusable.get(entry.id);
@@ -107,7 +102,7 @@ export class DatasetRegistry {
           return await openDataset(entry, this.sourcesInUse, this.options);
         } catch (error) {
           const message = error instanceof DatasetError ? error.message : `dataset "${entry.id}": ${(error as Error).message}`;
-          problems.push({ id: entry.id, message });
+          this.problemList.push({ id: entry.id, message });
           this.options.logger?.warn('dataset left out', { dataset: entry.id, reason: message });
           return undefined;
         }
@@ -126,7 +121,7 @@ async function createSources(catalog: Catalog, options: RegistryOptions): Promis
     allow: catalog.sources.allow,
     baseDir: catalog.dir,
     ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}),
-    ...(options.http ? { http: options.http } : {}),
+    ...(options.http ?? catalog.sources.http ? { http: options.http ?? catalog.sources.http } : {}),
     ...(options.sourceObserver ? { observer: options.sourceObserver } : {}),
   });
 }
