@@ -34,8 +34,9 @@ export class DatasetRegistry {
 
   static async open(catalog: Catalog, options: RegistryOptions = {}): Promise<DatasetRegistry> {
     const registry = new DatasetRegistry(catalog, await createSources(catalog, options), options);
-    registry.problemList = [...catalog.problems];
-    registry.datasets = await registry.collect(catalog.datasets, new Map());
+    const problems = [...catalog.problems];
+    registry.datasets = await registry.collect(catalog.datasets, new Map(), problems);
+    registry.problemList = problems;
     registry.report(catalog.problems);
     return registry;
   }
@@ -77,9 +78,12 @@ export class DatasetRegistry {
         if (old && isDeepStrictEqual(old.entry, entry)) reusable.set(entry.id, old);
       }
     }
-    this.problemList = [...catalog.problems];
+    // the new datasets and their problems are swapped in together, once all are opened
+    const problems = [...catalog.problems];
+    const datasets = await this.collect(catalog.datasets, reusable, problems);
     this.catalog = catalog;
-    this.datasets = await this.collect(catalog.datasets, reusable);
+    this.datasets = datasets;
+    this.problemList = problems;
     this.report(catalog.problems);
     for (const [id, dataset] of previous) {
       if (this.datasets.get(id) !== dataset) await dataset.references.close();
@@ -93,7 +97,8 @@ export class DatasetRegistry {
     await this.sourcesInUse.close();
   }
 
-  private async collect(entries: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>): Promise<Map<string, Dataset>> {
+  /** Opens the entries (reusing what it can); what cannot be opened is appended to `problems`. */
+  private async collect(entries: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>, problems: CatalogProblem[]): Promise<Map<string, Dataset>> {
     const opened = await Promise.all(
       entries.map(async (entry): Promise<Dataset | undefined> => {
         const reused = reusable.get(entry.id);
@@ -102,7 +107,7 @@ export class DatasetRegistry {
           return await openDataset(entry, this.sourcesInUse, this.options);
         } catch (error) {
           const message = error instanceof DatasetError ? error.message : `dataset "${entry.id}": ${(error as Error).message}`;
-          this.problemList.push({ id: entry.id, message });
+          problems.push({ id: entry.id, message });
           this.options.logger?.warn('dataset left out', { dataset: entry.id, reason: message });
           return undefined;
         }
