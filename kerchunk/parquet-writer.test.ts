@@ -26,11 +26,8 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-/** A set given as a map of chunk keys. */
-type KeyedSet = ParquetReferenceSet & { readonly chunks: ReadonlyMap<string, ChunkReference> };
-
 /** A table with every kind of reference, groups, a 0-d array, '/' keys and missing chunks. */
-function sampleSet(): KeyedSet {
+function sampleSet(): ParquetReferenceSet {
   const metadata = new Map<string, JsonValue>([
     ['.zgroup', { zarr_format: 2 }],
     ['.zattrs', { title: 'sample', scale: 150.0 }],

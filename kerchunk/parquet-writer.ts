@@ -27,8 +27,12 @@ export interface ParquetReferenceSet {
   readonly metadata: ReadonlyMap<string, JsonValue>;
   /** The documents' original JSON text (a ReferenceStore's `metadataText`), used where it parses to the document. */
   readonly metadataText?: ReadonlyMap<string, string>;
-  /** By chunk key ('tas/0.1'), or by array and linear index for sets too large for a map of keys. */
-  readonly chunks: ReadonlyMap<string, ChunkReference> | IndexedChunks;
+  readonly chunks: ReadonlyMap<string, ChunkReference>;
+}
+
+/** A set whose chunks are asked for by array and linear index: for sets too large for a map of keys. */
+export interface IndexedParquetReferenceSet extends Omit<ParquetReferenceSet, 'chunks'> {
+  readonly chunks: IndexedChunks;
 }
 
 /**
@@ -98,7 +102,7 @@ export function defaultParquetCodec(): ParquetCodec {
 
 export async function writeParquetReferences(
   dir: string,
-  references: ParquetReferenceSet,
+  references: ParquetReferenceSet | IndexedParquetReferenceSet,
   options: ParquetWriteOptions = {},
 ): Promise<ParquetWriteSummary> {
   const recordSize = options.recordSize ?? DEFAULT_RECORD_SIZE;
