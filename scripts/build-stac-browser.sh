@@ -3,9 +3,9 @@
 # folder outside this project, and prints the path of the built site (the folder with index.html).
 # Idempotent: when the built site is already there, nothing is installed or built.
 #
-# The build is neutral: no catalogUrl, hash history and relative asset paths, so the site can be
-# served from any folder and pointed at any STAC root by its URL:
-#   index.html#/external/http:/127.0.0.1:8000/stac
+# The build is neutral: no catalogUrl and hash history, so the site is pointed at any STAC root by
+# its URL: http://HOST/#/external/http:/127.0.0.1:8000/stac. Serve it at the root path of its
+# origin: STAC Browser writes its links as `<pathPrefix>#/...` (a relative pathPrefix gives `/./#/`).
 #
 # Environment: STRATO_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/strato).
 # Packages come from the npm registry the user's npm is configured with; install scripts are not
@@ -19,8 +19,11 @@ OL_STAC_VERSION=1.5.1
 cache_root="${STRATO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strato}"
 home="$cache_root/stac-browser-$STAC_BROWSER_VERSION"
 site="$home/dist"
+# STAC Browser's build options (environment SB_<option>); a site built with others is rebuilt.
+settings="SB_historyMode=hash SB_pathPrefix=/ SB_noSourceMaps=true"
 
-if [[ -f "$site/index.html" ]]; then
+built() { [[ -f "$site/index.html" && "$(cat "$site/.strato-build" 2>/dev/null)" == "$settings" ]]; }
+if built; then
   echo "$site"
   exit 0
 fi
@@ -29,7 +32,7 @@ mkdir -p "$home"
 # One builder at a time (two test runs may start together); the second one finds the site built.
 exec 9>"$home.lock"
 flock 9
-if [[ -f "$site/index.html" ]]; then
+if built; then
   echo "$site"
   exit 0
 fi
@@ -74,11 +77,12 @@ if [[ "$installed" != "$OL_STAC_VERSION" ]]; then
 fi
 
 rm -rf "$site.partial"
-SB_historyMode=hash SB_pathPrefix=./ SB_noSourceMaps=true NODE_ENV=production \
-  npx --no-install vue-cli-service build --dest "$site.partial" >"$home/build.log" 2>&1 || {
+env $settings NODE_ENV=production npx --no-install vue-cli-service build --dest "$site.partial" >"$home/build.log" 2>&1 || {
   tail -n 40 "$home/build.log" >&2
   exit 1
 }
+printf '%s' "$settings" >"$site.partial/.strato-build"
+rm -rf "$site"
 mv "$site.partial" "$site"
 echo "built STAC Browser in $((SECONDS - started)) s: $site" >&2
 echo "$site"

@@ -72,7 +72,7 @@ function titleOf(document: Record<string, unknown>): string {
 /** STAC Browser's address for a STAC document at an http URL (its "external" route). */
 function browserUrl(stacUrl: string): string {
   const url = new URL(stacUrl);
-  return `${site.url}/browser/#/external/${url.protocol}/${url.host}${url.pathname}`;
+  return `${site.url}/#/external/${url.protocol}/${url.host}${url.pathname}`;
 }
 
 /** How much of the image the most common colour covers (1 = a blank page). */
@@ -93,10 +93,33 @@ async function screenshot(name: string): Promise<{ share: number; colours: numbe
   return dominantColourShare(png);
 }
 
-/** Clicks the link named `title` and waits for the page whose heading is `expectedHeading`. */
+/** Waits until the item page lists the item's assets by their titles (the page is complete). */
+async function expectAssetsShown(item: Record<string, unknown>): Promise<void> {
+  const titles = Object.values(item.assets as Record<string, { title?: string }>).map((asset) => asset.title);
+  expect(titles.length).toBeGreaterThan(0);
+  for (const title of titles) {
+    expect(typeof title).toBe('string');
+    await page.getByText(title as string, { exact: true }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  }
+}
+
+async function heading(): Promise<string | null> {
+  return page.locator('h1').first().textContent();
+}
+
+/**
+ * Clicks the link named `title` and waits for the page whose heading is `expectedHeading`; then
+ * opens the link's href afresh (as a new tab or a shared URL would) and expects the same page.
+ */
 async function follow(title: string, expectedHeading: string): Promise<void> {
-  await page.getByRole('link', { name: title, exact: true }).first().click();
-  await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 30_000 }).toBe(expectedHeading);
+  const link = page.getByRole('link', { name: title, exact: true }).first();
+  const href = new URL((await link.getAttribute('href')) ?? '', page.url()).toString();
+  await link.click();
+  await expect.poll(heading, { timeout: 30_000 }).toBe(expectedHeading);
+  expect(page.url()).toBe(href);
+  await page.goto('about:blank');
+  await page.goto(href);
+  await expect.poll(heading, { timeout: 30_000 }).toBe(expectedHeading);
 }
 
 beforeAll(async () => {
@@ -104,7 +127,7 @@ beforeAll(async () => {
   server = await startInProcess(join(repoRoot, 'demo', 'catalog.yaml'));
   tree = await mkdtemp(join(tmpdir(), 'strato-static-stac-'));
   await generateStaticStac(server.registry, tree, { baseUrl: server.url });
-  site = await serveFolders({ '/browser/': dist, '/static/': tree });
+  site = await serveFolders({ '/': dist, '/static/': tree });
   await mkdir(shots, { recursive: true });
   profile = await mkdtemp(join(tmpdir(), 'strato-chromium-'));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 } });
@@ -117,7 +140,8 @@ beforeAll(async () => {
   });
   page = await context.newPage();
   page.on('requestfailed', (request) => {
-    if (local(request.url())) failedRequests.push(`${request.url()}: ${request.failure()?.errorText ?? ''}`);
+    // ERR_ABORTED: a navigation cancelled the page's prefetches; CORS and network errors are ERR_FAILED.
+    if (local(request.url()) && request.failure()?.errorText !== 'net::ERR_ABORTED') failedRequests.push(`${request.url()}: ${request.failure()?.errorText ?? ''}`);
   });
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
@@ -142,12 +166,13 @@ describe('STAC Browser', () => {
     const item = first(items.features as Record<string, unknown>[], 'no items');
 
     await page.goto(browserUrl(`${server.url}/stac`));
-    await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 60_000 }).toBe(titleOf(root));
+    await expect.poll(heading, { timeout: 60_000 }).toBe(titleOf(root));
     expect((await screenshot('stac-browser-api-root')).colours).toBeGreaterThan(20);
 
     await follow(titleOf(collection), titleOf(collection));
     await follow(titleOf(item), titleOf(item));
     expect(page.url()).toContain(`/collections/${collection.id as string}/items/${item.id as string}`);
+    await expectAssetsShown(item);
     const shot = await screenshot('stac-browser-api-item');
     expect(shot.colours).toBeGreaterThan(20);
     expect(shot.share).toBeLessThan(0.95);
@@ -165,10 +190,11 @@ describe('STAC Browser', () => {
     const item = await getJson(itemHref);
 
     await page.goto(browserUrl(`${site.url}/static/catalog.json`));
-    await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 60_000 }).toBe(titleOf(root));
+    await expect.poll(heading, { timeout: 60_000 }).toBe(titleOf(root));
     await follow(titleOf(collection), titleOf(collection));
     await follow(titleOf(item), titleOf(item));
     expect(page.url()).toContain(new URL(itemHref).pathname);
+    await expectAssetsShown(item);
     const shot = await screenshot('stac-browser-static-item');
     expect(shot.colours).toBeGreaterThan(20);
     expect(shot.share).toBeLessThan(0.95);
@@ -188,13 +214,14 @@ describe('STAC Browser', () => {
     const item = first((await getJson(first(linksOf(collection, 'items'), 'no items link').href)).features as Record<string, unknown>[], 'no items');
 
     await page.goto(browserUrl(`${site.url}/static/mixed.json`));
-    await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 60_000 }).toBe(titleOf(mixed));
+    await expect.poll(heading, { timeout: 60_000 }).toBe(titleOf(mixed));
     const liveUrl = new URL(live.href);
     await page.locator(`a[href$="/external/${liveUrl.protocol}/${liveUrl.host}${liveUrl.pathname}"]`).first().click();
-    await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 30_000 }).toBe(titleOf(liveRoot));
+    await expect.poll(heading, { timeout: 30_000 }).toBe(titleOf(liveRoot));
     await follow(titleOf(collection), titleOf(collection));
     await follow(titleOf(item), titleOf(item));
     expect(page.url()).toContain(`${liveUrl.host}/stac/collections/${collection.id as string}/items/${item.id as string}`);
+    await expectAssetsShown(item);
     const shot = await screenshot('stac-browser-mixed-live-item');
     expect(shot.share).toBeLessThan(0.95);
 

@@ -57,7 +57,10 @@ export async function serveFolders(mounts: Readonly<Record<string, string>>): Pr
 }
 
 async function resolveFile(mounts: Readonly<Record<string, string>>, pathname: string): Promise<{ path: string; size: number } | undefined> {
-  const mount = Object.entries(mounts).find(([prefix]) => pathname.startsWith(prefix));
+  // The longest matching prefix wins (`/static/` before `/`).
+  const mount = Object.entries(mounts)
+    .filter(([prefix]) => pathname.startsWith(prefix))
+    .sort(([a], [b]) => b.length - a.length)[0];
   if (mount === undefined) return undefined;
   const [prefix, folder] = mount;
   const root = normalize(folder);
