@@ -182,6 +182,26 @@ describe('STAC Browser', () => {
     expect(consoleErrors.filter((text) => /CORS|Access-Control/i.test(text))).toEqual([]);
   }, 180_000);
 
+  it("searches the live API from its search page (POST /stac/search from another origin) and lists every item", async () => {
+    const everything = await getJson(`${server.url}/stac/search`);
+    const titles = (everything.features as Record<string, unknown>[]).map(titleOf);
+    expect(titles.length).toBeGreaterThan(0);
+    const searches: string[] = [];
+    const onRequest = (request: { url(): string; method(): string }) => {
+      if (request.url().startsWith(`${server.url}/stac/search`)) searches.push(request.method());
+    };
+    page.on('request', onRequest);
+    const url = new URL(`${server.url}/stac`);
+    await page.goto(`${site.url}/#/search/external/${url.protocol}/${url.host}${url.pathname}`);
+    await page.getByRole('button', { name: 'Submit', exact: true }).click();
+    for (const title of titles) await page.getByRole('link', { name: title, exact: true }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    page.off('request', onRequest);
+    expect(searches).toContain('POST');
+    expect(failedRequests).toEqual([]);
+    expect(consoleErrors.filter((text) => /CORS|Access-Control/i.test(text))).toEqual([]);
+    await screenshot('stac-browser-api-search');
+  }, 180_000);
+
   it('browses the static tree of `strato stac`: catalog.json → collection → item', async () => {
     const root = await getJson(`${site.url}/static/catalog.json`);
     const childHref = new URL(first(linksOf(root, 'child'), 'no child').href, `${site.url}/static/catalog.json`).toString();
