@@ -20,7 +20,8 @@ import { SourceError } from './source-error.js';
  *   the bytes of the file that was checked (never a mix). Bytes missing because a file was
  *   truncated in place are noticed at once (`short-read`).
  * - Paths are opened with O_NOFOLLOW: the allow list resolves symlinks before a read, and a
- *   symlink that appears at the last component afterwards is not followed.
+ *   symlink that appears at the last component afterwards is not followed. And with O_NONBLOCK,
+ *   so a FIFO in a source's place is refused at once instead of blocking the open forever.
  * - Errors: ENOENT/ENOTDIR → `not-found`; EACCES/EPERM/EISDIR/ELOOP and non-regular files →
  *   `bad-response` (the path exists but is not a readable file: a configuration problem, not a
  *   stale reference); fewer bytes than asked → `short-read`; anything else (EMFILE, EIO) →
@@ -42,7 +43,10 @@ export interface FileSourceOptions {
 const DEFAULT_MAX_OPEN_FILES = 256;
 const DEFAULT_REVALIDATE_MS = 1000;
 const DEFAULT_MAX_READ_BYTES = 1024 * 1024 * 1024;
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+// O_NONBLOCK: opening a FIFO put in a source's place would otherwise block a libuv thread until
+// some writer appears (forever, and the dataset with it); with it the open returns and the
+// regular-file check refuses it. It changes nothing for regular files.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 interface PooledFile {
   readonly path: string;
