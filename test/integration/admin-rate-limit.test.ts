@@ -28,7 +28,8 @@ describe('admin API rate limit (real server)', () => {
   const removeMissing = (token: string | null = ADMIN_TOKEN) => adminFetch(`${server!.url}/admin/datasets/not-there`, { method: 'DELETE', token });
 
   it('allows the burst, then answers 429 problem+json with Retry-After, and recovers after it', async () => {
-    server = await start(catalog, { ratePerSecond: 1, burst: 4 });
+    // 0.5/s: the burst must be spent within 2 s, which even a loaded machine does
+    server = await start(catalog, { ratePerSecond: 0.5, burst: 4 });
     for (let i = 0; i < 4; i++) expect((await removeMissing()).status).toBe(404);
     const limited = await removeMissing();
     expect(limited.status).toBe(429);
@@ -44,7 +45,7 @@ describe('admin API rate limit (real server)', () => {
   }, 15_000);
 
   it('makes failed authentication cost more, so guessing tokens is slow', async () => {
-    server = await start(catalog, { ratePerSecond: 1, burst: 6, failedAuthCost: 6 });
+    server = await start(catalog, { ratePerSecond: 0.2, burst: 6, failedAuthCost: 6 });
     expect((await removeMissing('wrong-token')).status).toBe(401);
     // one failure spent the whole burst: even the right token waits now
     const limited = await removeMissing();
@@ -53,7 +54,7 @@ describe('admin API rate limit (real server)', () => {
   });
 
   it('counts 429s in /metrics under the admin route', async () => {
-    server = await start(catalog, { ratePerSecond: 1, burst: 1 });
+    server = await start(catalog, { ratePerSecond: 0.1, burst: 1 });
     await removeMissing();
     await removeMissing();
     const text = await (await fetch(`${server.url}/metrics`)).text();
