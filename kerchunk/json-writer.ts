@@ -46,7 +46,11 @@ export async function writeJsonReferences(file: string, references: JsonReferenc
       const flush = async () => {
         if (pending.length === 0) return;
         const buffer = Buffer.from(pending.join(''), 'utf8');
-        await handle.write(buffer);
+        // write(2) may write less than asked (a disk filling up writes what fits, then fails on
+        // the next call): loop until all is written, so a full disk is an error, not a torn file.
+        for (let written = 0; written < buffer.byteLength; ) {
+          written += (await handle.write(buffer, written)).bytesWritten;
+        }
         bytes += buffer.byteLength;
         pending = [];
         pendingChars = 0;
