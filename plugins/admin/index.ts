@@ -7,7 +7,7 @@ import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { bearerAuth } from './bearer-auth.js';
 import { datasetRecord } from './dataset-request.js';
 import { readJsonBody } from './json-body.js';
-import { rateLimit, rateLimitFromEnv, type RateLimitOptions } from './rate-limit.js';
+import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from './rate-limit.js';
 import { validateRegistration } from './validate-registration.js';
 
 /**
@@ -71,6 +71,11 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
       };
 
       app.use('/admin/*', rateLimit(options.rateLimit ?? rateLimitFromEnv()));
+      // failed authentication is worth an operator's attention (never the token that was sent)
+      app.use('/admin/*', async (c, next) => {
+        await next();
+        if (c.res.status === 401) logger.warn('admin authentication failed', { requestId: c.get('requestId'), address: clientAddress(c), method: c.req.method, path: c.req.path });
+      });
       app.use('/admin/*', bearerAuth(token, REALM));
       app.post('/admin/datasets', async (c) => register(c, datasetRecord(await readJsonBody(c.req.raw, limit)), false));
       app.put('/admin/datasets/:id', async (c) => {

@@ -89,7 +89,8 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler {
   };
 }
 
-function clientAddress(c: Context): string {
+/** The TCP peer's address ('unknown' outside @hono/node-server). */
+export function clientAddress(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {

@@ -8,9 +8,9 @@ import { startServer, type RunningServer } from '../../server/serve.js';
 import { ADMIN_TOKEN, adminFetch, makeAdminCatalog } from '../helpers/admin-fixture.js';
 
 /** A real server on loopback whose admin API has the given rate limit. */
-async function start(catalog: string, rateLimit: RateLimitOptions): Promise<RunningServer> {
+async function start(catalog: string, rateLimit: RateLimitOptions, logger = createLogger('silent')): Promise<RunningServer> {
   const plugins = [...defaultPlugins.filter((p) => p.name !== 'admin'), createAdminPlugin({ token: ADMIN_TOKEN, rateLimit })];
-  return startServer({ catalog, port: 0, host: '127.0.0.1', logger: createLogger('silent'), plugins });
+  return startServer({ catalog, port: 0, host: '127.0.0.1', logger, plugins });
 }
 
 describe('admin API rate limit (real server)', () => {
@@ -51,6 +51,18 @@ describe('admin API rate limit (real server)', () => {
     const limited = await removeMissing();
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('logs a failed authentication with the address and request id, never the token sent', async () => {
+    const lines: string[] = [];
+    server = await start(catalog, { ratePerSecond: 10, burst: 10 }, createLogger('info', (line) => lines.push(line)));
+    const guess = 'guessed-token-0123456789';
+    const response = await adminFetch(`${server.url}/admin/datasets/not-there`, { method: 'DELETE', token: guess, headers: { 'x-request-id': 'guess-1' } });
+    expect(response.status).toBe(401);
+    const failed = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.msg === 'admin authentication failed');
+    expect(failed).toEqual([expect.objectContaining({ level: 'warn', requestId: 'guess-1', address: '127.0.0.1', method: 'DELETE', path: '/admin/datasets/not-there' })]);
+    expect(lines.join('')).not.toContain(guess);
+    expect(lines.join('')).not.toContain(ADMIN_TOKEN);
   });
 
   it('counts 429s in /metrics under the admin route', async () => {
