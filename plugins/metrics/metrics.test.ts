@@ -87,6 +87,8 @@ describe('X-Request-Id', () => {
   it('echoes a sane incoming id and replaces an unsafe one with a fresh UUID', async () => {
     const sane = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'lb-7f3a:42' } });
     expect(sane.headers.get('x-request-id')).toBe('lb-7f3a:42');
+    // browsers (STAC Browser, zarr viewers) may read it, to quote it in a bug report
+    expect(sane.headers.get('access-control-expose-headers')).toMatch(/X-Request-Id/);
     for (const bad of ['x'.repeat(129), 'a b', 'id"<script>']) {
       const response = await fetch(`${server.url}/health`, { headers: { 'x-request-id': bad } });
       expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);

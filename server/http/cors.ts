@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 
-const EXPOSED = 'Content-Length, Content-Range, Content-Type, ETag, Accept-Ranges, Retry-After';
+const EXPOSED = 'Content-Length, Content-Range, Content-Type, ETag, Accept-Ranges, Retry-After, X-Request-Id';
 
 /**
  * CORS `*` on every response, errors included, and preflight answers. strato serves public
