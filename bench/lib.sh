@@ -46,7 +46,7 @@ bench_prerequisites() {
     bench_log "building dist/ (BUILD=0 skips when it exists)"
     (cd "$BENCH_ROOT" && npm run --silent build)
   fi
-  (cd "$BENCH_ROOT" && npx --no-install tsc -p bench/tsconfig.json)
+  "$BENCH_ROOT/node_modules/.bin/tsc" -p "$BENCH_ROOT/bench/tsconfig.json"
 }
 
 # Benchmark data in DIR for DAYS days; reused when DIR holds a complete set for the same DAYS.
@@ -76,7 +76,11 @@ start_nginx() {
   port=$(free_port)
   local dir="$BENCH_TMP/nginx-$port"
   mkdir -p "$dir"
+  # As root, nginx would run its workers as nobody, who may not read a checkout under /root.
+  local user_line=""
+  [ "$(id -u)" != 0 ] || user_line="user root;"
   cat > "$dir/nginx.conf" <<CONF
+$user_line
 worker_processes auto;
 daemon off;
 pid $dir/nginx.pid;

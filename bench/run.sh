@@ -96,6 +96,14 @@ encoded_chunk=$(echo "$cold" | node -e 'const r = JSON.parse(require("fs").readF
 warm_keys=$(( WARM_CACHE_MIB * 1048576 / encoded_chunk ))
 [ "$warm_keys" -le "$DAYS" ] || warm_keys=$DAYS
 head -n "$warm_keys" "$KEYS" > "$BENCH_TMP/warm-keys.txt"
+# One single-connection sweep per worker: the primary hands connections to its workers in turn,
+# so every worker computes every warm key once; then a short random run.
+warmers=()
+for _ in $(seq "$WORKERS"); do
+  node bench/.build/bench/sweep.js "$STRATO_URL/datasets/tas-processed/zarr/" "$BENCH_TMP/warm-keys.txt" --concurrency 1 > /dev/null &
+  warmers+=($!)
+done
+wait "${warmers[@]}"
 DURATION=3s measure warm-up "$STRATO_URL/datasets/tas-processed/zarr/" 16 "$BENCH_TMP/warm-keys.txt" > /dev/null
 load_runs 'strato /zarr warm' "$STRATO_URL/datasets/tas-processed/zarr/" "$BENCH_TMP/warm-keys.txt"
 soak=$(DURATION=$SOAK measure 'strato /zarr warm' "$STRATO_URL/datasets/tas-processed/zarr/" 64 "$BENCH_TMP/warm-keys.txt")
@@ -136,7 +144,7 @@ record "$(ZS="$zmetadata_s" FS="$first_chunk_s" node -e 'console.log(JSON.string
   generateSeconds: '"$generate_seconds"', listenMs: '"$listen_ms"', zmetadataMs: Number(process.env.ZS) * 1000, zmetadataBytes: '"$zmetadata_bytes"',
   firstChunkMs: Number(process.env.FS) * 1000, idleRss: '"$idle_rss"', workers: 1 }))')"
 bench_log "parquet: listening after ${listen_ms} ms, .zmetadata first byte ${zmetadata_s} s, $first_key ${first_chunk_s} s, RSS ${idle_rss} MiB"
-result=$(measure 'parquet 10M /kerchunk' "$STRATO_URL/datasets/tas-parquet/kerchunk/" 16 "$PARQUET_CHUNKS:tas/%d.0.0")
+result=$(measure 'parquet refs /kerchunk' "$STRATO_URL/datasets/tas-parquet/kerchunk/" 16 "$PARQUET_CHUNKS:tas/%d.0.0")
 bench_log "$result"
 record "$(echo "$result" | tagged load)"
 stop_contender "$STRATO_PID"
