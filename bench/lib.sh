@@ -51,17 +51,23 @@ bench_prerequisites() {
 
 # Benchmark data in DIR for DAYS days; reused when DIR holds a complete set for the same DAYS.
 bench_data() {
-  local dir=$1 days=$2
-  if [ "$(cat "$dir/.complete" 2>/dev/null)" = "days=$days" ]; then
+  local dir=$1 days=$2 stamp
+  # The generator's own hash too: data made by an older generator is made again.
+  stamp="days=$days $(cat "$BENCH_ROOT/bench/make_bench_data.py" "$BENCH_ROOT/test/fixtures/make_netcdf.py" | md5sum | cut -c1-12)"
+  if [ "$(cat "$dir/.complete" 2>/dev/null)" = "$stamp" ]; then
     bench_log "reusing $days days of data in $dir"
     return
+  fi
+  if [ -d "$dir" ] && [ ! -f "$dir/.complete" ] && [ ! -f "$dir/keys.txt" ] && [ -n "$(ls -A "$dir")" ]; then
+    echo "$dir holds files that are not benchmark data; not replacing them (set BENCH_DATA)" >&2
+    return 1
   fi
   rm -rf "$dir"
   mkdir -p "$dir"
   bench_log "making $days days of 1440x721 float32 (NetCDF4 zlib+shuffle, one chunk a day) in $dir"
   /usr/bin/python3 "$BENCH_ROOT/bench/make_bench_data.py" "$dir" --days "$days"
   chmod -R a+rX "$dir"
-  echo "days=$days" > "$dir/.complete"
+  echo "$stamp" > "$dir/.complete"
 }
 
 free_port() {

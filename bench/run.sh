@@ -118,13 +118,14 @@ record "{\"section\":\"data\",\"days\":$DAYS,\"chunkMib\":$chunk_mib,\"decodedCh
 # --- 10 million parquet chunk references: cold start and memory ------------------------------
 PARQUET_DIR="$DATA/refs/tas-parquet"
 generate_seconds=null
-if [ "$(cat "$PARQUET_DIR.complete" 2>/dev/null)" != "chunks=$PARQUET_CHUNKS" ]; then
+parquet_stamp="chunks=$PARQUET_CHUNKS $(cat bench/make-parquet-refs.ts kerchunk/parquet-writer.ts | md5sum | cut -c1-12)"
+if [ "$(cat "$PARQUET_DIR.complete" 2>/dev/null)" != "$parquet_stamp" ]; then
   bench_log "writing $PARQUET_CHUNKS parquet chunk references"
   rm -rf "$PARQUET_DIR" "$PARQUET_DIR.complete"
   summary=$(node bench/.build/bench/make-parquet-refs.js "$DATA/refs/tas.json" "$PARQUET_DIR" --chunks "$PARQUET_CHUNKS")
   bench_log "$summary"
   generate_seconds=$(echo "$summary" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).seconds)')
-  echo "chunks=$PARQUET_CHUNKS" > "$PARQUET_DIR.complete"
+  echo "$parquet_stamp" > "$PARQUET_DIR.complete"
 fi
 record_files=$(find "$PARQUET_DIR" -name '*.parq' | wc -l)
 cat > "$DATA/parquet-catalog.yaml" <<YAML
