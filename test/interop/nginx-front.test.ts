@@ -204,6 +204,10 @@ describe('nginx.conf in front of two replicas', () => {
     const first = await raw(`${front}${key}`);
     const second = await raw(`${front}${key}`);
     expect([first.headers['x-cache-status'], second.headers['x-cache-status']]).toEqual(['MISS', 'HIT']);
+    // each answer has the front's own request id, the cached one too (never the first request's, replayed)
+    expect(first.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(second.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(second.headers['x-request-id']).not.toBe(first.headers['x-request-id']);
     for (const answer of [first, second]) {
       expect(answer.status).toBe(200);
       expect(answer.body.equals(direct.body)).toBe(true);
