@@ -58,12 +58,13 @@ bench_data() {
     bench_log "reusing $days days of data in $dir"
     return
   fi
-  if [ -d "$dir" ] && [ ! -f "$dir/.complete" ] && [ ! -f "$dir/keys.txt" ] && [ -n "$(ls -A "$dir")" ]; then
+  if [ -d "$dir" ] && [ ! -f "$dir/.bench-data" ] && [ -n "$(ls -A "$dir")" ]; then
     echo "$dir holds files that are not benchmark data; not replacing them (set BENCH_DATA)" >&2
     return 1
   fi
   rm -rf "$dir"
   mkdir -p "$dir"
+  touch "$dir/.bench-data" # made by bench_data: may be replaced, even half made
   bench_log "making $days days of 1440x721 float32 (NetCDF4 zlib+shuffle, one chunk a day) in $dir"
   /usr/bin/python3 "$BENCH_ROOT/bench/make_bench_data.py" "$dir" --days "$days"
   chmod -R a+rX "$dir"
