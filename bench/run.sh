@@ -33,8 +33,8 @@ DECODED_CHUNK_BYTES=$(( 1440 * 721 * 4 ))
 export DURATION
 
 started=$(date +%s)
-command_line="DAYS=$DAYS DURATION=$DURATION SOAK=$SOAK CONNECTIONS=\"$CONNECTIONS\" WORKERS=$WORKERS PARQUET_CHUNKS=$PARQUET_CHUNKS ${npm_lifecycle_event:+npm run $npm_lifecycle_event}"
-[ -n "${npm_lifecycle_event:-}" ] || command_line+="bash bench/run.sh"
+command_line="DAYS=$DAYS DURATION=$DURATION SOAK=$SOAK CONNECTIONS=\"$CONNECTIONS\" WORKERS=$WORKERS PARQUET_CHUNKS=$PARQUET_CHUNKS"
+if [ "${npm_lifecycle_event:-}" = bench ]; then command_line+=" npm run bench"; else command_line+=" bash bench/run.sh"; fi
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 
 bench_setup
