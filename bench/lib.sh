@@ -30,6 +30,7 @@ bench_setup() {
 
 bench_cleanup() {
   local pid
+  set +e # clean up everything, whatever failed
   for pid in "${BENCH_PIDS[@]}"; do stop_contender "$pid"; done
   rss_watch_stop >/dev/null 2>&1 || true
   rm -rf "$BENCH_TMP"
@@ -214,7 +215,9 @@ rss_watch_stop() {
   kill "$RSS_WATCH_PID" 2>/dev/null || true
   wait "$RSS_WATCH_PID" 2>/dev/null || true
   RSS_WATCH_PID=
-  echo $(( $(cat "$RSS_WATCH_FILE") / 1024 ))
+  local peak
+  peak=$(cat "$RSS_WATCH_FILE" 2>/dev/null)
+  echo $(( ${peak:-0} / 1024 ))
 }
 
 # Writes the wrk script that requests random keys (once per run directory).
