@@ -1,5 +1,6 @@
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../server/http/json-depth.js';
 import { HttpProblem } from '../../server/http/problem.js';
+import { readBodyLimited } from '../../server/http/request-body.js';
 
 /**
  * The JSON body of a request, read with a size limit: a declared Content-Length over the limit is
@@ -12,9 +13,7 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
     throw new HttpProblem(415, 'Unsupported Media Type', 'send the dataset as application/json');
   }
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limitBytes) throw tooLarge(limitBytes);
-  const bytes = await readLimited(request, limitBytes);
+  const bytes = await readBodyLimited(request, limitBytes, () => tooLarge(limitBytes));
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -29,30 +28,6 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   }
   if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) throw new HttpProblem(400, 'Bad Request', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
   return value;
-}
-
-async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limitBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(limitBytes);
-    }
-    parts.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-  return bytes;
 }
 
 function tooLarge(limitBytes: number): HttpProblem {

@@ -20,6 +20,7 @@ import { type AssetView, type ItemRecord } from './items.js';
 import { stacOpenApi } from './openapi.js';
 import { runSearch } from './search.js';
 import { SearchError, searchFromBody, searchFromQuery, type SearchRequest } from './search-request.js';
+import { readBodyLimited } from '../../server/http/request-body.js';
 import { MEDIA, type JsonObject } from './stac-types.js';
 
 /** Largest POST search body read. */
@@ -124,8 +125,8 @@ function schemaJson(c: Context, document: Record<string, unknown>): Response {
 }
 
 async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) throw new SearchError('the search body is too large');
+  const bytes = await readBodyLimited(request, MAX_BODY_BYTES, () => new SearchError(`the search body is larger than ${MAX_BODY_BYTES} bytes`));
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text) as unknown;
