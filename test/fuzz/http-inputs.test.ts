@@ -288,6 +288,38 @@ describe('fuzzed HTTP inputs', { timeout: 120_000 }, () => {
     run(oddRequest, (r) => ({ method: r.method, path: r.path, ...(r.body === undefined ? {} : { body: r.body }) }), 150),
   );
 
+  for (const [path, headers] of [
+    ['/stac/search', { 'content-type': 'application/json' }],
+    ['/admin/datasets', { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }],
+  ] as const) {
+    it(`answers a POST ${path} body that never ends once it passes the limit (bounded buffering)`, async () => {
+      const { request } = await import('node:http');
+      const base = new URL(server.url);
+      const status = await new Promise<number>((resolve, reject) => {
+        const outgoing = request({ host: base.hostname, port: base.port, method: 'POST', path, headers: { ...headers, 'transfer-encoding': 'chunked' } }, (incoming) => {
+          resolve(incoming.statusCode ?? 0);
+          incoming.resume();
+          outgoing.destroy();
+        });
+        outgoing.on('error', () => undefined); // the server may close the upload once it has answered
+        const piece = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        const pump = () => {
+          if (outgoing.destroyed) return;
+          sent += piece.length;
+          if (sent > 256 * 1024 * 1024) return reject(new Error(`${path}: no answer after 256 MiB of body`));
+          if (outgoing.write(piece)) setImmediate(pump);
+          else outgoing.once('drain', pump);
+        };
+        pump();
+      });
+      cases++;
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      expect([400, 413, 429]).toContain(status); // 429: the admin rate limit refused it before reading
+      await healthy();
+    });
+  }
+
   it('still serves the fixtures after all of it', async () => {
     for (const id of DATASETS) {
       const response = await rawRequest(server.url, { method: 'GET', path: `/datasets/${id}/kerchunk/.zmetadata` });
