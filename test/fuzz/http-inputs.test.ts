@@ -22,7 +22,8 @@ let server: SpawnedServer;
 
 beforeAll(async () => {
   fixtures = await makeFixtures();
-  server = await spawnServer(fixtures.catalog, ['--log-level', 'error'], { STRATO_ADMIN_TOKEN: ADMIN_TOKEN });
+  // The admin rate limit raised so that fuzzed bodies reach validation instead of a 429.
+  server = await spawnServer(fixtures.catalog, ['--log-level', 'error'], { STRATO_ADMIN_TOKEN: ADMIN_TOKEN, STRATO_ADMIN_RATE: '100000', STRATO_ADMIN_BURST: '100000' });
 });
 afterAll(async () => {
   await server?.stop();
@@ -315,7 +316,7 @@ describe('fuzzed HTTP inputs', { timeout: 120_000 }, () => {
       });
       cases++;
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      expect([400, 413, 429]).toContain(status); // 429: the admin rate limit refused it before reading
+      expect([400, 413]).toContain(status);
       await healthy();
     });
   }
