@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openJsonReferences, parseJsonReferences } from './json-references.js';
+import { DEFAULT_MAX_GENERATED_KEYS, openJsonReferences, parseJsonReferences } from './json-references.js';
 import { ReferenceFormatError, type ReferenceStore } from './reference.js';
 
 const zarray = JSON.stringify({
@@ -99,6 +99,8 @@ describe('JSON references, version 1', () => {
     });
     const started = Date.now();
     expect(() => parseJsonReferences(huge, 'huge.json', { maxGeneratedKeys: 1000 })).toThrow(/more than 1000 keys/);
+    const tenMillion = JSON.stringify({ version: 1, refs: {}, gen: [{ key: 'v/{{i}}', url: 'x', dimensions: { i: { stop: 10_000_000 } } }] });
+    expect(() => parseJsonReferences(tenMillion, 'ten-million.json')).toThrow(new RegExp(`more than ${DEFAULT_MAX_GENERATED_KEYS} keys`));
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
