@@ -217,7 +217,8 @@ class ReferencedArray implements ArrayValues {
       if (this.fillValue !== undefined) (values as unknown as { fill(v: number | bigint): void }).fill(this.fillValue);
     } else {
       const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
-      const raw = await codecs.decode(stored, this.meta);
+      // inline bytes belong to the reference table; bytes read from a source are this read's own
+      const raw = await codecs.decode(stored, this.meta, { transfer: reference.kind !== 'inline' });
       const own = raw === stored ? raw.slice() : raw;
       if (!this.type.littleEndian) swapBytes(own, this.type.size);
       values = this.type.view(own);

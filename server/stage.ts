@@ -18,7 +18,11 @@ export interface StageArray {
 export interface StageStep {
   /** The `.zarray` after this stage (chunks, compressor, filters, ...). */
   metadata(meta: ZarrArrayMetadata): ZarrArrayMetadata;
-  /** Transforms the decoded values of one target chunk (may work in place). */
+  /**
+   * Transforms the decoded values of one target chunk. The chunk is this request's own: a stage
+   * may change it in place and return it. What it returns is handed over to the encoder (possibly
+   * moved to another thread), so it must not be an array the stage keeps.
+   */
   values?(chunk: NumericArray): NumericArray;
 }
 

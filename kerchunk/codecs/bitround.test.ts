@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import { bitRound, bitRoundInPlace } from './bitround.js';
+import { bitRound, bitRoundInPlace, bitRoundValuesInPlace } from './bitround.js';
 import { CodecError } from './codec.js';
 import { codecFromConfig } from './registry.js';
 import { makeCases } from './fixtures/cases.js';
@@ -78,6 +78,15 @@ describe('bitRound semantics', () => {
       expect(rounded.constructor).toBe(values.constructor);
       expect(same(new Uint8Array(rounded.buffer), expected)).toBe(true);
       expect(same(new Uint8Array(values.buffer), raw)).toBe(true);
+    }
+  });
+
+  it('rounds native-order Float32Array/Float64Array values in place, equal to numcodecs', async () => {
+    for (const c of cases.bitround.filter((b) => b.dtype.startsWith('<'))) {
+      const raw = await cases.read(c.raw);
+      const values = c.dtype === '<f4' ? new Float32Array(raw.slice().buffer) : new Float64Array(raw.slice().buffer);
+      bitRoundValuesInPlace(values, 4);
+      expect(same(new Uint8Array(values.buffer), await cases.read(c.encoded['4'] as string))).toBe(true);
     }
   });
 

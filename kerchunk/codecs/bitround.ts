@@ -59,6 +59,12 @@ export function bitRound(
   return out;
 }
 
+/** bitRound on native-order float values, overwriting them (no new array: the caller owns them). */
+export function bitRoundValuesInPlace(values: Float32Array | Float64Array, keepbits: number, options: BitRoundOptions = {}): void {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.byteLength >>> 2);
+  roundWords(words, words, values instanceof Float32Array ? 4 : 8, keepbits, options);
+}
+
 /** bitRound on stored bytes, overwriting them (copies through an aligned buffer when misaligned). */
 export function bitRoundInPlace(bytes: Uint8Array, dtype: string, keepbits: number, options: BitRoundOptions = {}): void {
   const type = floatType(dtype, bytes.length);

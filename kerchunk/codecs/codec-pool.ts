@@ -7,10 +7,20 @@ import { decodeChunk, encodeChunk } from './chunk.js';
 import { CodecError } from './codec.js';
 import type { CodecJob, CodecJobResult } from './codec-worker.js';
 
+/** How the input of a decode or encode may be handled. */
+export interface ChunkJobOptions {
+  /**
+   * The caller hands the input over and never reads it again: a worker may take its memory
+   * instead of a copy (the input is then detached). Only an input that spans its whole
+   * ArrayBuffer moves; a view into a larger buffer is still copied.
+   */
+  readonly transfer?: boolean;
+}
+
 /** Whole-chunk decode and encode, wherever they run. */
 export interface ChunkCodecs {
-  decode(bytes: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array>;
-  encode(raw: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array>;
+  decode(bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array>;
+  encode(raw: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -57,12 +67,12 @@ export class CodecPool implements ChunkCodecs {
     return this.pending.size;
   }
 
-  decode(bytes: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array> {
-    return this.run('decode', bytes, meta);
+  decode(bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
+    return this.run('decode', bytes, meta, options);
   }
 
-  encode(raw: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array> {
-    return this.run('encode', raw, meta);
+  encode(raw: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
+    return this.run('encode', raw, meta, options);
   }
 
   async close(): Promise<void> {
@@ -72,7 +82,7 @@ export class CodecPool implements ChunkCodecs {
     this.pending.clear();
   }
 
-  private run(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array> {
+  private run(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
     if (this.workers.length === 0 || bytes.byteLength < WORKER_MIN_BYTES) return op === 'decode' ? inlineCodecs.decode(bytes, meta) : inlineCodecs.encode(bytes, meta);
     const slot = this.load.indexOf(Math.min(...this.load));
     const worker = this.workers[slot] as Worker;
@@ -90,8 +100,8 @@ export class CodecPool implements ChunkCodecs {
           reject(error);
         },
       });
-      // the input is copied (structured clone): it may be a view into a pooled read buffer
-      worker.postMessage({ id, op, bytes, meta } satisfies CodecJob);
+      // the input is copied (structured clone) unless the caller handed over a whole buffer
+      worker.postMessage({ id, op, bytes, meta } satisfies CodecJob, movable(bytes, options) ? [bytes.buffer as ArrayBuffer] : []);
     });
   }
 
@@ -117,4 +127,8 @@ export class CodecPool implements ChunkCodecs {
     this.workers[slot] = worker;
     this.load[slot] = 0;
   }
+}
+
+function movable(bytes: Uint8Array, options: ChunkJobOptions | undefined): boolean {
+  return options?.transfer === true && bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }

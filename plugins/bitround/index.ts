@@ -1,5 +1,5 @@
 import type { NumericArray } from '../../kerchunk/array-values.js';
-import { bitRound } from '../../kerchunk/codecs/bitround.js';
+import { bitRoundValuesInPlace } from '../../kerchunk/codecs/bitround.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import type { StratoPlugin } from '../../server/plugin.js';
 import { ProcessingConfigError, type StageArray, type StageStep } from '../../server/stage.js';
@@ -27,7 +27,11 @@ export const bitroundPlugin: StratoPlugin = {
         const fill = typeof array.fillValue === 'number' ? array.fillValue : undefined;
         return {
           metadata: (meta) => meta,
-          values: (chunk: NumericArray) => bitRound(chunk as Float32Array | Float64Array, bits, { fillValue: fill ?? null, keepNaN: true }),
+          // in place: the processed view gives each stage a chunk of its own
+          values: (chunk: NumericArray) => {
+            bitRoundValuesInPlace(chunk as Float32Array | Float64Array, bits, { fillValue: fill ?? null, keepNaN: true });
+            return chunk;
+          },
         };
       };
     },

@@ -148,7 +148,8 @@ export class ProcessedView {
     let chunk = padToChunk(await array.values.read(selection, signal), selection, meta.shape.length === 0 ? [] : meta.chunks, array.fillValue);
     for (const transform of array.transforms) chunk = transform(chunk);
     const raw = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const encoded = await this.codecs.encode(raw, meta);
+    // the chunk was made for this request alone (read() returns a new array): hand it over
+    const encoded = await this.codecs.encode(raw, meta, { transfer: true });
     return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
   }
 }
