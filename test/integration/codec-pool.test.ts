@@ -42,4 +42,29 @@ describe('CodecPool (worker threads)', () => {
       await pool.close();
     }
   });
+
+  it('moves a handed-over whole buffer to the worker (detached here), and copies a view into a larger one', async () => {
+    const pool = await builtPool(1);
+    try {
+      const values = Float32Array.from({ length: 256 * 1024 }, (_, i) => Math.cos(i / 50));
+      const expected = Buffer.from(values.buffer.slice(0));
+      const compressed = new Uint8Array(deflateSync(expected));
+      const handed = compressed.slice();
+      expect(Buffer.from(await pool.decode(handed, meta, { transfer: true })).equals(expected)).toBe(true);
+      expect(handed.byteLength).toBe(0);
+
+      const larger = new Uint8Array(compressed.byteLength + 16);
+      larger.set(compressed, 8);
+      const view = larger.subarray(8, 8 + compressed.byteLength);
+      expect(Buffer.from(await pool.decode(view, meta, { transfer: true })).equals(expected)).toBe(true);
+      expect(larger.byteLength).toBe(compressed.byteLength + 16);
+
+      const raw = new Uint8Array(values.buffer);
+      const encoded = await pool.encode(raw, meta, { transfer: true });
+      expect(raw.byteLength).toBe(0);
+      expect(Buffer.from(await pool.decode(encoded, meta)).equals(expected)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
 });
