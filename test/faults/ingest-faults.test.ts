@@ -53,13 +53,18 @@ describe('strato ingest under kill -9', () => {
   it(`never tears the catalog nor loses a committed dataset (${KILLS} kills)`, { timeout: 240_000 }, async () => {
     const catalog = join(fixtures.dir, 'kill.yaml');
     await writeFile(catalog, '# kill -9 test\ndatasets:\n  basic: {refs: basic.json}\nsources:\n  allow: [data/]\n');
-    const committed = new Set(['basic']);
-    const stats = { kills: 0, finishedBeforeKill: 0, landedAtKill: 0, delaysMs: [] as number[] };
+    // How long one ingest takes here, so that the kills land anywhere from start-up to the catalog write.
+    const timed = Date.now();
+    const first = await strato(ingestArgs(catalog, 'timed', 'json'));
+    expect(first.code, first.stderr).toBe(0);
+    const ingestMs = Date.now() - timed;
+    const committed = new Set(['basic', 'timed']);
+    const stats = { ingestMs, kills: 0, finishedBeforeKill: 0, landedAtKill: 0, delaysMs: [] as number[] };
     for (let i = 0; i < KILLS; i++) {
       const id = `killed-${i}`;
       const child = spawn(process.execPath, [cli, ...ingestArgs(catalog, id, i % 2 ? 'parquet' : 'json')], { stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      const delay = 100 + Math.floor(Math.random() * 2500);
+      const delay = Math.floor(ingestMs * (0.05 + Math.random() * 1.0)); // some finish first
       stats.delaysMs.push(delay);
       const early = await Promise.race([exited, sleep(delay).then(() => 'running' as const)]);
       if (early === 'running') {
