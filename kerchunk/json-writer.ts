@@ -79,7 +79,7 @@ export async function writeJsonReferences(file: string, references: JsonReferenc
     await rename(temporary, file);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
-    throw error;
+    throw namingFile(error, file);
   }
   await syncDirectory(dirname(file));
   return { bytes, chunks: references.chunks.size };
@@ -156,4 +156,11 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+/** A write error (ENOSPC, EFBIG, EIO: errors of a descriptor, which name no path) with the file named, its code kept. */
+function namingFile(error: unknown, file: string): unknown {
+  const failed = error as NodeJS.ErrnoException;
+  if (typeof failed?.code === 'string' && failed.path === undefined && !failed.message.includes(file)) failed.message = `cannot write ${file}: ${failed.message}`;
+  return error;
 }
