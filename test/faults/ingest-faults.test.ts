@@ -157,6 +157,7 @@ describe('strato ingest on a full disk', () => {
         console.log(`disk full while writing the ${stage} (${tmpfs ? 'tmpfs' : 'prlimit --fsize'}): exit ${result.code}: ${result.stderr.trim().split('\n').at(-1)}; refs/ holds ${JSON.stringify(refsLeft)}`);
         expect(result.code).toBe(1);
         expect(result.stderr).toMatch(/^strato ingest: .*(ENOSPC|EFBIG|no space|too large)/im);
+        expect(result.stderr).toMatch(stage === 'references' ? /cannot write \S*too-big\.json/ : /cannot write \S*catalog\.yaml/); // names the file
         expect(result.stderr).not.toMatch(/\n\s+at /); // one clear line, no stack trace
         expect(await readFile(catalog, 'utf8')).toBe(before);
         const parsed = await loadCatalog(catalog);
