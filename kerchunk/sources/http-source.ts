@@ -5,6 +5,7 @@ import type { ByteRange, ByteSource } from './byte-source.js';
 import { readCoalesced, type CoalesceOptions } from './coalesce.js';
 import { parseContentRange } from './content-range.js';
 import { SourceError } from './source-error.js';
+import { concatBytes } from '../concat-bytes.js';
 
 /**
  * http(s) objects, read with `Range: bytes=a-b` GETs through undici.
@@ -351,13 +352,7 @@ async function collectUpTo(url: string, body: Body, max: number): Promise<Uint8A
   } catch (error) {
     throw bodyError(url, error, total, undefined);
   }
-  const out = new Uint8Array(total);
-  let position = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, position);
-    position += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /** An error while a body streamed: timeouts stay timeouts; a dropped connection is a cut-short body. */

@@ -1,3 +1,5 @@
+import { concatBytes } from '../../kerchunk/concat-bytes.js';
+
 /**
  * A request body read with a size limit: a declared Content-Length over the limit is refused
  * before reading, and so is a body that grows past it while streaming (chunked uploads declare
@@ -20,11 +22,5 @@ export async function readBodyLimited(request: Request, limitBytes: number, tooL
     }
     parts.push(value);
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-  return bytes;
+  return concatBytes(parts, total);
 }
