@@ -8,7 +8,7 @@ import { createLogger, isLogLevel } from './log.js';
 import { RouteConflictError } from './app.js';
 import { isClusterWorker, reportListening, runPrimary } from './cluster.js';
 import { PluginLoadError } from './plugin-loader.js';
-import { DEFAULT_DRAIN_MS, startServer } from './serve.js';
+import { CONNECTION_DEFAULTS, DEFAULT_DRAIN_MS, startServer, type ConnectionLimits } from './serve.js';
 import { stratoVersion } from './version.js';
 
 const HELP = `strato ${stratoVersion()} — kerchunk references served as cloud-native Zarr
@@ -34,6 +34,10 @@ serve     Serve every dataset of the catalog over HTTP (xpublish-compatible rout
           then exit 0; a second signal exits at once. Access lines are logged at debug, or at
           info for 5xx and requests slower than $STRATO_SLOW_REQUEST_SECONDS (default 1);
           STRATO_ACCESS_LOG=all logs every request at info.
+          Connections (per process): at most $STRATO_MAX_CONNECTIONS (default 1024; more are
+          closed at once); request headers within $STRATO_HEADERS_TIMEOUT_SECONDS (10) and the
+          whole request within $STRATO_REQUEST_TIMEOUT_SECONDS (30; 0 = none), else 408 and
+          closed; idle keep-alive closed after $STRATO_KEEP_ALIVE_TIMEOUT_SECONDS (5).
 
 stac      Write a static STAC catalog of the catalog's datasets (extents read from the data):
             DIR/catalog.json → DIR/<collection>/collection.json → DIR/<collection>/<id>/<id>.json
@@ -96,7 +100,8 @@ async function serve(args: string[]): Promise<number> {
   const logAllRequests = process.env.STRATO_ACCESS_LOG === 'all';
   // with several server processes, each gets its share of the cores for its codec threads
   const codecThreads = Math.max(1, Math.floor(availableParallelism() / workers));
-  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, codecThreads, drainMs, slowRequestMs, logAllRequests });
+  const connections = connectionLimitsFromEnv();
+  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, codecThreads, drainMs, slowRequestMs, logAllRequests, connections });
   if (isClusterWorker()) reportListening(server.url, server.registry.ids().length);
   else process.stdout.write(`strato listening on ${server.url} (${server.registry.ids().length} datasets)\n`);
   let stopping = false;
@@ -124,6 +129,26 @@ async function serve(args: string[]): Promise<number> {
   // sends it SIGTERM; a second Ctrl-C then stops the primary and its workers at once.
   process.on('SIGINT', () => (isClusterWorker() ? undefined : stop('SIGINT')));
   return -1;
+}
+
+/**
+ * Connection cap and timeouts of `serve` (per process; with --workers N each worker has them):
+ * STRATO_MAX_CONNECTIONS, STRATO_HEADERS_TIMEOUT_SECONDS, STRATO_REQUEST_TIMEOUT_SECONDS (0 = none),
+ * STRATO_KEEP_ALIVE_TIMEOUT_SECONDS.
+ */
+function connectionLimitsFromEnv(): Partial<ConnectionLimits> {
+  const seconds = (name: string, fallbackMs: number) => Math.round(secondsFromEnv(name, fallbackMs / 1000) * 1000);
+  const capText = process.env.STRATO_MAX_CONNECTIONS;
+  const maxConnections = capText === undefined || capText === '' ? CONNECTION_DEFAULTS.maxConnections : Number(capText);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new UsageError(`STRATO_MAX_CONNECTIONS must be a positive integer, got "${capText}"`);
+  const headersTimeoutMs = seconds('STRATO_HEADERS_TIMEOUT_SECONDS', CONNECTION_DEFAULTS.headersTimeoutMs);
+  if (headersTimeoutMs <= 0) throw new UsageError('STRATO_HEADERS_TIMEOUT_SECONDS must be more than 0');
+  return {
+    maxConnections,
+    headersTimeoutMs,
+    requestTimeoutMs: seconds('STRATO_REQUEST_TIMEOUT_SECONDS', CONNECTION_DEFAULTS.requestTimeoutMs),
+    keepAliveTimeoutMs: seconds('STRATO_KEEP_ALIVE_TIMEOUT_SECONDS', CONNECTION_DEFAULTS.keepAliveTimeoutMs),
+  };
 }
 
 /** A positive number of seconds from the environment, or the default. */

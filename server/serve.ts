@@ -29,7 +29,35 @@ export interface ServeOptions {
   readonly slowRequestMs?: number;
   /** Log every request at info. */
   readonly logAllRequests?: boolean;
+  /** Connection limits and timeouts of the listening socket (defaults: CONNECTION_DEFAULTS). */
+  readonly connections?: Partial<ConnectionLimits>;
 }
+
+/**
+ * What one server process lets its clients hold. A connection over `maxConnections` is closed
+ * as soon as it is accepted; a client that has not sent its request headers within
+ * `headersTimeoutMs`, or the whole request (headers and body) within `requestTimeoutMs`, gets a
+ * 408 and is disconnected (Node checks every `checkIntervalMs`); an idle keep-alive connection
+ * is closed after `keepAliveTimeoutMs`. Sending the response is not timed: a slow reader of a
+ * large body gets all of it.
+ */
+export interface ConnectionLimits {
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  /** 0 = no limit; otherwise at least `headersTimeoutMs` (raised to it). */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly checkIntervalMs: number;
+}
+
+export const CONNECTION_DEFAULTS: ConnectionLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // above nginx.conf's upstream keepalive_timeout (4 s), so nginx never reuses a socket being closed
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+};
 
 export interface RunningServer {
   readonly url: string;
@@ -61,13 +89,32 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.slowRequestMs !== undefined ? { slowRequestMs: options.slowRequestMs } : {}),
     ...(options.logAllRequests !== undefined ? { logAllRequests: options.logAllRequests } : {}),
   });
-  const server = await listen(app.fetch, options.port, options.host);
+  const limits = connectionLimits(options.connections);
+  const server = await listen(app.fetch, options.port, options.host, limits);
   // Replicas share nothing but the catalog file: every change to it is applied here.
   const watcher = watchCatalog(registry, { logger: options.logger });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  options.logger.info('listening', { url, catalog: catalog.file, datasets: registry.ids().length, problems: registry.problems().length });
+  options.logger.info('listening', {
+    url,
+    catalog: catalog.file,
+    datasets: registry.ids().length,
+    problems: registry.problems().length,
+    maxConnections: limits.maxConnections,
+    headersTimeoutMs: limits.headersTimeoutMs,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+  });
+  let refusedConnections = 0;
+  let refusalLogged = 0;
+  (server as Server).on('drop', () => {
+    refusedConnections++;
+    // at most one line a minute however hard the cap is hit
+    if (Date.now() - refusalLogged < 60_000) return;
+    refusalLogged = Date.now();
+    options.logger.warn('connection limit reached: new connections are closed at once', { maxConnections: limits.maxConnections, refusedSoFar: refusedConnections });
+  });
   return {
     url,
     registry,
@@ -105,10 +152,33 @@ function drain(server: Server, deadlineMs: number): Promise<boolean> {
   });
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+/** The limits with defaults filled in and checked; the request timeout is raised to the headers timeout. */
+export function connectionLimits(given: Partial<ConnectionLimits> = {}): ConnectionLimits {
+  const limits = { ...CONNECTION_DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  }
+  if (!Number.isInteger(limits.maxConnections) || limits.maxConnections < 1) throw new RangeError(`maxConnections must be a positive integer, got ${limits.maxConnections}`);
+  if (limits.headersTimeoutMs <= 0) throw new RangeError('headersTimeoutMs must be positive');
+  const requestTimeoutMs = limits.requestTimeoutMs === 0 ? 0 : Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs);
+  // check often enough that a timed-out client is dropped close to its deadline
+  const checkIntervalMs = Math.max(100, Math.min(limits.checkIntervalMs, Math.floor(limits.headersTimeoutMs / 2)));
+  return { ...limits, requestTimeoutMs, checkIntervalMs };
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string, limits: ConnectionLimits): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     // Requests Node or node-server refuse before the app sees them still get a JSON problem with CORS.
-    const server = createHttpServer(getRequestListener(fetch, { hostname, errorHandler: malformedRequestResponse }));
+    const server = createHttpServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: limits.checkIntervalMs,
+      },
+      getRequestListener(fetch, { hostname, errorHandler: malformedRequestResponse }),
+    );
+    server.maxConnections = limits.maxConnections;
     answerClientErrors(server);
     server.once('error', reject);
     server.listen(port, hostname, () => resolve(server));

@@ -10,7 +10,8 @@ function problemText(status: number, title: string, detail: string): string {
 
 /**
  * Requests Node's HTTP parser refuses before any route sees them (an unknown method, a control
- * character in the path, headers over the size limit): answered like every other error, a JSON
+ * character in the path, headers over the size limit, headers or body not received within the
+ * server's timeouts → 408): answered like every other error, a JSON
  * problem with CORS, instead of Node's bare `400` without a body or headers.
  */
 export function answerClientErrors(server: Server): void {
@@ -19,8 +20,13 @@ export function answerClientErrors(server: Server): void {
       socket.destroy();
       return;
     }
-    const [status, title] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-    const body = problemText(status, title, 'the request could not be parsed as HTTP/1.1');
+    const [status, title, detail] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request could not be parsed as HTTP/1.1']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'the request was not received in time']
+          : [400, 'Bad Request', 'the request could not be parsed as HTTP/1.1'];
+    const body = problemText(status, title, detail);
     socket.end(
       `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncache-control: no-store\r\n${CORS}` +
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
