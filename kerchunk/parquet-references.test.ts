@@ -421,3 +421,69 @@ describe('the record cache', () => {
     );
   });
 });
+
+describe('F10: a sparse set declaring 10^12 records', () => {
+  /** shape 1e12, chunks 1, record_size 1: 10^12 records declared, `present` of them on disk. */
+  async function sparseSet(name: string, present: readonly number[]): Promise<string> {
+    const dir = join(scratch, name);
+    await mkdir(join(dir, 'v'), { recursive: true });
+    const metadata = { '.zgroup': { zarr_format: 2 }, 'v/.zarray': zarray([1e12], [1]), 'v/.zattrs': { _ARRAY_DIMENSIONS: ['x'] } };
+    await writeFile(join(dir, '.zmetadata'), JSON.stringify({ metadata, record_size: 1, zarr_consolidated_format: 1 }));
+    for (const record of present) {
+      const columnData = [
+        { name: 'path', data: [`data/file-${record}.nc`], type: 'STRING' as const },
+        { name: 'offset', data: [BigInt(record)], type: 'INT64' as const },
+        { name: 'size', data: [10n], type: 'INT64' as const },
+      ];
+      await writeFile(recordFilePath(dir, 'v', record), new Uint8Array(parquetWriteBuffer({ columnData })));
+    }
+    // Files that are not records of this grid: never read.
+    await writeFile(join(dir, 'v', 'refs.01.parq'), 'not a record name');
+    await writeFile(join(dir, 'v', 'refs.1000000000000.parq'), 'past the grid');
+    await writeFile(join(dir, 'v', 'notes.txt'), 'hello');
+    return dir;
+  }
+
+  it('opens, answers chunks and lists its urls in well under a second', async () => {
+    const dir = await sparseSet('sparse-1e12', [0, 7, 999_999_999_999]);
+    const started = performance.now();
+    const store = await openParquetReferences(dir);
+    expect(await store.chunk('v/7')).toEqual({ kind: 'range', url: 'data/file-7.nc', offset: 7, length: 10 });
+    expect(await store.chunk('v/8')).toBeUndefined();
+    expect(await store.chunk('v/999999999999')).toMatchObject({ url: 'data/file-999999999999.nc' });
+    const urls = await collect(store.urls());
+    const elapsed = performance.now() - started;
+    expect(urls).toEqual(['data/file-0.nc', 'data/file-7.nc', 'data/file-999999999999.nc']);
+    expect(elapsed).toBeLessThan(1000);
+    await store.close();
+  });
+
+  it('lists nothing for an array without a directory', async () => {
+    const dir = await sparseSet('sparse-no-dir', []);
+    await rm(join(dir, 'v'), { recursive: true });
+    const store = await openParquetReferences(dir);
+    expect(await collect(store.urls())).toEqual([]);
+  });
+
+  it('stops listing when the signal aborts, and lets timers run meanwhile', async () => {
+    const dir = await sparseSet('sparse-abort', Array.from({ length: 40 }, (_, i) => i * 1000));
+    const store = await openParquetReferences(dir);
+    const controller = new AbortController();
+    const seen: string[] = [];
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      for await (const url of store.urls({ signal: controller.signal })) {
+        seen.push(url);
+        if (seen.length === 3) controller.abort(new Error('client left'));
+      }
+      expect.unreachable('the listing should have stopped');
+    } catch (error) {
+      expect((error as Error).message).toBe('client left');
+    } finally {
+      clearInterval(timer);
+    }
+    expect(seen).toHaveLength(3);
+    expect(ticks).toBeGreaterThan(0);
+  });
+});

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
+import { opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetMetadata, parquetRead, parquetSchema, type ColumnData, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -44,6 +45,8 @@ export interface ParquetCacheStats {
 export interface ParquetReferenceStore extends ReferenceStore {
   /** Rows per record file, from `.zmetadata`. */
   readonly recordSize: number;
+  /** As ReferenceStore's; reads only the record files that exist, and stops when `signal` aborts. */
+  urls(options?: { readonly signal?: AbortSignal }): AsyncIterable<string>;
   cacheStats(): ParquetCacheStats;
 }
 
@@ -173,11 +176,21 @@ class LazyParquetStore implements ParquetReferenceStore {
     return table.reference(location.index - record * this.recordSize);
   }
 
-  async *urls(): AsyncIterable<string> {
+  /**
+   * The distinct URLs of the record files that exist. Each array's directory is listed, so the
+   * cost follows the files on disk, never the size of the chunk grid (a sparse set may declare
+   * 10^12 records and hold two). Yields to the event loop between records; stops with the
+   * signal's reason when `signal` aborts.
+   */
+  async *urls(options: { readonly signal?: AbortSignal } = {}): AsyncIterable<string> {
+    const { signal } = options;
     const seen = new Set<string>();
     for (const [array, grid] of this.grids) {
+      signal?.throwIfAborted();
       const records = Math.ceil(grid.size / this.recordSize);
-      for (let record = 0; record < records; record++) {
+      for (const record of await this.recordFiles(array, records, signal)) {
+        await yieldToEventLoop();
+        signal?.throwIfAborted();
         // Walk past the LRU: a full scan must not evict the records that serve requests.
         const table = this.cache.peek(cacheKey(array, record)) ?? (await this.load(array, record, false));
         for (const url of table.paths) {
@@ -187,6 +200,33 @@ class LazyParquetStore implements ParquetReferenceStore {
         }
       }
     }
+  }
+
+  /** Numbers below `records` of the record files in an array's directory, ascending. */
+  private async recordFiles(array: string, records: number, signal: AbortSignal | undefined): Promise<number[]> {
+    const directory = join(this.dir, ...array.split('/'));
+    const found: number[] = [];
+    let listing: Dir;
+    try {
+      listing = await opendir(directory, { bufferSize: 256 });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // No directory: every record of the array is missing (fsspec: KeyError for its chunks).
+      if (code === 'ENOENT' || code === 'ENOTDIR') return found;
+      throw new ReferenceFormatError(`cannot list the record files of "${array}" in ${directory}: ${(error as Error).message}`);
+    }
+    let entries = 0;
+    for await (const entry of listing) {
+      if (++entries % 1024 === 0) {
+        await yieldToEventLoop();
+        signal?.throwIfAborted(); // leaving the loop closes the directory
+      }
+      const match = RECORD_FILE.exec(entry.name);
+      if (match === null) continue;
+      const record = Number(match[1]);
+      if (Number.isSafeInteger(record) && record < records) found.push(record);
+    }
+    return found.sort((a, b) => a - b);
   }
 
   cacheStats(): ParquetCacheStats {
@@ -233,6 +273,14 @@ class LazyParquetStore implements ParquetReferenceStore {
     this.loads++;
     return decodeRecord(bytes, file, this.recordSize);
   }
+}
+
+/** `refs.<record>.parq`, the record number written as `recordFilePath` writes it. */
+const RECORD_FILE = /^refs\.(0|[1-9][0-9]*)\.parq$/;
+
+/** Lets other work run between steps of a long loop. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function cacheKey(array: string, record: number): string {
