@@ -71,9 +71,13 @@ export function isCfTimeUnits(units: unknown): units is string {
  * CF time units this module can decode.
  */
 export function cfTimeDecoder(units: string, calendar = 'standard'): CfTimeDecoder | undefined {
-  const match = /^\s*(\S+)\s+since\s+(.+?)\s*$/i.exec(units);
+  // Trimmed first: with the surrounding whitespace left to the pattern, a lazy `(.+?)\s*$` over a
+  // long run of spaces backtracks quadratically.
+  const match = /^(\S+)\s+since\s+(.+)$/i.exec(units.trim());
   if (!match) return undefined;
-  const kind = CALENDARS[calendar.trim().toLowerCase()];
+  // The calendar name comes from a file: only the table's own entries count (not `constructor`).
+  const calendarName = calendar.trim().toLowerCase();
+  const kind = Object.hasOwn(CALENDARS, calendarName) ? CALENDARS[calendarName] : undefined;
   if (!kind) return undefined;
   const unitName = (match[1] ?? '').toLowerCase();
   const reference = parseReference(match[2] ?? '');

@@ -2,7 +2,7 @@ import type { JsonValue } from '../../kerchunk/reference.js';
 import type { Bbox } from './geometry.js';
 import { rfc3339, type ItemRecord } from './items.js';
 import { unionOfSpans } from './longitude.js';
-import { DEFAULT_COLLECTION, isObject, STAC_VERSION, type JsonObject } from './stac-types.js';
+import { DEFAULT_COLLECTION, isObject, ownValue, STAC_VERSION, type JsonObject } from './stac-types.js';
 
 /** One collection: its members (in id order) and its document without links. */
 export interface CollectionRecord {
@@ -34,7 +34,7 @@ export function catalogDescription(fields: Readonly<Record<string, JsonValue>>):
 function collectionSettings(fields: Readonly<Record<string, JsonValue>>, id: string): JsonObject {
   const stac = isObject(fields.stac) ? fields.stac : {};
   const collections = isObject(stac.collections) ? stac.collections : {};
-  const settings = collections[id];
+  const settings = ownValue(collections, id);
   return isObject(settings) ? settings : {};
 }
 

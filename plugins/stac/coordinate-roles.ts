@@ -25,7 +25,7 @@ const VERTICAL_STANDARD_NAMES = new Set([
 const PRESSURE_UNITS = new Set(['pa', 'hpa', 'kpa', 'mbar', 'millibar', 'bar', 'atm']);
 
 export function text(attrs: Readonly<Record<string, JsonValue>>, name: string): string | undefined {
-  const value = attrs[name];
+  const value = Object.hasOwn(attrs, name) ? attrs[name] : undefined;
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 

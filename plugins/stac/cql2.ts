@@ -1,6 +1,6 @@
 import { bboxesIntersect, geometryIntersectsBbox, geometryProblem, type Bbox, type Geometry } from './geometry.js';
 import type { ItemRecord } from './items.js';
-import { isObject } from './stac-types.js';
+import { isObject, ownValue } from './stac-types.js';
 
 /**
  * CQL2 JSON (OGC 21-065) filters over Items: parsed and type-checked once (a mistake is a
@@ -8,7 +8,7 @@ import { isObject } from './stac-types.js';
  * comparison with a missing value is unknown, and unknown does not match).
  *
  * Supported: `and`, `or`, `not`; `=`, `<>`, `<`, `<=`, `>`, `>=`; `isNull`; `like` (`%`, `_`, `\`
- * escapes); `between`; `in`; `s_intersects` with any GeoJSON geometry or `{"bbox": [...]}`;
+ * escapes; matched in O(pattern × text) time, patterns up to MAX_LIKE_PATTERN characters); `between`; `in`; `s_intersects` with any GeoJSON geometry or `{"bbox": [...]}`;
  * every temporal function (`t_after` ... `t_starts`) on instants and intervals; the array
  * functions `a_equals`, `a_contains`, `a_containedBy`, `a_overlaps`; boolean literals.
  */
@@ -51,7 +51,7 @@ interface Queryable {
   value(record: ItemRecord): Value;
 }
 
-const propertyOf = (record: ItemRecord, name: string): unknown => (isObject(record.item.properties) ? record.item.properties[name] : undefined);
+const propertyOf = (record: ItemRecord, name: string): unknown => (isObject(record.item.properties) ? ownValue(record.item.properties, name) : undefined);
 const stringProperty = (name: string) => (record: ItemRecord) => {
   const value = propertyOf(record, name);
   return typeof value === 'string' ? value : null;
@@ -122,16 +122,18 @@ function parse(node: unknown): Expression {
     return { type: 'array', evaluate: (r) => items.map((item) => item.evaluate(r)) };
   }
   if (!isObject(node)) throw new FilterError(`unexpected ${typeof node}`);
-  if ('op' in node) return parseOperation(node);
-  if ('property' in node) return parseProperty(node.property);
-  if ('timestamp' in node) return constant('timestamp', new Instant(parseInstant(node.timestamp, 'timestamp')));
-  if ('date' in node) {
+  // Keys of request JSON are checked as own properties: `{"__proto__": ...}` is just an unknown key.
+  const has = (key: string) => Object.hasOwn(node, key);
+  if (has('op')) return parseOperation(node);
+  if (has('property')) return parseProperty(node.property);
+  if (has('timestamp')) return constant('timestamp', new Instant(parseInstant(node.timestamp, 'timestamp')));
+  if (has('date')) {
     if (typeof node.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(node.date)) throw new FilterError(`"date" must be YYYY-MM-DD, got ${JSON.stringify(node.date)}`);
     return constant('timestamp', new Instant(parseInstant(`${node.date}T00:00:00Z`, 'date')));
   }
-  if ('interval' in node) return constant('interval', parseIntervalLiteral(node.interval));
-  if ('bbox' in node) return constant('geometry', new Spatial(undefined, parseBbox(node.bbox)));
-  if ('type' in node) {
+  if (has('interval')) return constant('interval', parseIntervalLiteral(node.interval));
+  if (has('bbox')) return constant('geometry', new Spatial(undefined, parseBbox(node.bbox)));
+  if (has('type')) {
     const problem = geometryProblem(node);
     if (problem) throw new FilterError(problem);
     return constant('geometry', new Spatial(node as unknown as Geometry));
@@ -184,7 +186,8 @@ export function parseBbox(value: unknown): Bbox {
 }
 
 const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
-const TEMPORAL: Readonly<Record<string, (a: Interval, b: Interval) => boolean>> = {
+// Operator names come from requests: looked up in Maps, so `constructor` or `__proto__` is just an unknown operator.
+const TEMPORAL: ReadonlyMap<string, (a: Interval, b: Interval) => boolean> = mapOf({
   t_after: (a, b) => a.start > b.end,
   t_before: (a, b) => a.end < b.start,
   t_contains: (a, b) => a.start < b.start && a.end > b.end,
@@ -200,19 +203,24 @@ const TEMPORAL: Readonly<Record<string, (a: Interval, b: Interval) => boolean>> 
   t_overlaps: (a, b) => a.start < b.start && a.end > b.start && a.end < b.end,
   t_startedby: (a, b) => a.start === b.start && a.end > b.end,
   t_starts: (a, b) => a.start === b.start && a.end < b.end,
-};
-const ARRAYS: Readonly<Record<string, (a: Value[], b: Value[]) => boolean>> = {
+});
+const ARRAYS: ReadonlyMap<string, (a: Value[], b: Value[]) => boolean> = mapOf({
   a_equals: (a, b) => a.length === b.length && a.every((v, i) => same(v, b[i] ?? null)),
   a_contains: (a, b) => b.every((v) => a.some((w) => same(v, w))),
   a_containedby: (a, b) => a.every((v) => b.some((w) => same(v, w))),
   a_overlaps: (a, b) => a.some((v) => b.some((w) => same(v, w))),
-};
+});
+
+function mapOf<T>(entries: Record<string, T>): ReadonlyMap<string, T> {
+  return new Map(Object.entries(entries));
+}
 
 function parseOperation(node: Record<string, unknown>): Expression {
   const op = typeof node.op === 'string' ? node.op : '';
+  const argsNode = Object.hasOwn(node, 'args') ? node.args : undefined;
   const lower = op.toLowerCase();
-  if (!Array.isArray(node.args)) throw new FilterError(`"${op}" needs "args": a list`);
-  const args = node.args.map(parse);
+  if (!Array.isArray(argsNode)) throw new FilterError(`"${op}" needs "args": a list`);
+  const args = argsNode.map(parse);
   const arity = (n: number) => {
     if (args.length !== n) throw new FilterError(`"${op}" takes ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`);
   };
@@ -244,10 +252,10 @@ function parseOperation(node: Record<string, unknown>): Expression {
     arity(2);
     const [subject] = args as [Expression];
     expectType(subject, ['string'], op);
-    const patternNode = (node.args as unknown[])[1];
+    const patternNode = (argsNode as unknown[])[1];
     if (typeof patternNode !== 'string') throw new FilterError('"like" takes a pattern string as its second argument');
-    const regex = likePattern(patternNode);
-    return { type: 'boolean', evaluate: (r) => { const v = subject.evaluate(r); return typeof v === 'string' ? regex.test(v) : null; } };
+    const matches = likeMatcher(patternNode);
+    return { type: 'boolean', evaluate: (r) => { const v = subject.evaluate(r); return typeof v === 'string' ? matches(v) : null; } };
   }
   if (lower === 'between') {
     arity(3);
@@ -266,7 +274,7 @@ function parseOperation(node: Record<string, unknown>): Expression {
   if (lower === 'in') {
     arity(2);
     const subject = comparable(args[0] as Expression);
-    const listNode = (node.args as unknown[])[1];
+    const listNode = (argsNode as unknown[])[1];
     if (!Array.isArray(listNode)) throw new FilterError('"in" takes a list as its second argument');
     const list = listNode.map((item) => comparable(parse(item)));
     for (const item of list) sameType(subject, item, op);
@@ -284,11 +292,11 @@ function parseOperation(node: Record<string, unknown>): Expression {
     const [a, b] = args as [Expression, Expression];
     expectType(a, ['geometry'], op);
     expectType(b, ['geometry'], op);
-    const raw = node.args as unknown[];
-    if (!raw.some((arg) => isObject(arg) && 'property' in arg)) throw new FilterError('s_intersects needs the geometry property as one argument');
+    const raw = argsNode as unknown[];
+    if (!raw.some((arg) => isObject(arg) && Object.hasOwn(arg, 'property'))) throw new FilterError('s_intersects needs the geometry property as one argument');
     return { type: 'boolean', evaluate: (r) => spatialIntersects(a.evaluate(r), b.evaluate(r)) };
   }
-  const temporal = TEMPORAL[lower];
+  const temporal = TEMPORAL.get(lower);
   if (temporal) {
     arity(2);
     const [a, b] = args as [Expression, Expression];
@@ -303,7 +311,7 @@ function parseOperation(node: Record<string, unknown>): Expression {
       },
     };
   }
-  const array = ARRAYS[lower];
+  const array = ARRAYS.get(lower);
   if (array) {
     arity(2);
     const [a, b] = args as [Expression, Expression];
@@ -397,22 +405,67 @@ function spatialIntersects(a: Value, b: Value): boolean | null {
   return null;
 }
 
-/** A CQL2 `like` pattern as a regular expression: `%` any run, `_` one character, `\` escapes. */
-function likePattern(pattern: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i] as string;
-    if (ch === '\\' && i + 1 < pattern.length) {
-      source += escapeRegex(pattern[++i] as string);
-    } else if (ch === '%') source += '[\\s\\S]*';
-    else if (ch === '_') source += '[\\s\\S]';
-    else source += escapeRegex(ch);
+/** Longest `like` pattern accepted, in characters (Unicode code points). */
+export const MAX_LIKE_PATTERN = 1_000;
+
+/** `%`: any run of characters (also none). */
+const ANY_RUN = Symbol('%');
+/** `_`: exactly one character. */
+const ONE_CHAR = Symbol('_');
+/** A pattern element: a wildcard, or one literal character (a code point, as a string). */
+type LikeToken = typeof ANY_RUN | typeof ONE_CHAR | string;
+
+/**
+ * A CQL2 `like` pattern as a matcher of whole strings: `%` any run of characters, `_` one
+ * character, `\` makes the next character literal (a `\` at the end is itself literal). Characters
+ * are Unicode code points (a lone surrogate counts as one), as a regular expression with the `u`
+ * flag has them; matching is case-sensitive.
+ *
+ * No regular expression: the matcher walks text and pattern once, and on a mismatch backtracks
+ * only to the last `%` seen (the earlier ones can never help), so it takes at most
+ * O(pattern × text) steps, whatever the pattern. Patterns longer than MAX_LIKE_PATTERN
+ * characters are refused.
+ */
+export function likeMatcher(pattern: string): (text: string) => boolean {
+  const chars = Array.from(pattern);
+  if (chars.length > MAX_LIKE_PATTERN) {
+    throw new FilterError(`a "like" pattern may have at most ${MAX_LIKE_PATTERN} characters, got ${chars.length}`);
   }
-  return new RegExp(`^${source}$`, 'u');
+  const tokens: LikeToken[] = [];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i] as string;
+    if (ch === '\\' && i + 1 < chars.length) tokens.push(chars[++i] as string);
+    else if (ch === '%') {
+      // A run of `%` means what one does.
+      if (tokens[tokens.length - 1] !== ANY_RUN) tokens.push(ANY_RUN);
+    } else if (ch === '_') tokens.push(ONE_CHAR);
+    else tokens.push(ch);
+  }
+  return (text) => matchTokens(tokens, Array.from(text));
 }
 
-function escapeRegex(ch: string): string {
-  return ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function matchTokens(tokens: readonly LikeToken[], text: readonly string[]): boolean {
+  let t = 0;
+  let p = 0;
+  // The last `%` met, and where in the text its run currently ends.
+  let anyAt = -1;
+  let anyEnd = 0;
+  while (t < text.length) {
+    const token = tokens[p];
+    if (token === ANY_RUN) {
+      anyAt = p++;
+      anyEnd = t;
+    } else if (token !== undefined && (token === ONE_CHAR || token === text[t])) {
+      p++;
+      t++;
+    } else if (anyAt >= 0) {
+      // Let the last `%` take one more character and retry what follows it.
+      p = anyAt + 1;
+      t = ++anyEnd;
+    } else return false;
+  }
+  while (tokens[p] === ANY_RUN) p++;
+  return p === tokens.length;
 }
 
 /** The queryables document (`/stac/queryables`): a JSON Schema of the filterable properties. */

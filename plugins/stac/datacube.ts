@@ -6,6 +6,7 @@ import { boundsVariables, roleOf, text, type CoordinateRole } from './coordinate
 import { summarizeCoordinate, type CoordinateSummary } from './coordinate-values.js';
 import type { Bbox } from './geometry.js';
 import { longitudeSpan } from './longitude.js';
+import { setOwn } from './stac-types.js';
 
 /** What the datacube extension says about a dataset, and the extents an Item needs. */
 export interface DatacubeDescription {
@@ -51,13 +52,15 @@ export async function describeDatacube(schema: DatasetSchema, reader: DatasetVal
     return variable && variable.dims.length === 1 && variable.dims[0] === dim ? variable : undefined;
   };
 
+  // Dimension and variable names come from files: they are keys of own data properties (setOwn),
+  // so a variable named `__proto__` is described like any other.
   const dimensions: Record<string, JsonValue> = {};
   const times: Array<{ start: string; end: string }> = [];
-  for (const [dim, length] of Object.entries(schema.dims)) {
+  for (const [dim, length] of dimensionLengths(schema)) {
     const coordinate = dimensionCoordinate(dim);
     const summary = coordinate ? await summarize(coordinate) : undefined;
     const described = coordinate ? describeDimension(coordinate, roleOf(coordinate), summary, schema) : undefined;
-    dimensions[dim] = described?.entry ?? indexDimension(length);
+    setOwn(dimensions, dim, described?.entry ?? indexDimension(length));
     if (described?.time) times.push(described.time);
   }
 
@@ -67,17 +70,34 @@ export async function describeDatacube(schema: DatasetSchema, reader: DatasetVal
     if (dimensionCoordinate(variable.name) === variable) continue;
     const units = text(variable.attrs, 'units');
     const description = text(variable.attrs, 'long_name') ?? text(variable.attrs, 'standard_name');
-    variables[variable.name] = {
+    setOwn(variables, variable.name, {
       dimensions: [...variable.dims],
       type: variable.isCoordinate || bounds.has(variable.name) ? 'auxiliary' : 'data',
       ...(description ? { description } : {}),
       ...(units ? { unit: units } : {}),
-    };
+    });
   }
 
   const bbox = (await bboxFromCoordinates(schema, summarize, dimensionCoordinate)) ?? bboxFromAttributes(schema.attrs);
   const temporal = times.length > 0 ? { start: minOf(times.map((t) => t.start)), end: maxOf(times.map((t) => t.end)) } : timeFromAttributes(schema.attrs);
   return { dimensions, variables, ...(bbox ? { bbox } : {}), ...(temporal ?? {}), problems };
+}
+
+/**
+ * Every dimension with its length: the schema's own `dims` entries in their order, then any
+ * dimension only the variables name (a name an assignment to a plain object cannot hold as a key,
+ * such as `__proto__`), with the length of the first variable that has it.
+ */
+function dimensionLengths(schema: DatasetSchema): Map<string, number> {
+  const lengths = new Map<string, number>();
+  for (const dim of Object.keys(schema.dims)) lengths.set(dim, schema.dims[dim] as number);
+  for (const variable of schema.variables) {
+    variable.dims.forEach((dim, i) => {
+      const length = variable.shape[i];
+      if (!lengths.has(dim) && length !== undefined) lengths.set(dim, length);
+    });
+  }
+  return lengths;
 }
 
 interface DescribedDimension {
@@ -171,7 +191,7 @@ async function bboxFromCoordinates(
 /** ACDD `geospatial_lat_min` ... `geospatial_lon_max`, when a dataset has no lat/lon coordinates. */
 function bboxFromAttributes(attrs: Readonly<Record<string, JsonValue>>): Bbox | undefined {
   const number = (name: string) => {
-    const value = attrs[name];
+    const value = Object.hasOwn(attrs, name) ? attrs[name] : undefined;
     const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
     return Number.isFinite(parsed) ? parsed : undefined;
   };
@@ -188,7 +208,7 @@ function bboxFromAttributes(attrs: Readonly<Record<string, JsonValue>>): Bbox | 
 /** ACDD `time_coverage_start` / `time_coverage_end`. */
 function timeFromAttributes(attrs: Readonly<Record<string, JsonValue>>): { start: string; end: string } | undefined {
   const parse = (name: string) => {
-    const value = attrs[name];
+    const value = Object.hasOwn(attrs, name) ? attrs[name] : undefined;
     if (typeof value !== 'string') return undefined;
     const ms = Date.parse(value);
     return Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : undefined;

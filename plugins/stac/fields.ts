@@ -1,6 +1,5 @@
-import type { JsonValue } from '../../kerchunk/reference.js';
 import type { FieldsSelection } from './search-request.js';
-import { isObject, type JsonObject } from './stac-types.js';
+import { cloneJson, isObject, ownValue, setOwn, type JsonObject } from './stac-types.js';
 
 /**
  * The fields every selection keeps unless excluded (the fields extension's default set, plus what
@@ -24,6 +23,10 @@ export const DEFAULT_FIELDS: readonly string[] = [
 /**
  * The fields extension: the default set plus `include`, minus `exclude` (dotted paths into nested
  * objects: `properties.title`); an excluded field stays out even when it is also included.
+ *
+ * Path segments are names like any other: they only ever reach own properties of the Item (a
+ * variable named `__proto__` is selected by `properties.cube:variables.__proto__`), never
+ * Object.prototype, and the result is a copy (nothing of the Item is shared or changed).
  */
 export function selectFields(item: JsonObject, selection: FieldsSelection): JsonObject {
   const out: JsonObject = {};
@@ -34,23 +37,25 @@ export function selectFields(item: JsonObject, selection: FieldsSelection): Json
 
 function copyPath(source: JsonObject, target: JsonObject, path: readonly string[]): void {
   const [head, ...rest] = path;
-  if (head === undefined || !(head in source)) return;
-  const value = source[head] as JsonValue;
+  if (head === undefined) return;
+  const value = ownValue(source, head);
+  if (value === undefined) return;
   if (rest.length === 0) {
-    target[head] = structuredClone(value);
+    setOwn(target, head, cloneJson(value));
     return;
   }
   if (!isObject(value)) return;
-  const existing = target[head];
+  const existing = ownValue(target, head);
   const child: JsonObject = isObject(existing) ? existing : {};
-  target[head] = child;
+  setOwn(target, head, child);
   copyPath(value, child, rest);
 }
 
 function deletePath(target: JsonObject, path: readonly string[]): void {
   const [head, ...rest] = path;
-  if (head === undefined || !(head in target)) return;
+  if (head === undefined || !Object.hasOwn(target, head)) return;
   if (rest.length === 0) {
+    // An own property: `delete` never reaches a prototype here.
     delete target[head];
     return;
   }

@@ -5,7 +5,7 @@ import type { JsonValue } from '../../kerchunk/reference.js';
 import { text } from './coordinate-roles.js';
 import { describeDatacube } from './datacube.js';
 import { bboxGeometry, type Bbox } from './geometry.js';
-import { DATACUBE_EXTENSION, DEFAULT_COLLECTION, isObject, MEDIA, STAC_VERSION, XARRAY_EXTENSION, type JsonObject } from './stac-types.js';
+import { DATACUBE_EXTENSION, DEFAULT_COLLECTION, isObject, MEDIA, objectOf, STAC_VERSION, XARRAY_EXTENSION, type JsonObject } from './stac-types.js';
 
 /**
  * One dataset's STAC Item without links, its hrefs server-relative ("/datasets/ID/kerchunk"),
@@ -177,9 +177,11 @@ function assets(dataset: Dataset, views: ReadonlySet<AssetView>): JsonObject {
 /** A copy of an Item with server-relative hrefs ("/datasets/...") made absolute against `base` (no trailing slash). */
 export function absoluteItem(item: JsonObject, base: string): JsonObject {
   const assetsIn = isObject(item.assets) ? item.assets : {};
-  const assetsOut: JsonObject = {};
-  for (const [key, asset] of Object.entries(assetsIn)) {
-    assetsOut[key] = isObject(asset) && typeof asset.href === 'string' && asset.href.startsWith('/') ? { ...asset, href: `${base}${asset.href}` } : asset;
-  }
+  const assetsOut = objectOf(
+    Object.entries(assetsIn).map(([key, asset]) => [
+      key,
+      isObject(asset) && typeof asset.href === 'string' && asset.href.startsWith('/') ? { ...asset, href: `${base}${asset.href}` } : asset,
+    ]),
+  );
   return { ...item, assets: assetsOut };
 }

@@ -1,7 +1,7 @@
 import { bboxesIntersect, geometryIntersectsBbox } from './geometry.js';
 import type { ItemRecord } from './items.js';
 import { SearchError, type SearchRequest, type SortField } from './search-request.js';
-import { isObject } from './stac-types.js';
+import { isObject, ownValue } from './stac-types.js';
 
 /** One page of matches. */
 export interface SearchPage {
@@ -60,8 +60,8 @@ function sortValue(record: ItemRecord, field: string): SortValue {
   const name = field.startsWith('properties.') ? field.slice('properties.'.length) : field;
   if (name === 'datetime' || name === 'start_datetime') return record.start ?? null;
   if (name === 'end_datetime') return record.end ?? null;
-  const properties = isObject(record.item.properties) ? record.item.properties : {};
-  const value = properties[name];
+  // The name comes from the request: only the Item's own properties count.
+  const value = isObject(record.item.properties) ? ownValue(record.item.properties, name) : undefined;
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
 }
 

@@ -35,6 +35,36 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Names that come from requests (fields, sortby, CQL2) or from files (variables, dimensions,
+ * attributes) are plain keys: `__proto__`, `constructor` and `prototype` work like any other name.
+ * Reading goes through `ownValue` (never a property inherited from Object.prototype), writing
+ * through `setOwn` (an own data property, even for `__proto__`, where `object[name] = value` would
+ * replace the object's prototype instead).
+ */
+export function ownValue(object: JsonObject, name: string): JsonValue | undefined {
+  return Object.hasOwn(object, name) ? object[name] : undefined;
+}
+
+/** Sets an own, enumerable data property (what JSON.parse makes), for any name. */
+export function setOwn(object: JsonObject, name: string, value: JsonValue): void {
+  Object.defineProperty(object, name, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** An object of the given entries, each an own data property (`Object.fromEntries` semantics, typed). */
+export function objectOf(entries: Iterable<readonly [string, JsonValue]>): JsonObject {
+  const out: JsonObject = {};
+  for (const [name, value] of entries) setOwn(out, name, value);
+  return out;
+}
+
+/** A deep copy of a JSON value; object keys (also `__proto__`) stay own data properties. */
+export function cloneJson(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(cloneJson);
+  if (isObject(value)) return objectOf(Object.entries(value).map(([name, child]) => [name, cloneJson(child)] as const));
+  return value;
+}
+
 export function linksToJson(links: readonly StacLink[]): JsonValue[] {
   return links.map((link) => ({ ...link }) as JsonObject);
 }
