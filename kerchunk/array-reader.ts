@@ -2,8 +2,10 @@ import { LRUCache } from 'lru-cache';
 import type { Dataset } from '../catalog/dataset.js';
 import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from './array-values.js';
 import { inlineCodecs, type ChunkCodecs } from './codecs/codec-pool.js';
+import { CodecError } from './codecs/codec.js';
 import { parseFillValue, parseNumericDtype, swapBytes, type NumericDtype } from './dtype.js';
 import type { CacheObserver } from './cache-observer.js';
+import { abortReason, BudgetExceededError, currentBudget } from './request-budget.js';
 import type { Sources } from './sources/sources.js';
 import { arrayMetadata, type ZarrArrayMetadata } from './zarr-metadata.js';
 
@@ -62,7 +64,7 @@ export function datasetValues(
 ): DatasetValues {
   const prefix = cache.prefixFor(dataset);
   const arrays = new Map<string, ArrayValues | undefined>();
-  const inFlight = new Map<string, Promise<NumericArray>>();
+  const inFlight = new Map<string, Promise<NumericArray | undefined>>();
   return {
     array(name: string): ArrayValues | undefined {
       if (!arrays.has(name)) {
@@ -82,7 +84,7 @@ interface ReaderContext {
   readonly cache: DecodedChunkCache;
   readonly codecs: ChunkCodecs;
   readonly prefix: string;
-  readonly inFlight: Map<string, Promise<NumericArray>>;
+  readonly inFlight: Map<string, Promise<NumericArray | undefined>>;
 }
 
 class ReferencedArray implements ArrayValues {
@@ -109,16 +111,42 @@ class ReferencedArray implements ArrayValues {
 
   async read(selection: readonly Slice[], signal?: AbortSignal): Promise<NumericArray> {
     this.checkSelection(selection);
+    const budget = currentBudget();
+    const abort = signal ? AbortSignal.any([signal, budget.signal]) : budget.signal;
     const counts = selection.map(sliceLength);
-    const out = this.type.create(counts.reduce((a, b) => a * b, 1));
-    if (out.length === 0) return out;
-    const plan = this.chunksCovering(selection);
-    for (let i = 0; i < plan.length; i += CHUNKS_PER_BATCH) {
-      const batch = plan.slice(i, i + CHUNKS_PER_BATCH);
-      const decoded = await Promise.all(batch.map((chunkIndex) => this.decodedChunk(chunkIndex, signal)));
-      batch.forEach((chunkIndex, n) => this.copyInto(out, counts, selection, chunkIndex, decoded[n] as NumericArray));
+    const total = counts.reduce((a, b) => a * b, 1);
+    if (total === 0) return this.type.create(0);
+    // Both checked before anything is allocated or read: a request past its budget costs nothing.
+    budget.chargeChunks(chunkCount(selection, this.chunks));
+    budget.chargeDecodedBytes(total * this.type.size);
+    const out = this.type.create(total);
+    let batch: number[][] = [];
+    for (const chunkIndex of chunksCovering(selection, this.chunks)) {
+      await budget.checkpoint();
+      if (abort.aborted) throw abortReason(abort);
+      batch.push(chunkIndex);
+      if (batch.length < CHUNKS_PER_BATCH) continue;
+      await this.readBatch(batch, out, counts, selection, abort);
+      batch = [];
     }
+    if (batch.length > 0) await this.readBatch(batch, out, counts, selection, abort);
     return out;
+  }
+
+  /** Reads a few chunks at once and places each into the output (fill values for missing ones). */
+  private async readBatch(batch: readonly number[][], out: NumericArray, counts: number[], selection: readonly Slice[], signal: AbortSignal): Promise<void> {
+    const budget = currentBudget();
+    const chunks = await Promise.all(batch.map((chunkIndex) => this.chunkOrFill(chunkIndex, signal)));
+    batch.forEach((chunkIndex, n) => {
+      const chunk = chunks[n] as NumericArray | undefined;
+      if (chunk) {
+        budget.chargeDecodedBytes(chunk.byteLength);
+        this.copyInto(out, counts, selection, chunkIndex, chunk);
+      } else if (this.fillValue !== undefined && this.fillValue !== 0 && this.fillValue !== 0n) {
+        this.copyInto(out, counts, selection, chunkIndex, this.fillValue);
+      }
+      // a missing chunk without a fill value, or with 0, is already there: the output starts zeroed
+    });
   }
 
   private checkSelection(selection: readonly Slice[]): void {
@@ -136,23 +164,12 @@ class ReferencedArray implements ArrayValues {
     });
   }
 
-  /** Chunk index tuples that hold at least one selected element, in C order. */
-  private chunksCovering(selection: readonly Slice[]): number[][] {
-    const perDim = selection.map((slice, d) => {
-      const chunk = this.chunks[d] as number;
-      const indices = new Set<number>();
-      for (let i = slice.start; i < slice.stop; i += slice.step) indices.add(Math.floor(i / chunk));
-      return [...indices];
-    });
-    let tuples: number[][] = [[]];
-    for (const options of perDim) tuples = tuples.flatMap((prefix) => options.map((i) => [...prefix, i]));
-    return tuples;
-  }
-
-  private copyInto(out: NumericArray, counts: number[], selection: readonly Slice[], chunkIndex: number[], chunk: NumericArray): void {
+  /** Places a chunk's selected values (or a constant: the fill value of a missing chunk) into the output. */
+  private copyInto(out: NumericArray, counts: number[], selection: readonly Slice[], chunkIndex: number[], chunk: NumericArray | number | bigint): void {
     const rank = selection.length;
+    const constant = typeof chunk === 'number' || typeof chunk === 'bigint';
     if (rank === 0) {
-      (out as Float64Array)[0] = (chunk as Float64Array)[0] as number;
+      (out as unknown as { [i: number]: number | bigint })[0] = constant ? chunk : ((chunk as unknown as { [i: number]: number | bigint })[0] as number | bigint);
       return;
     }
     // Per dimension: pairs (position in output, position in chunk) of the selected indices in this chunk.
@@ -173,10 +190,17 @@ class ReferencedArray implements ArrayValues {
     const last = rank - 1;
     const inner = pairs[last] as { outPositions: number[]; chunkPositions: number[] };
     const contiguous = selection[last]?.step === 1;
-    const target = out as unknown as { [i: number]: number | bigint; set(a: ArrayLike<number | bigint>, o: number): void };
+    const target = out as unknown as { [i: number]: number | bigint; set(a: ArrayLike<number | bigint>, o: number): void; fill(v: number | bigint, a: number, b: number): void };
     const source = chunk as unknown as { [i: number]: number | bigint; subarray(a: number, b: number): ArrayLike<number | bigint> };
     const walk = (d: number, outBase: number, chunkBase: number): void => {
       if (d === last) {
+        if (constant) {
+          if (contiguous && inner.outPositions.length > 0) {
+            const from = outBase + (inner.outPositions[0] as number);
+            target.fill(chunk, from, from + inner.outPositions.length);
+          } else for (const position of inner.outPositions) target[outBase + position] = chunk;
+          return;
+        }
         if (contiguous && inner.outPositions.length > 0) {
           const from = chunkBase + (inner.chunkPositions[0] as number);
           target.set(source.subarray(from, from + inner.chunkPositions.length), outBase + (inner.outPositions[0] as number));
@@ -195,39 +219,99 @@ class ReferencedArray implements ArrayValues {
     walk(0, 0, 0);
   }
 
-  private decodedChunk(chunkIndex: number[], signal?: AbortSignal): Promise<NumericArray> {
+  /**
+   * The decoded chunk, or undefined when the references have no such chunk (it reads as the fill
+   * value: nothing is allocated or cached for it). Concurrent reads of one chunk share the work;
+   * a shared read cancelled by its first requester is read again for the others.
+   */
+  private async chunkOrFill(chunkIndex: number[], signal: AbortSignal): Promise<NumericArray | undefined> {
     const key = `${this.name}/${chunkIndex.length === 0 ? '0' : chunkIndex.join(this.separator)}`;
     const cacheKey = this.context.prefix + key;
     const cached = this.context.cache.get(cacheKey);
-    if (cached) return Promise.resolve(cached);
-    let pending = this.context.inFlight.get(cacheKey);
-    if (!pending) {
-      pending = this.loadChunk(key, signal).finally(() => this.context.inFlight.delete(cacheKey));
-      this.context.inFlight.set(cacheKey, pending);
+    if (cached) return cached;
+    const shared = this.context.inFlight.get(cacheKey);
+    if (shared) {
+      try {
+        return await shared;
+      } catch (error) {
+        if (signal.aborted || !isAbort(error)) throw error;
+      }
     }
+    const pending = this.loadChunk(key, signal).finally(() => {
+      if (this.context.inFlight.get(cacheKey) === pending) this.context.inFlight.delete(cacheKey);
+    });
+    this.context.inFlight.set(cacheKey, pending);
     return pending;
   }
 
-  private async loadChunk(key: string, signal?: AbortSignal): Promise<NumericArray> {
+  private async loadChunk(key: string, signal: AbortSignal): Promise<NumericArray | undefined> {
     const { dataset, sources, cache, codecs, prefix } = this.context;
     const reference = await dataset.references.chunk(key);
-    let values: NumericArray;
-    if (!reference) {
-      values = this.type.create(this.chunkLength);
-      if (this.fillValue !== undefined) (values as unknown as { fill(v: number | bigint): void }).fill(this.fillValue);
-    } else {
-      const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
-      // inline bytes belong to the reference table; bytes read from a source are this read's own
-      const raw = await codecs.decode(stored, this.meta, { transfer: reference.kind !== 'inline' });
-      const own = raw === stored ? raw.slice() : raw;
-      if (!this.type.littleEndian) swapBytes(own, this.type.size);
-      values = this.type.view(own);
-      if (values.length !== this.chunkLength) {
-        throw new RangeError(`${this.name}: chunk ${key} decoded to ${values.length} values, expected ${this.chunkLength}`);
-      }
+    if (!reference) return undefined;
+    const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
+    if (signal.aborted) throw abortReason(signal);
+    // inline bytes belong to the reference table; bytes read from a source are this read's own
+    const raw = await codecs.decode(stored, this.meta, { transfer: reference.kind !== 'inline' });
+    const own = raw === stored ? raw.slice() : raw;
+    if (!this.type.littleEndian) swapBytes(own, this.type.size);
+    const values = this.type.view(own);
+    if (values.length !== this.chunkLength) {
+      throw new CodecError(String(this.meta.compressor?.id ?? "none"), `${this.name}: chunk ${key} decoded to ${values.length} values, expected ${this.chunkLength}`);
     }
     cache.set(prefix + key, values);
     return values;
+  }
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error instanceof BudgetExceededError);
+}
+
+/**
+ * How many chunks a selection touches, from arithmetic alone: along a dimension, a step no larger
+ * than the chunk length meets every chunk between the first and the last index; a larger step
+ * meets a new chunk with every index.
+ */
+export function chunkCount(selection: readonly Slice[], chunks: readonly number[]): number {
+  let count = 1;
+  selection.forEach((slice, d) => {
+    const n = sliceLength(slice);
+    if (n === 0) {
+      count = 0;
+      return;
+    }
+    const chunk = chunks[d] as number;
+    const last = slice.start + (n - 1) * slice.step;
+    count *= slice.step > chunk ? n : Math.floor(last / chunk) - Math.floor(slice.start / chunk) + 1;
+  });
+  return count;
+}
+
+/** Chunk index tuples that hold at least one selected element, in C order, one at a time. */
+export function* chunksCovering(selection: readonly Slice[], chunks: readonly number[]): Generator<number[]> {
+  const perDim = selection.map((slice, d) => {
+    const chunk = chunks[d] as number;
+    const indices: number[] = [];
+    for (let i = slice.start; i < slice.stop; ) {
+      const index = Math.floor(i / chunk);
+      indices.push(index);
+      // on to the first selected index at or past the next chunk
+      i = slice.start + Math.ceil(((index + 1) * chunk - slice.start) / slice.step) * slice.step;
+    }
+    return indices;
+  });
+  if (perDim.some((indices) => indices.length === 0)) return;
+  const position = perDim.map(() => 0);
+  for (;;) {
+    yield position.map((p, d) => (perDim[d] as number[])[p] as number);
+    let d = position.length - 1;
+    while (d >= 0) {
+      position[d] = (position[d] as number) + 1;
+      if ((position[d] as number) < (perDim[d] as number[]).length) break;
+      position[d] = 0;
+      d--;
+    }
+    if (d < 0) return;
   }
 }
 

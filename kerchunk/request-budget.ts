@@ -78,8 +78,13 @@ export class RequestBudget {
 
   /** Counts `count` chunks about to be touched; throws when that goes past the limit. */
   chargeChunks(count: number): void {
+    this.ensureChunks(count);
     this.chunksUsed += count;
-    if (this.chunksUsed > this.limits.chunks) {
+  }
+
+  /** Throws when `count` more chunks would go past the limit, without counting them (a check before streaming). */
+  ensureChunks(count: number): void {
+    if (this.chunksUsed + count > this.limits.chunks) {
       throw new BudgetExceededError('chunks', `the request touches more than ${this.limits.chunks} chunks (STRATO_MAX_CHUNKS); select less`);
     }
   }

@@ -6,6 +6,7 @@ import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import { CodecPool, inlineCodecs, type ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { CodecError } from '../kerchunk/codecs/codec.js';
+import { budgetLimitsFromEnv, BudgetExceededError, RequestBudget, withBudget, type BudgetLimits } from '../kerchunk/request-budget.js';
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   readonly slowRequestMs?: number;
   /** Log an access line for every request at info (default: only 5xx and slow ones; the rest at debug). */
   readonly logAllRequests?: boolean;
+  /** Work one request may cause (default: from STRATO_MAX_CHUNKS, STRATO_MAX_DECODED_MB, STRATO_MAX_REQUEST_SECONDS). */
+  readonly budgetLimits?: BudgetLimits;
 }
 
 /** A plugin's routes collide with another's. Raised at start-up, never at request time. */
@@ -61,6 +64,7 @@ export function createApp(options: AppOptions): Hono {
     }),
   );
   app.use('*', noSniff);
+  app.use('*', requestBudget(options.budgetLimits ?? budgetLimitsFromEnv()));
   metrics.watchCatalog(() => catalogState(registry));
   if (codecs instanceof CodecPool) metrics.watchCodecs(() => ({ threads: codecs.size, pending: codecs.pendingJobs }));
   const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
@@ -137,6 +141,21 @@ function isParquetStore(references: ReferenceStore): references is ParquetRefere
   return typeof (references as Partial<ParquetReferenceStore>).cacheStats === 'function';
 }
 
+/**
+ * Every request runs under its own budget (chunks, decoded bytes, wall time until the answer
+ * starts), aborted when the client goes away; the readers find it through `currentBudget()`.
+ */
+function requestBudget(limits: BudgetLimits): MiddlewareHandler {
+  return async (c, next) => {
+    const budget = new RequestBudget(limits, c.req.raw.signal);
+    try {
+      await withBudget(budget, next);
+    } finally {
+      budget.answered();
+    }
+  };
+}
+
 /** `X-Content-Type-Options: nosniff` on every response: browsers never guess a type we did not declare. */
 const noSniff: MiddlewareHandler = async (c, next) => {
   await next();
@@ -175,6 +194,15 @@ function toProblem(error: Error): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof SourceForbiddenError) {
     return new HttpProblem(403, 'Forbidden', 'the reference points outside the allowed sources');
+  }
+  if (error instanceof BudgetExceededError) {
+    return error.limit === 'wallMs'
+      ? new HttpProblem(503, 'Service Unavailable', error.message, { 'retry-after': RETRY_AFTER_SECONDS })
+      : new HttpProblem(413, 'Content Too Large', error.message);
+  }
+  if (error.name === 'AbortError') {
+    // the client went away: nobody reads this answer
+    return new HttpProblem(503, 'Service Unavailable', 'the request was cancelled');
   }
   if (error instanceof CodecError) {
     return new HttpProblem(502, 'Bad Gateway', `a source chunk could not be decoded: ${error.message}`);

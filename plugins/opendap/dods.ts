@@ -1,4 +1,6 @@
+import { chunkCount } from '../../kerchunk/array-reader.js';
 import { sliceLength, type Slice } from '../../kerchunk/array-values.js';
+import { currentBudget, withBudget, type RequestBudget } from '../../kerchunk/request-budget.js';
 import { wireBytes } from './dap-types.js';
 import type { DapArray } from './dataset-model.js';
 import { hyperslabPieces } from './pieces.js';
@@ -37,8 +39,10 @@ type Task = Uint8Array | (() => Promise<Uint8Array>);
  * byte is sent. Cancelling the stream (client gone) aborts the reads in flight.
  */
 export async function dodsStream(dds: string, selected: readonly SelectedVariable[], options: DodsStreamOptions): Promise<ReadableStream<Uint8Array>> {
+  // The body is read after the route returned: its reads keep counting against this request's budget.
+  const budget = currentBudget();
   const abort = new AbortController();
-  const tasks = dodsTasks(new TextEncoder().encode(dds), fieldsOf(selected), options.pieceBytes, abort.signal);
+  const tasks = budgeted(budget, dodsTasks(new TextEncoder().encode(dds), fieldsOf(selected), options.pieceBytes, AbortSignal.any([abort.signal, budget.signal])));
   const inFlight: Array<Promise<Uint8Array> | Uint8Array> = [];
   const fill = () => {
     let pendingReads = inFlight.filter((t) => t instanceof Promise).length;
@@ -102,6 +106,18 @@ export async function dodsStream(dds: string, selected: readonly SelectedVariabl
     },
     { highWaterMark: 1 },
   );
+}
+
+/** Chunks a `.dods` answer touches, all fields together (known before any is read). */
+export function dodsChunkCount(selected: readonly SelectedVariable[]): number {
+  let count = 0;
+  for (const { array, slices } of fieldsOf(selected)) count += array.dims.length === 0 ? 1 : chunkCount(slices, array.values.chunks);
+  return count;
+}
+
+/** The tasks, each read run within `budget` (the stream pulls from outside the request's context). */
+function* budgeted(budget: RequestBudget, tasks: Generator<Task>): Generator<Task> {
+  for (const task of tasks) yield task instanceof Uint8Array ? task : () => withBudget(budget, task);
 }
 
 function* dodsTasks(dds: Uint8Array, fields: Iterable<FieldSelection>, pieceBytes: number, signal: AbortSignal): Generator<Task> {

@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { datasetSchema } from '../../catalog/dataset-schema.js';
+import { CodecError } from '../../kerchunk/codecs/codec.js';
+import { BudgetExceededError, currentBudget } from '../../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../../kerchunk/sources/source-error.js';
 import type { Logger } from '../../server/log.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
@@ -9,7 +11,7 @@ import { DapError, dapErrorResponse, dapHeaders } from './dap-error.js';
 import { dasText } from './das.js';
 import { dapDataset, type DapDataset } from './dataset-model.js';
 import { ddsText } from './dds.js';
-import { dodsSize, dodsStream } from './dods.js';
+import { dodsChunkCount, dodsSize, dodsStream } from './dods.js';
 import { selectVariables } from './projection.js';
 
 export interface OpendapOptions {
@@ -114,6 +116,8 @@ class OpendapService {
         'cache-control': 'no-cache',
         ...dapHeaders('dods_data', version),
       };
+      // every chunk the answer will touch, checked before the first is read (the reads count them as they go)
+      currentBudget().ensureChunks(dodsChunkCount(selected));
       if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers });
       const body = await dodsStream(dds, selected, {
         pieceBytes: this.options.pieceBytes ?? 4 * 1024 * 1024,
@@ -148,6 +152,12 @@ class OpendapService {
   private asDapError(error: unknown, id: string): DapError {
     if (error instanceof DapError) return error;
     if (error instanceof SourceForbiddenError) return new DapError(403, 'a reference points outside the allowed sources');
+    if (error instanceof BudgetExceededError) return new DapError(error.limit === 'wallMs' ? 503 : 413, error.message);
+    if (error instanceof Error && error.name === 'AbortError') return new DapError(503, 'the request was cancelled');
+    if (error instanceof CodecError) {
+      this.logger.warn('opendap chunk could not be decoded', { dataset: id, error: error.message });
+      return new DapError(502, `a source chunk could not be decoded: ${error.message}`);
+    }
     if (error instanceof SourceError) {
       this.logger.warn('opendap source read failed', { dataset: id, error: error.message });
       if (error.failure === 'timeout') return new DapError(504, 'the source did not answer in time');

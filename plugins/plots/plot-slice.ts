@@ -1,7 +1,7 @@
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues, Slice } from '../../kerchunk/array-values.js';
 import { badRequest, notFound } from '../../server/http/problem.js';
-import { dateMatches, formatDate, timeDecoder, type CalendarDate } from './cf-time.js';
+import { dateMatches, formatDate, timeDecoder, type CalendarDate, type DateQuery } from './cf-time.js';
 import { cfDecoding, decodeValues } from './cf-values.js';
 import { coordinateOf, plotAxes, type PlotAxes } from './plot-axes.js';
 import type { PlotParams } from './plot-params.js';
@@ -28,11 +28,6 @@ export interface PlotSlice {
 /** Largest number of grid cells along either side of a plot; larger grids are read with a stride. */
 export const MAX_CELLS = 1024;
 
-async function readAll(array: ArrayValues, signal?: AbortSignal): Promise<Float64Array> {
-  const raw = await array.read([{ start: 0, stop: array.shape[0] ?? 0, step: 1 }], signal);
-  return Float64Array.from(raw, Number);
-}
-
 async function readOne(array: ArrayValues, index: number, signal?: AbortSignal): Promise<number> {
   const raw = await array.read([{ start: index, stop: index + 1, step: 1 }], signal);
   return Number(raw[0]);
@@ -46,6 +41,37 @@ function coordinateArray(source: PlotSource, dim: string): { schema: VariableSch
 
 function decoderOf(coordinate: VariableSchema) {
   return timeDecoder(coordinate.attrs.units, coordinate.attrs.calendar ?? 'standard');
+}
+
+/**
+ * The first time step in the period a query names, by binary search: CF coordinate variables are
+ * strictly monotonic, so a plot reads about log2(steps) values of the time axis, never all of it.
+ * A decreasing axis is searched the other way round.
+ */
+export async function findDate(steps: number, at: (index: number) => Promise<CalendarDate>, query: DateQuery): Promise<{ index: number; date: CalendarDate } | undefined> {
+  if (steps === 0) return undefined;
+  const descending = steps > 1 && compareToQuery(await at(0), query) > compareToQuery(await at(steps - 1), query);
+  // first index whose date is not before the queried period (after it, for a decreasing axis)
+  let low = 0;
+  let high = steps;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    const order = compareToQuery(await at(middle), query);
+    if (descending ? order > 0 : order < 0) low = middle + 1;
+    else high = middle;
+  }
+  if (low >= steps) return undefined;
+  const date = await at(low);
+  return dateMatches(date, query) ? { index: low, date } : undefined;
+}
+
+/** -1 when a date lies before the period a query names, 0 inside it, 1 after it. */
+function compareToQuery(date: CalendarDate, query: DateQuery): number {
+  if (dateMatches(date, query)) return 0;
+  for (const field of ['year', 'month', 'day', 'hour', 'minute', 'second'] as const) {
+    if (date[field] !== query.date[field]) return date[field] < query.date[field] ? -1 : 1;
+  }
+  return 0;
 }
 
 /** Finds the variable and the time/level indices a request names; 404 / 400 problems otherwise. */
@@ -69,15 +95,14 @@ export async function resolveSlice(source: PlotSource, name: string, params: Plo
     let date: CalendarDate | undefined;
     if (params.time && 'date' in params.time) {
       if (!coordinate || !decoder) throw badRequest(`the time coordinate "${axes.time}" cannot be decoded; give "time" as an index`);
-      const values = await readAll(coordinate.array, signal);
-      const dates = Array.from(values, (v) => decoder.decode(v));
       const query = params.time.date;
-      index = dates.findIndex((d) => dateMatches(d, query));
-      if (index < 0) {
-        const range = dates.length ? ` (the data run from ${formatDate(dates[0] as CalendarDate)} to ${formatDate(dates[dates.length - 1] as CalendarDate)})` : '';
+      const at = (i: number) => readOne(coordinate.array, i, signal).then((v) => decoder.decode(v));
+      const found = await findDate(steps, at, query);
+      if (!found) {
+        const range = steps > 0 ? ` (the data run from ${formatDate(await at(0))} to ${formatDate(await at(steps - 1))})` : '';
         throw badRequest(`no time step at "${params.time.text}"${range}`);
       }
-      date = dates[index];
+      ({ index, date } = found);
     } else {
       index = params.time?.index ?? 0;
       if (index >= steps) throw badRequest(`"time" index ${index} is out of range: ${axes.time} has ${steps} steps`);

@@ -135,7 +135,15 @@ export class ProcessedView {
       if (step.values) transforms.push(step.values);
     }
     const chunks = meta.shape.length === 0 ? [] : meta.chunks;
-    return { meta, grid: new ChunkGrid(meta.shape, chunks), values: arrayValues, transforms, fillValue: arrayValues.fillValue };
+    let grid: ChunkGrid;
+    try {
+      grid = new ChunkGrid(meta.shape, chunks);
+    } catch (error) {
+      // e.g. a grid past 2^53 chunks: this array passes through as in the raw view; the others are processed
+      if (error instanceof RangeError) return undefined;
+      throw error;
+    }
+    return { meta, grid, values: arrayValues, transforms, fillValue: arrayValues.fillValue };
   }
 
   private async encode(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<ServedBody> {
