@@ -1,10 +1,10 @@
-import type { Codec, CodecConfig } from './codec.js';
+import { checkDecodedSize, type Codec, type CodecConfig, type CodecContext } from './codec.js';
 import { castValues, createValues, storeValues } from './element-type.js';
 import { numericOption, valuesOf } from './numeric-filter.js';
 import { CodecOptions } from './options.js';
 
 /** numcodecs AsType (`encode_dtype`, `decode_dtype`): a numpy `astype` each way. */
-export function astypeCodec(config: CodecConfig): Codec {
+export function astypeCodec(config: CodecConfig, context: CodecContext = {}): Codec {
   const options = new CodecOptions(config);
   const encodeType = numericOption(options, 'encode_dtype');
   const decodeType = numericOption(options, 'decode_dtype');
@@ -18,6 +18,9 @@ export function astypeCodec(config: CodecConfig): Codec {
   return {
     config,
     encode: async (data) => convert(data, decodeType, encodeType),
-    decode: async (data) => convert(data, encodeType, decodeType),
+    decode: async (data) => {
+      checkDecodedSize('astype', (data.byteLength / encodeType.type.size) * decodeType.type.size, context.maxDecodedBytes);
+      return convert(data, encodeType, decodeType);
+    },
   };
 }

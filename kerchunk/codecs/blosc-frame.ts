@@ -1,5 +1,6 @@
-import { deflateSync } from 'node:zlib';
-import { shuffleBytes } from './shuffle.js';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { CodecError } from './codec.js';
+import { shuffleBytes, unshuffleBytes } from './shuffle.js';
 
 /**
  * Writes c-blosc 1 frames with native block compressors (lz4-napi, zstd-napi, node:zlib): the
@@ -110,9 +111,13 @@ function shuffleBlock(block: Uint8Array, typesize: number): Uint8Array {
 
 interface Lz4Module {
   compressSync(data: Buffer): Buffer;
+  uncompressSync(data: Uint8Array): Buffer;
 }
 interface ZstdModule {
   compress(data: Uint8Array, parameters?: { compressionLevel?: number }): Uint8Array;
+}
+interface ZstdBindingModule {
+  decompress(dst: Uint8Array, src: Uint8Array): number;
 }
 
 /**
@@ -158,4 +163,116 @@ async function optionalModule<T>(name: string): Promise<T | undefined> {
 
 export function isNativeBloscCompressor(cname: string): cname is BloscBlockCompressorName {
   return cname === 'lz4' || cname === 'zlib' || cname === 'zstd';
+}
+
+/**
+ * Decompresses one blosc block stream into exactly `out.byteLength` bytes (never more: every
+ * decompressor is given that capacity), or throws. Returns `out` or its own array of that size.
+ */
+export type BlockDecompressor = (stream: Uint8Array, out: Uint8Array) => Uint8Array;
+
+/**
+ * The native block decompressor for a blosc header's compressor ('lz4/lz4hc', 'zlib', 'zstd'),
+ * or undefined (blosclz, or the native library is not installed: the caller uses the wasm build).
+ */
+export async function nativeBlockDecompressor(compressor: string): Promise<BlockDecompressor | undefined> {
+  switch (compressor) {
+    case 'lz4/lz4hc': {
+      const lz4 = await optionalModule<Lz4Module>('lz4-napi');
+      if (!lz4) return undefined;
+      // lz4-napi reads a 4-byte size prefix and refuses output beyond it
+      return (stream, out) => {
+        const prefixed = new Uint8Array(4 + stream.byteLength);
+        new DataView(prefixed.buffer).setUint32(0, out.byteLength, true);
+        prefixed.set(stream, 4);
+        return lz4.uncompressSync(prefixed);
+      };
+    }
+    case 'zstd': {
+      const loaded = await optionalModule<ZstdBindingModule & { default?: ZstdBindingModule }>('zstd-napi/binding.js');
+      const binding = loaded && typeof loaded.decompress === 'function' ? loaded : loaded?.default;
+      if (!binding) return undefined;
+      return (stream, out) => {
+        const written = binding.decompress(out, stream);
+        return written === out.byteLength ? out : out.subarray(0, written);
+      };
+    }
+    case 'zlib':
+      return (stream, out) => inflateSync(stream, { maxOutputLength: Math.max(1, out.byteLength) });
+    default:
+      return undefined;
+  }
+}
+
+const FLAG_BITSHUFFLE = 0x04;
+const MAX_SPLITS = 16;
+const MIN_BUFFERSIZE = 128;
+
+/** What readBloscFrame needs of a checked header (see bloscHeader in blosc.ts). */
+export interface BloscFrameHeader {
+  readonly flags: number;
+  readonly typesize: number;
+  readonly nbytes: number;
+  readonly blocksize: number;
+  readonly cbytes: number;
+}
+
+/** Whether readBloscFrame can decode frames with these flags (bit shuffle needs the wasm build). */
+export function isNativelyReadable(flags: number): boolean {
+  return (flags & FLAG_BITSHUFFLE) === 0;
+}
+
+/**
+ * Decodes a compressed (not memcpyed) blosc 1 frame whose header was checked (block table
+ * inside the frame, nbytes within the caller's limit) with a native block decompressor. Every
+ * stream must decode to exactly its share of the block, as c-blosc requires; nothing larger is
+ * ever allocated than the header's nbytes (plus one block for unshuffling).
+ */
+export function readBloscFrame(frame: Uint8Array, header: BloscFrameHeader, decompress: BlockDecompressor): Uint8Array {
+  const { nbytes, blocksize, typesize, flags, cbytes } = header;
+  const corrupt = (detail: string): CodecError => new CodecError('blosc', `corrupt data: ${detail}`);
+  const view = new DataView(frame.buffer, frame.byteOffset, cbytes);
+  const out = new Uint8Array(nbytes);
+  const shuffled = (flags & FLAG_SHUFFLE) !== 0 && typesize > 1;
+  const dontSplit = (flags & FLAG_DONT_SPLIT) !== 0;
+  const blocks = Math.ceil(nbytes / blocksize);
+  const scratch = shuffled ? new Uint8Array(blocksize) : undefined;
+  for (let b = 0; b < blocks; b++) {
+    const leftover = b === blocks - 1 && nbytes % blocksize !== 0;
+    const bsize = leftover ? nbytes % blocksize : blocksize;
+    const target = out.subarray(b * blocksize, b * blocksize + bsize);
+    const work = scratch ? scratch.subarray(0, bsize) : target;
+    const splits = !dontSplit && typesize <= MAX_SPLITS && bsize / typesize >= MIN_BUFFERSIZE && !leftover ? typesize : 1;
+    const neblock = Math.floor(bsize / splits);
+    if (neblock * splits !== bsize) throw corrupt(`block ${b} of ${bsize} bytes does not split into ${splits} streams`);
+    let at = view.getInt32(HEADER_BYTES + 4 * b, true);
+    for (let s = 0; s < splits; s++) {
+      if (at + 4 > cbytes) throw corrupt(`block ${b} runs past the ${cbytes}-byte frame`);
+      const length = view.getInt32(at, true);
+      at += 4;
+      if (length < 0 || at + length > cbytes) throw corrupt(`block ${b} stream of ${length} bytes runs past the ${cbytes}-byte frame`);
+      const stream = frame.subarray(at, at + length);
+      const dest = work.subarray(s * neblock, (s + 1) * neblock);
+      if (length === neblock) {
+        dest.set(stream);
+      } else {
+        let decoded: Uint8Array;
+        try {
+          decoded = decompress(stream, dest);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          throw new CodecError('blosc', `corrupt data: block ${b} does not decompress to its ${neblock} bytes: ${message}`, { cause: error });
+        }
+        if (decoded.byteLength !== neblock) throw corrupt(`block ${b} decompressed to ${decoded.byteLength} bytes, not ${neblock}`);
+        if (decoded !== dest) dest.set(decoded);
+      }
+      at += length;
+    }
+    if (scratch) {
+      const whole = bsize - (bsize % typesize);
+      target.set(unshuffleBytes(work.subarray(0, whole), typesize));
+      target.set(work.subarray(whole), whole);
+    }
+  }
+  return out;
 }

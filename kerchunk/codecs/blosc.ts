@@ -1,7 +1,15 @@
-import { CodecError, guarded, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { checkDecodedSize, CodecError, guarded, type Codec, type CodecConfig, type CodecContext } from './codec.js';
 import { itemsize } from './element-type.js';
 import { CodecOptions } from './options.js';
-import { isNativeBloscCompressor, nativeBlockCompressor, writeBloscFrame } from './blosc-frame.js';
+import {
+  isNativeBloscCompressor,
+  isNativelyReadable,
+  nativeBlockCompressor,
+  nativeBlockDecompressor,
+  readBloscFrame,
+  writeBloscFrame,
+  type BlockDecompressor,
+} from './blosc-frame.js';
 
 const CNAMES = ['blosclz', 'lz4', 'lz4hc', 'zlib', 'zstd'] as const;
 /** Compressor codes in the blosc header flags (bits 5..7). */
@@ -34,6 +42,7 @@ export function bloscHeader(data: Uint8Array): BloscHeader {
     compressor: CODES[view.getUint8(2) >> 5] ?? 'unknown',
   };
   if (header.version < 1 || header.version > 2) throw new CodecError('blosc', `corrupt data: blosc format version ${header.version}`);
+  if (header.typesize === 0) throw new CodecError('blosc', 'corrupt data: typesize 0');
   if (header.cbytes > data.byteLength || header.cbytes < HEADER) {
     throw new CodecError('blosc', `corrupt data: header says ${header.cbytes} compressed bytes, got ${data.byteLength}`);
   }
@@ -44,16 +53,58 @@ export function bloscHeader(data: Uint8Array): BloscHeader {
   if (memcpyed && header.cbytes !== header.nbytes + HEADER) {
     throw new CodecError('blosc', `corrupt data: uncompressed frame of ${header.nbytes} bytes has ${header.cbytes} bytes`);
   }
-  if (!memcpyed && header.nbytes > 0 && (header.blocksize === 0 || header.blocksize > header.nbytes)) {
-    throw new CodecError('blosc', `corrupt data: block size ${header.blocksize} for ${header.nbytes} bytes`);
+  if (!memcpyed && header.nbytes > 0) {
+    if (header.blocksize === 0 || header.blocksize > header.nbytes) {
+      throw new CodecError('blosc', `corrupt data: block size ${header.blocksize} for ${header.nbytes} bytes`);
+    }
+    checkBlockTable(data, header);
   }
   return header;
+}
+
+/** Every block of a compressed frame starts with an int32 stream length. */
+const LEAST_BYTES_PER_BLOCK = 4;
+
+/**
+ * A compressed frame's block table: one int32 start offset per block after the header, each
+ * pointing past the table and inside the frame, and room for each block's stream length.
+ * A frame claiming many blocks must carry them: c-blosc sizes its work from the header alone.
+ */
+function checkBlockTable(data: Uint8Array, header: BloscHeader): void {
+  const blocks = Math.ceil(header.nbytes / header.blocksize);
+  const tableEnd = HEADER + 4 * blocks;
+  if (tableEnd + LEAST_BYTES_PER_BLOCK * blocks > header.cbytes) {
+    throw new CodecError('blosc', `corrupt data: ${blocks} blocks of ${header.blocksize} bytes cannot fit in ${header.cbytes} compressed bytes`);
+  }
+  const view = new DataView(data.buffer, data.byteOffset, header.cbytes);
+  for (let b = 0; b < blocks; b++) {
+    const start = view.getInt32(HEADER + 4 * b, true);
+    if (start < tableEnd || start + 4 > header.cbytes) {
+      throw new CodecError('blosc', `corrupt data: block ${b} starts at ${start}, outside the ${header.cbytes}-byte frame`);
+    }
+  }
+}
+
+/** Native block decompressors by header compressor name, loaded once. */
+const blockDecompressors = new Map<string, Promise<BlockDecompressor | undefined>>();
+
+function blockDecompressor(compressor: string): Promise<BlockDecompressor | undefined> {
+  let found = blockDecompressors.get(compressor);
+  if (!found) {
+    found = nativeBlockDecompressor(compressor);
+    blockDecompressors.set(compressor, found);
+  }
+  return found;
 }
 
 /**
  * numcodecs Blosc (c-blosc 1 frames): `cname` blosclz, lz4, lz4hc, zlib, zstd; `clevel` 0..9;
  * `shuffle` 0 none, 1 byte, 2 bit, -1 auto (bit for 1-byte elements, else byte); `blocksize`
- * 0 = automatic. Decoding reads any of these from the frame (numcodecs' wasm build).
+ * 0 = automatic. Decoding reads any of these from the frame: lz4, lz4hc, zlib and zstd frames
+ * without bit shuffle with native block decompressors (readBloscFrame: each block checked to
+ * decode to exactly its size), the rest with numcodecs' wasm build, which does not report a
+ * block that fails to decode. Either way the header is checked first (bloscHeader) and a frame
+ * claiming more than `context.maxDecodedBytes` is refused before anything is allocated.
  * Encoding lz4, zlib and zstd without bit shuffle writes frames with native block compressors
  * (blosc-frame.ts), with the data's own typesize; the rest runs on the wasm build, which always
  * uses a typesize of 4 (valid frames for every reader; 8- and 2-byte data compress a bit worse).
@@ -83,8 +134,13 @@ export function bloscCodec(config: CodecConfig, context: CodecContext = {}): Cod
     decode: (data) =>
       guarded('blosc', 'decompress', async () => {
         const header = bloscHeader(data);
+        // numcodecs' wasm allocates what the header says before reading a block: check it first
+        checkDecodedSize('blosc', header.nbytes, context.maxDecodedBytes, 'header says it holds');
         const frame = header.cbytes === data.byteLength ? data : data.subarray(0, header.cbytes);
         if (header.nbytes === 0) return new Uint8Array(0);
+        if ((header.flags & 0x2) !== 0) return frame.slice(HEADER, HEADER + header.nbytes);
+        const decompress = isNativelyReadable(header.flags) ? await blockDecompressor(header.compressor) : undefined;
+        if (decompress) return readBloscFrame(frame, header, decompress);
         const decoded = await (await wasm).decode(frame);
         if (decoded.byteLength !== header.nbytes) {
           throw new CodecError('blosc', `corrupt data: decoded ${decoded.byteLength} bytes, the header says ${header.nbytes}`);

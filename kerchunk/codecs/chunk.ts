@@ -22,19 +22,71 @@ export function chunkByteLength(meta: ZarrArrayMetadata): number {
 
 /**
  * The filters then the compressor of an array, each built knowing the dtype of the bytes it
- * encodes (a filter with `astype` changes it for those after it).
+ * encodes (a filter with `astype` changes it for those after it) and the most bytes its decode
+ * may return (decodeLimits).
  */
 export function codecChain(meta: ZarrArrayMetadata, preserveFill = false): Codec[] {
   const chain: Codec[] = [];
+  const limits = decodeLimits(meta);
   let dtype: string | JsonValue[] = meta.dtype;
-  for (const config of meta.filters ?? []) {
-    const context = preserveFill ? { dtype, preserveFill: meta.fill_value } : { dtype };
+  (meta.filters ?? []).forEach((config, i) => {
+    const context = { dtype, maxDecodedBytes: limits?.[i], ...(preserveFill ? { preserveFill: meta.fill_value } : {}) };
     chain.push(codecFromConfig(config as JsonValue, context));
     const astype = config.astype ?? (config.id === 'astype' ? config.encode_dtype : undefined);
     if (typeof astype === 'string') dtype = astype;
-  }
-  if (meta.compressor) chain.push(codecFromConfig(meta.compressor as JsonValue, { dtype }));
+  });
+  if (meta.compressor) chain.push(codecFromConfig(meta.compressor as JsonValue, { dtype, maxDecodedBytes: limits?.[chain.length] }));
   return chain;
+}
+
+/**
+ * The most bytes each stage's decode may return, for the filters in order then the compressor:
+ * the chunk's decoded size (prod(chunks) × itemsize) carried forward through what each filter's
+ * encode makes of it. A filter decodes to what it was given to encode, so its limit is the size
+ * before it; the compressor's is the size after the last filter. Filters whose encoded size is
+ * fixed by their configuration (delta, fixedscaleoffset, astype: elements × the `astype` size;
+ * checksums: 4 more bytes; shuffle, bitround: the same) give exact sizes; a codec of any other
+ * kind used as a filter (a compressor) gets a generous bound of its worst-case expansion.
+ * Undefined when the dtype has no itemsize (such chunks cannot be decoded anyway).
+ */
+export function decodeLimits(meta: ZarrArrayMetadata): number[] | undefined {
+  const size = itemsize(meta.dtype);
+  if (size === undefined) return undefined;
+  let bytes = meta.chunks.reduce((product, n) => product * n, size);
+  const limits: number[] = [];
+  for (const filter of meta.filters ?? []) {
+    limits.push(bytes);
+    bytes = encodedSize(filter as Record<string, JsonValue>, bytes);
+  }
+  limits.push(bytes);
+  return limits;
+}
+
+/** Bytes a filter's encode returns for `bytes` bytes of input (an upper bound where not fixed). */
+function encodedSize(filter: Record<string, JsonValue>, bytes: number): number {
+  const resize = (from: JsonValue | undefined, to: JsonValue | undefined): number => {
+    const fromSize = from === undefined ? undefined : itemsize(from);
+    const toSize = to === undefined ? fromSize : itemsize(to);
+    if (!fromSize || toSize === undefined) return bytes;
+    return Math.ceil(bytes / fromSize) * toSize;
+  };
+  switch (filter.id) {
+    case 'delta':
+    case 'fixedscaleoffset':
+      return resize(filter.dtype, filter.astype ?? filter.dtype);
+    case 'astype':
+      return resize(filter.decode_dtype, filter.encode_dtype);
+    case 'crc32':
+    case 'adler32':
+    case 'fletcher32':
+      return bytes + 4;
+    case 'shuffle':
+    case 'bitround':
+      return bytes;
+    default:
+      // a compressor used as a filter: none expands data by more than this
+      return bytes + Math.ceil(bytes / 8) + 64 * 1024;
+  }
 }
 
 /**
@@ -43,10 +95,10 @@ export function codecChain(meta: ZarrArrayMetadata, preserveFill = false): Codec
  * and exactly prod(chunks) × itemsize bytes long, else a CodecError.
  */
 export async function decodeChunk(bytes: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array> {
+  const expected = chunkByteLength(meta);
   const chain = codecChain(meta);
   let data = bytes;
   for (let i = chain.length - 1; i >= 0; i--) data = await (chain[i] as Codec).decode(data);
-  const expected = chunkByteLength(meta);
   if (data.byteLength !== expected) {
     const ids = chain.map((codec) => codec.config.id).join(', ') || 'no codecs';
     throw new CodecError(

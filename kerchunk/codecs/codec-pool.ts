@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
-import { decodeChunk, encodeChunk } from './chunk.js';
+import { chunkByteLength, decodeChunk, encodeChunk } from './chunk.js';
 import { CodecError } from './codec.js';
 import type { CodecJob, CodecJobResult } from './codec-worker.js';
 
@@ -31,7 +31,11 @@ export const inlineCodecs: ChunkCodecs = {
   close: async () => {},
 };
 
-/** Chunks smaller than this are cheaper to handle inline than to send to a worker. */
+/**
+ * Chunks smaller than this are cheaper to handle inline than to send to a worker. A decode is
+ * sized by its output (the chunk's decoded size from the metadata), not its input: a small
+ * compressed chunk can be a lot of work, and the decoders refuse output beyond that size.
+ */
 const WORKER_MIN_BYTES = 64 * 1024;
 
 interface Pending {
@@ -83,7 +87,9 @@ export class CodecPool implements ChunkCodecs {
   }
 
   private run(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
-    if (this.workers.length === 0 || bytes.byteLength < WORKER_MIN_BYTES) return op === 'decode' ? inlineCodecs.decode(bytes, meta) : inlineCodecs.encode(bytes, meta);
+    if (this.workers.length === 0 || jobBytes(op, bytes, meta) < WORKER_MIN_BYTES) {
+      return op === 'decode' ? inlineCodecs.decode(bytes, meta) : inlineCodecs.encode(bytes, meta);
+    }
     const slot = this.load.indexOf(Math.min(...this.load));
     const worker = this.workers[slot] as Worker;
     const id = this.nextId++;
@@ -127,6 +133,18 @@ export class CodecPool implements ChunkCodecs {
     this.workers[slot] = worker;
     this.load[slot] = 0;
   }
+}
+
+/** The size a job is judged by: what a decode produces (the larger of that and its input), what an encode is given. */
+function jobBytes(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata): number {
+  if (op === 'encode') return bytes.byteLength;
+  let decoded: number;
+  try {
+    decoded = chunkByteLength(meta);
+  } catch {
+    return bytes.byteLength; // an unsizable dtype: decodeChunk refuses it, wherever it runs
+  }
+  return Math.max(decoded, bytes.byteLength);
 }
 
 function movable(bytes: Uint8Array, options: ChunkJobOptions | undefined): boolean {

@@ -1,4 +1,8 @@
-/** Worker thread of the codec pool: decodes and encodes whole chunks off the main event loop. */
+/**
+ * Worker thread of the codec pool: decodes and encodes whole chunks off the main event loop.
+ * Decoders refuse output beyond the chunk's size before allocating it (CodecContext
+ * maxDecodedBytes), so a refused hostile chunk leaves no large allocation behind here.
+ */
 import { parentPort } from 'node:worker_threads';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, encodeChunk } from './chunk.js';
@@ -18,8 +22,10 @@ parentPort?.on('message', (job: CodecJob) => {
   const work = job.op === 'decode' ? decodeChunk(job.bytes, job.meta) : encodeChunk(job.bytes, job.meta);
   work.then(
     (bytes) => {
-      // the result may view the input (e.g. fletcher32 strips its checksum by slicing): copy then
-      const own = bytes.buffer === job.bytes.buffer ? bytes.slice() : bytes;
+      // the result may view the input (e.g. fletcher32 strips its checksum by slicing), or a part
+      // of a larger buffer: copy it then, so exactly its bytes move
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+      const own = bytes.buffer === job.bytes.buffer || !whole ? bytes.slice() : bytes;
       parentPort?.postMessage({ id: job.id, ok: true, bytes: own } satisfies CodecJobResult, [own.buffer as ArrayBuffer]);
     },
     (error: Error) => parentPort?.postMessage({ id: job.id, ok: false, name: error.name, message: error.message } satisfies CodecJobResult),

@@ -29,6 +29,13 @@ export interface CodecContext {
    * keeps every NaN). numcodecs.BitRound has no such option and rounds the fill value too.
    */
   readonly preserveFill?: JsonValue;
+  /**
+   * The most bytes `decode` may return (the chunk's decoded size, carried back through the
+   * filters; see decodeLimits in chunk.ts). A decode that would produce more is refused with a
+   * CodecError before the output is allocated: a small corrupt or hostile chunk must not make the
+   * server allocate gigabytes. Absent: no limit (codecs used on their own, encoding).
+   */
+  readonly maxDecodedBytes?: number;
 }
 
 /** A codec id, or an option of a known codec, that this implementation does not handle. */
@@ -44,6 +51,16 @@ export class CodecError extends Error {
   override readonly name = 'CodecError';
   constructor(readonly codecId: string, detail: string, options?: { cause?: unknown }) {
     super(`codec "${codecId}": ${detail}`, options);
+  }
+}
+
+/**
+ * Refuses a decode whose output would be `bytes` long when at most `limit` bytes are allowed
+ * (`limit` undefined: no limit). Call it before allocating the output.
+ */
+export function checkDecodedSize(codecId: string, bytes: number, limit: number | undefined, what = 'decodes to'): void {
+  if (limit !== undefined && !(bytes <= limit)) {
+    throw new CodecError(codecId, `corrupt data: ${what} ${bytes} bytes, more than the ${limit} bytes this chunk may hold`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { NumericArray } from '../array-values.js';
-import type { Codec, CodecConfig } from './codec.js';
+import { checkDecodedSize, type Codec, type CodecConfig, type CodecContext } from './codec.js';
 import { castValues, createValues, storeValues, type ElementType } from './element-type.js';
 import { isBig, numericOption, valuesOf } from './numeric-filter.js';
 import { CodecOptions } from './options.js';
@@ -9,7 +9,7 @@ import { CodecOptions } from './options.js';
  * differences, computed in `dtype` (ints wrap) and cast to `astype`; decoding is a cumulative sum
  * computed in `dtype` (as numpy's `cumsum(out=...)`), 64-bit ints with BigInt.
  */
-export function deltaCodec(config: CodecConfig): Codec {
+export function deltaCodec(config: CodecConfig, context: CodecContext = {}): Codec {
   const options = new CodecOptions(config);
   const dtype = numericOption(options, 'dtype');
   const astype = numericOption(options, 'astype', dtype.text);
@@ -23,6 +23,7 @@ export function deltaCodec(config: CodecConfig): Codec {
       return store(diffs, astype.type);
     },
     decode: async (data) => {
+      checkDecodedSize('delta', (data.byteLength / astype.type.size) * dtype.type.size, context.maxDecodedBytes);
       const encoded = valuesOf('delta', data, astype.type);
       const terms = createValues(dtype.type, encoded.length);
       castValues(encoded, terms);

@@ -1,5 +1,5 @@
 import type { NumericArray } from '../array-values.js';
-import type { Codec, CodecConfig } from './codec.js';
+import { checkDecodedSize, type Codec, type CodecConfig, type CodecContext } from './codec.js';
 import { castValues, createValues, storeValues } from './element-type.js';
 import { isBig, numericOption, valuesOf } from './numeric-filter.js';
 import { CodecOptions } from './options.js';
@@ -12,7 +12,7 @@ import { CodecOptions } from './options.js';
  * everything else in float64. Integer `dtype` data is encoded in float64 as well, which equals
  * numpy's integer arithmetic unless that overflows.
  */
-export function fixedScaleOffsetCodec(config: CodecConfig): Codec {
+export function fixedScaleOffsetCodec(config: CodecConfig, context: CodecContext = {}): Codec {
   const options = new CodecOptions(config);
   const offset = options.number('offset', 0);
   const scale = options.number('scale', 1);
@@ -38,6 +38,7 @@ export function fixedScaleOffsetCodec(config: CodecConfig): Codec {
       return storeValues(encoded, astype.type);
     },
     decode: async (data) => {
+      checkDecodedSize('fixedscaleoffset', (data.byteLength / astype.type.size) * dtype.type.size, context.maxDecodedBytes);
       const encoded = floats(valuesOf('fixedscaleoffset', data, astype.type));
       const out = new Float64Array(encoded.length);
       if (astype.type.kind === 'f' && astype.type.size === 4) {

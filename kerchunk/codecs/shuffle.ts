@@ -1,5 +1,5 @@
-import type { Codec, CodecConfig } from './codec.js';
-import { CodecError } from './codec.js';
+import type { Codec, CodecConfig, CodecContext } from './codec.js';
+import { checkDecodedSize, CodecError } from './codec.js';
 import { CodecOptions } from './options.js';
 
 /**
@@ -7,7 +7,7 @@ import { CodecOptions } from './options.js';
  * of all elements lie together. `elementsize` ≤ 1 is a copy. The length must be a whole number
  * of elements.
  */
-export function shuffleCodec(config: CodecConfig): Codec {
+export function shuffleCodec(config: CodecConfig, context: CodecContext = {}): Codec {
   const options = new CodecOptions(config);
   const elementsize = options.integer('elementsize', 4, 0, 2 ** 16);
   options.done();
@@ -19,7 +19,7 @@ export function shuffleCodec(config: CodecConfig): Codec {
   return {
     config,
     encode: async (data) => (check(data), shuffleBytes(data, elementsize)),
-    decode: async (data) => (check(data), unshuffleBytes(data, elementsize)),
+    decode: async (data) => (check(data), checkDecodedSize('shuffle', data.byteLength, context.maxDecodedBytes), unshuffleBytes(data, elementsize)),
   };
 }
 
