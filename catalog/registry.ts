@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js';
 import { Sources } from '../kerchunk/sources/sources.js';
@@ -18,13 +19,29 @@ export interface RegistryOptions extends OpenDatasetOptions {
 }
 
 /**
+ * Why an entry is left out, in a word that is safe to show anyone (`/health`): no paths, no file
+ * contents, no allow list. The full message goes to the log (and to `/health` with the admin token).
+ * - `entry-invalid`: the catalog entry itself (bad id, no `refs`, a field of the wrong type);
+ * - `references-unreadable`: the reference table cannot be read (missing, no permission);
+ * - `references-invalid`: it was read but is not a usable kerchunk table (JSON, metadata, gen);
+ * - `source-forbidden`: a reference points outside `sources.allow`;
+ * - `open-failed`: anything else.
+ */
+export type ProblemReason = 'entry-invalid' | 'references-unreadable' | 'references-invalid' | 'source-forbidden' | 'open-failed';
+
+/** A left-out entry: the id, the reason class, and the full message (log and admin only). */
+export interface DatasetProblem extends CatalogProblem {
+  readonly reason: ProblemReason;
+}
+
+/**
  * The datasets being served, opened from a catalog. A dataset whose references are broken or
  * point outside `sources.allow` is reported (log line, `problems`) and left out; the rest are
  * served. `apply` swaps in a new version of the catalog, reopening only what changed.
  */
 export class DatasetRegistry {
   private datasets = new Map<string, Dataset>();
-  private problemList: CatalogProblem[] = [];
+  private problemList: DatasetProblem[] = [];
 
   private constructor(
     private catalog: Catalog,
@@ -34,7 +51,7 @@ export class DatasetRegistry {
 
   static async open(catalog: Catalog, options: RegistryOptions = {}): Promise<DatasetRegistry> {
     const registry = new DatasetRegistry(catalog, await createSources(catalog, options), options);
-    const problems = [...catalog.problems];
+    const problems = catalog.problems.map(entryProblem);
     registry.datasets = await registry.collect(catalog.datasets, new Map(), problems);
     registry.problemList = problems;
     registry.report(catalog.problems);
@@ -61,7 +78,7 @@ export class DatasetRegistry {
     return [...this.datasets.values()];
   }
 
-  problems(): readonly CatalogProblem[] {
+  problems(): readonly DatasetProblem[] {
     return this.problemList;
   }
 
@@ -79,7 +96,7 @@ export class DatasetRegistry {
       }
     }
     // the new datasets and their problems are swapped in together, once all are opened
-    const problems = [...catalog.problems];
+    const problems = catalog.problems.map(entryProblem);
     const datasets = await this.collect(catalog.datasets, reusable, problems);
     this.catalog = catalog;
     this.datasets = datasets;
@@ -98,7 +115,7 @@ export class DatasetRegistry {
   }
 
   /** Opens the entries (reusing what it can); what cannot be opened is appended to `problems`. */
-  private async collect(entries: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>, problems: CatalogProblem[]): Promise<Map<string, Dataset>> {
+  private async collect(entries: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>, problems: DatasetProblem[]): Promise<Map<string, Dataset>> {
     const opened = await Promise.all(
       entries.map(async (entry): Promise<Dataset | undefined> => {
         const reused = reusable.get(entry.id);
@@ -107,8 +124,9 @@ export class DatasetRegistry {
           return await openDataset(entry, this.sourcesInUse, this.options);
         } catch (error) {
           const message = error instanceof DatasetError ? error.message : `dataset "${entry.id}": ${(error as Error).message}`;
-          problems.push({ id: entry.id, message });
-          this.options.logger?.warn('dataset left out', { dataset: entry.id, reason: message });
+          const reason = await problemReason(error, entry);
+          problems.push({ id: entry.id, reason, message });
+          this.options.logger?.warn('dataset left out', { dataset: entry.id, reasonClass: reason, reason: message });
           return undefined;
         }
       }),
@@ -117,8 +135,26 @@ export class DatasetRegistry {
   }
 
   private report(problems: readonly CatalogProblem[]): void {
-    for (const problem of problems) this.options.logger?.warn('catalog entry left out', { dataset: problem.id, reason: problem.message });
+    for (const problem of problems) this.options.logger?.warn('catalog entry left out', { dataset: problem.id, reasonClass: 'entry-invalid', reason: problem.message });
   }
+}
+
+function entryProblem(problem: CatalogProblem): DatasetProblem {
+  return { id: problem.id, reason: 'entry-invalid', message: problem.message };
+}
+
+/** The reason class of a failure to open `entry` (see ProblemReason). */
+export async function problemReason(error: unknown, entry: DatasetEntry): Promise<ProblemReason> {
+  if (!(error instanceof DatasetError)) return 'open-failed';
+  try {
+    await access(entry.refsLocation);
+  } catch {
+    return 'references-unreadable';
+  }
+  // the allow list's refusals: `reference "<url>" is not allowed: <why>; allowed sources: <roots>`
+  if (/^dataset "[^"]*": reference ".*" is not allowed: .*; allowed sources: /s.test(error.message)) return 'source-forbidden';
+  if (/^dataset "[^"]*": cannot read reference file /.test(error.message)) return 'references-unreadable';
+  return 'references-invalid';
 }
 
 async function createSources(catalog: Catalog, options: RegistryOptions): Promise<Sources> {

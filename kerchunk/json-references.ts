@@ -29,7 +29,7 @@ export async function openJsonReferences(file: string, options: JsonReferenceOpt
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ReferenceFormatError(`cannot read reference file ${file}: ${(error as Error).message}`);
+    throw new ReferenceFormatError(`cannot read reference file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   return parseJsonReferences(text, file, options);
 }
@@ -40,7 +40,7 @@ export function parseJsonReferences(text: string, name: string, options: JsonRef
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new ReferenceFormatError(`${name} is not valid JSON: ${(error as Error).message}`);
+    throw new ReferenceFormatError(`${name} is not valid JSON (${syntaxProblem(error)})`);
   }
   if (!isObject(document)) throw new ReferenceFormatError(`${name}: a reference table must be a JSON object`);
   const table = new ReferenceTableBuilder(name, options.maxGeneratedKeys ?? DEFAULT_MAX_GENERATED_KEYS);
@@ -100,7 +100,7 @@ class ReferenceTableBuilder {
       if (metadataText === undefined) throw new SyntaxError('no "metadata" member');
       documents = objectMemberTexts(metadataText);
     } catch (error) {
-      throw new ReferenceFormatError(`${this.name}: ".zmetadata" has no usable "metadata" object (${(error as Error).message})`);
+      throw new ReferenceFormatError(`${this.name}: ".zmetadata" has no usable "metadata" object (${syntaxProblem(error)})`);
     }
     for (const [key, value] of documents) {
       if (!this.metadata.has(key)) this.addMetadata(key, value.startsWith('"') ? JSON.parse(value) : value);
@@ -117,7 +117,7 @@ class ReferenceTableBuilder {
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new ReferenceFormatError(`${this.name}: metadata "${key}" is not valid JSON: ${(error as Error).message}`);
+      throw new ReferenceFormatError(`${this.name}: metadata "${key}" is not valid JSON (${syntaxProblem(error)})`);
     }
     if (!isObject(parsed)) {
       throw new ReferenceFormatError(`${this.name}: metadata "${key}" must be an inline JSON object, got ${describe(value)}`);
@@ -296,7 +296,26 @@ function isByteCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/**
+ * What a value is, for error messages, without quoting text: error messages reach logs and admin
+ * answers, and a file that is not a reference table (a secret next to the catalog) must not be
+ * read back through them. Numbers, booleans and null are shown; text and structures by kind.
+ */
 function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return `text (${value.length} characters)`;
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  return typeof value;
+}
+
+/**
+ * A JSON syntax error without the quoted input V8 puts into its messages (`Unexpected token 'x',
+ * "<the first bytes>"... is not valid JSON`): only where it happened.
+ */
+function syntaxProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  if (/end of JSON input/i.test(message)) return 'it ends too early';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  return position === undefined ? 'a syntax error' : `a syntax error at character ${position}`;
 }

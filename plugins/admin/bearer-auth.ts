@@ -25,6 +25,16 @@ export function bearerAuth(token: string, realm: string): MiddlewareHandler {
   };
 }
 
+/**
+ * Whether an `Authorization` header carries `Bearer <token>` (compared as bearerAuth does):
+ * 'none' without a Bearer credential, 'valid' or 'invalid'.
+ */
+export function bearerCredential(header: string | undefined, token: string): 'none' | 'valid' | 'invalid' {
+  const match = header === undefined ? null : /^Bearer[ ]+([\x21-\x7e]+)[ ]*$/i.exec(header);
+  if (!match?.[1]) return 'none';
+  return timingSafeEqual(digest(match[1]), digest(token)) ? 'valid' : 'invalid';
+}
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }

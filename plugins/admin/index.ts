@@ -20,7 +20,8 @@ import { validateRegistration } from './validate-registration.js';
  *
  * `refs` is a path relative to the catalog file's directory. Before anything is written the
  * references are validated (parse, sane metadata, every chunk reference inside `sources.allow`):
- * 422 naming the offending reference, the catalog untouched. Writes go through catalog-store.ts
+ * 422 naming the offending reference, the catalog untouched; a `processing` block the processed
+ * view cannot use is a 422 naming the setting. Writes go through catalog-store.ts
  * (lock, re-read, atomic replace) and the registry is reloaded at once, so this replica serves the
  * change when the response is sent; other replicas pick it up from the file (catalog-watch.ts).
  *
@@ -59,7 +60,7 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
       const catalogFile = () => registry.current.file;
 
       const register = async (c: Context, record: DatasetRecord, replace: boolean) => {
-        await validateRegistration(record, registry);
+        await validateRegistration(record, registry, { stages: context.stages(), logger });
         const result = await storeCall(() => addDataset(catalogFile(), record, { ...store, replace }));
         await reloadCatalog(registry, { logger });
         logger.info(result.created ? 'dataset registered' : 'dataset replaced', { dataset: record.id, refs: record.refs });

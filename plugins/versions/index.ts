@@ -1,26 +1,67 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bearerCredential } from '../admin/bearer-auth.js';
+import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from '../admin/rate-limit.js';
+import { HttpProblem } from '../../server/http/problem.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
-/** `/versions` (software versions), `/plugins` (what is loaded), `/health` (catalog state). */
-export const versionsPlugin: StratoPlugin = {
-  name: 'versions',
-  version: '1.0.0',
-  appRoutes(context: PluginContext) {
-    const app = new Hono();
-    app.get('/versions', (c) =>
-      c.json({ strato: context.version, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` }),
-    );
-    app.get('/plugins', (c) =>
-      c.json(Object.fromEntries(context.plugins().map((plugin) => [plugin.name, { version: plugin.version }]))),
-    );
-    app.get('/health', (c) => {
-      const problems = context.registry.problems();
-      return c.json({
-        status: problems.length === 0 ? 'ok' : 'degraded',
-        datasets: context.registry.ids().length,
-        problems: problems.map(({ id, message }) => ({ id, message })),
+export interface VersionsPluginOptions {
+  /** The admin token that unlocks the details of `/health` (default: STRATO_ADMIN_TOKEN when the app is built). */
+  readonly adminToken?: string;
+  /** Rate limit of `/health` requests that send a token (default: the admin API's, from the environment). */
+  readonly rateLimit?: RateLimitOptions;
+}
+
+const REALM = 'strato-admin';
+
+/**
+ * `/versions` (software versions), `/plugins` (what is loaded), `/health` (catalog state).
+ *
+ * `/health` is public: `{status, datasets, problems: [{id, reason}]}` where `reason` is a class
+ * (`entry-invalid`, `references-unreadable`, `references-invalid`, `source-forbidden`,
+ * `open-failed`; see catalog/registry.ts) and never a path, file contents or the allow list.
+ * With `Authorization: Bearer $STRATO_ADMIN_TOKEN` each problem also has its full `message` (as
+ * logged). A request with a token is rate limited like the admin API and a wrong token is a 401,
+ * so `/health` is no way around the admin API's limit on guessing.
+ */
+export function createVersionsPlugin(options: VersionsPluginOptions = {}): StratoPlugin {
+  return {
+    name: 'versions',
+    version: '1.1.0',
+    appRoutes(context: PluginContext) {
+      const app = new Hono();
+      const token = options.adminToken ?? process.env.STRATO_ADMIN_TOKEN;
+      app.get('/versions', (c) =>
+        c.json({ strato: context.version, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` }),
+      );
+      app.get('/plugins', (c) =>
+        c.json(Object.fromEntries(context.plugins().map((plugin) => [plugin.name, { version: plugin.version }]))),
+      );
+      if (token) {
+        const limiter: MiddlewareHandler = rateLimit(options.rateLimit ?? rateLimitFromEnv());
+        app.use('/health', async (c, next) => (c.req.header('authorization') === undefined ? next() : limiter(c, next)));
+      }
+      app.get('/health', (c) => {
+        const credential = token ? bearerCredential(c.req.header('authorization'), token) : 'none';
+        if (credential === 'invalid') {
+          context.logger.warn('admin authentication failed', { requestId: c.get('requestId'), address: clientAddress(c), method: c.req.method, path: c.req.path });
+          throw new HttpProblem(401, 'Unauthorized', 'the Bearer token is not valid', { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token"` });
+        }
+        const details = credential === 'valid';
+        const problems = context.registry.problems();
+        return c.json(
+          {
+            status: problems.length === 0 ? 'ok' : 'degraded',
+            datasets: context.registry.ids().length,
+            problems: problems.map(({ id, reason, message }) => (details ? { id, reason, message } : { id, reason })),
+          },
+          200,
+          { 'cache-control': 'no-store', ...(token ? { vary: 'Authorization' } : {}) },
+        );
       });
-    });
-    return app;
-  },
-};
+      return app;
+    },
+  };
+}
+
+/** The versions plugin of the default set (admin token from `STRATO_ADMIN_TOKEN`). */
+export const versionsPlugin: StratoPlugin = createVersionsPlugin();

@@ -91,10 +91,27 @@ describe('catalog loading', () => {
   it('serves the good dataset and leaves out every broken or escaping one', async () => {
     expect(await (await get('/datasets')).json()).toEqual(['good']);
   });
-  it('reports each left-out dataset in /health, naming the offending reference', async () => {
-    const health = (await (await get('/health')).json()) as { status: string; problems: Array<{ id: string; message: string }> };
+  it('reports each left-out dataset in /health by reason class only (issue #13 F9)', async () => {
+    const response = await get('/health');
+    const text = await response.text();
+    const health = JSON.parse(text) as { status: string; problems: Array<{ id: string; reason: string; message?: string }> };
     expect(health.status).toBe('degraded');
-    const byId = Object.fromEntries(health.problems.map((p) => [p.id, p.message]));
+    expect(Object.fromEntries(health.problems.map((p) => [p.id, p.reason]))).toEqual({
+      dotdot: 'source-forbidden',
+      absolute: 'source-forbidden',
+      symlink: 'source-forbidden',
+      'file-url': 'source-forbidden',
+      host: 'source-forbidden',
+      broken: 'references-invalid',
+      missing: 'references-unreadable',
+      'bad id!': 'entry-invalid',
+    });
+    expect(health.problems.every((p) => p.message === undefined)).toBe(true);
+    expect(text).not.toContain(dir);
+    expect(text).not.toMatch(/secret|passwd|elsewhere|data\//);
+  });
+  it('keeps the full reasons, naming the offending reference, for the log (and /health with the admin token)', async () => {
+    const byId = Object.fromEntries(server.registry.problems().map((p) => [p.id, p.message]));
     expect(byId.dotdot).toMatch(/outside\/secret\.bin/);
     expect(byId.absolute).toMatch(/secret\.bin/);
     expect(byId.symlink).toMatch(/link\.bin/);
