@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpTruth, makeFixtures, removeFixtures } from '../../test/fixtures/hdf5/fixtures.js';
@@ -96,5 +96,105 @@ describe('scanNetcdf3 errors', () => {
       return bytes.subarray(offset, offset + length);
     };
     await expect(scanNetcdf3(read, { url: 'cut.nc', fileSize: bytes.length })).rejects.toThrow(/cut\.nc: truncated or corrupt NetCDF-3 header/);
+  });
+});
+
+/** 60 bytes of classic header: no dimensions, a global text attribute "a" declaring 2 GiB of values, no variables. */
+function hostileHeader(): Uint8Array {
+  const bytes = new Uint8Array(60);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x43, 0x44, 0x46, 0x01]); // CDF, classic
+  // numrecs 0; dimension list absent (0, 0)
+  view.setUint32(16, 0x0c); // NC_ATTRIBUTE
+  view.setUint32(20, 1); // one global attribute
+  view.setUint32(24, 1); // name length 1
+  bytes[28] = 0x61; // "a" (padded to 4)
+  view.setUint32(32, 2); // NC_CHAR
+  view.setUint32(36, 0x80000000); // 2 GiB of characters
+  // variable list absent (0, 0) and zeros up to 60 bytes
+  return bytes;
+}
+
+/** A reader over `bytes` followed by zeros up to `size` (a sparse file), recording the longest read. */
+function sparseReader(bytes: Uint8Array, size: number): { read: (offset: number, length: number) => Promise<Uint8Array>; longest: () => number } {
+  let longest = 0;
+  return {
+    read: async (offset, length) => {
+      if (offset + length > size) throw new ReferenceFormatError('read past the end');
+      longest = Math.max(longest, length);
+      const out = new Uint8Array(length);
+      if (offset < bytes.length) out.set(bytes.subarray(offset, Math.min(bytes.length, offset + length)));
+      return out;
+    },
+    longest: () => longest,
+  };
+}
+
+describe('F11: a 60-byte NetCDF-3 header declaring a 2 GiB attribute', () => {
+  it('is refused by the header size limit when the file is large enough to hold it, reading no more than 64 KiB', async () => {
+    const reader = sparseReader(hostileHeader(), 3 * 2 ** 30);
+    const started = performance.now();
+    const error = await scanNetcdf3(reader.read, { url: 'hostile.nc', fileSize: 3 * 2 ** 30 }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ReferenceFormatError);
+    expect(error?.message).toBe(
+      'hostile.nc: corrupt NetCDF-3 header: the 2147483648 values of global attribute "a" would take 2147483648 bytes at offset 40, past the 64 MiB a header may have',
+    );
+    expect(reader.longest()).toBeLessThanOrEqual(65536);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('is refused against the bytes the file has left when the file is the 60 bytes', async () => {
+    const reader = sparseReader(hostileHeader(), 60);
+    const error = await scanNetcdf3(reader.read, { url: 'hostile.nc', fileSize: 60 }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).toMatch(/^hostile\.nc: truncated or corrupt NetCDF-3 header: the 2147483648 values of global attribute "a" would take 2147483648 bytes at offset 40, but the file has 20 bytes left$/);
+    expect(reader.longest()).toBe(60);
+  });
+
+  it('names the file as told (name), and refuses a 3 GiB sparse file on disk without reading it', async () => {
+    const file = join(dir, 'hostile-sparse.nc');
+    writeFileSync(file, hostileHeader());
+    truncateSync(file, 3 * 2 ** 30); // sparse: no disk space used
+    const reader = await fileRangeReader(file);
+    try {
+      await expect(scanNetcdf3(reader.read, { url: '../data/hostile-sparse.nc', name: file, fileSize: reader.size })).rejects.toThrow(
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: corrupt NetCDF-3 header: .*past the 64 MiB a header may have$`),
+      );
+      // The range reader refuses a read Node could not do (> 2 GiB aborts the process), before allocating it.
+      await expect(reader.read(0, 2 ** 31 + 1)).rejects.toThrow(/refusing to read 2147483649 bytes at offset 0: more than the 256 MiB a scan reads at once/);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('checks declared counts of dimensions, variables and dimension ids before looping over them', async () => {
+    const counts = (at: number, value: number, extra: (view: DataView) => void = () => {}): Uint8Array => {
+      const bytes = new Uint8Array(64);
+      const view = new DataView(bytes.buffer);
+      bytes.set([0x43, 0x44, 0x46, 0x01]);
+      view.setUint32(at, at === 8 ? 0x0a : at === 24 ? 0x0b : 0x0c);
+      view.setUint32(at + 4, value);
+      extra(view);
+      return bytes;
+    };
+    const dimensions = counts(8, 0xffffffff);
+    const variables = counts(24, 0xffffffff); // after absent dimension and attribute lists
+    // One variable "v" of rank 2^32-1.
+    const rank = counts(24, 1, (view) => {
+      view.setUint32(32, 1);
+      view.setUint8(36, 0x76);
+      view.setUint32(40, 0xffffffff);
+    });
+    const cases: [Uint8Array, RegExp][] = [
+      [dimensions, /the list of 4294967295 dimensions would take at least 34359738360 bytes at offset 16, past the 64 MiB/],
+      [variables, /the list of 4294967295 variables would take at least \d+ bytes at offset 32, past the 64 MiB/],
+      [rank, /the 4294967295 dimension ids of variable "v" would take 17179869180 bytes at offset 44, past the 64 MiB/],
+    ];
+    for (const [bytes, message] of cases) {
+      const reader = sparseReader(bytes, 2 ** 40);
+      const started = performance.now();
+      await expect(scanNetcdf3(reader.read, { url: 'counts.nc', fileSize: 2 ** 40 })).rejects.toThrow(message);
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(reader.longest()).toBeLessThanOrEqual(65536);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { ChunkReference, JsonValue } from '../reference.js';
 import { ReferenceFormatError } from '../reference.js';
-import type { RangeReader } from './range-reader.js';
+import { formatSize, type RangeReader } from './range-reader.js';
 import type { ScanOptions, ScanResult } from './scan-hdf5.js';
 import { attributesText } from './attributes-text.js';
 
@@ -33,19 +33,78 @@ interface Variable {
   readonly begin: number;
 }
 
-class OutOfHeader extends Error {}
+/**
+ * The largest NetCDF-3 header the scanner reads (bytes). Real headers are kilobytes (a few MiB
+ * with thousands of variables); a declared length that would take the header past this is a
+ * corrupt or hostile file.
+ */
+export const MAX_NETCDF3_HEADER_BYTES = 64 * 1024 * 1024;
 
-/** A big-endian reader over the header bytes read so far. */
+/**
+ * The most chunk references one NetCDF-3 file may yield (one per record of each record variable).
+ * A file of billions of one-byte records would otherwise fill memory with references.
+ */
+export const MAX_NETCDF3_CHUNKS = 10_000_000;
+
+export interface Netcdf3ScanOptions extends ScanOptions {
+  /** Upper bound on the header size in bytes (default MAX_NETCDF3_HEADER_BYTES). */
+  readonly maxHeaderBytes?: number;
+}
+
+/** The header continues past the bytes read so far: read up to `end` (at least) and parse again. */
+class OutOfHeader extends Error {
+  constructor(readonly end: number) {
+    super('header continues');
+  }
+}
+
+/** Where a header may end: the file's end when known, and the header size limit. */
+interface HeaderBounds {
+  readonly fileSize: number | undefined;
+  readonly maxHeaderBytes: number;
+}
+
+/** Minimum bytes of one list element (tag, name length, ...): bounds declared counts before looping. */
+const MIN_DIMENSION_BYTES = 8; // name length, length
+const MIN_ATTRIBUTE_BYTES = 12; // name length, type, count
+const MIN_VARIABLE_BYTES = 28; // name length, rank, attribute list, type, vsize, begin
+
+/**
+ * A big-endian reader over the header bytes read so far. Every length the header declares is
+ * checked against the bytes the file has left and the header size limit before it is used
+ * (`ensure`), so a corrupt count fails with a message naming it instead of growing the read.
+ */
 class HeaderCursor {
   private readonly view: DataView;
   position = 0;
 
-  constructor(private readonly bytes: Uint8Array, private readonly wide: boolean, private readonly fail: (p: string) => never) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly wide: boolean,
+    private readonly fail: (p: string) => never,
+    private readonly bounds: HeaderBounds,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  private need(n: number): void {
-    if (this.position + n > this.bytes.length) throw new OutOfHeader();
+  /**
+   * Fails unless `n` more bytes fit in the file and under the header limit; `what` says what
+   * takes them ('the 10 values of global attribute "title"'), `atLeast` that `n` is a lower bound.
+   */
+  ensure(n: number, what: string, atLeast = false): void {
+    const end = this.position + n;
+    const { fileSize, maxHeaderBytes } = this.bounds;
+    const takes = `${what} would take ${atLeast ? 'at least ' : ''}${n} bytes at offset ${this.position}`;
+    if (fileSize !== undefined && !(end <= fileSize)) {
+      this.fail(`truncated or corrupt NetCDF-3 header: ${takes}, but the file has ${Math.max(fileSize - this.position, 0)} bytes left`);
+    }
+    if (!(end <= maxHeaderBytes)) this.fail(`corrupt NetCDF-3 header: ${takes}, past the ${formatSize(maxHeaderBytes)} a header may have`);
+  }
+
+  private need(n: number, what = 'the header'): void {
+    if (this.position + n <= this.bytes.length) return;
+    this.ensure(n, what);
+    throw new OutOfHeader(this.position + n);
   }
 
   u32(): number {
@@ -68,21 +127,23 @@ class HeaderCursor {
     return this.wide ? this.u64() : this.u32();
   }
 
-  take(n: number): Uint8Array {
-    this.need(n);
+  take(n: number, what?: string): Uint8Array {
+    this.need(n, what);
     const out = this.bytes.subarray(this.position, this.position + n);
     this.position += n;
     return out;
   }
 
-  padded(n: number): Uint8Array {
+  /** `n` bytes and the padding to a multiple of 4. */
+  padded(n: number, what?: string): Uint8Array {
+    this.need(n + ((4 - (n % 4)) % 4), what);
     const out = this.take(n);
     this.take((4 - (n % 4)) % 4);
     return out;
   }
 
-  name(): string {
-    return new TextDecoder().decode(this.padded(this.count()));
+  name(what: string): string {
+    return new TextDecoder().decode(this.padded(this.count(), `the name of ${what}`));
   }
 }
 
@@ -96,22 +157,23 @@ export function isNetcdf3(bytes: Uint8Array): boolean {
  * references: each fixed-size variable is one chunk; a record variable has one chunk per record
  * (chunk shape [1, ...]) at `begin + record * recordSize`.
  */
-export async function scanNetcdf3(read: RangeReader, options: ScanOptions): Promise<ScanResult> {
-  const url = options.url;
+export async function scanNetcdf3(read: RangeReader, options: Netcdf3ScanOptions): Promise<ScanResult> {
+  const name = options.name ?? options.url;
   const fail = (problem: string): never => {
-    throw new ReferenceFormatError(`${url}: ${problem}`);
+    throw new ReferenceFormatError(`${name}: ${problem}`);
   };
-  let length = Math.min(65536, options.fileSize ?? 65536);
+  const bounds: HeaderBounds = { fileSize: options.fileSize, maxHeaderBytes: options.maxHeaderBytes ?? MAX_NETCDF3_HEADER_BYTES };
+  const limit = Math.min(bounds.maxHeaderBytes, options.fileSize ?? Infinity);
+  let length = Math.min(65536, limit);
   for (;;) {
     const bytes = await readUpTo(read, length, options.fileSize);
     try {
-      return await translate(read, bytes, options, fail);
+      return await translate(read, bytes, options, fail, bounds);
     } catch (error) {
       if (!(error instanceof OutOfHeader)) throw error;
-      if (bytes.length < length || (options.fileSize !== undefined && length >= options.fileSize)) {
-        fail('truncated or corrupt NetCDF-3 header');
-      }
-      length = options.fileSize === undefined ? length * 4 : Math.min(length * 4, options.fileSize);
+      if (bytes.length < length || length >= limit) fail('truncated or corrupt NetCDF-3 header');
+      // The cursor checked error.end against the file size and the header limit.
+      length = Math.min(Math.max(length * 4, error.end), limit);
     }
   }
 }
@@ -129,24 +191,30 @@ async function readUpTo(read: RangeReader, length: number, fileSize: number | un
   }
 }
 
-async function translate(read: RangeReader, bytes: Uint8Array, options: ScanOptions, fail: (p: string) => never): Promise<ScanResult> {
+async function translate(
+  read: RangeReader, bytes: Uint8Array, options: ScanOptions, fail: (p: string) => never, bounds: HeaderBounds,
+): Promise<ScanResult> {
   if (!isNetcdf3(bytes)) fail('not a NetCDF-3 file');
   const version = bytes[3]!;
   const wide = version === 5;
-  const c = new HeaderCursor(bytes, wide, fail);
+  const c = new HeaderCursor(bytes, wide, fail, bounds);
+  const countBytes = wide ? 8 : 4;
   c.take(4);
   let records = wide ? c.u64() : c.u32();
 
   const dimensions: Dimension[] = [];
-  listOf(c, NC_DIMENSION, fail, () => dimensions.push({ name: c.name(), length: c.count() }));
-  const globals = readAttributes(c, fail);
+  listOf(c, NC_DIMENSION, 'dimensions', MIN_DIMENSION_BYTES, fail, (i) => {
+    dimensions.push({ name: c.name(`dimension #${i}`), length: c.count() });
+  });
+  const globals = readAttributes(c, 'global attribute', fail);
   const variables: Variable[] = [];
-  listOf(c, NC_VARIABLE, fail, () => {
-    const name = c.name();
+  listOf(c, NC_VARIABLE, 'variables', MIN_VARIABLE_BYTES, fail, (i) => {
+    const name = c.name(`variable #${i}`);
     const rank = c.count();
+    c.ensure(rank * countBytes, `the ${rank} dimension ids of variable "${name}"`);
     const dimIds: number[] = [];
     for (let i = 0; i < rank; i++) dimIds.push(c.count());
-    const attributes = readAttributes(c, fail);
+    const attributes = readAttributes(c, `attribute of variable "${name}"`, fail);
     const type = c.u32();
     if (wide) c.u64();
     else c.u32(); // vsize (recomputed below)
@@ -209,6 +277,9 @@ async function translate(read: RangeReader, bytes: Uint8Array, options: ScanOpti
       continue;
     }
     const rest = shape.slice(1).map(() => '.0').join('');
+    if (pending.length + records > MAX_NETCDF3_CHUNKS) {
+      fail(`record variable "${v.name}" has ${records} records: more than the ${MAX_NETCDF3_CHUNKS} chunk references a NetCDF-3 scan makes`);
+    }
     if (records > 0) await read(v.begin + (records - 1) * recordSize + size - 1, 1); // last record inside the file
     for (let r = 0; r < records; r++) pending.push({ key: `${v.name}/${r}${rest}`, offset: v.begin + r * recordSize, length: size });
   }
@@ -227,22 +298,27 @@ async function translate(read: RangeReader, bytes: Uint8Array, options: ScanOpti
   return { metadata, chunks, metadataText };
 }
 
-function listOf(c: HeaderCursor, tag: number, fail: (p: string) => never, each: () => void): void {
+/** A header list: tag, count, then `count` elements of at least `minBytes` each (checked before looping). */
+function listOf(c: HeaderCursor, tag: number, what: string, minBytes: number, fail: (p: string) => never, each: (i: number) => void): void {
   const found = c.u32();
   const count = c.count();
   if (found === 0 && count === 0) return;
   if (found !== tag) fail(`corrupt NetCDF-3 header (expected list tag ${tag}, found ${found})`);
-  for (let i = 0; i < count; i++) each();
+  c.ensure(count * minBytes, `the list of ${count} ${what}`, true);
+  for (let i = 0; i < count; i++) each(i);
 }
 
-function readAttributes(c: HeaderCursor, fail: (p: string) => never): Map<string, { type: number; values: Uint8Array; count: number }> {
+/** An attribute list; `kind` names its attributes in errors ('global attribute', 'attribute of variable "v"'). */
+function readAttributes(c: HeaderCursor, kind: string, fail: (p: string) => never): Map<string, { type: number; values: Uint8Array; count: number }> {
   const out = new Map<string, { type: number; values: Uint8Array; count: number }>();
-  listOf(c, NC_ATTRIBUTE, fail, () => {
-    const name = c.name();
+  const [noun, owner] = kind.startsWith('attribute ') ? ['attribute', kind.slice('attribute '.length)] : [kind, ''];
+  const which = (name: string) => `${noun} ${name}${owner ? ` ${owner}` : ''}`;
+  listOf(c, NC_ATTRIBUTE, `${noun}s${owner ? ` ${owner}` : ''}`, MIN_ATTRIBUTE_BYTES, fail, (i) => {
+    const name = c.name(which(`#${i}`));
     const type = c.u32();
     const count = c.count();
-    const t = TYPES[type] ?? fail(`attribute "${name}" has unknown type ${type}`);
-    out.set(name, { type, values: c.padded(count * t.size), count });
+    const t = TYPES[type] ?? fail(`${which(JSON.stringify(name))} has unknown type ${type}`);
+    out.set(name, { type, values: c.padded(count * t.size, `the ${count} values of ${which(JSON.stringify(name))}`), count });
   });
   return out;
 }

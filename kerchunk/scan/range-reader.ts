@@ -14,17 +14,27 @@ export interface FileRangeReader {
   close(): Promise<void>;
 }
 
+/**
+ * The longest single read a scan asks for (bytes). Scanners read metadata (headers, heaps, B-tree
+ * nodes) and small chunks to inline; a longer read means a corrupt or hostile declared length,
+ * and Node cannot read more than 2 GiB at once anyway (it aborts the process).
+ */
+export const MAX_RANGE_READ_BYTES = 256 * 1024 * 1024;
+
 export interface FileRangeReaderOptions {
   /** Cache block size in bytes (default 8 KiB). */
   readonly blockSize?: number;
   /** Cached blocks kept (default 512, i.e. 4 MiB with 8 KiB blocks). */
   readonly maxBlocks?: number;
+  /** Reads longer than this throw ReferenceFormatError (default MAX_RANGE_READ_BYTES). */
+  readonly maxReadBytes?: number;
 }
 
 /**
  * Opens `path` for range reads. Reads up to 4 blocks long go through an LRU cache of aligned
  * blocks (HDF5 metadata is many small reads close to each other); longer reads go to the file.
- * A read past the end of the file throws ReferenceFormatError (truncated file).
+ * A read past the end of the file throws ReferenceFormatError (truncated file), and so does a
+ * read longer than `maxReadBytes`, before anything is allocated.
  */
 export async function fileRangeReader(path: string, options: FileRangeReaderOptions = {}): Promise<FileRangeReader> {
   const handle = await open(path, 'r');
@@ -70,6 +80,7 @@ function blockCachedReader(
 ): { read: RangeReader; clear(): void } {
   const blockSize = options.blockSize ?? 8192;
   const maxBlocks = options.maxBlocks ?? 512;
+  const maxReadBytes = options.maxReadBytes ?? MAX_RANGE_READ_BYTES;
   const blocks = new Map<number, Promise<Uint8Array>>();
 
   function block(index: number): Promise<Uint8Array> {
@@ -95,6 +106,11 @@ function blockCachedReader(
       throw new ReferenceFormatError(`${name}: invalid byte range ${offset}+${length}`);
     }
     if (offset + length > size) throw truncated(name, offset, length, size);
+    if (length > maxReadBytes) {
+      throw new ReferenceFormatError(
+        `${name}: refusing to read ${length} bytes at offset ${offset}: more than the ${formatSize(maxReadBytes)} a scan reads at once (corrupt length field?)`,
+      );
+    }
     if (length === 0) return new Uint8Array(0);
     const first = Math.floor(offset / blockSize);
     const last = Math.floor((offset + length - 1) / blockSize);
@@ -121,4 +137,12 @@ function truncated(path: string, offset: number, length: number, size: number): 
   return new ReferenceFormatError(
     `${path}: truncated or corrupt file: needs bytes ${offset}..${offset + length} but the file has ${size} bytes`,
   );
+}
+
+/** 268435456 → "256 MiB". */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }

@@ -24,7 +24,7 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
   const file = http ? await httpRangeReader(path, http) : await fileRangeReader(path);
   try {
     const url = options.url ?? path;
-    const scanOptions = { url, fileSize: file.size, ...(options.inlineThreshold === undefined ? {} : { inlineThreshold: options.inlineThreshold }) };
+    const scanOptions = { url, name: path, fileSize: file.size, ...(options.inlineThreshold === undefined ? {} : { inlineThreshold: options.inlineThreshold }) };
     const head = await file.read(0, Math.min(4, file.size));
     if (isNetcdf3(head)) return await scanNetcdf3(file.read, scanOptions);
     if ((await findSignature(file.read, file.size)) !== undefined) return await scanHdf5(file.read, scanOptions);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReferenceFormatError, type ChunkReference, type JsonValue } from '../reference.js';
+import { Hdf5File } from './hdf5/file.js';
+import { GlobalHeap, readLocalHeap } from './hdf5/heaps.js';
+import { readObjectHeader } from './hdf5/object-header.js';
 import { fileRangeReader } from './range-reader.js';
 import { scanHdf5, type ScanResult } from './scan-hdf5.js';
 
@@ -343,5 +346,55 @@ describe('inline threshold', () => {
     } finally {
       await file.close();
     }
+  });
+});
+
+describe('F11: HDF5 structures declaring huge lengths', () => {
+  /** An Hdf5File (offsets and lengths of 8 bytes) over `bytes` followed by zeros up to `size`; records the longest read. */
+  function sparseFile(bytes: Uint8Array, size: number): { file: Hdf5File; longest: () => number } {
+    let longest = 0;
+    const read = async (offset: number, length: number): Promise<Uint8Array> => {
+      if (offset + length > size) throw new ReferenceFormatError('read past the end');
+      longest = Math.max(longest, length);
+      const out = new Uint8Array(length);
+      if (offset < bytes.length) out.set(bytes.subarray(offset, Math.min(bytes.length, offset + length)));
+      return out;
+    };
+    const superblock = { version: 2, position: 0, base: 0, offsetSize: 8, lengthSize: 8, rootAddress: 0, endOfFile: size };
+    return { file: new Hdf5File('hostile.h5', read, superblock, size), longest: () => longest };
+  }
+
+  it('refuses a local heap whose data segment declares 2^40 bytes, reading only its header', async () => {
+    const heap = new Uint8Array(32);
+    const view = new DataView(heap.buffer);
+    heap.set([0x48, 0x45, 0x41, 0x50]); // HEAP, version 0
+    view.setBigUint64(8, 2n ** 40n, true); // data segment size
+    view.setBigUint64(24, 64n, true); // data segment address
+    const { file, longest } = sparseFile(heap, 2 ** 41);
+    await expect(readLocalHeap(file, 0)).rejects.toThrow(
+      /^hostile\.h5: local heap data segment at 64 declares 1099511627776 bytes, more than the 64 MiB the scanner reads at once/,
+    );
+    expect(longest()).toBeLessThanOrEqual(32);
+  });
+
+  it('refuses a version 1 object header block of 4 GiB, and one past the end of the file', async () => {
+    const header = new Uint8Array(16);
+    const view = new DataView(header.buffer);
+    header[0] = 1; // version 1
+    view.setUint32(8, 0xffffffff, true); // header size
+    const big = sparseFile(header, 2 ** 33);
+    await expect(readObjectHeader(big.file, 0)).rejects.toThrow(/object header at 0: message block at 16 declares 4294967295 bytes, more than the 64 MiB/);
+    expect(big.longest()).toBeLessThanOrEqual(16);
+    view.setUint32(8, 1000, true);
+    const short = sparseFile(header, 100);
+    await expect(readObjectHeader(short.file, 0)).rejects.toThrow(/truncated or corrupt file: object header at 0: message block at 16 needs 1000 bytes, past the end of the file \(100 bytes\)/);
+  });
+
+  it('refuses a global heap collection larger than the read limit', async () => {
+    const collection = new Uint8Array(16);
+    collection.set([0x47, 0x43, 0x4f, 0x4c, 1]); // GCOL, version 1
+    new DataView(collection.buffer).setBigUint64(8, 2n ** 32n, true);
+    const { file } = sparseFile(collection, 2 ** 40);
+    await expect(new GlobalHeap(file).object(0, 1)).rejects.toThrow(/global heap collection at 0 declares 4294967296 bytes, more than the 64 MiB/);
   });
 });

@@ -4,7 +4,7 @@ import type { RangeReader } from './range-reader.js';
 import { readChunkIndex, type StoredChunk } from './hdf5/chunk-index.js';
 import { decodeUtf8 } from './hdf5/cursor.js';
 import { decodeChunk } from './hdf5/decode.js';
-import { openHdf5, type Hdf5File } from './hdf5/file.js';
+import { MAX_HDF5_READ_BYTES, openHdf5, type Hdf5File } from './hdf5/file.js';
 import { GlobalHeap } from './hdf5/heaps.js';
 import {
   elementCount, parseDataspace, parseFillValue, parseFilterPipeline, parseLayout, parseOldFillValue,
@@ -18,6 +18,8 @@ import { attributesText } from './attributes-text.js';
 export interface ScanOptions {
   /** The URL the chunk references will name. */
   readonly url: string;
+  /** How errors name the file (default: `url`; `strato ingest` passes the path it was given). */
+  readonly name?: string;
   /** Chunks stored in fewer bytes than this are inlined (default 500, kerchunk's default). 0 disables. */
   readonly inlineThreshold?: number;
   /** File size when known: bounds the search for the HDF5 signature. */
@@ -60,7 +62,7 @@ interface Entry {
  * SingleHdf5ToZarr does, reading only the file's metadata by byte ranges.
  */
 export async function scanHdf5(read: RangeReader, options: ScanOptions): Promise<ScanResult> {
-  const file = await openHdf5(read, options.url, options.fileSize);
+  const file = await openHdf5(read, options.name ?? options.url, options.fileSize);
   const scanner = new Scanner(file, options);
   return scanner.run();
 }
@@ -134,7 +136,8 @@ class Scanner {
   }
 
   private fail(path: string, problem: string): never {
-    throw new ReferenceFormatError(`${this.options.url}: variable "${path}": ${problem.replace(`${this.options.url}: `, '')}`);
+    const name = this.options.name ?? this.options.url;
+    throw new ReferenceFormatError(`${name}: variable "${path}": ${problem.replace(`${name}: `, '')}`);
   }
 
   private async dataset(entry: Entry): Promise<void> {
@@ -418,7 +421,7 @@ class Scanner {
   ): Promise<void> {
     const n = elementCount(space);
     const size = datatype.size;
-    if (n * size > 64 << 20) this.fail(path, `${n} variable-length strings are too many to embed`);
+    if (size === 0 || n * size > 64 << 20) this.fail(path, `${n} variable-length strings of ${size} bytes each cannot be embedded`);
     const raw = new Uint8Array(n * size);
     const dims = space.kind === 'scalar' ? [] : space.dims;
     if (layout.class === 'compact') raw.set(layout.data.subarray(0, raw.length));
@@ -428,7 +431,8 @@ class Scanner {
       for (const chunk of stored) {
         let data: Uint8Array;
         try {
-          data = decodeChunk(await this.file.read(chunk.address, chunk.size), filters, chunk.filterMask);
+          const chunkBytes = layout.chunk.reduce((a, b) => a * b, size);
+          data = decodeChunk(await this.file.read(chunk.address, chunk.size, 'string chunk'), filters, chunk.filterMask, Math.min(chunkBytes + 1024, MAX_HDF5_READ_BYTES));
         } catch (error) {
           this.fail(path, `cannot decode a string chunk: ${(error as Error).message}`);
         }

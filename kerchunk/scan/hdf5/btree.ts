@@ -24,7 +24,7 @@ export async function readGroupBtree(file: Hdf5File, address: number): Promise<G
     if (type !== 0) file.fail(`B-tree at ${node}: expected a group node, found type ${type}`);
     const level = head.u8();
     const used = head.u16();
-    const c = await file.cursor(node + 8 + 2 * O, (used + 1) * L + used * O);
+    const c = await file.cursor(node + 8 + 2 * O, (used + 1) * L + used * O, `group B-tree node ${node}`);
     const children: number[] = [];
     for (let i = 0; i < used; i++) {
       c.length(); // key
@@ -48,7 +48,7 @@ async function readSymbolNode(file: Hdf5File, address: number): Promise<GroupEnt
   head.u8();
   const count = head.u16();
   const entrySize = 2 * O + 24;
-  const c = await file.cursor(address + 8, count * entrySize);
+  const c = await file.cursor(address + 8, count * entrySize, 'symbol table node');
   const entries: GroupEntry[] = [];
   for (let i = 0; i < count; i++) {
     const nameOffset = c.uint(O);
@@ -84,7 +84,7 @@ export async function readChunkBtree(file: Hdf5File, address: number, chunk: rea
     if (type !== 1) file.fail(`B-tree at ${node}: expected a chunk node, found type ${type}`);
     const level = head.u8();
     const used = head.u16();
-    const c = await file.cursor(node + 8 + 2 * O, (used + 1) * keySize + used * O);
+    const c = await file.cursor(node + 8 + 2 * O, (used + 1) * keySize + used * O, `chunk B-tree node ${node}`);
     const children: number[] = [];
     for (let i = 0; i < used; i++) {
       const size = c.u32();
@@ -153,7 +153,7 @@ export async function readBtree2(file: Hdf5File, address: number): Promise<Btree
     if (seen.has(node)) file.fail(`B-tree v2 at ${address} visits node ${node} twice`);
     seen.add(node);
     if (level === 0) {
-      const c = await file.cursor(node, 6 + count * recordSize + 4);
+      const c = await file.cursor(node, 6 + count * recordSize + 4, `B-tree v2 leaf of ${count} records`);
       c.signature('BTLF');
       file.verify(c.bytes, `B-tree v2 leaf at ${node}`);
       c.skip(2);
@@ -161,7 +161,7 @@ export async function readBtree2(file: Hdf5File, address: number): Promise<Btree
       return;
     }
     const pointerSize = O + maxNrecSize + (level > 1 ? cumMaxSize[level - 1]! : 0);
-    const c = await file.cursor(node, 6 + count * recordSize + (count + 1) * pointerSize + 4);
+    const c = await file.cursor(node, 6 + count * recordSize + (count + 1) * pointerSize + 4, `B-tree v2 node of ${count} records`);
     c.signature('BTIN');
     file.verify(c.bytes, `B-tree v2 node at ${node}`);
     c.skip(2);

@@ -125,6 +125,8 @@ async function readFixedArray(file: Hdf5File, address: number, g: ChunkGeometry)
   if (entrySize === 0 || pageBits > 32) file.fail(`fixed array at ${address} has an impossible geometry`);
   const read = entryReader(g, client === 1);
   const grid = maxGrid(g);
+  const gridChunks = grid.reduce((a, b) => a * b, 1);
+  if (count > gridChunks) file.fail(`fixed array at ${address} declares ${count} entries for a grid of ${gridChunks} chunks`);
   const out: StoredChunk[] = [];
   const pageElements = 2 ** pageBits;
   const take = (c: Cursor, first: number, n: number): void => {
@@ -137,7 +139,7 @@ async function readFixedArray(file: Hdf5File, address: number, g: ChunkGeometry)
   };
   const prefix = 4 + 1 + 1 + O;
   if (count <= pageElements) {
-    const c = await file.cursor(dataBlock, prefix + count * entrySize + 4);
+    const c = await file.cursor(dataBlock, prefix + count * entrySize + 4, 'fixed array data block');
     c.signature('FADB');
     file.verify(c.bytes, `fixed array data block at ${dataBlock}`);
     c.skip(prefix - 4);
@@ -146,7 +148,7 @@ async function readFixedArray(file: Hdf5File, address: number, g: ChunkGeometry)
   }
   const pages = Math.ceil(count / pageElements);
   const bitmapSize = Math.ceil(pages / 8);
-  const head = await file.cursor(dataBlock, prefix + bitmapSize + 4);
+  const head = await file.cursor(dataBlock, prefix + bitmapSize + 4, 'fixed array data block');
   head.signature('FADB');
   file.verify(head.bytes, `fixed array data block at ${dataBlock}`);
   head.skip(prefix - 4);
@@ -245,7 +247,7 @@ async function readExtensibleArray(file: Hdf5File, address: number, g: ChunkGeom
   // pageInit: the super block's page bitmap; bit (block * pages + page), most significant first.
   const readDataBlock = async (at: number, first: number, elements: number, pageInit: { bitmap: Uint8Array; block: number } | undefined): Promise<void> => {
     if (elements <= pageElements) {
-      const c = await file.cursor(at, dataBlockPrefix + elements * entrySize);
+      const c = await file.cursor(at, dataBlockPrefix + elements * entrySize, 'extensible array data block');
       c.signature('EADB');
       file.verify(c.bytes, `extensible array data block at ${at}`);
       c.position = dataBlockPrefix - 4;
@@ -277,7 +279,7 @@ async function readExtensibleArray(file: Hdf5File, address: number, g: ChunkGeom
     if (at === undefined) continue;
     const paged = sb.elements > pageElements;
     const initSize = paged ? Math.ceil(sb.elements / pageElements / 8) : 0;
-    const c = await file.cursor(at, 6 + O + arrayOffsetSize + sb.dataBlocks * (initSize + O) + 4);
+    const c = await file.cursor(at, 6 + O + arrayOffsetSize + sb.dataBlocks * (initSize + O) + 4, 'extensible array super block');
     c.signature('EASB');
     file.verify(c.bytes, `extensible array super block at ${at}`);
     c.skip(2 + O + arrayOffsetSize);

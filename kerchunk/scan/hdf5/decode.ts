@@ -3,14 +3,15 @@ import type { Filter } from './messages.js';
 
 /**
  * Undoes an HDF5 filter pipeline on one chunk (deflate, shuffle, fletcher32 only). Used for the
- * few datasets whose values the scanner must read itself (variable-length strings).
+ * few datasets whose values the scanner must read itself (variable-length strings). Inflating
+ * stops with an error past `maxBytes` (a chunk that decompresses to more than its array can hold).
  */
-export function decodeChunk(bytes: Uint8Array, filters: readonly Filter[], filterMask: number): Uint8Array {
+export function decodeChunk(bytes: Uint8Array, filters: readonly Filter[], filterMask: number, maxBytes = 64 * 1024 * 1024): Uint8Array {
   let data = bytes;
   for (let i = filters.length - 1; i >= 0; i--) {
     if (filterMask & (1 << i)) continue;
     const f = filters[i]!;
-    if (f.id === 1) data = new Uint8Array(inflateSync(data));
+    if (f.id === 1) data = new Uint8Array(inflateSync(data, { maxOutputLength: Math.max(maxBytes, 1) }));
     else if (f.id === 2) data = unshuffle(data, f.values[0] ?? 1);
     else if (f.id === 3) data = data.subarray(0, data.length - 4);
     else throw new Error(`filter ${f.id} cannot be decoded`);

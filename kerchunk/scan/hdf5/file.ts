@@ -1,9 +1,16 @@
 import { ReferenceFormatError } from '../../reference.js';
-import type { RangeReader } from '../range-reader.js';
+import { formatSize, type RangeReader } from '../range-reader.js';
 import { checksumOk } from './checksum.js';
 import { Cursor } from './cursor.js';
 
 export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a] as const;
+
+/**
+ * The longest read the HDF5 scanner makes for one structure (object header block, heap, B-tree
+ * node, chunk index block, a chunk it must decode). Real ones are kilobytes to a few MiB; a
+ * declared length above this is a corrupt or hostile file, refused before anything is allocated.
+ */
+export const MAX_HDF5_READ_BYTES = 64 * 1024 * 1024;
 
 export interface Superblock {
   readonly version: number;
@@ -25,6 +32,8 @@ export class Hdf5File {
     readonly name: string,
     private readonly readRange: RangeReader,
     readonly superblock: Superblock,
+    /** The file's size when known: declared lengths are checked against it. */
+    readonly fileSize?: number,
   ) {}
 
   get offsetSize(): number {
@@ -40,12 +49,29 @@ export class Hdf5File {
     return this.superblock.base + address;
   }
 
-  async read(address: number, length: number): Promise<Uint8Array> {
+  /**
+   * `length` bytes at `address`. `what` names the structure in errors: a length the file cannot
+   * hold, or longer than MAX_HDF5_READ_BYTES, fails before it is read.
+   */
+  async read(address: number, length: number, what = 'a structure'): Promise<Uint8Array> {
+    this.checkLength(address, length, what);
     return this.readRange(this.absolute(address), length);
   }
 
-  async cursor(address: number, length: number): Promise<Cursor> {
-    return this.cursorOf(await this.read(address, length));
+  async cursor(address: number, length: number, what?: string): Promise<Cursor> {
+    return this.cursorOf(await this.read(address, length, what));
+  }
+
+  /** Fails unless `length` bytes at `address` lie inside the file and under MAX_HDF5_READ_BYTES. */
+  checkLength(address: number, length: number, what: string): void {
+    if (!Number.isSafeInteger(length) || length < 0) this.fail(`${what} at ${address} has an impossible length ${length}`);
+    if (length > MAX_HDF5_READ_BYTES) {
+      this.fail(`${what} at ${address} declares ${length} bytes, more than the ${formatSize(MAX_HDF5_READ_BYTES)} the scanner reads at once (corrupt file?)`);
+    }
+    const end = this.absolute(address) + length;
+    if (this.fileSize !== undefined && end > this.fileSize) {
+      this.fail(`truncated or corrupt file: ${what} at ${address} needs ${length} bytes, past the end of the file (${this.fileSize} bytes)`);
+    }
   }
 
   cursorOf(bytes: Uint8Array, position = 0): Cursor {
@@ -99,7 +125,7 @@ export async function openHdf5(read: RangeReader, name: string, fileSize?: numbe
     return new Hdf5File(name, read, {
       version, position, base: effectiveBase(base, position), offsetSize, lengthSize,
       rootAddress: rootAddress!, rootScratch, endOfFile,
-    });
+    }, fileSize);
   }
   const sizes = await read(position, 12);
   const offsetSize = sizes[9]!;
@@ -115,7 +141,7 @@ export async function openHdf5(read: RangeReader, name: string, fileSize?: numbe
   if (rootAddress === undefined) fail('no root group');
   return new Hdf5File(name, read, {
     version, position, base: effectiveBase(base, position), offsetSize, lengthSize, rootAddress: rootAddress!, endOfFile,
-  });
+  }, fileSize);
 }
 
 /**

@@ -13,7 +13,7 @@ export async function readLocalHeap(file: Hdf5File, address: number): Promise<Ui
   c.length(); // free list offset
   const data = c.address();
   if (data === undefined) file.fail(`local heap at ${address} has no data segment`);
-  return file.read(data!, size);
+  return file.read(data!, size, 'local heap data segment');
 }
 
 export function heapString(file: Hdf5File, heap: Uint8Array, offset: number): string {
@@ -46,7 +46,7 @@ export class GlobalHeap {
     head.signature('GCOL');
     head.skip(4);
     const size = head.length();
-    const c = file.cursorOf(await file.read(address, size));
+    const c = file.cursorOf(await file.read(address, size, 'global heap collection'));
     c.skip(8 + file.lengthSize);
     const objects = new Map<number, Uint8Array>();
     while (c.remaining >= 8 + file.lengthSize) {
@@ -156,7 +156,7 @@ export class FractalHeap {
       else if (offset >= b.offset + b.size) lo = mid + 1;
       else {
         if (offset + length > b.offset + b.size) file.fail(`fractal heap object at ${offset} overruns its block`);
-        return file.read(b.address + (offset - b.offset), length);
+        return file.read(b.address + (offset - b.offset), length, `fractal heap object ${offset} of the heap at ${this.address}`);
       }
     }
     return file.fail(`fractal heap at ${this.address}: no block holds offset ${offset}`);
@@ -181,7 +181,7 @@ export class FractalHeap {
     const directRows = Math.min(rows, this.maxDirectRows);
     const indirectRows = rows - directRows;
     const size = 4 + 1 + file.offsetSize + this.offsetBytes + (directRows + indirectRows) * width * file.offsetSize + 4;
-    const c = await file.cursor(address, size);
+    const c = await file.cursor(address, size, 'fractal heap indirect block');
     c.signature('FHIB');
     file.verify(c.bytes, `fractal heap indirect block at ${address}`);
     c.u8();

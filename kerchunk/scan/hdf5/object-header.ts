@@ -55,7 +55,7 @@ export async function readObjectHeader(file: Hdf5File, address: number): Promise
     const sizeBytes = 1 << (flags & 0x03);
     const chunkSize = prefix.uint(sizeBytes);
     const start = prefix.position;
-    const whole = await file.read(address, start + chunkSize + 4);
+    const whole = await file.read(address, start + chunkSize + 4, 'object header');
     file.verify(whole, `object header at ${address}`);
     parseV2Messages(file, whole.subarray(start, start + chunkSize), creationOrderTracked, messages, pending);
   } else {
@@ -66,7 +66,7 @@ export async function readObjectHeader(file: Hdf5File, address: number): Promise
     prefix.u16(); // total number of messages
     prefix.u32(); // reference count
     const size = prefix.u32();
-    const chunk = await file.read(address + 16, size);
+    const chunk = await file.read(address + 16, size, `object header at ${address}: message block`);
     parseV1Messages(file, chunk, messages, pending);
   }
 
@@ -75,7 +75,7 @@ export async function readObjectHeader(file: Hdf5File, address: number): Promise
     const next = pending.shift()!;
     if (seen.has(next.address)) file.fail(`object header at ${address}: continuation loop`);
     seen.add(next.address);
-    const block = await file.read(next.address, next.length);
+    const block = await file.read(next.address, next.length, `object header at ${address}: continuation block`);
     if (isV2) {
       const c = file.cursorOf(block);
       c.signature('OCHK');

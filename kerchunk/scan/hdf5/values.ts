@@ -117,7 +117,7 @@ export async function attributeValue(
       break;
     }
     case 'string': {
-      if (data.length < n * t.size) return undefined;
+      if (t.size === 0 || data.length < n * t.size) return undefined;
       if (space.kind === 'scalar') return fixedString(data, 0, t.size) || ' ';
       values = [];
       for (let i = 0; i < n; i++) values.push(fixedString(data, i, t.size));
