@@ -102,6 +102,17 @@ export class SourceAllowList {
     return this.resolveRelative(url, relativeTo);
   }
 
+  /**
+   * Whether an absolute local path that is already real (no symlinks: the name of an opened
+   * descriptor, from /proc/self/fd) lies inside an allowed local root. Purely lexical.
+   */
+  allowsRealPath(path: string): boolean {
+    if (!isAbsolute(path) || CONTROL.test(path)) return false;
+    const normalised = resolve(path);
+    if (normalised !== path) return false;
+    return this.roots.some((root) => root.kind === 'file' && isInside(path, root.path));
+  }
+
   /** Whether an absolute http(s) URL is inside an allowed root (for following redirects). */
   allowsHttpUrl(url: string): boolean {
     if (lexicalProblem(url) !== undefined) return false;

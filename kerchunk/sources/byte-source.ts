@@ -16,6 +16,8 @@ export interface ByteSource {
   readWhole(url: string, signal?: AbortSignal): Promise<Uint8Array>;
   /** Several ranges of one object; adjacent or nearby ranges are fetched as one read. Results in input order. */
   readRanges(url: string, ranges: readonly ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]>;
+  /** The object's length in bytes (fstat, HEAD or a Range probe; cached briefly); undefined when the source does not say. */
+  size(url: string, signal?: AbortSignal): Promise<number | undefined>;
   /** A version tag of the object (size + mtime, or ETag) for cache validation; undefined when unknown. */
   version(url: string, signal?: AbortSignal): Promise<string | undefined>;
   close(): Promise<void>;

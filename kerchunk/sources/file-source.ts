@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import type { ByteRange, ByteSource } from './byte-source.js';
 import { readCoalesced, type CoalesceOptions } from './coalesce.js';
-import { SourceError } from './source-error.js';
+import { SourceError, SourceForbiddenError } from './source-error.js';
 
 /**
  * Local files, read by position from a pool of open descriptors.
@@ -22,6 +22,18 @@ import { SourceError } from './source-error.js';
  * - Paths are opened with O_NOFOLLOW: the allow list resolves symlinks before a read, and a
  *   symlink that appears at the last component afterwards is not followed. And with O_NONBLOCK,
  *   so a FIFO in a source's place is refused at once instead of blocking the open forever.
+ * - O_NOFOLLOW guards only the last component: a directory on the way swapped for a symlink
+ *   after the allow list resolved the path would still be followed. With `allowsRealPath` (the
+ *   Sources facade passes the allow list's), every descriptor is checked after each open and
+ *   reopen, and again whenever a pooled handle is re-checked: the name the kernel gives it
+ *   (`/proc/self/fd/N`, symlinks resolved) must be inside an allowed root, else
+ *   SourceForbiddenError and nothing is read; and a `stat` of that name must give the
+ *   descriptor's own device and inode (else the file was moved or replaced meanwhile:
+ *   `not-found`, and a pooled handle is opened afresh).
+ *   The pool is keyed by the resolved path; every key's descriptor has passed this check, so
+ *   another spelling of the same reference (an alias) that resolves to the same key reuses a
+ *   descriptor that is itself verified to be inside a root. Without /proc the check fails
+ *   closed (`unavailable`).
  * - Errors: ENOENT/ENOTDIR → `not-found`; EACCES/EPERM/EISDIR/ELOOP and non-regular files →
  *   `bad-response` (the path exists but is not a readable file: a configuration problem, not a
  *   stale reference); fewer bytes than asked → `short-read`; anything else (EMFILE, EIO) →
@@ -38,6 +50,11 @@ export interface FileSourceOptions {
   /** Largest single read (whole files included); larger requests fail with `bad-response`. Default 1 GiB. */
   readonly maxReadBytes?: number;
   readonly coalesce?: CoalesceOptions;
+  /**
+   * Whether the real path of an opened descriptor may be read (the allow list's roots). Checked
+   * on every open and re-check; undefined = no check (any path the caller passes is read).
+   */
+  readonly allowsRealPath?: (path: string) => boolean;
 }
 
 const DEFAULT_MAX_OPEN_FILES = 256;
@@ -125,6 +142,14 @@ export class FileSource implements ByteSource {
     return `${file.size}-${file.mtimeMs}`;
   }
 
+  /** The file's size, from the fstat of its (re-checked) pooled descriptor. */
+  async size(url: string, signal?: AbortSignal): Promise<number> {
+    signal?.throwIfAborted();
+    const file = await this.acquire(toPath(url));
+    this.release(file);
+    return file.size;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.opening.values()]);
@@ -178,6 +203,12 @@ export class FileSource implements ByteSource {
       if (this.closed) throw new SourceError('unavailable', `file source is closed (reading ${path})`);
       throw new SourceError('bad-response', `${path} is not a regular file`);
     }
+    try {
+      await this.verifyDescriptor(handle, path, stats);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
     const file: PooledFile = {
       path,
       handle,
@@ -203,6 +234,14 @@ export class FileSource implements ByteSource {
   }
 
   private async checkPath(file: PooledFile): Promise<PooledFile> {
+    try {
+      await this.verifyDescriptor(file.handle, file.path, file);
+    } catch (error) {
+      this.drop(file);
+      // moved or replaced inside the roots: open the path afresh (which checks again)
+      if (error instanceof SourceError && error.failure !== 'unavailable') return this.pool.peek(file.path) ?? this.openShared(file.path);
+      throw error;
+    }
     let stats;
     try {
       stats = await lstat(file.path);
@@ -218,6 +257,33 @@ export class FileSource implements ByteSource {
     file.mtimeMs = stats.mtimeMs;
     file.checkedAt = Date.now();
     return file;
+  }
+
+  /**
+   * Checks what a descriptor really is: its name (symlinks resolved by the kernel) must be inside
+   * an allowed root, and still name this very file (same device and inode).
+   */
+  private async verifyDescriptor(handle: FileHandle, path: string, expected: { readonly dev: number; readonly ino: number }): Promise<void> {
+    const allows = this.options.allowsRealPath;
+    if (!allows) return;
+    let real: string;
+    try {
+      real = await readlink(`/proc/self/fd/${handle.fd}`);
+    } catch (error) {
+      throw new SourceError('unavailable', `cannot verify the opened descriptor of ${path} (/proc/self/fd: ${(error as Error).message})`, { cause: error });
+    }
+    if (!allows(real)) {
+      throw new SourceForbiddenError(path, `${path} was opened as ${real}, which is outside the allowed sources (a directory on its way was replaced?)`);
+    }
+    let named;
+    try {
+      named = await stat(real);
+    } catch (error) {
+      throw fileError(error, path);
+    }
+    if (named.dev !== expected.dev || named.ino !== expected.ino) {
+      throw new SourceError('not-found', `${path} changed while it was opened (${real} is another file now)`);
+    }
   }
 
   /** Takes a handle out of the pool (it closes once idle). */

@@ -33,6 +33,10 @@ import { concatBytes } from '../concat-bytes.js';
  * - `version()`: ETag, else Last-Modified + Content-Length, from a HEAD request, cached for
  *   `versionTtlMs` (default 5 s) per URL; range GETs refresh the cache from their own headers.
  *   undefined when the server sends neither or does not support HEAD (405/501).
+ * - `size()`: Content-Length of a HEAD; when HEAD is refused (405/501) or has no length, a
+ *   `Range: bytes=0-0` probe whose Content-Range total (or, from a server that ignores Range,
+ *   Content-Length; the body is not read) gives it. Cached like versions (`versionTtlMs`) and
+ *   shared by concurrent callers; undefined when the server does not say.
  */
 export interface HttpSourceOptions {
   /** Default for the connect, headers and body-idle timeouts. Default 10 000 ms. */
@@ -94,6 +98,8 @@ export class HttpSource implements ByteSource {
   private readonly versions: LRUCache<string, { value: string | undefined }>;
   private readonly versionTtlMs: number;
   private readonly versionRequests = new Map<string, Promise<string | undefined>>();
+  private readonly sizes: LRUCache<string, { value: number | undefined }>;
+  private readonly sizeRequests = new Map<string, Promise<number | undefined>>();
 
   constructor(private readonly options: HttpSourceOptions = {}) {
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -113,6 +119,7 @@ export class HttpSource implements ByteSource {
     this.baseHeaders = { 'accept-encoding': 'identity', 'user-agent': options.userAgent ?? 'strato' };
     this.versionTtlMs = options.versionTtlMs ?? DEFAULT_VERSION_TTL_MS;
     this.versions = new LRUCache({ max: 10_000, ttl: Math.max(1, this.versionTtlMs) });
+    this.sizes = new LRUCache({ max: 10_000, ttl: Math.max(1, this.versionTtlMs) });
   }
 
   async read(url: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
@@ -142,14 +149,53 @@ export class HttpSource implements ByteSource {
     return pending;
   }
 
-  /** The object's length (HEAD, Content-Length), or undefined when the server does not say. */
+  /** The object's length (HEAD, else a 1-byte Range probe), or undefined when the server does not say. */
   async size(url: string, signal?: AbortSignal): Promise<number | undefined> {
-    return this.withRetries(url, signal, async (attempt) => {
+    signal?.throwIfAborted();
+    const cached = this.sizes.get(url);
+    if (cached) return cached.value;
+    let pending = this.sizeRequests.get(url);
+    if (!pending) {
+      // Shared by concurrent callers, so no caller's signal aborts it; it is bounded by the timeouts.
+      pending = this.findSize(url).finally(() => this.sizeRequests.delete(url));
+      this.sizeRequests.set(url, pending);
+    }
+    return pending;
+  }
+
+  private async findSize(url: string): Promise<number | undefined> {
+    let size = await this.withRetries(url, undefined, async (attempt) => {
       const response = await this.send(url, 'HEAD', {}, attempt);
       await discard(response.body);
-      if (response.statusCode >= 200 && response.statusCode < 300) return contentLength(response.headers);
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        this.noteVersion(url, response.headers);
+        return contentLength(response.headers);
+      }
+      if (response.statusCode === 405 || response.statusCode === 501) return undefined;
       throw await statusError(url, response);
     });
+    size ??= await this.withRetries(url, undefined, (attempt) => this.probeSize(url, attempt));
+    if (this.versionTtlMs > 0) this.sizes.set(url, { value: size });
+    return size;
+  }
+
+  /** `Range: bytes=0-0`: the total of the Content-Range (206 or 416), or the length of a 200 (its body left unread). */
+  private async probeSize(url: string, signal: AbortSignal): Promise<number | undefined> {
+    const response = await this.send(url, 'GET', { range: 'bytes=0-0' }, signal);
+    const { statusCode, headers } = response;
+    if (statusCode === 206 || statusCode === 416) {
+      if (statusCode === 206) this.noteVersion(url, headers);
+      const total = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '')?.[1];
+      await discard(response.body);
+      const size = total === undefined ? undefined : Number(total);
+      return size !== undefined && Number.isSafeInteger(size) ? size : undefined;
+    }
+    if (statusCode === 200) {
+      this.noteVersion(url, headers);
+      response.body.destroy();
+      return contentLength(headers);
+    }
+    throw await statusError(url, response);
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,10 @@ export class S3Source implements ByteSource {
     return this.http.readRanges(this.objectUrl(url), ranges, signal);
   }
 
+  async size(url: string, signal?: AbortSignal): Promise<number | undefined> {
+    return this.http.size(this.objectUrl(url), signal);
+  }
+
   async version(url: string, signal?: AbortSignal): Promise<string | undefined> {
     return this.http.version(this.objectUrl(url), signal);
   }

@@ -4,6 +4,7 @@ import type { ByteRange, ByteSource } from './byte-source.js';
 import type { CoalesceOptions } from './coalesce.js';
 import { FileSource, type FileSourceOptions } from './file-source.js';
 import { HttpSource } from './http-source.js';
+import { sharedReadBudget, type ReadBudget } from './read-budget.js';
 import { S3Source } from './s3-source.js';
 import { formatS3Url } from './s3-url.js';
 import { SourceError } from './source-error.js';
@@ -26,6 +27,8 @@ export interface SourcesConfig {
   readonly realpathCacheMs?: number;
   /** Told about every read (kind, latency, bytes, failure); for metrics. */
   readonly observer?: SourceReadObserver;
+  /** Bound on source bytes in flight; default the process-wide one (`STRATO_MAX_READ_MB`, 512 MiB). */
+  readonly readBudget?: ReadBudget;
 }
 
 /** Bytes [start, end) of a chunk (relative to the chunk, end exclusive). */
@@ -51,14 +54,26 @@ interface Route {
  * Every byte a dataset serves from its sources goes through here: references are resolved and
  * checked against the allow list on every read (not only at registration), then read from the
  * file, http(s) or s3 source. `readMany` groups requests by object and coalesces their ranges.
+ *
+ * Local files are also checked after they are opened: the file source verifies each descriptor's
+ * real path against the allow list (see file-source.ts), so a directory swapped for a symlink
+ * between the check and the open is refused too.
+ *
+ * Every source read first reserves its length in the read budget (`readBudget`, process-wide by
+ * default), so large reads cannot pile up in memory: beyond the budget they wait, and after the
+ * budget's wait fail with `unavailable` (503 + Retry-After). Whole-object reads reserve the
+ * object's size (`size()`: fstat, HEAD or a Range probe).
  */
 export class Sources {
+  private readonly shared = new Map<string, SharedRead>();
+
   private constructor(
     readonly allowList: SourceAllowList,
     private readonly files: FileSource,
     private readonly http: HttpSource,
     private readonly s3: S3Source | undefined,
     private readonly observer: SourceReadObserver | undefined,
+    private readonly budget: ReadBudget,
   ) {}
 
   static async create(config: SourcesConfig): Promise<Sources> {
@@ -70,7 +85,7 @@ export class Sources {
       throw new SourcesConfigError('sources.allow has s3:// entries but no S3 endpoint is configured (sources.s3.endpoint)');
     }
     const coalesce = config.coalesce ? { coalesce: config.coalesce } : {};
-    const files = new FileSource({ ...config.file, ...coalesce });
+    const files = new FileSource({ ...config.file, ...coalesce, allowsRealPath: (path) => allowList.allowsRealPath(path) });
     const http = new HttpSource({
       ...config.http,
       ...coalesce,
@@ -85,7 +100,7 @@ export class Sources {
         throw new SourcesConfigError(`sources.s3.endpoint: ${(error as Error).message}`);
       }
     }
-    return new Sources(allowList, files, http, s3, config.observer);
+    return new Sources(allowList, files, http, s3, config.observer, config.readBudget ?? sharedReadBudget());
   }
 
   /** Where `url` (as written in a reference) points; SourceForbiddenError when outside the allow list. */
@@ -99,14 +114,61 @@ export class Sources {
     const route = await this.route(ref.url, relativeTo);
     const { source, url } = route;
     if (ref.kind === 'whole') {
-      if (!range) return this.observed(route, () => source.readWhole(url, signal));
+      if (!range) return this.readWholeObject(route, signal);
       checkChunkRange(range, undefined);
-      return this.observed(route, () => source.read(url, range.start, range.end - range.start, signal));
+      return this.budgeted(range.end - range.start, signal, () => this.observed(route, () => source.read(url, range.start, range.end - range.start, signal)));
     }
     checkChunkRange(range, ref.length);
     const start = range?.start ?? 0;
     const end = range?.end ?? ref.length;
-    return this.observed(route, () => source.read(url, ref.offset + start, end - start, signal));
+    return this.budgeted(end - start, signal, () => this.observed(route, () => source.read(url, ref.offset + start, end - start, signal)));
+  }
+
+  /**
+   * Like `read`, but concurrent calls for the same bytes of the same object share one source read
+   * and get the same array: callers must neither change nor transfer it (the raw view only
+   * copies it into responses). The shared read is aborted when every caller has aborted.
+   */
+  async readShared(ref: ChunkReference, relativeTo: string, range?: ChunkRange, signal?: AbortSignal): Promise<Uint8Array> {
+    if (ref.kind === 'inline') return sliceInline(ref.data, range);
+    signal?.throwIfAborted();
+    const route = await this.route(ref.url, relativeTo);
+    if (ref.kind === 'whole') checkChunkRange(range, undefined);
+    else checkChunkRange(range, ref.length);
+    const base = ref.kind === 'range' ? ref.offset : 0;
+    const start = base + (range?.start ?? 0);
+    const end = range ? base + range.end : ref.kind === 'range' ? ref.offset + ref.length : undefined;
+    const key = `${route.kind}\0${route.url}\0${start}\0${end ?? 'end'}`;
+    let entry = this.shared.get(key);
+    if (!entry) {
+      const controller = new AbortController();
+      const read =
+        end === undefined
+          ? this.readWholeObject(route, controller.signal)
+          : this.budgeted(end - start, controller.signal, () => this.observed(route, () => route.source.read(route.url, start, end - start, controller.signal)));
+      const created: SharedRead = { promise: read, controller, waiters: 0 };
+      entry = created;
+      this.shared.set(key, created);
+      void read.then(
+        () => this.shared.get(key) === created && this.shared.delete(key),
+        () => this.shared.get(key) === created && this.shared.delete(key),
+      );
+    }
+    return joinShared(entry, signal, () => {
+      if (this.shared.get(key) === entry) this.shared.delete(key);
+    });
+  }
+
+  /**
+   * The size of what a reference points at: a range's length, inline data's length, or the whole
+   * object's size (fstat for files, HEAD or a Range probe for http/S3, cached briefly); undefined
+   * when an http server does not say.
+   */
+  async size(ref: ChunkReference, relativeTo: string, signal?: AbortSignal): Promise<number | undefined> {
+    if (ref.kind === 'inline') return ref.data.byteLength;
+    if (ref.kind === 'range') return ref.length;
+    const { source, url } = await this.route(ref.url, relativeTo);
+    return source.size(url, signal);
   }
 
   /**
@@ -125,8 +187,14 @@ export class Sources {
       await Promise.all(
         [...groups.values()].map(async (group) => {
           const [ranged, whole] = await Promise.all([
-            group.ranges.length > 0 ? this.observed(group.route, () => group.route.source.readRanges(group.route.url, group.ranges, controller.signal)) : [],
-            group.whole.length > 0 ? this.observed(group.route, () => group.route.source.readWhole(group.route.url, controller.signal)) : undefined,
+            group.ranges.length > 0
+              ? this.budgeted(
+                  group.ranges.reduce((sum, range) => sum + range.length, 0),
+                  controller.signal,
+                  () => this.observed(group.route, () => group.route.source.readRanges(group.route.url, group.ranges, controller.signal)),
+                )
+              : [],
+            group.whole.length > 0 ? this.readWholeObject(group.route, controller.signal) : undefined,
           ]);
           group.rangeIndices.forEach((index, i) => (results[index] = ranged[i] as Uint8Array));
           for (const index of group.whole) results[index] = whole as Uint8Array;
@@ -163,6 +231,16 @@ export class Sources {
         if (!this.s3) throw new SourceError('unavailable', `${url}: no S3 endpoint is configured`);
         return { source: this.s3, url: formatS3Url(target), kind: 's3' };
     }
+  }
+
+  /** A whole object, its size reserved in the read budget first (all of the budget when the size is unknown). */
+  private async readWholeObject(route: Route, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const size = await route.source.size(route.url, signal);
+    return this.budgeted(size ?? this.budget.maxBytes, signal, () => this.observed(route, () => route.source.readWhole(route.url, signal)));
+  }
+
+  private budgeted<T>(bytes: number, signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
+    return this.budget.run(bytes, read, signal);
   }
 
   /** Runs one read of a source and tells the observer how long it took, what it returned or why it failed. */
@@ -223,6 +301,53 @@ export class Sources {
     });
     return groups;
   }
+}
+
+interface SharedRead {
+  readonly promise: Promise<Uint8Array>;
+  readonly controller: AbortController;
+  /** Callers still waiting for it. */
+  waiters: number;
+}
+
+/** Waits for a shared read as one of its callers; the last caller to abort aborts the read. */
+function joinShared(entry: SharedRead, signal: AbortSignal | undefined, forget: () => void): Promise<Uint8Array> {
+  entry.waiters++;
+  if (!signal) {
+    return entry.promise.finally(() => {
+      entry.waiters--;
+    });
+  }
+  return new Promise<Uint8Array>((resolve, reject) => {
+    let done = false;
+    const finish = () => {
+      done = true;
+      entry.waiters--;
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      if (done) return;
+      finish();
+      reject(signal.reason);
+      if (entry.waiters === 0) {
+        forget();
+        entry.controller.abort(signal.reason);
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    entry.promise.then(
+      (bytes) => {
+        if (done) return;
+        finish();
+        resolve(bytes);
+      },
+      (error: unknown) => {
+        if (done) return;
+        finish();
+        reject(error);
+      },
+    );
+  });
 }
 
 interface Group {

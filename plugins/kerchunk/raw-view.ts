@@ -6,6 +6,7 @@ import { v2ChunkKey } from '../../kerchunk/zarr-v3.js';
 import { etagOf } from '../../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
 import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
+import { STREAM_PIECE_BYTES, type StreamableBody } from './store-routes.js';
 
 export const CHUNK_CACHE_CONTROL = 'public, max-age=3600';
 const BYTES_TYPE = 'application/octet-stream';
@@ -32,8 +33,13 @@ export class RawView {
     return this.documents.get(key);
   }
 
-  /** The body of a chunk key (v2 `v/0.1`, or v3 `v/c/0/1`), or undefined when the array or the chunk does not exist. */
-  async chunk(key: string): Promise<ServedBody | undefined> {
+  /**
+   * The body of a chunk key (v2 `v/0.1`, or v3 `v/c/0/1`), or undefined when the array or the
+   * chunk does not exist. Source bytes are read only for the part a response sends (HEAD reads
+   * none, a Range its slice), also for whole-object references (`[url]`), whose size comes from
+   * the source (fstat, HEAD or a Range probe); large answers stream in pieces.
+   */
+  async chunk(key: string, _signal?: AbortSignal): Promise<ServedBody | undefined> {
     if (isMetadataKey(key)) return undefined;
     const v2Key = v2ChunkKey(key, this.separators) ?? key;
     const parts = splitChunkKey(v2Key);
@@ -49,21 +55,75 @@ export class RawView {
       case 'inline':
         return bytesBody(reference.data, etagOf(reference.data), BYTES_TYPE, CHUNK_CACHE_CONTROL);
       case 'whole': {
-        const bytes = await this.sources.read(reference, base);
-        return bytesBody(bytes, etagOf(bytes), BYTES_TYPE, CHUNK_CACHE_CONTROL);
+        // size first: for http it is a HEAD that also leaves the version cached
+        const size = await this.sources.size(reference, base);
+        if (size === undefined) {
+          // the server says neither Content-Length nor Content-Range: nothing to do but read it
+          const bytes = await this.sources.readShared(reference, base);
+          return bytesBody(bytes, etagOf(bytes), BYTES_TYPE, CHUNK_CACHE_CONTROL);
+        }
+        const version = (await this.sources.version(reference, base)) ?? '';
+        return this.sourceBody(reference, size, etagOf(reference.url, 'whole', size, version));
       }
       case 'range': {
         const version = (await this.sources.version(reference, base)) ?? '';
-        return {
-          size: reference.length,
-          etag: etagOf(reference.url, reference.offset, reference.length, version),
-          contentType: BYTES_TYPE,
-          cacheControl: CHUNK_CACHE_CONTROL,
-          read: (start, end) => this.sources.read(reference, base, { start, end }),
-        };
+        return this.sourceBody(reference, reference.length, etagOf(reference.url, reference.offset, reference.length, version));
       }
     }
   }
+
+  /** A body of `size` bytes read from the source by range, on demand (concurrent equal reads shared). */
+  private sourceBody(reference: ChunkReference, size: number, etag: string): StreamableBody {
+    const base = this.dataset.referenceBase;
+    const read = (start: number, end: number, signal?: AbortSignal) => this.sources.readShared(reference, base, { start, end }, signal);
+    return {
+      size,
+      etag,
+      contentType: BYTES_TYPE,
+      cacheControl: CHUNK_CACHE_CONTROL,
+      read: (start, end) => read(start, end),
+      stream: (start, end, signal) => pieces(start, end, signal, read),
+    };
+  }
+}
+
+/** Bytes [start, end) as a stream read one piece at a time, when the consumer asks for more. */
+function pieces(
+  start: number,
+  end: number,
+  signal: AbortSignal | undefined,
+  read: (start: number, end: number, signal?: AbortSignal) => Promise<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  let position = start;
+  const controller = new AbortController();
+  const forward = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', forward, { once: true });
+  const stop = () => signal?.removeEventListener('abort', forward);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(stream) {
+        if (position >= end) {
+          stop();
+          stream.close();
+          return;
+        }
+        const to = Math.min(end, position + STREAM_PIECE_BYTES);
+        try {
+          const bytes = await read(position, to, controller.signal);
+          position = to;
+          stream.enqueue(bytes);
+        } catch (error) {
+          stop();
+          stream.error(error);
+        }
+      },
+      cancel(reason) {
+        stop();
+        controller.abort(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 const GROUP_TEXT = '{"zarr_format": 2}';

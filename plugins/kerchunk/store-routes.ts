@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { notFound } from '../../server/http/problem.js';
@@ -11,6 +12,15 @@ export interface StoreView {
   chunk(key: string, signal?: AbortSignal): Promise<ServedBody | undefined>;
 }
 
+/** A body that can also be sent as a stream read piece by piece (large chunks, whole-object references). */
+export interface StreamableBody extends ServedBody {
+  /** Bytes [start, end), read `STREAM_PIECE_BYTES` at a time as the client takes them. */
+  stream(start: number, end: number, signal?: AbortSignal): ReadableStream<Uint8Array>;
+}
+
+/** Answers larger than this are streamed (when the body can), in pieces of this size. */
+export const STREAM_PIECE_BYTES = 4 * 1024 * 1024;
+
 /** The routes of a store view under `/datasets/{id}/<prefix>/{key}` (the root itself has no content). */
 export function storeRoutes(viewOf: (dataset: Dataset) => StoreView, viewName: string): Hono<DatasetEnv> {
   const app = new Hono<DatasetEnv>();
@@ -22,7 +32,63 @@ export function storeRoutes(viewOf: (dataset: Dataset) => StoreView, viewName: s
     const view = viewOf(c.var.dataset);
     const body = view.metadata(key) ?? (await view.chunk(key, c.req.raw.signal));
     if (!body) throw notFound(`no key "${key}" in the ${viewName} of "${c.var.dataset.id}"`);
-    return respond(c, body);
+    return isStreamable(body) ? respondStreaming(c, body) : respond(c, body);
   });
   return app;
+}
+
+function isStreamable(body: ServedBody): body is StreamableBody {
+  return typeof (body as Partial<StreamableBody>).stream === 'function';
+}
+
+/**
+ * `respond` (ETag, 304, Range, 416, HEAD — unchanged), except that a GET answer larger than one
+ * piece is not read into memory at once: its first piece is read before the answer starts (so a
+ * source that cannot be read still gets its proper error status), the rest streamed as the
+ * client takes it. A source failing midway cuts the response short (the client sees fewer bytes
+ * than Content-Length).
+ */
+async function respondStreaming(c: Context, body: StreamableBody): Promise<Response> {
+  const signal = c.req.raw.signal;
+  let large: { start: number; end: number; first: Uint8Array } | undefined;
+  const answer = await respond(c, {
+    size: body.size,
+    etag: body.etag,
+    contentType: body.contentType,
+    cacheControl: body.cacheControl,
+    read: async (start, end) => {
+      if (end - start <= STREAM_PIECE_BYTES) return body.read(start, end);
+      large = { start, end, first: await body.read(start, start + STREAM_PIECE_BYTES) };
+      return new Uint8Array(0);
+    },
+  });
+  if (!large) return answer;
+  const { start, end, first } = large;
+  const rest = body.stream(start + first.byteLength, end, signal);
+  let sentFirst = false;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!sentFirst) {
+          sentFirst = true;
+          controller.enqueue(first);
+          return;
+        }
+        reader ??= rest.getReader();
+        try {
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      async cancel(reason) {
+        await (reader ?? rest).cancel(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(stream, { status: answer.status, headers: answer.headers });
 }

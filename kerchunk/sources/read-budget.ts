@@ -1,0 +1,137 @@
+import { SourceError } from './source-error.js';
+
+/**
+ * A process-wide bound on source bytes being read at once (all requests, all datasets).
+ *
+ * A read reserves its length before it starts and gives it back when it ends (its bytes then
+ * belong to the caller). Reservations are granted in arrival order; a read that does not fit
+ * waits — behind it, later small reads wait too, so a large read is never starved — for at most
+ * `maxWaitMs`, then fails with `unavailable` (the HTTP layer answers 503 with Retry-After). A
+ * read larger than the whole budget runs alone (when nothing else is in flight). An aborted
+ * caller leaves the queue at once.
+ */
+export class ReadBudget {
+  private inFlight = 0;
+  private readonly queue: Waiter[] = [];
+
+  constructor(
+    readonly maxBytes: number,
+    readonly maxWaitMs: number = DEFAULT_MAX_WAIT_MS,
+  ) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`the read budget must be a positive number of bytes (got ${maxBytes})`);
+  }
+
+  /** Bytes reserved by reads in flight. */
+  get bytesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Reads waiting for room. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Runs `read` with `bytes` reserved. */
+  async run<T>(bytes: number, read: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(bytes, signal);
+    try {
+      return await read();
+    } finally {
+      release();
+    }
+  }
+
+  /** Reserves `bytes`; call the returned function exactly once when the read is over. */
+  acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    const amount = Math.max(0, Math.ceil(bytes));
+    if (this.queue.length === 0 && this.fits(amount)) return Promise.resolve(this.grant(amount));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        bytes: amount,
+        grant: () => {
+          cleanup();
+          resolve(this.grant(amount));
+        },
+      };
+      const timer = setTimeout(() => {
+        leave();
+        reject(
+          new SourceError(
+            'unavailable',
+            `waited ${this.maxWaitMs} ms for ${amount} bytes of the source read budget (${this.maxBytes} bytes, ${this.inFlight} in flight); try again later`,
+          ),
+        );
+      }, this.maxWaitMs);
+      const onAbort = () => {
+        leave();
+        reject(signal?.reason);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const leave = () => {
+        cleanup();
+        const index = this.queue.indexOf(waiter);
+        if (index >= 0) this.queue.splice(index, 1);
+        this.pump();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(waiter);
+    });
+  }
+
+  private fits(bytes: number): boolean {
+    return this.inFlight + bytes <= this.maxBytes || this.inFlight === 0;
+  }
+
+  private grant(bytes: number): () => void {
+    this.inFlight += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight -= bytes;
+      this.pump();
+    };
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Waiter;
+      if (!this.fits(next.bytes)) return;
+      this.queue.shift();
+      next.grant();
+    }
+  }
+}
+
+interface Waiter {
+  readonly bytes: number;
+  grant(): void;
+}
+
+const DEFAULT_MAX_WAIT_MS = 30_000;
+const DEFAULT_MAX_READ_MB = 512;
+
+let shared: ReadBudget | undefined;
+
+/**
+ * The process's budget: `STRATO_MAX_READ_MB` MiB (default 512) of source bytes in flight, waits of
+ * at most `STRATO_READ_WAIT_SECONDS` (default 30) before 503.
+ */
+export function sharedReadBudget(): ReadBudget {
+  if (!shared) {
+    const mb = positiveNumber(process.env.STRATO_MAX_READ_MB) ?? DEFAULT_MAX_READ_MB;
+    const waitSeconds = positiveNumber(process.env.STRATO_READ_WAIT_SECONDS);
+    shared = new ReadBudget(Math.max(1, Math.round(mb * 1024 * 1024)), waitSeconds !== undefined ? waitSeconds * 1000 : DEFAULT_MAX_WAIT_MS);
+  }
+  return shared;
+}
+
+function positiveNumber(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) && number > 0 ? number : undefined;
+}
