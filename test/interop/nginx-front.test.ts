@@ -13,8 +13,8 @@ import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js'
 /**
  * The shipped nginx.conf in front of two real strato replicas sharing one catalog file: xarray
  * reads through it, chunks and metadata are cached, JSON is gzipped and chunk bytes never are,
- * CORS survives caching, /metrics stays private, admin requests pass with their token, and a
- * replica killed mid-load costs no request.
+ * CORS survives caching, /metrics stays private, admin requests pass with their token, a client
+ * address over the rate limit gets 429, and a replica killed mid-load costs no request.
  *
  * The test runs the shipped file, rewritten only where an operator would edit it (see `rewrites`:
  * the two upstream `server` lines, `listen 8080`, `/var/cache/nginx/strato`, `pid`, `error_log`,
@@ -322,6 +322,50 @@ describe('nginx.conf in front of two replicas', () => {
     console.log(`registered through nginx; served by replica 1 after ${latencies[0]} ms, replica 2 after ${latencies[1]} ms`);
     for (const latency of latencies) expect(latency).toBeLessThan(1000);
     expect((await raw(`${front}/datasets/via-front/kerchunk/tas/0.0.0`)).status).toBe(200);
+  });
+
+  it('rate limits a client address: a burst beyond 400 requests gets 429 problem+json with Retry-After; the host itself is exempt', async () => {
+    // From 127.0.0.2 (another loopback address, so not the exempt 127.0.0.1): 700 GETs of a
+    // cached key, 16 in flight, far faster than 100 requests/s.
+    const key = '/datasets/tas-daily/kerchunk/lat/0';
+    const { port } = new URL(front);
+    const fromOther = () =>
+      new Promise<RawResponse>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: Number(port), path: key, localAddress: '127.0.0.2' }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (part: Buffer) => parts.push(part));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const total = 700;
+    let next = 0;
+    const answers: RawResponse[] = [];
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < total) {
+          next++;
+          answers.push(await fromOther());
+        }
+      }),
+    );
+    const elapsed = Date.now() - started;
+    const statuses = answers.reduce<Record<number, number>>((counts, a) => ({ ...counts, [a.status]: (counts[a.status] ?? 0) + 1 }), {});
+    console.log(`rate limit: ${total} requests from 127.0.0.2 in ${elapsed} ms: ${JSON.stringify(statuses)}`);
+    expect(Object.keys(statuses).sort()).toEqual(['200', '429']);
+    // the burst (400) plus what 100 requests/s refilled meanwhile passed, nothing else
+    expect(statuses[200]).toBeGreaterThanOrEqual(400);
+    expect(statuses[200]).toBeLessThanOrEqual(401 + Math.ceil((elapsed / 1000) * 100));
+    const limited = answers.find((a) => a.status === 429)!;
+    expect(limited.headers['content-type']).toBe('application/problem+json');
+    expect(limited.headers['access-control-allow-origin']).toBe('*');
+    expect(limited.headers['retry-after']).toBe('1');
+    expect((JSON.parse(limited.body.toString()) as { status: number }).status).toBe(429);
+    // the host itself is not limited, however hard 127.0.0.2 pushed
+    expect((await raw(`${front}${key}`)).status).toBe(200);
   });
 
   it('loses no request when a replica is killed (SIGKILL) during 500 chunk GETs, 8 in flight', async () => {
