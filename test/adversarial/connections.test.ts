@@ -148,3 +148,23 @@ describe('F8: connection cap and request timeouts against held half-open connect
     expect(createHash('sha256').update(slow).digest('hex')).toBe(createHash('sha256').update(fast).digest('hex'));
   }, 60_000);
 });
+
+describe('F12: Range positions of any size follow RFC 9110 over HTTP', () => {
+  it('F12: answers bytes=0-<20 digits> and bytes=-<20 digits> with 206 of the whole body, bytes=<20 digits>- with 416', async () => {
+    const url = `${server.url}/datasets/tas-daily/kerchunk/.zmetadata`;
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const huge = '99999999999999999999';
+    for (const range of [`bytes=0-${huge}`, `bytes=-${huge}`, `bytes=0-${'9'.repeat(300)}`]) {
+      const response = await fetch(url, { headers: { range } });
+      expect(response.status, range).toBe(206);
+      expect(response.headers.get('content-range'), range).toBe(`bytes 0-${whole.length - 1}/${whole.length}`);
+      expect(Buffer.from(await response.arrayBuffer()).equals(whole), range).toBe(true);
+    }
+    const tail = await fetch(url, { headers: { range: `bytes=10-${huge}` } });
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(whole.subarray(10))).toBe(true);
+    const past = await fetch(url, { headers: { range: `bytes=${huge}-` } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${whole.length}`);
+  });
+});
