@@ -18,6 +18,8 @@ import { spawnServer, type SpawnedServer } from '../helpers/server.js';
  */
 let fixtures: Fixtures;
 let server: SpawnedServer;
+/** Per hostile request: what it was, its status, its wall time and the slowest /health meanwhile. */
+const timings: Array<{ name: string; status: number; elapsedMs: number; worstHealthMs: number }> = [];
 
 /** A description the catastrophic LIKE pattern cannot match (no `#` at the end). */
 const LONG_DESCRIPTION = 'a'.repeat(2_000);
@@ -61,6 +63,9 @@ beforeAll(async () => {
   server = await spawnServer(catalog, ['--log-level', 'warn']);
 });
 afterAll(async () => {
+  const slowest = [...timings].sort((a, b) => b.elapsedMs - a.elapsedMs).filter((t, i) => i < 5 || t.name.startsWith('F2'));
+  const lines = slowest.map((t) => `  ${t.elapsedMs.toFixed(1)} ms (health ${t.worstHealthMs.toFixed(1)} ms, ${t.status}) ${t.name}`);
+  console.log(`stac-hostile: ${timings.length} hostile requests; slowest:\n${lines.join('\n')}`);
   await server?.stop();
   if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
 });
@@ -93,6 +98,8 @@ async function stillHealthy(): Promise<void> {
 /** One hostile request under watch: 200 or 400, fast, the server responsive meanwhile and after. */
 async function hostile(send: () => Promise<Response>): Promise<Answer> {
   const report = await underAttack(server.url, async () => statusAndText(await send()), { pid: server.process.pid, pollMs: 50 });
+  const name = expect.getState().currentTestName ?? '?';
+  timings.push({ name, status: report.result.status, elapsedMs: report.elapsedMs, worstHealthMs: report.worstHealthMs });
   expect([200, 400], `status ${report.result.status}: ${report.result.text.slice(0, 300)}`).toContain(report.result.status);
   expect(report.elapsedMs).toBeLessThan(2_000);
   expect(report.worstHealthMs).toBeLessThan(1_000);
