@@ -5,18 +5,20 @@ export type Rgb = readonly [number, number, number];
  * Perceptually uniform colormaps, each given by evenly spaced anchor colours and interpolated
  * linearly in RGB into a 256-entry table. `<name>_r` reverses any of them.
  */
-const ANCHORS: Readonly<Record<string, readonly string[]>> = {
-  viridis: ['440154', '482878', '3e4989', '31688e', '26828e', '1f9e89', '35b779', '6ece58', 'b5de2b', 'fde725'],
-  magma: ['000004', '180f3d', '440f76', '721f81', '9e2f7f', 'cd4071', 'f1605d', 'fd9668', 'feca8d', 'fcfdbf'],
-  cividis: ['00224e', '123570', '3b496c', '575d6d', '707173', '8a8779', 'a69d75', 'c4b56c', 'e4cf5b', 'fee838'],
-  // diverging, red (low) through white to blue (high), as matplotlib's RdBu
-  rdbu: ['67001f', 'b2182b', 'd6604d', 'f4a582', 'fddbc7', 'f7f7f7', 'd1e5f0', '92c5de', '4393c3', '2166ac', '053061'],
-};
+const ANCHORS: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries({
+    viridis: ['440154', '482878', '3e4989', '31688e', '26828e', '1f9e89', '35b779', '6ece58', 'b5de2b', 'fde725'],
+    magma: ['000004', '180f3d', '440f76', '721f81', '9e2f7f', 'cd4071', 'f1605d', 'fd9668', 'feca8d', 'fcfdbf'],
+    cividis: ['00224e', '123570', '3b496c', '575d6d', '707173', '8a8779', 'a69d75', 'c4b56c', 'e4cf5b', 'fee838'],
+    // diverging, red (low) through white to blue (high), as matplotlib's RdBu
+    rdbu: ['67001f', 'b2182b', 'd6604d', 'f4a582', 'fddbc7', 'f7f7f7', 'd1e5f0', '92c5de', '4393c3', '2166ac', '053061'],
+  }),
+);
 
 /** Colormaps centred on a midpoint (their default range is symmetric around 0). */
 const DIVERGING = new Set(['rdbu']);
 
-export const COLORMAP_NAMES: readonly string[] = Object.keys(ANCHORS).flatMap((name) => [name, `${name}_r`]);
+export const COLORMAP_NAMES: readonly string[] = [...ANCHORS.keys()].flatMap((name) => [name, `${name}_r`]);
 
 export interface Colormap {
   readonly name: string;
@@ -53,7 +55,7 @@ export function colormap(name: string): Colormap | undefined {
   if (known) return known;
   const reversed = name.endsWith('_r');
   const base = reversed ? name.slice(0, -2) : name;
-  const hexes = ANCHORS[base];
+  const hexes = ANCHORS.get(base); // a Map: a requested name is never looked up on a prototype
   if (!hexes) return undefined;
   const anchors = hexes.map(parseHex);
   if (reversed) anchors.reverse();

@@ -26,4 +26,9 @@ describe('plot parameters', () => {
       }
     }
   });
+  it('F1 class: prototype names as colormaps are unknown colormaps (400), not a crash', () => {
+    for (const cmap of ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', '__proto___r', 'toString_r']) {
+      expect(() => parse({ cmap }), cmap).toThrow(/unknown colormap/);
+    }
+  });
 });
