@@ -8,7 +8,8 @@ import { isObject, ownValue } from './stac-types.js';
  * comparison with a missing value is unknown, and unknown does not match).
  *
  * Supported: `and`, `or`, `not`; `=`, `<>`, `<`, `<=`, `>`, `>=`; `isNull`; `like` (`%`, `_`, `\`
- * escapes; matched in O(pattern × text) time, patterns up to MAX_LIKE_PATTERN characters); `between`; `in`; `s_intersects` with any GeoJSON geometry or `{"bbox": [...]}`;
+ * escapes; matched in O(pattern × text) time, patterns up to MAX_LIKE_PATTERN characters);
+ * `between`; `in`; `s_intersects` with any GeoJSON geometry or `{"bbox": [...]}`;
  * every temporal function (`t_after` ... `t_starts`) on instants and intervals; the array
  * functions `a_equals`, `a_contains`, `a_containedBy`, `a_overlaps`; boolean literals.
  */
