@@ -1,5 +1,6 @@
 import type { Dataset } from '../../catalog/dataset.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
+import { currentBudget, RequestBudget, withBudget } from '../../kerchunk/request-budget.js';
 import { buildItem, type ItemOptions, type ItemRecord } from './items.js';
 
 /** How long an Item built while some coordinate could not be read is kept before trying again. */
@@ -25,7 +26,13 @@ export class ItemCache {
   get(dataset: Dataset): Promise<ItemRecord> {
     const cached = this.entries.get(dataset);
     if (cached && (cached.expires === undefined || cached.expires > Date.now())) return cached.record;
-    const entry: Entry = { record: buildItem(dataset, this.values(dataset), this.options) };
+    // An Item is shared by every request that needs it: it is built under a budget of its own (the
+    // limits of a request, its own counters, no client), so one client leaving does not spoil it
+    // for the others, and the first requester is not charged for the catalog's work.
+    const budget = new RequestBudget(currentBudget().limits);
+    const record = withBudget(budget, () => buildItem(dataset, this.values(dataset), this.options));
+    record.finally(() => budget.close()).catch(() => undefined);
+    const entry: Entry = { record };
     this.entries.set(dataset, entry);
     entry.record.then(
       (record) => {
