@@ -139,6 +139,7 @@ export class Sources {
     const start = base + (range?.start ?? 0);
     const end = range ? base + range.end : ref.kind === 'range' ? ref.offset + ref.length : undefined;
     const key = `${route.kind}\0${route.url}\0${start}\0${end ?? 'end'}`;
+    signal?.throwIfAborted();
     let entry = this.shared.get(key);
     if (!entry) {
       const controller = new AbortController();
