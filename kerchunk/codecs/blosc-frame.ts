@@ -217,7 +217,10 @@ export interface BloscFrameHeader {
   readonly cbytes: number;
 }
 
-/** Whether readBloscFrame can decode frames with these flags (bit shuffle needs the wasm build). */
+/**
+ * Whether readBloscFrame can decode frames with these flags. Bit-shuffled frames need the wasm
+ * build for the bit unshuffle: readBloscFrame only checks their streams (`checkOnly`).
+ */
 export function isNativelyReadable(flags: number): boolean {
   return (flags & FLAG_BITSHUFFLE) === 0;
 }
@@ -226,14 +229,15 @@ export function isNativelyReadable(flags: number): boolean {
  * Decodes a compressed (not memcpyed) blosc 1 frame whose header was checked (block table
  * inside the frame, nbytes within the caller's limit) with a native block decompressor. Every
  * stream must decode to exactly its share of the block, as c-blosc requires; nothing larger is
- * ever allocated than the header's nbytes (plus one block for unshuffling).
+ * ever allocated than the header's nbytes (plus one block for unshuffling). `checkOnly`: decode
+ * the streams but leave them shuffled (for frames whose unshuffle is left to another decoder).
  */
-export function readBloscFrame(frame: Uint8Array, header: BloscFrameHeader, decompress: BlockDecompressor): Uint8Array {
+export function readBloscFrame(frame: Uint8Array, header: BloscFrameHeader, decompress: BlockDecompressor, checkOnly = false): Uint8Array {
   const { nbytes, blocksize, typesize, flags, cbytes } = header;
   const corrupt = (detail: string): CodecError => new CodecError('blosc', `corrupt data: ${detail}`);
   const view = new DataView(frame.buffer, frame.byteOffset, cbytes);
   const out = new Uint8Array(nbytes);
-  const shuffled = (flags & FLAG_SHUFFLE) !== 0 && typesize > 1;
+  const shuffled = !checkOnly && (flags & FLAG_SHUFFLE) !== 0 && typesize > 1;
   const dontSplit = (flags & FLAG_DONT_SPLIT) !== 0;
   const blocks = Math.ceil(nbytes / blocksize);
   const scratch = shuffled ? new Uint8Array(blocksize) : undefined;

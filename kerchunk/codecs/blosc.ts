@@ -103,7 +103,8 @@ function blockDecompressor(compressor: string): Promise<BlockDecompressor | unde
  * 0 = automatic. Decoding reads any of these from the frame: lz4, lz4hc, zlib and zstd frames
  * without bit shuffle with native block decompressors (readBloscFrame: each block checked to
  * decode to exactly its size), the rest with numcodecs' wasm build, which does not report a
- * block that fails to decode. Either way the header is checked first (bloscHeader) and a frame
+ * block that fails to decode (bit-shuffled frames are checked natively first; blosclz frames
+ * cannot be). Either way the header is checked first (bloscHeader) and a frame
  * claiming more than `context.maxDecodedBytes` is refused before anything is allocated.
  * Encoding lz4, zlib and zstd without bit shuffle writes frames with native block compressors
  * (blosc-frame.ts), with the data's own typesize; the rest runs on the wasm build, which always
@@ -139,8 +140,11 @@ export function bloscCodec(config: CodecConfig, context: CodecContext = {}): Cod
         const frame = header.cbytes === data.byteLength ? data : data.subarray(0, header.cbytes);
         if (header.nbytes === 0) return new Uint8Array(0);
         if ((header.flags & 0x2) !== 0) return frame.slice(HEADER, HEADER + header.nbytes);
-        const decompress = isNativelyReadable(header.flags) ? await blockDecompressor(header.compressor) : undefined;
-        if (decompress) return readBloscFrame(frame, header, decompress);
+        const decompress = await blockDecompressor(header.compressor);
+        if (decompress && isNativelyReadable(header.flags)) return readBloscFrame(frame, header, decompress);
+        // the wasm build does not report a block that fails to decode (it returns uninitialised
+        // memory): check the streams natively first where a native decompressor exists
+        if (decompress) readBloscFrame(frame, header, decompress, true);
         const decoded = await (await wasm).decode(frame);
         if (decoded.byteLength !== header.nbytes) {
           throw new CodecError('blosc', `corrupt data: decoded ${decoded.byteLength} bytes, the header says ${header.nbytes}`);

@@ -91,6 +91,13 @@ describe('F5: decoders refuse output beyond the chunk size', () => {
     expect(error).toBeInstanceOf(CodecError);
   });
 
+  it.each(['lz4', 'zstd', 'zlib'] as const)('blosc: a bit-shuffled %s block inflating past its header is a CodecError, not wasm memory', async (cname) => {
+    const bomb = await bloscLyingBlock(cname, CHUNK, true);
+    expect((bomb[2] as number) & 0x04).toBe(0x04);
+    const error = await decodeChunk(bomb, meta({ compressor: { id: 'blosc', cname, clevel: 5, shuffle: 2 } })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CodecError);
+  });
+
   it('blosc: a header claiming more blocks than the frame holds', async () => {
     const bomb = bloscForgedHeader(CHUNK);
     new DataView(bomb.buffer).setUint32(8, 16, true); // 250 blocks of 16 bytes in a 64-byte frame
