@@ -45,3 +45,29 @@ describe('numpyDtypeName', () => {
     expect(numpyDtypeName('<M8[ns]')).toBe('datetime64[ns]');
   });
 });
+
+describe('prototype names in ingested files', () => {
+  it('keeps dimensions, variables and attributes named __proto__ or constructor as own keys', () => {
+    const metadata = new Map<string, JsonValue>([
+      ['.zattrs', JSON.parse('{"__proto__": "global"}') as JsonValue],
+      ['__proto__/.zarray', zarray([3])],
+      ['__proto__/.zattrs', JSON.parse('{"_ARRAY_DIMENSIONS": ["__proto__"], "constructor": "ctor"}') as JsonValue],
+      ['constructor/.zarray', zarray([3, 2])],
+      ['constructor/.zattrs', { _ARRAY_DIMENSIONS: ['__proto__', 'constructor'] }],
+      ['plain/.zarray', zarray([2])],
+      ['plain/.zattrs', { _ARRAY_DIMENSIONS: ['constructor'] }],
+    ]);
+    const schema = datasetSchema(metadata);
+    expect(Object.getPrototypeOf(schema.dims)).toBe(Object.prototype);
+    expect(Object.keys(schema.dims)).toEqual(['__proto__', 'constructor']);
+    expect(Object.hasOwn(schema.dims, '__proto__') && schema.dims.__proto__).toBe(3);
+    expect(schema.dims.constructor).toBe(2);
+    const proto = schema.variables.find((v) => v.name === '__proto__');
+    expect(proto?.isCoordinate).toBe(true);
+    expect(Object.keys(proto?.attrs ?? {})).toEqual(['constructor']);
+    expect(proto?.attrs.constructor).toBe('ctor');
+    expect(Object.keys(schema.attrs)).toEqual(['__proto__']);
+    // A variable without a "coordinates" attribute does not find Object.prototype's members.
+    expect(schema.variables.find((v) => v.name === 'plain')?.dims).toEqual(['constructor']);
+  });
+});

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../kerchunk/reference.js';
-import { arrayMetadata, arrayPaths } from '../kerchunk/zarr-metadata.js';
+import { arrayMetadata, arrayPaths, getOwn, setOwn } from '../kerchunk/zarr-metadata.js';
 
 /** One variable of a dataset as xarray sees it at the root group. */
 export interface VariableSchema {
@@ -24,7 +24,11 @@ export interface DatasetSchema {
   readonly attrs: Readonly<Record<string, JsonValue>>;
 }
 
-/** The schema of the root group of a Zarr v2 store, in the way xarray's zarr backend reads it. */
+/**
+ * The schema of the root group of a Zarr v2 store, in the way xarray's zarr backend reads it.
+ * Names from the store (`__proto__`, `constructor` are legal NetCDF names) are own keys of `dims`
+ * and `attrs`, never looked up through the prototype.
+ */
 export function datasetSchema(metadata: ReadonlyMap<string, JsonValue>): DatasetSchema {
   const dims: Record<string, number> = {};
   const partial: Array<Omit<VariableSchema, 'isCoordinate'>> = [];
@@ -33,10 +37,10 @@ export function datasetSchema(metadata: ReadonlyMap<string, JsonValue>): Dataset
     const zarray = arrayMetadata(metadata, name);
     if (!zarray) continue;
     const attrs = objectOf(metadata.get(`${name}/.zattrs`));
-    const listed = attrs._ARRAY_DIMENSIONS;
+    const listed = getOwn(attrs, '_ARRAY_DIMENSIONS');
     const names = Array.isArray(listed) && listed.length === zarray.shape.length ? listed.map(String) : zarray.shape.map((_, i) => `dim_${i}`);
     names.forEach((dim, i) => {
-      dims[dim] = zarray.shape[i] as number;
+      setOwn(dims, dim, zarray.shape[i] as number);
     });
     const { _ARRAY_DIMENSIONS: _, ...rest } = attrs;
     const dtype = typeof zarray.dtype === 'string' ? zarray.dtype : JSON.stringify(zarray.dtype);
@@ -53,7 +57,7 @@ export function datasetSchema(metadata: ReadonlyMap<string, JsonValue>): Dataset
   }
   const listedCoordinates = new Set<string>();
   for (const variable of partial) {
-    const coordinates = variable.attrs.coordinates;
+    const coordinates = getOwn(variable.attrs, 'coordinates');
     if (typeof coordinates === 'string') for (const name of coordinates.split(/\s+/)) if (name) listedCoordinates.add(name);
   }
   const variables = partial.map((variable) => ({

@@ -7,7 +7,7 @@ import { CodecError, decodeChunk, UnsupportedCodecError } from './codecs/index.j
 import { numericDtype, readValues } from './coordinate-chunks.js';
 import type { ParquetReferenceSet } from './parquet-writer.js';
 import type { ChunkReference, JsonValue } from './reference.js';
-import { arrayPaths, zarrayProblem, type ZarrArrayMetadata } from './zarr-metadata.js';
+import { arrayPaths, getOwn, zarrayProblem, type ZarrArrayMetadata } from './zarr-metadata.js';
 
 /**
  * Concatenates single-file reference sets along one dimension, as kerchunk's MultiZarrToZarr does
@@ -157,7 +157,7 @@ function describe(input: CombineInput, dim: string): Part {
     const zarray = document as unknown as ZarrArrayMetadata;
     const attrs = metadata.get(`${path}/.zattrs`);
     const zattrs = isObject(attrs) ? attrs : {};
-    const listed = zattrs._ARRAY_DIMENSIONS;
+    const listed = getOwn(zattrs, '_ARRAY_DIMENSIONS');
     const dims =
       Array.isArray(listed) && listed.length === zarray.shape.length && listed.every((d) => typeof d === 'string') ? (listed as string[]) : undefined;
     const separator: DimensionSeparator = zarray.dimension_separator ?? '.';
@@ -291,10 +291,11 @@ async function concatCoordinate(
     if (index > 0) {
       compareZarray(first.zarray, array.zarray, (field) => field === 'dtype' || field === 'order', name, path, parts);
       for (const attribute of ['units', 'calendar']) {
-        if (!isDeepStrictEqual(first.zattrs[attribute], array.zattrs[attribute])) {
+        const [mine, theirs] = [getOwn(first.zattrs, attribute), getOwn(array.zattrs, attribute)];
+        if (!isDeepStrictEqual(mine, theirs)) {
           throw new CombineError(
-            `${name}: "${path}" has ${attribute} ${JSON.stringify(array.zattrs[attribute] ?? null)}, ` +
-              `${(parts[0] as Part).input.name} ${JSON.stringify(first.zattrs[attribute] ?? null)}: raw values cannot be concatenated`,
+            `${name}: "${path}" has ${attribute} ${JSON.stringify(theirs ?? null)}, ` +
+              `${(parts[0] as Part).input.name} ${JSON.stringify(mine ?? null)}: raw values cannot be concatenated`,
           );
         }
       }
@@ -405,9 +406,10 @@ function compareZarray(
   const b = theirs as unknown as Record<string, unknown>;
   const fields = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const field of fields) {
-    if (isDeepStrictEqual(a[field], b[field]) || !matters(field, a[field], b[field])) continue;
+    const [mineValue, theirValue] = [getOwn(a, field), getOwn(b, field)];
+    if (isDeepStrictEqual(mineValue, theirValue) || !matters(field, mineValue, theirValue)) continue;
     throw new CombineError(
-      `${name}: "${path}/.zarray" differs from ${(parts[0] as Part).input.name}'s in "${field}": ${JSON.stringify(b[field] ?? null)} vs ${JSON.stringify(a[field] ?? null)}`,
+      `${name}: "${path}/.zarray" differs from ${(parts[0] as Part).input.name}'s in "${field}": ${JSON.stringify(theirValue ?? null)} vs ${JSON.stringify(mineValue ?? null)}`,
     );
   }
 }
@@ -427,9 +429,10 @@ function compareAttributes(
 /** `: attribute "history" is "b" there, "a" here`, for the first attribute that differs. */
 function attributeDifference(mine: unknown, theirs: unknown): string {
   if (!isObject(mine) || !isObject(theirs)) return '';
+  // Attribute names come from files: `constructor` must not find Object's.
   for (const key of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
-    if (isDeepStrictEqual(mine[key], theirs[key])) continue;
-    return ` in "${key}": ${JSON.stringify(theirs[key] ?? null)} vs ${JSON.stringify(mine[key] ?? null)}`;
+    if (isDeepStrictEqual(getOwn(mine, key), getOwn(theirs, key))) continue;
+    return ` in "${key}": ${JSON.stringify(getOwn(theirs, key) ?? null)} vs ${JSON.stringify(getOwn(mine, key) ?? null)}`;
   }
   return '';
 }

@@ -151,7 +151,7 @@ class ReferenceTableBuilder {
   private readTemplates(value: unknown): Templates {
     if (value === undefined) return {};
     if (!isObject(value)) throw new ReferenceFormatError(`${this.name}: "templates" must be an object`);
-    const templates: Record<string, TemplateValue> = {};
+    const templates: Record<string, TemplateValue> = Object.create(null); // names from the file: "__proto__" is a key
     for (const [name, template] of Object.entries(value)) {
       if (typeof template !== 'string' && typeof template !== 'number') {
         throw new ReferenceFormatError(`${this.name}: template "${name}" must be a string`);
@@ -245,7 +245,7 @@ class GeneratorBlock {
     const lengths = this.dimensions.map(([, spec]) => dimensionLength(spec));
     const counters = lengths.map(() => 0);
     for (let n = 0; n < this.count; n++) {
-      const names: Record<string, TemplateValue> = {};
+      const names: Record<string, TemplateValue> = Object.create(null); // dimension names from the file
       this.dimensions.forEach(([dimension, spec], d) => {
         const i = counters[d] as number;
         names[dimension] = Array.isArray(spec) ? (spec[i] as TemplateValue) : spec.start + i * spec.step;

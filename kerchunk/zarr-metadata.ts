@@ -58,6 +58,21 @@ export function arrayPaths(metadata: ReadonlyMap<string, JsonValue>): string[] {
   return paths;
 }
 
+/**
+ * Sets `object[key]` as an own enumerable property, also for `__proto__` (plain assignment would
+ * change the object's prototype instead and the key would vanish from the JSON). Names of
+ * variables, dimensions and attributes come from files, and `__proto__`, `constructor` or
+ * `prototype` are legal NetCDF names.
+ */
+export function setOwn<T>(object: { [key: string]: T }, key: string, value: T): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `object[key]` when `key` is the object's own property: never an inherited member such as `constructor`. */
+export function getOwn<T>(object: { readonly [key: string]: T }, key: string): T | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
 function isCount(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classicNetcdf, type ClassicAttribute } from '../../test/adversarial/classic-netcdf.js';
 import { dumpTruth, makeFixtures, removeFixtures } from '../../test/fixtures/hdf5/fixtures.js';
 import { ReferenceFormatError, type JsonValue } from '../reference.js';
 import { scanNetcdf3 } from './netcdf3.js';
@@ -196,5 +197,43 @@ describe('F11: a 60-byte NetCDF-3 header declaring a 2 GiB attribute', () => {
       expect(performance.now() - started).toBeLessThan(500);
       expect(reader.longest()).toBeLessThanOrEqual(65536);
     }
+  });
+});
+
+describe('prototype names in ingested files', () => {
+  /** An object whose own keys are exactly `entries` (an object literal's `__proto__:` would set the prototype). */
+  const own = <T>(entries: [string, T][]): Record<string, T> => {
+    const out: Record<string, T> = {};
+    for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    return out;
+  };
+
+  it('keeps variables and attributes named __proto__, constructor, prototype as ordinary own keys', async () => {
+    const bytes = classicNetcdf({
+      dims: own([['__proto__', 3]]),
+      attributes: own([['__proto__', 'global proto'], ['title', 'prototype names']]),
+      variables: [
+        {
+          name: '__proto__', dims: ['__proto__'], type: 'float', values: [1, 2, 3],
+          attributes: own<ClassicAttribute>([['constructor', 'ctor text'], ['prototype', { type: 'double', values: [1.5] }]]),
+        },
+        { name: 'constructor', dims: ['__proto__'], type: 'int', values: [4, 5, 6], attributes: own([['__proto__', 'p']]) },
+      ],
+    });
+    const read = async (offset: number, length: number) => bytes.subarray(offset, offset + length);
+    const result = await scanNetcdf3(read, { url: 'proto.nc', fileSize: bytes.length, inlineThreshold: 0 });
+    expect([...result.metadata.keys()]).toEqual(['.zgroup', '.zattrs', '__proto__/.zarray', '__proto__/.zattrs', 'constructor/.zarray', 'constructor/.zattrs']);
+    const globals = result.metadata.get('.zattrs') as Record<string, JsonValue>;
+    expect(Object.getPrototypeOf(globals)).toBe(Object.prototype);
+    expect(Object.keys(globals)).toEqual(['__proto__', 'title']);
+    expect(Object.hasOwn(globals, '__proto__') && globals.__proto__).toBe('global proto');
+    const attrs = result.metadata.get('__proto__/.zattrs') as Record<string, JsonValue>;
+    expect(Object.keys(attrs)).toEqual(['constructor', 'prototype', '_ARRAY_DIMENSIONS']);
+    expect(attrs.constructor).toBe('ctor text');
+    expect(JSON.parse(result.metadataText!.get('__proto__/.zattrs')!)).toEqual({ constructor: 'ctor text', prototype: 1.5, _ARRAY_DIMENSIONS: ['__proto__'] });
+    expect(result.metadataText!.get('__proto__/.zattrs')).toContain('"prototype": 1.5');
+    expect(Object.keys(JSON.parse(result.metadataText!.get('constructor/.zattrs')!))).toEqual(['__proto__', '_ARRAY_DIMENSIONS']);
+    expect(JSON.parse(result.metadataText!.get('.zattrs')!)).toHaveProperty(['__proto__'], 'global proto');
+    expect(result.chunks.get('__proto__/0')).toEqual({ kind: 'range', url: 'proto.nc', offset: expect.any(Number), length: 12 });
   });
 });

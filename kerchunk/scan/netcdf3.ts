@@ -3,6 +3,7 @@ import { ReferenceFormatError } from '../reference.js';
 import { formatSize, type RangeReader } from './range-reader.js';
 import type { ScanOptions, ScanResult } from './scan-hdf5.js';
 import { attributesText } from './attributes-text.js';
+import { setOwn } from '../zarr-metadata.js';
 
 /** NetCDF classic types: Zarr dtype and size. */
 const TYPES: Record<number, { dtype: string; size: number }> = {
@@ -366,12 +367,12 @@ function convertAttributes(attributes: Map<string, { type: number; values: Uint8
     if (a.type === 2) {
       let end = a.values.length;
       while (end > 0 && a.values[end - 1] === 0) end--;
-      out[name] = new TextDecoder().decode(a.values.subarray(0, end));
+      setOwn(out, name, new TextDecoder().decode(a.values.subarray(0, end)));
       continue;
     }
     if (!TYPES[a.type]) fail(`attribute "${name}" has unknown type ${a.type}`);
     const values = numbers(a.type, a.values, a.count).map(jsonNumber);
-    out[name] = values.length === 1 ? values[0]! : values;
+    setOwn(out, name, values.length === 1 ? values[0]! : values);
     if (a.type === NC_FLOAT || a.type === NC_DOUBLE) floats.add(name);
   }
   return out;

@@ -14,6 +14,7 @@ import { MSG, MSG_FLAG_SHARED, readObjectHeader, type ObjectHeader } from './hdf
 import { findMessage, headerDatatype, isDataset, isGroup, readAttributes, readLinks } from './hdf5/objects.js';
 import { attributeValue, jsonNumber, readNumber, vlenElement, zarrDtype } from './hdf5/values.js';
 import { attributesText } from './attributes-text.js';
+import { setOwn } from '../zarr-metadata.js';
 
 export interface ScanOptions {
   /** The URL the chunk references will name. */
@@ -407,7 +408,7 @@ class Scanner {
       if (HIDDEN_ATTRIBUTES.has(a.name) || a.name === '_FillValue') continue;
       const v = await attributeValue(this.file, this.heap, a.datatype, a.dataspace, a.data);
       if (v === undefined || v === 'DIMENSION_SCALE') continue;
-      out[a.name] = v;
+      setOwn(out, a.name, v);
       if (a.datatype.class === 'float' || (a.datatype.class === 'array' && a.datatype.base.class === 'float')) floats.add(a.name);
     }
     this.floatAttributes.set(out, floats);

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
+import { classicNetcdf, type ClassicAttribute } from '../adversarial/classic-netcdf.js';
 import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { lastJsonLine, PYTHON } from '../helpers/python.js';
 import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -186,5 +188,100 @@ describe('a running server and strato ingest', () => {
     }
     const zmetadata = (await (await fetch(`${server.url}/datasets/live/kerchunk/.zmetadata`)).json()) as { metadata: Record<string, { shape?: number[] }> };
     expect(zmetadata.metadata['time/.zarray']?.shape).toEqual([27]);
+  });
+});
+
+describe('prototype names in ingested files', () => {
+  /** An object whose own keys are exactly `entries` (an object literal's `__proto__:` would set the prototype). */
+  const own = <T>(entries: [string, T][]): Record<string, T> => {
+    const out: Record<string, T> = {};
+    for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    return out;
+  };
+  let protoCatalog: string;
+  let server: SpawnedServer | undefined;
+
+  beforeAll(async () => {
+    protoCatalog = join(fixtures.dir, 'proto.yaml');
+    await writeFile(protoCatalog, 'datasets: {}\nsources:\n  allow: [data/]\n');
+    // Legal NetCDF names that are also Object.prototype's: a variable "__proto__" on a dimension
+    // "x", with an attribute "constructor"; a variable "constructor" with an attribute "__proto__".
+    const file = classicNetcdf({
+      dims: { x: 3 },
+      attributes: own([['__proto__', 'global proto'], ['title', 'prototype names']]),
+      variables: [
+        {
+          name: '__proto__', dims: ['x'], type: 'float', values: [1.5, 2.5, 3.5],
+          attributes: own<ClassicAttribute>([['constructor', 'ctor text'], ['prototype', { type: 'double', values: [2] }]]),
+        },
+        { name: 'constructor', dims: ['x'], type: 'int', values: [4, 5, 6], attributes: own([['__proto__', 'p']]) },
+      ],
+    });
+    await writeFile(join(fixtures.dir, 'data', 'proto.nc'), file);
+  });
+  afterAll(async () => server?.stop());
+
+  it('ingests as JSON and parquet with the names as ordinary own keys', async () => {
+    const nc = join(fixtures.dir, 'data', 'proto.nc');
+    const json = await strato('ingest', '--catalog', protoCatalog, '--id', 'proto', '--inline-threshold', '0', nc);
+    expect(json.code, json.stderr).toBe(0);
+    const table = JSON.parse(await readFile(join(fixtures.dir, 'refs', 'proto.json'), 'utf8')) as { refs: Record<string, unknown> };
+    expect(Object.keys(table.refs)).toEqual(expect.arrayContaining(['__proto__/.zarray', '__proto__/.zattrs', '__proto__/0', 'constructor/.zattrs']));
+    expect(JSON.parse(table.refs['__proto__/.zarray'] as string)).toMatchObject({ shape: [3], dtype: '>f4' });
+    expect(JSON.parse(table.refs['__proto__/.zattrs'] as string)).toEqual({ constructor: 'ctor text', prototype: 2, _ARRAY_DIMENSIONS: ['x'] });
+    expect(Object.keys(JSON.parse(table.refs['.zattrs'] as string))).toEqual(['__proto__', 'title']);
+    expect(Object.keys(JSON.parse(table.refs['constructor/.zattrs'] as string))).toEqual(['__proto__', '_ARRAY_DIMENSIONS']);
+
+    const parquet = await strato('ingest', '--catalog', protoCatalog, '--id', 'proto-parquet', '--format', 'parquet', nc);
+    expect(parquet.code, parquet.stderr).toBe(0);
+    const zmetadata = JSON.parse(await readFile(join(fixtures.dir, 'refs', 'proto-parquet.parq', '.zmetadata'), 'utf8')) as { metadata: Record<string, unknown> };
+    expect(Object.keys(zmetadata.metadata)).toEqual(expect.arrayContaining(['__proto__/.zarray', '__proto__/.zattrs', 'constructor/.zarray']));
+    const attrs = zmetadata.metadata['__proto__/.zattrs'];
+    expect(typeof attrs === 'string' ? JSON.parse(attrs) : attrs).toEqual({ constructor: 'ctor text', prototype: 2, _ARRAY_DIMENSIONS: ['x'] });
+  });
+
+  it('is served with the names in .zmetadata, .zattrs and zarr.json', async () => {
+    server = await spawnServer(protoCatalog, ['--log-level', 'warn']);
+    for (const id of ['proto', 'proto-parquet']) {
+      const base = `${server.url}/datasets/${id}/kerchunk`;
+      const zmetadata = (await (await fetch(`${base}/.zmetadata`)).json()) as { metadata: Record<string, unknown> };
+      expect(Object.keys(zmetadata.metadata), id).toEqual(expect.arrayContaining(['__proto__/.zarray', '__proto__/.zattrs', 'constructor/.zarray']));
+      expect(zmetadata.metadata['__proto__/.zattrs'], id).toEqual({ constructor: 'ctor text', prototype: 2, _ARRAY_DIMENSIONS: ['x'] });
+      expect(Object.keys(zmetadata.metadata['.zattrs'] as object), id).toEqual(['__proto__', 'title']);
+      expect(await (await fetch(`${base}/__proto__/.zattrs`)).json(), id).toEqual({ constructor: 'ctor text', prototype: 2, _ARRAY_DIMENSIONS: ['x'] });
+      const chunk = new DataView(await (await fetch(`${base}/__proto__/0`)).arrayBuffer());
+      expect([chunk.getFloat32(0), chunk.getFloat32(4), chunk.getFloat32(8)], id).toEqual([1.5, 2.5, 3.5]);
+      const v3 = (await (await fetch(`${base}/__proto__/zarr.json`)).json()) as { attributes: unknown; dimension_names: unknown };
+      expect(v3.attributes, id).toEqual({ constructor: 'ctor text', prototype: 2 });
+      expect(v3.dimension_names, id).toEqual(['x']);
+    }
+  });
+
+  it("opens in Debian's xarray (fsspec reference filesystem) with the names", async () => {
+    // Relative urls in the table resolve against its directory; fsspec resolves them against the
+    // working directory, so Python runs in refs/.
+    const script = [
+      'import json, sys, fsspec, xarray as xr',
+      'fs = fsspec.filesystem("reference", fo="proto.json")',
+      'ds = xr.open_dataset(fs.get_mapper(""), engine="zarr", consolidated=False)',
+      'v = ds["__proto__"]',
+      'print(json.dumps({"variables": sorted(ds.variables), "attrs": {k: (v.item() if hasattr(v, "item") else v) for k, v in v.attrs.items()},',
+      '  "values": v.values.tolist(), "ctor": ds["constructor"].values.tolist(), "ctor_attrs": dict(ds["constructor"].attrs), "global": dict(ds.attrs)}))',
+    ].join('\n');
+    let result: { stdout: string; stderr: string };
+    try {
+      result = await run(PYTHON, ['-c', script], { cwd: join(fixtures.dir, 'refs'), timeout: 60_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    } catch (error) {
+      throw new Error(`python failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+    }
+    const seen = lastJsonLine<{ variables: string[]; attrs: Record<string, unknown>; values: number[]; ctor: number[]; ctor_attrs: Record<string, unknown>; global: Record<string, unknown> }>(result.stdout);
+    expect(seen.variables).toEqual(['__proto__', 'constructor']);
+    expect(seen.attrs).toEqual({ constructor: 'ctor text', prototype: 2 });
+    expect(seen.values).toEqual([1.5, 2.5, 3.5]);
+    expect(seen.ctor).toEqual([4, 5, 6]);
+    expect(Object.keys(seen.ctor_attrs)).toEqual(['__proto__']);
+    expect(seen.ctor_attrs).toEqual(own([['__proto__', 'p']]));
+    expect(Object.keys(seen.global)).toEqual(['__proto__', 'title']);
+    expect(seen.global).toEqual(own([['__proto__', 'global proto'], ['title', 'prototype names']]));
   });
 });
