@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { deflateSync, gzipSync } from 'node:zlib';
+import type { CodecPool } from './codec-pool.js';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, decodeLimits, encodeChunk } from './chunk.js';
 import { CodecError, type CodecConfig } from './codec.js';
@@ -39,7 +42,8 @@ async function refused(decode: () => Promise<Uint8Array>, message: RegExp = /may
   );
   const elapsed = performance.now() - started;
   const after = process.memoryUsage();
-  expect(error).toBeInstanceOf(CodecError);
+  // by name: the pool tests get the built module's CodecError class
+  expect((error as Error).name).toBe('CodecError');
   expect((error as Error).message).toMatch(message);
   expect(elapsed).toBeLessThan(1000);
   expect(after.rss - before.rss).toBeLessThan(MAX_GROWTH);
@@ -199,5 +203,43 @@ describe('decode limits', () => {
     }
     const wasm = await zstdCodec({ id: 'zstd' }, 'wasm', { maxDecodedBytes: CHUNK }).decode(junk).catch((e: unknown) => e);
     expect(wasm).toBeInstanceOf(CodecError);
+  });
+});
+
+const builtPool = fileURLToPath(new URL('../../dist/kerchunk/codecs/codec-pool.js', import.meta.url));
+
+describe.skipIf(!existsSync(builtPool))('the codec pool (built, with worker threads)', () => {
+  const pool = async (): Promise<CodecPool> => {
+    const module = (await import(builtPool)) as { CodecPool: new (size: number) => CodecPool };
+    return new module.CodecPool(1);
+  };
+
+  it('sends a decode to a worker by its decoded size, not its input size', async () => {
+    const codecs = await pool();
+    try {
+      const m = meta({ shape: [1 << 20], chunks: [1 << 20], compressor: { id: 'zstd', level: 1 } }); // 4 MiB decoded
+      const small = zstdRleBomb(4 * MiB, true); // 128 bytes stored
+      const job = codecs.decode(small, m);
+      expect(codecs.pendingJobs).toBe(1); // in a worker: the main thread is not decoding 4 MiB
+      expect((await job).byteLength).toBe(4 * MiB);
+      const tiny = codecs.decode(new Uint8Array(16), meta({ compressor: null, shape: [4], chunks: [4] }));
+      expect(codecs.pendingJobs).toBe(0); // 16 bytes decoded: inline
+      expect((await tiny).byteLength).toBe(16);
+    } finally {
+      await codecs.close();
+    }
+  });
+
+  it('a bomb refused in a worker leaves no memory behind, and the worker keeps working', async () => {
+    const codecs = await pool();
+    try {
+      const m = meta({ shape: [1 << 14], chunks: [1 << 14], compressor: { id: 'zstd', level: 1 } }); // 64 KiB decoded
+      await refused(() => codecs.decode(zstdRleBomb(3 * GiB, false), m));
+      await refused(() => codecs.decode(bloscForgedHeader(), { ...m, compressor: { id: 'blosc' } }), /header says/);
+      const raw = new Uint8Array(1 << 16).fill(1);
+      expect((await codecs.decode(await codecs.encode(raw, m), m)).byteLength).toBe(raw.byteLength);
+    } finally {
+      await codecs.close();
+    }
   });
 });
