@@ -398,3 +398,41 @@ describe('F11: HDF5 structures declaring huge lengths', () => {
     await expect(new GlobalHeap(file).object(0, 1)).rejects.toThrow(/global heap collection at 0 declares 4294967296 bytes, more than the 64 MiB/);
   });
 });
+
+describe('prototype names in ingested files', () => {
+  it('keeps a NetCDF-4 variable "__proto__" with attribute "constructor", and a global "__proto__", as own keys', async () => {
+    const path = join(dir, 'proto_names.nc');
+    execFileSync(PYTHON, ['-c', [
+      'import sys, netCDF4',
+      'd = netCDF4.Dataset(sys.argv[1], "w")',
+      'd.createDimension("x", 3)',
+      'v = d.createVariable("__proto__", "f4", ("x",))',
+      'v[:] = [1.5, 2.5, 3.5]',
+      'v.setncattr("constructor", "ctor text")',
+      'v.setncattr("prototype", 2.0)',
+      'd.setncattr("__proto__", "global proto")',
+      'c = d.createVariable("constructor", "i4", ("x",))',
+      'c[:] = [4, 5, 6]',
+      'c.setncattr("__proto__", "p")',
+      'd.close()',
+    ].join('\n'), path]);
+    const file = await fileRangeReader(path);
+    let result: ScanResult;
+    try {
+      result = await scanHdf5(file.read, { url: 'proto_names.nc', fileSize: file.size });
+    } finally {
+      await file.close();
+    }
+    expect([...result.metadata.keys()]).toEqual(expect.arrayContaining(['__proto__/.zarray', '__proto__/.zattrs', 'constructor/.zarray', 'constructor/.zattrs']));
+    const globals = result.metadata.get('.zattrs') as Record<string, JsonValue>;
+    expect(Object.getPrototypeOf(globals)).toBe(Object.prototype);
+    expect(Object.hasOwn(globals, '__proto__') && globals.__proto__).toBe('global proto');
+    const attrs = result.metadata.get('__proto__/.zattrs') as Record<string, JsonValue>;
+    expect(Object.keys(attrs).sort()).toEqual(['_ARRAY_DIMENSIONS', 'constructor', 'prototype']);
+    expect(attrs.constructor).toBe('ctor text');
+    expect(JSON.parse(result.metadataText!.get('__proto__/.zattrs')!)).toEqual({ constructor: 'ctor text', prototype: 2, _ARRAY_DIMENSIONS: ['x'] });
+    expect(result.metadataText!.get('__proto__/.zattrs')).toContain('"prototype": 2.0');
+    expect(Object.keys(JSON.parse(result.metadataText!.get('constructor/.zattrs')!)).sort()).toEqual(['_ARRAY_DIMENSIONS', '__proto__']);
+    expect(result.metadata.get('__proto__/.zarray')).toMatchObject({ shape: [3], dtype: '<f4' });
+  });
+});
