@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classicNetcdf, type ClassicAttribute } from '../../test/adversarial/classic-netcdf.js';
 import { dumpTruth, makeFixtures, removeFixtures } from '../../test/fixtures/hdf5/fixtures.js';
 import { ReferenceFormatError, type JsonValue } from '../reference.js';
-import { scanNetcdf3 } from './netcdf3.js';
+import { MAX_NETCDF3_CHUNKS, scanNetcdf3 } from './netcdf3.js';
 import { fileRangeReader } from './range-reader.js';
 import type { ScanResult } from './scan-hdf5.js';
 
@@ -197,6 +197,28 @@ describe('F11: a 60-byte NetCDF-3 header declaring a 2 GiB attribute', () => {
       expect(performance.now() - started).toBeLessThan(500);
       expect(reader.longest()).toBeLessThanOrEqual(65536);
     }
+  });
+});
+
+describe('F11: declared record counts', () => {
+  it('refuses more record chunks than MAX_NETCDF3_CHUNKS before making any', async () => {
+    // numrecs 20 million of a one-byte record variable "v": 20 MB of data, 20 million references.
+    const bytes = new Uint8Array(80);
+    const view = new DataView(bytes.buffer);
+    bytes.set([0x43, 0x44, 0x46, 0x01]);
+    view.setUint32(4, 20_000_000); // numrecs
+    [0x0a, 1, 1].forEach((v, i) => view.setUint32(8 + 4 * i, v)); // dimension list: one, name length 1
+    bytes[20] = 0x72; // "r", length 0 (the record dimension) at 24
+    [0x0b, 1, 1].forEach((v, i) => view.setUint32(36 + 4 * i, v)); // variable list: one, name length 1
+    bytes[48] = 0x76; // "v"
+    view.setUint32(52, 1); // rank 1, dimension id 0 at 56, attribute list absent at 60
+    [1, 4, 80].forEach((v, i) => view.setUint32(68 + 4 * i, v)); // NC_BYTE, vsize, begin
+    const reader = sparseReader(bytes, 80 + 20_000_000);
+    const started = performance.now();
+    await expect(scanNetcdf3(reader.read, { url: 'records.nc', fileSize: 80 + 20_000_000 })).rejects.toThrow(
+      `records.nc: record variable "v" has 20000000 records: more than the ${MAX_NETCDF3_CHUNKS} chunk references a NetCDF-3 scan makes`,
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 
