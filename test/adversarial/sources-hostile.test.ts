@@ -288,6 +288,11 @@ describe('F7: whole-object references read only what a request asks for', () => 
         }
       }
       expect(report.rssGrowthMiB).toBeLessThan(100);
+      // the source was read for the twelve bytes asked, nothing more
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const read = [...metrics.matchAll(/^strato_source_read_bytes_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      results.push(`${id} source bytes read: ${read}`);
+      expect(read).toBeLessThanOrEqual(12);
     });
   }
 
