@@ -121,4 +121,22 @@ describe('F3: reads over missing chunks are bounded, yield, and cost nothing', (
     await expect(read).rejects.toMatchObject({ limit: 'decodedBytes' });
     budget.close();
   });
+
+  it('counts a chunk\'s declared decoded size before reading its source (a table declaring huge chunks)', async () => {
+    const refs = {
+      version: 1,
+      refs: {
+        '.zgroup': '{"zarr_format":2}',
+        'v/.zarray': JSON.stringify({ zarr_format: 2, shape: [600_000_000], chunks: [600_000_000], dtype: '<f8', compressor: { id: 'zlib', level: 1 }, filters: null, fill_value: null, order: 'C' }),
+        'v/.zattrs': '{"_ARRAY_DIMENSIONS":["i"]}',
+        'v/0': ['does-not-exist.bin', 0, 10],
+      },
+    };
+    const dataset: Dataset = { id: 'huge', entry: {} as DatasetEntry, references: parseJsonReferences(JSON.stringify(refs), 'huge.json'), referenceBase: dir };
+    const array = arrayOf(dataset);
+    const budget = new RequestBudget({ chunks: 10, decodedBytes: 1024 ** 3, wallMs: 10_000 });
+    // one value asked for: the output is tiny, the chunk behind it is 4.8 GB decoded
+    await expect(withBudget(budget, () => array.read([{ start: 0, stop: 1, step: 1 }]))).rejects.toMatchObject({ limit: 'decodedBytes' });
+    budget.close();
+  });
 });

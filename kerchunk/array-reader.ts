@@ -135,12 +135,10 @@ class ReferencedArray implements ArrayValues {
 
   /** Reads a few chunks at once and places each into the output (fill values for missing ones). */
   private async readBatch(batch: readonly number[][], out: NumericArray, counts: number[], selection: readonly Slice[], signal: AbortSignal): Promise<void> {
-    const budget = currentBudget();
     const chunks = await Promise.all(batch.map((chunkIndex) => this.chunkOrFill(chunkIndex, signal)));
     batch.forEach((chunkIndex, n) => {
       const chunk = chunks[n] as NumericArray | undefined;
       if (chunk) {
-        budget.chargeDecodedBytes(chunk.byteLength);
         this.copyInto(out, counts, selection, chunkIndex, chunk);
       } else if (this.fillValue !== undefined && this.fillValue !== 0 && this.fillValue !== 0n) {
         this.copyInto(out, counts, selection, chunkIndex, this.fillValue);
@@ -228,7 +226,10 @@ class ReferencedArray implements ArrayValues {
     const key = `${this.name}/${chunkIndex.length === 0 ? '0' : chunkIndex.join(this.separator)}`;
     const cacheKey = this.context.prefix + key;
     const cached = this.context.cache.get(cacheKey);
-    if (cached) return cached;
+    if (cached) {
+      currentBudget().chargeDecodedBytes(cached.byteLength);
+      return cached;
+    }
     const shared = this.context.inFlight.get(cacheKey);
     if (shared) {
       try {
@@ -248,6 +249,8 @@ class ReferencedArray implements ArrayValues {
     const { dataset, sources, cache, codecs, prefix } = this.context;
     const reference = await dataset.references.chunk(key);
     if (!reference) return undefined;
+    // counted before the source is read or decoded: a table declaring huge chunks costs nothing
+    currentBudget().chargeDecodedBytes(this.chunkLength * this.type.size);
     const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
     if (signal.aborted) throw abortReason(signal);
     // inline bytes belong to the reference table; bytes read from a source are this read's own
