@@ -254,7 +254,7 @@ class ReferencedArray implements ArrayValues {
     const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
     if (signal.aborted) throw abortReason(signal);
     // inline bytes belong to the reference table; bytes read from a source are this read's own
-    const raw = await codecs.decode(stored, this.meta, { transfer: reference.kind !== 'inline' });
+    const raw = await codecs.decode(stored, this.meta, { transfer: reference.kind !== 'inline', signal });
     const own = raw === stored ? raw.slice() : raw;
     if (!this.type.littleEndian) swapBytes(own, this.type.size);
     const values = this.type.view(own);

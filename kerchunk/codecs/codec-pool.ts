@@ -15,6 +15,8 @@ export interface ChunkJobOptions {
    * ArrayBuffer moves; a view into a larger buffer is still copied.
    */
   readonly transfer?: boolean;
+  /** The request the job is for: once aborted, a job still waiting for a thread is dropped. */
+  readonly signal?: AbortSignal;
 }
 
 /** Whole-chunk decode and encode, wherever they run. */
@@ -40,9 +42,26 @@ const WORKER_MIN_BYTES = 64 * 1024;
 
 interface Pending {
   readonly slot: number;
+  readonly job: Queued;
   resolve(bytes: Uint8Array): void;
   reject(error: Error): void;
 }
+
+/** A job not yet given to a thread (every thread has its share in hand). */
+interface Queued {
+  readonly op: CodecJob['op'];
+  readonly bytes: Uint8Array;
+  readonly meta: ZarrArrayMetadata;
+  readonly options: ChunkJobOptions | undefined;
+  resolve(bytes: Uint8Array): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Jobs one thread holds at once (one running, one ready behind it); the rest wait in the pool,
+ * where a job whose request was aborted is dropped before it costs a thread anything.
+ */
+const JOBS_PER_THREAD = 2;
 
 /**
  * A pool of worker threads (one per core by default) running the codecs, so CPU-heavy chunk
@@ -53,6 +72,7 @@ export class CodecPool implements ChunkCodecs {
   private readonly workers: Worker[] = [];
   private readonly load: number[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly queue: Queued[] = [];
   private nextId = 1;
 
   constructor(size = availableParallelism()) {
@@ -66,9 +86,9 @@ export class CodecPool implements ChunkCodecs {
     return this.workers.length;
   }
 
-  /** Jobs sent to the workers and not answered yet (running or queued). */
+  /** Jobs not answered yet (running, or waiting for a thread). */
   get pendingJobs(): number {
-    return this.pending.size;
+    return this.pending.size + this.queue.length;
   }
 
   decode(bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
@@ -82,33 +102,66 @@ export class CodecPool implements ChunkCodecs {
   async close(): Promise<void> {
     const workers = this.workers.splice(0);
     await Promise.all(workers.map((worker) => worker.terminate()));
-    for (const { reject } of this.pending.values()) reject(new CodecError('pool', 'the codec pool was closed'));
+    for (const { reject } of [...this.pending.values(), ...this.queue]) reject(new CodecError('pool', 'the codec pool was closed'));
     this.pending.clear();
+    this.queue.length = 0;
   }
 
   private run(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.workers.length === 0 || jobBytes(op, bytes, meta) < WORKER_MIN_BYTES) {
       return op === 'decode' ? inlineCodecs.decode(bytes, meta) : inlineCodecs.encode(bytes, meta);
     }
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const job: Queued = { op, bytes, meta, options, resolve, reject };
+      if (this.dispatch(job)) return;
+      this.queue.push(job);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.queue.indexOf(job);
+          if (at < 0) return; // already on a thread: it runs to its end
+          this.queue.splice(at, 1);
+          reject(abortError(signal));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Gives a job to the least loaded thread if that thread has room; false when every thread is full. */
+  private dispatch(job: Queued): boolean {
     const slot = this.load.indexOf(Math.min(...this.load));
+    if ((this.load[slot] as number) >= JOBS_PER_THREAD) return false;
     const worker = this.workers[slot] as Worker;
     const id = this.nextId++;
     this.load[slot] = (this.load[slot] as number) + 1;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(id, {
-        slot,
-        resolve: (result) => {
-          this.load[slot] = (this.load[slot] as number) - 1;
-          resolve(result);
-        },
-        reject: (error) => {
-          this.load[slot] = (this.load[slot] as number) - 1;
-          reject(error);
-        },
-      });
-      // the input is copied (structured clone) unless the caller handed over a whole buffer
-      worker.postMessage({ id, op, bytes, meta } satisfies CodecJob, movable(bytes, options) ? [bytes.buffer as ArrayBuffer] : []);
+    const done = () => {
+      this.load[slot] = (this.load[slot] as number) - 1;
+      this.dispatchQueued();
+    };
+    this.pending.set(id, {
+      slot,
+      job,
+      resolve: (result) => {
+        done();
+        job.resolve(result);
+      },
+      reject: (error) => {
+        done();
+        job.reject(error);
+      },
     });
+    // the input is copied (structured clone) unless the caller handed over a whole buffer
+    worker.postMessage({ id, op: job.op, bytes: job.bytes, meta: job.meta } satisfies CodecJob, movable(job.bytes, job.options) ? [job.bytes.buffer as ArrayBuffer] : []);
+    return true;
+  }
+
+  /** A thread has room again: the oldest waiting job goes (aborted ones were dropped already). */
+  private dispatchQueued(): void {
+    const next = this.queue[0];
+    if (next && this.dispatch(next)) this.queue.shift();
   }
 
   private spawn(script: URL, slot: number): void {
@@ -122,13 +175,12 @@ export class CodecPool implements ChunkCodecs {
       else waiting.reject(Object.assign(new CodecError('worker', result.message), { message: result.message }));
     });
     worker.on('error', (error) => {
-      // a crashed worker is replaced; its jobs are lost, so fail them rather than hang
-      for (const [id, waiting] of this.pending) {
-        if (waiting.slot !== slot) continue;
-        this.pending.delete(id);
-        waiting.reject(new CodecError('pool', `a codec worker crashed: ${error.message}`));
-      }
+      // a crashed worker is replaced first (so waiting jobs go to the new one); its own jobs are lost: fail them rather than hang
+      const lost = [...this.pending].filter(([, waiting]) => waiting.slot === slot);
+      for (const [id] of lost) this.pending.delete(id);
       if (this.workers.length > 0) this.spawn(script, slot);
+      for (const [, waiting] of lost) waiting.job.reject(new CodecError('pool', `a codec worker crashed: ${error.message}`));
+      if (this.workers.length > 0) while (this.queue.length > 0 && this.dispatch(this.queue[0] as Queued)) this.queue.shift();
     });
     this.workers[slot] = worker;
     this.load[slot] = 0;
@@ -145,6 +197,10 @@ function jobBytes(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata
     return bytes.byteLength; // an unsizable dtype: decodeChunk refuses it, wherever it runs
   }
   return Math.max(decoded, bytes.byteLength);
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('the request was aborted', 'AbortError');
 }
 
 function movable(bytes: Uint8Array, options: ChunkJobOptions | undefined): boolean {

@@ -67,4 +67,24 @@ describe('CodecPool (worker threads)', () => {
       await pool.close();
     }
   });
+
+  it('drops jobs still waiting for a thread once their request is aborted; the rest finish, the pool keeps working', async () => {
+    const pool = await builtPool(1);
+    try {
+      const values = Float32Array.from({ length: 256 * 1024 }, (_, i) => Math.sin(i / 100));
+      const compressed = new Uint8Array(deflateSync(new Uint8Array(values.buffer)));
+      const request = new AbortController();
+      const jobs = Array.from({ length: 12 }, () => pool.decode(compressed, meta, { signal: request.signal }).then(() => 'done', (error: Error) => error.name));
+      expect(pool.pendingJobs).toBe(12); // two on the thread, ten waiting
+      request.abort();
+      const outcomes = await Promise.all(jobs);
+      expect(outcomes.filter((o) => o === 'done').length).toBeLessThanOrEqual(2);
+      expect(outcomes.filter((o) => o === 'AbortError').length).toBeGreaterThanOrEqual(10);
+      expect(pool.pendingJobs).toBe(0);
+      await expect(pool.decode(compressed, meta, { signal: request.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      expect((await pool.decode(compressed, meta)).byteLength).toBe(values.byteLength);
+    } finally {
+      await pool.close();
+    }
+  });
 });
