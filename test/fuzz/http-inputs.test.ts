@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 const DATASETS = ['basic', 'basic-parquet', 'templated', 'templated-parquet', 'generated', 'generated-parquet', 'combined'];
-const ARRAYS = ['tas', 'time', 'lat', 'lon', 'ps', 'orog', 'time_bnds', 'height', 'ta', 'hus', 'field', 'u10', 'samples', 'nope'];
+const ARRAYS = ['tas', 'time', 'lat', 'lon', 'ps', 'orog', 'time_bnds', 'height', 'ta', 'hus', 'field', 'u10', 'samples', 'nope', '__proto__', 'constructor'];
 
 /** Request bodies past this may be refused by closing the connection (the admin limit is 64 KiB). */
 const LARGEST_READ_BODY = 64 * 1024;
@@ -73,9 +73,12 @@ async function check(req: RawRequest): Promise<RawResponse | undefined> {
   return response;
 }
 
+/** /health answers, and a search that walks every item's fields still works (no prototype was touched). */
 async function healthy(): Promise<void> {
   const response = await rawRequest(server.url, { method: 'GET', path: '/health' });
   expect(response.status).toBe(200);
+  const search = await rawRequest(server.url, { method: 'GET', path: '/stac/search?limit=2&fields=properties.title' });
+  expect(search.status).toBe(200);
 }
 
 function run<T>(arbitrary: fc.Arbitrary<T>, toRequest: (value: T) => RawRequest, numRuns: number) {
@@ -92,11 +95,22 @@ function run<T>(arbitrary: fc.Arbitrary<T>, toRequest: (value: T) => RawRequest,
 
 // ---- generators -------------------------------------------------------------------------------
 
+/** Names that mean something to JavaScript objects: each must be a plain name everywhere. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__'];
+const prototypeName = fc.constantFrom(...PROTOTYPE_NAMES);
+/** Dotted and negated field paths through prototype names (the fields extension walks them). */
+const prototypePath = fc
+  .tuple(fc.constantFrom('', '-', '+'), fc.array(fc.oneof(prototypeName, fc.constantFrom('properties', 'cube:variables', 'assets', 'links')), { minLength: 1, maxLength: 4 }))
+  .map(([sign, parts]) => sign + parts.join('.'));
+/** LIKE patterns that backtrack catastrophically in a naive regular expression. */
+const catastrophicPattern = fc.integer({ min: 2, max: 30 }).map((n) => `${'%_'.repeat(n)}%#`);
+
 const nastyText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom('..', '.', '%2F', '%2e%2e', '%00', '%', '%zz', '%C0%AE', '\u0000', 'a%2Fb', '~', '', ' ', '\\', '..%2F..%2Fetc%2Fpasswd'),
   fc.string({ minLength: 300, maxLength: 5000 }).map((s) => `${s}x`.repeat(2)),
+  prototypeName,
 );
 const datasetId = fc.oneof(fc.constantFrom(...DATASETS), nastyText);
 const index = fc.oneof(
@@ -163,6 +177,9 @@ const dapRequest = fc.record({
 
 const queryValue = fc.oneof(
   fc.string({ maxLength: 30 }),
+  prototypeName,
+  prototypePath,
+  catastrophicPattern.map((p) => JSON.stringify({ op: 'like', args: [{ property: 'description' }, p] })),
   fc.constantFrom('-180,-90,180,90', '1,2,3', 'a,b,c,d', '1,2,3,4,5,6', '2001-01-01T00:00:00Z', '../2002-01-01T00:00:00Z', '..', '2001-13-45', '0', '-1', '99999999999', '1e9', 'NaN'),
 );
 const searchQuery = fc.dictionary(
@@ -189,6 +206,12 @@ const searchBody = fc.oneof(
       { requiredKeys: [] },
     )
     .map((v) => JSON.stringify(v)),
+  fc.record({ fields: fc.record({ include: fc.array(prototypePath, { maxLength: 3 }), exclude: fc.array(prototypePath, { maxLength: 3 }) }) }).map((v) => JSON.stringify(v)),
+  fc.record({ sortby: fc.array(fc.record({ field: prototypePath, direction: fc.constantFrom('asc', 'desc') }), { maxLength: 2 }) }).map((v) => JSON.stringify(v)),
+  fc.tuple(fc.oneof(prototypeName, fc.constantFrom('description', 'title', 'id')), fc.oneof(catastrophicPattern, prototypeName)).map(([property, pattern]) =>
+    JSON.stringify({ filter: { op: 'like', args: [{ property }, pattern] } }),
+  ),
+  prototypeName.map((name) => `{"${name}": {"limit": 1, "polluted": true}, "filter": {"op": "=", "args": [{"property": "${name}"}, 1]}}`),
   fc.constantFrom('{', '[', '{"limit": 1', '', 'null', '"x"', '{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}', '{"filter":' + '{"op":"not","args":['.repeat(2000) + 'true' + ']}'.repeat(2000) + '}'),
 );
 
