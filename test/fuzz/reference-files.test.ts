@@ -52,6 +52,8 @@ async function expectCleanOutcome(what: string, work: () => Promise<unknown>): P
     count(`${what}: ReferenceFormatError`);
   } finally {
     clearTimeout(timer);
+    // names from the table never reach a prototype
+    if ('polluted' in Object.prototype || typeof Object.prototype.hasOwnProperty !== 'function') throw new Error(`${what}: Object.prototype was changed`);
   }
 }
 
@@ -138,6 +140,29 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     (t) => {
       const refs = refsOf(t);
       refs['.zmetadata'] = '{"metadata": {"a/.zarray": "{"}}';
+    },
+    // names that mean something to JavaScript objects, as array, attribute, template and gen names
+    (t) => {
+      const refs = refsOf(t);
+      for (const key of Object.keys(refs)) {
+        const slash = key.indexOf('/');
+        if (slash > 0) refs[`__proto__${key.slice(slash)}`] = refs[key];
+      }
+    },
+    (t) => {
+      const refs = refsOf(t);
+      for (const key of Object.keys(refs)) if (key.endsWith('.zattrs')) refs[key] = '{"__proto__": {"polluted": 1}, "constructor": "x", "_ARRAY_DIMENSIONS": ["__proto__"]}';
+    },
+    (t) => {
+      t.version = 1;
+      t.refs = 'refs' in t ? refsOf(t) : {};
+      t.templates = JSON.parse('{"__proto__": "data/x.nc", "constructor": "y"}') as unknown;
+      t.gen = JSON.parse('[{"key": "v/{{__proto__}}", "url": "{{constructor}}", "dimensions": {"__proto__": {"stop": 3}}}]') as unknown;
+    },
+    // a chunk declared huge behind a tiny stored one (decoders must refuse, not allocate)
+    (t) => {
+      const refs = refsOf(t);
+      for (const key of Object.keys(refs)) if (key.endsWith('.zarray')) refs[key] = JSON.stringify({ zarr_format: 2, shape: [2 ** 31], chunks: [2 ** 31], dtype: '<f8', compressor: { id: 'zstd', level: 1 }, filters: null, fill_value: 0, order: 'C' });
     },
   ),
 );
