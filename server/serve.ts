@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { loadCatalog } from '../catalog/catalog-file.js';
@@ -108,7 +108,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   let refusedConnections = 0;
   let refusalLogged = 0;
-  (server as Server).on('drop', () => {
+  (server as Server).on('connection-refused', () => {
     refusedConnections++;
     // at most one line a minute however hard the cap is hit
     if (Date.now() - refusalLogged < 60_000) return;
@@ -166,6 +166,25 @@ export function connectionLimits(given: Partial<ConnectionLimits> = {}): Connect
   return { ...limits, requestTimeoutMs, checkIntervalMs };
 }
 
+/**
+ * At most `max` open connections: one over it is closed as soon as it is accepted (and
+ * 'connection-refused' emitted). Counted here rather than with `server.maxConnections`, which in a
+ * cluster worker makes the primary hand a refused connection to the next worker and back again,
+ * round and round at full CPU, and every new client hangs while the cap is held.
+ */
+function capConnections(server: Server, max: number): void {
+  let open = 0;
+  server.on('connection', (socket: Socket) => {
+    if (open >= max) {
+      socket.destroy();
+      server.emit('connection-refused');
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
+  });
+}
+
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string, limits: ConnectionLimits): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     // Requests Node or node-server refuse before the app sees them still get a JSON problem with CORS.
@@ -178,7 +197,7 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, port:
       },
       getRequestListener(fetch, { hostname, errorHandler: malformedRequestResponse }),
     );
-    server.maxConnections = limits.maxConnections;
+    capConnections(server, limits.maxConnections);
     answerClientErrors(server);
     server.once('error', reject);
     server.listen(port, hostname, () => resolve(server));

@@ -41,9 +41,9 @@ interface HeldSocket {
 }
 
 /** A socket that sends a partial request and then trickles one header byte every 500 ms. */
-function slowloris(): Promise<HeldSocket> {
+function slowloris(target = { host, port }): Promise<HeldSocket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = connect(target);
     const held: HeldSocket = { socket, received: '' };
     let started = 0;
     let trickle: NodeJS.Timeout | undefined;
@@ -67,9 +67,9 @@ function slowloris(): Promise<HeldSocket> {
 }
 
 /** Whether the server answers a raw request on a new connection (false: closed without a byte). */
-function answersRawRequest(): Promise<boolean> {
+function answersRawRequest(target = { host, port }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const socket = connect(target);
     let answered = false;
     socket.on('data', () => {
       answered = true;
@@ -147,6 +147,31 @@ describe('F8: connection cap and request timeouts against held half-open connect
     expect(slow.length).toBe(fast.length);
     expect(createHash('sha256').update(slow).digest('hex')).toBe(createHash('sha256').update(fast).digest('hex'));
   }, 60_000);
+});
+
+describe('F8: the connection cap with --workers', () => {
+  // server.maxConnections in a cluster worker makes the primary pass a refused connection from
+  // worker to worker at full CPU while every new client hangs: the cap must not work that way
+  it('refuses connections over the cap of every worker at once, and serves again after the header timeout', async () => {
+    const perWorker = 5;
+    const cluster = await spawnServer(join(repoRoot, 'demo', 'catalog.yaml'), ['--workers', '2'], {
+      STRATO_MAX_CONNECTIONS: String(perWorker),
+      STRATO_HEADERS_TIMEOUT_SECONDS: String(HEADERS_TIMEOUT_S),
+    });
+    try {
+      const url = new URL(cluster.url);
+      const target = { host: url.hostname, port: Number(url.port) };
+      const held = await Promise.all(Array.from({ length: 2 * perWorker }, () => slowloris(target)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const refusedAt = Date.now();
+      expect(await answersRawRequest(target)).toBe(false);
+      expect(Date.now() - refusedAt).toBeLessThan(1000); // closed at once, not queued
+      expect(await until(() => held.every((h) => h.closedAfterMs !== undefined), (HEADERS_TIMEOUT_S + 4) * 1000)).toBe(true);
+      expect(await answersRawRequest(target)).toBe(true);
+    } finally {
+      await cluster.stop();
+    }
+  }, 40_000);
 });
 
 describe('F12: Range positions of any size follow RFC 9110 over HTTP', () => {
