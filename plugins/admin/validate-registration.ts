@@ -113,11 +113,16 @@ async function realOfMissing(path: string): Promise<string> {
 
 /**
  * A registry message as the admin answer gives it: the table's absolute path shown as the `refs`
- * that was sent, and where a refused local reference resolves to (symlinks followed outside the
+ * that was sent, no bytes V8 quotes from JSON it cannot parse (parquet tables' `.zmetadata`), and where a refused local reference resolves to (symlinks followed outside the
  * roots, which tells what exists there) left out.
  */
 function publicDetail(message: string, location: string, refs: string): string {
-  return message.split(location).join(refs).replace(
+  return message
+    .split(location)
+    .join(refs)
+    // V8 quotes the first bytes of what it could not parse: `Unexpected token 'x', "<bytes>"... is not valid JSON`
+    .replace(/Unexpected token [\s\S]* is not valid JSON/, 'a syntax error')
+    .replace(
     /( is not allowed: )(?:resolves to .*?|.* cannot be resolved \([^)]*\)|.* is a dangling symlink)(; allowed sources: )/s,
     '$1it resolves outside the allowed sources$2',
   );

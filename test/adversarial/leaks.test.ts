@@ -44,6 +44,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'refs', 'garbage.json'), `${SECRET_BYTES}\n${'x'.repeat(100)}`);
   await writeFile(join(dir, 'refs', 'json-secret.json'), JSON.stringify({ 'v/.zarray': zarray([8], [4]), 'v/0': { password: SECRET_BYTES } }));
   await writeFile(join(dir, 'refs', 'bad-metadata-secret.json'), JSON.stringify({ 'v/.zarray': [SECRET_BYTES] }));
+  await mkdir(join(dir, 'refs', 'garbage.parq'));
+  await writeFile(join(dir, 'refs', 'garbage.parq', '.zmetadata'), SECRET_BYTES);
   catalog = join(dir, 'catalog.yaml');
   await writeFile(
     catalog,
@@ -114,7 +116,7 @@ describe('F9: /health and admin refusals leak no paths, targets, allow list or f
   });
 
   it('admin: a refs file of garbage bytes is refused without quoting them', async () => {
-    for (const refs of ['refs/garbage.json', 'refs/json-secret.json', 'refs/bad-metadata-secret.json']) {
+    for (const refs of ['refs/garbage.json', 'refs/json-secret.json', 'refs/bad-metadata-secret.json', 'refs/garbage.parq']) {
       const answer = await register(refs);
       expect(answer.status, answer.text).toBe(422);
       expect(answer.text).not.toContain('TOPSECRET');
@@ -122,6 +124,8 @@ describe('F9: /health and admin refusals leak no paths, targets, allow list or f
       expect(answer.detail).toContain(refs);
     }
     expect((await register('refs/garbage.json')).detail).toMatch(/is not valid JSON/);
+    // not even the one character V8 names ("Unexpected token 'T'")
+    for (const refs of ['refs/garbage.json', 'refs/garbage.parq']) expect((await register(refs)).detail).not.toMatch(/'T'|"T/);
   });
 
   it('admin: "refs" outside the roots answers alike whether the file exists or not', async () => {
