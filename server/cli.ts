@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { CatalogError } from '../catalog/catalog-file.js';
 import { writeStaticStac } from '../static-stac/regenerate.js';
 import { ingest } from './ingest-command.js';
+import { disableProtoAccessor } from './harden-process.js';
 import { createLogger, isLogLevel } from './log.js';
 import { RouteConflictError } from './app.js';
 import { isClusterWorker, reportListening, runPrimary } from './cluster.js';
@@ -186,6 +187,8 @@ async function staticStac(args: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+// the process serves requests: `obj['__proto__'] = v` must never reach a prototype
+disableProtoAccessor();
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
