@@ -16,6 +16,11 @@ export interface RegistryOptions extends OpenDatasetOptions {
   readonly http?: { timeoutMs?: number; retries?: number; connections?: number };
   /** Told about every source read (metrics). */
   readonly sourceObserver?: SourceReadObserver;
+  /**
+   * A check of an entry beyond the catalog file's own (e.g. its `processing` block against the
+   * loaded stages): a message leaves the entry out as `entry-invalid`.
+   */
+  readonly checkEntry?: (entry: DatasetEntry) => string | undefined;
 }
 
 /**
@@ -120,6 +125,13 @@ export class DatasetRegistry {
       entries.map(async (entry): Promise<Dataset | undefined> => {
         const reused = reusable.get(entry.id);
         if (reused) return reused;
+        const invalid = this.options.checkEntry?.(entry);
+        if (invalid !== undefined) {
+          const message = `dataset "${entry.id}": ${invalid}`;
+          problems.push({ id: entry.id, reason: 'entry-invalid', message });
+          this.options.logger?.warn('dataset left out', { dataset: entry.id, reasonClass: 'entry-invalid', reason: message });
+          return undefined;
+        }
         try {
           return await openDataset(entry, this.sourcesInUse, this.options);
         } catch (error) {

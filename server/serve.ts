@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
-import { loadCatalog } from '../catalog/catalog-file.js';
+import { loadCatalog, type DatasetEntry } from '../catalog/catalog-file.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
@@ -13,6 +13,7 @@ import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { StratoPlugin } from './plugin.js';
 import { loadListedPlugins } from './plugin-loader.js';
+import { processingProblem } from './stage.js';
 import { stratoVersion } from './version.js';
 
 export interface ServeOptions {
@@ -76,8 +77,11 @@ export const DEFAULT_DRAIN_MS = 10_000;
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const catalog = await loadCatalog(options.catalog);
   const metrics = createMetrics({ processMetrics: true });
-  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources });
   const plugins = [...(options.plugins ?? defaultPlugins), ...(await loadListedPlugins(catalog.fields.plugins, catalog.dir))];
+  const stages = plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : []));
+  // an entry whose `processing` block the stages refuse is left out (and named in /health), not served with a broken /zarr
+  const checkEntry = (entry: DatasetEntry) => processingProblem(stages, entry.processing);
+  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry });
   const codecs = new CodecPool(options.codecThreads);
   const app = createApp({
     registry,

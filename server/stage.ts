@@ -44,3 +44,29 @@ export interface ProcessingStage {
 export class ProcessingConfigError extends Error {
   override readonly name = 'ProcessingConfigError';
 }
+
+/** A configured stage: the step it takes for one array (undefined: the array is left alone). */
+export type StepFactory = (array: StageArray) => StageStep | undefined;
+
+/** Each stage configured from its key of the processing block; unknown keys are an error. */
+export function configureStages(stages: readonly ProcessingStage[], processing: JsonValue | undefined): StepFactory[] {
+  const block = processing ?? {};
+  if (typeof block !== 'object' || block === null || Array.isArray(block)) throw new ProcessingConfigError('"processing" must be a mapping');
+  const known = new Set(stages.map((stage) => stage.key));
+  const unknown = Object.keys(block).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new ProcessingConfigError(`unknown processing setting(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known: ${[...known].join(', ')}`);
+  }
+  return stages.map((stage) => stage.configure(Object.hasOwn(block, stage.key) ? block[stage.key] : undefined));
+}
+
+/** Why a `processing` block cannot be used by these stages, or undefined when it can. */
+export function processingProblem(stages: readonly ProcessingStage[], processing: JsonValue | undefined): string | undefined {
+  try {
+    configureStages(stages, processing);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ProcessingConfigError) return error.message;
+    throw error;
+  }
+}

@@ -8,8 +8,7 @@ import type { JsonValue } from '../../kerchunk/reference.js';
 import { SourceForbiddenError } from '../../kerchunk/sources/source-error.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import type { Logger } from '../../server/log.js';
-import { ProcessingConfigError, type ProcessingStage } from '../../server/stage.js';
-import { configureStages } from '../zarr/processed-view.js';
+import { configureStages, ProcessingConfigError, type ProcessingStage } from '../../server/stage.js';
 
 export interface ValidationOptions {
   /** The processed view's stages: the `processing` block is checked against them. */

@@ -12,7 +12,7 @@ import { v2ChunkKey } from '../../kerchunk/zarr-v3.js';
 import { arrayMetadata, type ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
 import { etagOf } from '../../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
-import { ProcessingConfigError, type ProcessingStage, type StageArray, type StageStep } from '../../server/stage.js';
+import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../../server/stage.js';
 import { dimensionSeparators, renderMetadata } from '../kerchunk/metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, RawView } from '../kerchunk/raw-view.js';
 
@@ -160,20 +160,6 @@ export class ProcessedView {
     const encoded = await this.codecs.encode(raw, meta, { transfer: true });
     return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
   }
-}
-
-type StepFactory = (array: StageArray) => StageStep | undefined;
-
-/** Each stage configured from its key of the processing block; unknown keys are an error. */
-export function configureStages(stages: readonly ProcessingStage[], processing: JsonValue | undefined): StepFactory[] {
-  const block = processing ?? {};
-  if (typeof block !== 'object' || block === null || Array.isArray(block)) throw new ProcessingConfigError('"processing" must be a mapping');
-  const known = new Set(stages.map((stage) => stage.key));
-  const unknown = Object.keys(block).filter((key) => !known.has(key));
-  if (unknown.length > 0) {
-    throw new ProcessingConfigError(`unknown processing setting(s) ${unknown.map((k) => `"${k}"`).join(', ')}; known: ${[...known].join(', ')}`);
-  }
-  return stages.map((stage) => stage.configure(block[stage.key]));
 }
 
 /** A selection's values placed in a full chunk (Zarr v2 edge chunks are stored full size), the rest filled. */

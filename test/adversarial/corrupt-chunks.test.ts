@@ -49,8 +49,11 @@ beforeAll(async () => {
   await writeFile(join(dir, 'corrupt.json'), JSON.stringify(corrupt));
   await writeFile(join(dir, 'huge.json'), JSON.stringify(huge));
   const catalog = join(dir, 'catalog.yaml');
-  await writeFile(catalog, 'datasets:\n  corrupt: {refs: corrupt.json}\n  huge: {refs: huge.json}\nsources:\n  allow: [data/]\n');
-  server = await spawnServer(catalog, ['--log-level', 'error']);
+  await writeFile(
+    catalog,
+    'datasets:\n  corrupt: {refs: corrupt.json}\n  huge: {refs: huge.json}\n  misprocessed: {refs: huge.json, processing: {keepbits: ten}}\nsources:\n  allow: [data/]\n',
+  );
+  server = await spawnServer(catalog, ['--log-level', 'warn']);
 });
 afterAll(async () => {
   await server?.stop();
@@ -91,5 +94,16 @@ describe('F12: an array with more than 2^53 chunks does not break its dataset', 
     expect(wide.status).toBe(404);
     const health = await fetch(`${server.url}/health`);
     expect(health.status).toBe(200);
+  });
+});
+
+describe('F12: a processing block the stages refuse, written into the catalog file', () => {
+  it('leaves the entry out with reason entry-invalid instead of serving a /zarr that answers 500', async () => {
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; problems: Array<{ id: string; reason: string }> };
+    expect(health.status).toBe('degraded');
+    expect(health.problems).toContainEqual({ id: 'misprocessed', reason: 'entry-invalid' });
+    expect((await fetch(`${server.url}/datasets/misprocessed/zarr/.zmetadata`)).status).toBe(404);
+    expect(server.stderr()).toMatch(/misprocessed[^\n]*keepbits/);
+    expect((await fetch(`${server.url}/datasets/huge/zarr/small/0`)).status).toBe(200);
   });
 });
