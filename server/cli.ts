@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { CatalogError } from '../catalog/catalog-file.js';
 import { writeStaticStac } from '../static-stac/regenerate.js';
 import { ingest } from './ingest-command.js';
+import { budgetLimitsFromEnv, type BudgetLimits } from '../kerchunk/request-budget.js';
 import { disableProtoAccessor } from './harden-process.js';
 import { createLogger, isLogLevel } from './log.js';
 import { RouteConflictError } from './app.js';
@@ -39,6 +40,9 @@ serve     Serve every dataset of the catalog over HTTP (xpublish-compatible rout
           closed at once); request headers within $STRATO_HEADERS_TIMEOUT_SECONDS (10) and the
           whole request within $STRATO_REQUEST_TIMEOUT_SECONDS (30; 0 = none), else 408 and
           closed; idle keep-alive closed after $STRATO_KEEP_ALIVE_TIMEOUT_SECONDS (5).
+          Per request: at most $STRATO_MAX_CHUNKS chunks (100000) and $STRATO_MAX_DECODED_MB
+          MiB decoded (4096), else 413; at most $STRATO_MAX_REQUEST_SECONDS (60) of work before
+          the answer starts, else 503.
 
 stac      Write a static STAC catalog of the catalog's datasets (extents read from the data):
             DIR/catalog.json → DIR/<collection>/collection.json → DIR/<collection>/<id>/<id>.json
@@ -102,7 +106,8 @@ async function serve(args: string[]): Promise<number> {
   // with several server processes, each gets its share of the cores for its codec threads
   const codecThreads = Math.max(1, Math.floor(availableParallelism() / workers));
   const connections = connectionLimitsFromEnv();
-  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, codecThreads, drainMs, slowRequestMs, logAllRequests, connections });
+  const budgetLimits = budgetLimitsOrUsageError();
+  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, codecThreads, drainMs, slowRequestMs, logAllRequests, connections, budgetLimits });
   if (isClusterWorker()) reportListening(server.url, server.registry.ids().length);
   else process.stdout.write(`strato listening on ${server.url} (${server.registry.ids().length} datasets)\n`);
   let stopping = false;
@@ -137,6 +142,15 @@ async function serve(args: string[]): Promise<number> {
  * STRATO_MAX_CONNECTIONS, STRATO_HEADERS_TIMEOUT_SECONDS, STRATO_REQUEST_TIMEOUT_SECONDS (0 = none),
  * STRATO_KEEP_ALIVE_TIMEOUT_SECONDS.
  */
+/** The per-request budget from STRATO_MAX_CHUNKS, STRATO_MAX_DECODED_MB, STRATO_MAX_REQUEST_SECONDS (checked before anything opens). */
+function budgetLimitsOrUsageError(): BudgetLimits {
+  try {
+    return budgetLimitsFromEnv();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 function connectionLimitsFromEnv(): Partial<ConnectionLimits> {
   const seconds = (name: string, fallbackMs: number) => Math.round(secondsFromEnv(name, fallbackMs / 1000) * 1000);
   const capText = process.env.STRATO_MAX_CONNECTIONS;
@@ -195,7 +209,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const code = (error as { code?: string }).code;
-    const known = error instanceof UsageError || error instanceof CatalogError || error instanceof PluginLoadError || error instanceof RouteConflictError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+    // a setting read from the environment while starting (STRATO_DECODED_CACHE_MB=abc) says itself what is wrong
+    const badSetting = error instanceof RangeError && /^STRATO_[A-Z_]+ /.test(error.message);
+    const known = badSetting || error instanceof UsageError || error instanceof CatalogError || error instanceof PluginLoadError || error instanceof RouteConflictError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
     const message =
       code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL'
         ? `cannot listen: ${(error as Error).message} (choose another --port or --host)`

@@ -6,6 +6,7 @@ import { loadCatalog, type DatasetEntry } from '../catalog/catalog-file.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
+import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { createApp } from './app.js';
 import { answerClientErrors, malformedRequestResponse } from './http/client-errors.js';
 import { defaultPlugins } from './default-plugins.js';
@@ -30,6 +31,8 @@ export interface ServeOptions {
   readonly slowRequestMs?: number;
   /** Log every request at info. */
   readonly logAllRequests?: boolean;
+  /** Work one request may cause (default: from the STRATO_MAX_* environment variables). */
+  readonly budgetLimits?: BudgetLimits;
   /** Connection limits and timeouts of the listening socket (defaults: CONNECTION_DEFAULTS). */
   readonly connections?: Partial<ConnectionLimits>;
 }
@@ -83,18 +86,27 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const checkEntry = (entry: DatasetEntry) => processingProblem(stages, entry.processing);
   const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry });
   const codecs = new CodecPool(options.codecThreads);
-  const app = createApp({
-    registry,
-    plugins,
-    logger: options.logger,
-    version: stratoVersion(),
-    codecs,
-    metrics,
-    ...(options.slowRequestMs !== undefined ? { slowRequestMs: options.slowRequestMs } : {}),
-    ...(options.logAllRequests !== undefined ? { logAllRequests: options.logAllRequests } : {}),
-  });
   const limits = connectionLimits(options.connections);
-  const server = await listen(app.fetch, options.port, options.host, limits);
+  let server: ServerType;
+  try {
+    const app = createApp({
+      registry,
+      plugins,
+      logger: options.logger,
+      version: stratoVersion(),
+      codecs,
+      metrics,
+      ...(options.slowRequestMs !== undefined ? { slowRequestMs: options.slowRequestMs } : {}),
+      ...(options.logAllRequests !== undefined ? { logAllRequests: options.logAllRequests } : {}),
+      ...(options.budgetLimits !== undefined ? { budgetLimits: options.budgetLimits } : {}),
+    });
+    server = await listen(app.fetch, options.port, options.host, limits);
+  } catch (error) {
+    // nothing is served: let go of what was opened, so the process can exit with the error
+    await registry.close();
+    await codecs.close();
+    throw error;
+  }
   // Replicas share nothing but the catalog file: every change to it is applied here.
   const watcher = watchCatalog(registry, { logger: options.logger });
   const address = server.address() as AddressInfo;
