@@ -4,10 +4,10 @@ import { reloadCatalog } from '../../catalog/catalog-reload.js';
 import { addDataset, DatasetExistsError, FileLockError, removeDataset, type DatasetRecord } from '../../catalog/catalog-store.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
-import { bearerAuth } from './bearer-auth.js';
+import { bearerAuth } from '../../server/http/bearer-auth.js';
 import { datasetRecord } from './dataset-request.js';
 import { readJsonBody } from './json-body.js';
-import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from './rate-limit.js';
+import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from '../../server/http/rate-limit.js';
 import { validateRegistration } from './validate-registration.js';
 
 /**

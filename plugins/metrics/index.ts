@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { bearerCredential } from '../admin/bearer-auth.js';
-import { clientAddress } from '../admin/rate-limit.js';
+import { bearerCredential } from '../../server/http/bearer-auth.js';
+import { clientAddress } from '../../server/http/rate-limit.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 

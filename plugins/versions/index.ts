@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bearerCredential } from '../admin/bearer-auth.js';
-import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from '../admin/rate-limit.js';
+import { bearerCredential } from '../../server/http/bearer-auth.js';
+import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from '../../server/http/rate-limit.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminPlugin } from '../../plugins/admin/index.js';
-import type { RateLimitOptions } from '../../plugins/admin/rate-limit.js';
+import type { RateLimitOptions } from '../../server/http/rate-limit.js';
 import { defaultPlugins } from '../../server/default-plugins.js';
 import { createLogger } from '../../server/log.js';
 import { startServer, type RunningServer } from '../../server/serve.js';

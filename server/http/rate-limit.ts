@@ -1,7 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { LRUCache } from 'lru-cache';
-import { HttpProblem } from '../../server/http/problem.js';
+import { HttpProblem } from './problem.js';
 
 export interface RateLimitOptions {
   /** Tokens added per second to each client's bucket (default 10). */

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { HttpProblem } from '../../server/http/problem.js';
+import { HttpProblem } from './problem.js';
 
 /**
  * `Authorization: Bearer <token>` against a configured token. Both are hashed (SHA-256) and the
