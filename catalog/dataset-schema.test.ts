@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../kerchunk/reference.js';
-import { datasetSchema, numpyDtypeName } from './dataset-schema.js';
+import { datasetSchema, numpyDtypeName, schemaOf } from './dataset-schema.js';
 
 const zarray = (shape: number[], dtype = '<f4'): JsonValue => ({
   zarr_format: 2, shape, chunks: shape.map((n) => Math.max(1, n)), dtype, compressor: null, filters: null, fill_value: null, order: 'C',
@@ -69,5 +69,18 @@ describe('prototype names in ingested files', () => {
     expect(Object.keys(schema.attrs)).toEqual(['__proto__']);
     // A variable without a "coordinates" attribute does not find Object.prototype's members.
     expect(schema.variables.find((v) => v.name === 'plain')?.dims).toEqual(['constructor']);
+  });
+});
+
+describe('schemaOf', () => {
+  it('computes a schema once per dataset object, and again for a reloaded (new) object', () => {
+    const metadata = new Map<string, JsonValue>([['a/.zarray', zarray([2])], ['a/.zattrs', { _ARRAY_DIMENSIONS: ['a'] }]]);
+    const dataset = { references: { metadata } };
+    const first = schemaOf(dataset);
+    expect(first).toEqual(datasetSchema(metadata));
+    expect(schemaOf(dataset)).toBe(first);
+    const reloaded = { references: { metadata } };
+    expect(schemaOf(reloaded)).not.toBe(first);
+    expect(schemaOf(reloaded)).toEqual(first);
   });
 });

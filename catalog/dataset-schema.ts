@@ -67,6 +67,21 @@ export function datasetSchema(metadata: ReadonlyMap<string, JsonValue>): Dataset
   return { dims, variables, attrs: objectOf(metadata.get('.zattrs')) };
 }
 
+const schemas = new WeakMap<object, DatasetSchema>();
+
+/**
+ * The schema of an opened dataset, computed once per dataset object: a reload opens a new object,
+ * so a stale schema is never served. Plugins share this memo instead of recomputing it.
+ */
+export function schemaOf(dataset: { readonly references: { readonly metadata: ReadonlyMap<string, JsonValue> } }): DatasetSchema {
+  let schema = schemas.get(dataset);
+  if (!schema) {
+    schema = datasetSchema(dataset.references.metadata);
+    schemas.set(dataset, schema);
+  }
+  return schema;
+}
+
 const KIND_NAMES: Record<string, string> = { f: 'float', i: 'int', u: 'uint', c: 'complex' };
 
 /** numpy's name for a Zarr v2 dtype string: '<f4' → 'float32', '|S8' → 'bytes64', '<M8[ns]' → 'datetime64[ns]'. */

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
-import type { Dataset } from '../../catalog/dataset.js';
-import { datasetSchema, type DatasetSchema, type VariableSchema } from '../../catalog/dataset-schema.js';
+import { schemaOf, type DatasetSchema, type VariableSchema } from '../../catalog/dataset-schema.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetPage } from './dataset-html.js';
@@ -18,15 +17,6 @@ export const datasetInfoPlugin: StratoPlugin = {
     return app;
   },
   datasetRoutes(context: PluginContext) {
-    const schemas = new WeakMap<Dataset, DatasetSchema>();
-    const schemaOf = (dataset: Dataset): DatasetSchema => {
-      let schema = schemas.get(dataset);
-      if (!schema) {
-        schema = datasetSchema(dataset.references.metadata);
-        schemas.set(dataset, schema);
-      }
-      return schema;
-    };
     const app = new Hono<DatasetEnv>();
     app.get('/', (c) => datasetPage(c.var.dataset, schemaOf(c.var.dataset), c.req.raw, context.version));
     app.get('/keys', (c) => c.json(schemaOf(c.var.dataset).variables.map((v) => v.name)));

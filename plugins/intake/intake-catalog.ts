@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { Dataset } from '../../catalog/dataset.js';
-import { datasetSchema } from '../../catalog/dataset-schema.js';
+import { schemaOf } from '../../catalog/dataset-schema.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 
 /** The Zarr views of a dataset an intake source can open. */
@@ -62,7 +62,7 @@ function describe(dataset: Dataset): string {
 }
 
 function sourceMetadata(dataset: Dataset, base: string): Yaml {
-  const schema = datasetSchema(dataset.references.metadata);
+  const schema = schemaOf(dataset);
   const stac = dataset.entry.stac;
   const keywords = typeof stac === 'object' && stac !== null && !Array.isArray(stac) && Array.isArray(stac.keywords) ? stac.keywords : undefined;
   return {

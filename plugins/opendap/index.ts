@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
-import { datasetSchema } from '../../catalog/dataset-schema.js';
+import { schemaOf } from '../../catalog/dataset-schema.js';
 import { CodecError } from '../../kerchunk/codecs/codec.js';
 import { BudgetExceededError, currentBudget } from '../../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../../kerchunk/sources/source-error.js';
@@ -135,7 +135,7 @@ class OpendapService {
     if (!model) {
       model = dapDataset({
         name: dataset.id,
-        schema: datasetSchema(dataset.references.metadata),
+        schema: schemaOf(dataset),
         values: this.context.values(dataset),
         metadataText: dataset.references.metadataText,
       });

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
-import { datasetSchema, type DatasetSchema } from '../../catalog/dataset-schema.js';
+import { schemaOf } from '../../catalog/dataset-schema.js';
 import { etagOf, ifNoneMatchHits } from '../../server/http/etag.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { PlotCache, type CachedImage } from './plot-cache.js';
@@ -51,17 +51,11 @@ export function createPlotsPlugin(options: PlotsOptions = {}): StratoPlugin {
     version: '1.0.0',
     datasetRoutes(context: PluginContext) {
       const cache = new PlotCache(options.cacheBytes);
-      const schemas = new WeakMap<Dataset, DatasetSchema>();
       const serials = new WeakMap<Dataset, number>();
       let nextSerial = 0;
       const sourceOf = (dataset: Dataset): PlotSource => {
-        let schema = schemas.get(dataset);
-        if (!schema) {
-          schema = datasetSchema(dataset.references.metadata);
-          schemas.set(dataset, schema);
-          serials.set(dataset, nextSerial++);
-        }
-        return { schema, values: context.values(dataset) };
+        if (!serials.has(dataset)) serials.set(dataset, nextSerial++);
+        return { schema: schemaOf(dataset), values: context.values(dataset) };
       };
       const app = new Hono<DatasetEnv>();
       app.get('/:file{[^/]+\\.png}', async (c) => {

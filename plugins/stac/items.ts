@@ -1,5 +1,5 @@
 import type { Dataset } from '../../catalog/dataset.js';
-import { datasetSchema, type DatasetSchema } from '../../catalog/dataset-schema.js';
+import { schemaOf, type DatasetSchema } from '../../catalog/dataset-schema.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import { text } from './coordinate-roles.js';
@@ -48,7 +48,7 @@ export function collectionOf(dataset: Dataset): string {
  * the catalog entry.
  */
 export async function buildItem(dataset: Dataset, reader: DatasetValues, options: ItemOptions = {}): Promise<ItemRecord> {
-  const schema = datasetSchema(dataset.references.metadata);
+  const schema = schemaOf(dataset);
   const cube = await describeDatacube(schema, reader, options.signal);
   const collection = collectionOf(dataset);
   const properties: JsonObject = {
