@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Dataset } from '../catalog/dataset.js';
+import type { ReferencedDataset as Dataset } from './referenced-dataset.js';
 import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from './array-values.js';
 import { inlineCodecs, type ChunkCodecs } from './codecs/codec-pool.js';
 import { CodecError } from './codecs/codec.js';
