@@ -1,7 +1,7 @@
 import type { Dataset } from '../../catalog/dataset.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
-import { RawView } from './raw-view.js';
-import { storeRoutes } from './store-routes.js';
+import { RawView } from '../../views/raw-view.js';
+import { storeRoutes } from '../../server/http/store-routes.js';
 
 /** `/datasets/{id}/kerchunk/{key}`: the raw view, metadata from the references and chunks untouched. */
 export const kerchunkPlugin: StratoPlugin = {

@@ -3,9 +3,9 @@ import { cacheBytesFromEnv, DEFAULT_CHUNK_CACHE_BYTES } from '../../server/cache
 import { HttpProblem } from '../../server/http/problem.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { ProcessingConfigError } from '../../server/stage.js';
-import { RawView } from '../kerchunk/raw-view.js';
-import { storeRoutes } from '../kerchunk/store-routes.js';
-import { EncodedChunkCache, ProcessedView } from './processed-view.js';
+import { RawView } from '../../views/raw-view.js';
+import { storeRoutes } from '../../server/http/store-routes.js';
+import { EncodedChunkCache, ProcessedView } from '../../views/processed-view.js';
 
 /**
  * `/datasets/{id}/zarr/{key}`: the processed view — the dataset after the stages its

@@ -1,6 +1,6 @@
-import { v3MetadataTexts } from '../../kerchunk/zarr-v3.js';
-import { etagOf } from '../../server/http/etag.js';
-import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
+import { v3MetadataTexts } from '../kerchunk/zarr-v3.js';
+import { etagOf } from '../server/http/etag.js';
+import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 
 export const METADATA_CACHE_CONTROL = 'public, max-age=60';
 

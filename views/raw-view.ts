@@ -1,12 +1,12 @@
-import type { Dataset } from '../../catalog/dataset.js';
-import type { ChunkReference } from '../../kerchunk/reference.js';
-import type { Sources } from '../../kerchunk/sources/sources.js';
-import { isMetadataKey, splitChunkKey } from '../../kerchunk/zarr-keys.js';
-import { v2ChunkKey } from '../../kerchunk/zarr-v3.js';
-import { etagOf } from '../../server/http/etag.js';
-import { bytesBody, type ServedBody } from '../../server/http/served-body.js';
+import type { Dataset } from '../catalog/dataset.js';
+import type { ChunkReference } from '../kerchunk/reference.js';
+import type { Sources } from '../kerchunk/sources/sources.js';
+import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
+import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
+import { etagOf } from '../server/http/etag.js';
+import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
-import { STREAM_PIECE_BYTES, type StreamableBody } from './store-routes.js';
+import { STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
 
 export const CHUNK_CACHE_CONTROL = 'public, max-age=3600';
 const BYTES_TYPE = 'application/octet-stream';

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { Dataset } from '../../catalog/dataset.js';
-import { DecodedChunkCache, datasetValues } from '../../kerchunk/array-reader.js';
-import type { NumericArray } from '../../kerchunk/array-values.js';
-import { ChunkGrid } from '../../kerchunk/chunk-grid.js';
-import { inlineCodecs } from '../../kerchunk/codecs/codec-pool.js';
-import { decodeChunk } from '../../kerchunk/codecs/index.js';
-import { parseNumericDtype } from '../../kerchunk/dtype.js';
-import type { ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
-import { useFixtureRegistry } from '../../test/helpers/fixture-server.js';
-import { bitroundPlugin } from '../bitround/index.js';
-import { compressPlugin } from '../compress/index.js';
-import { RawView } from '../kerchunk/raw-view.js';
-import { rechunkPlugin } from '../rechunk/index.js';
+import type { Dataset } from '../catalog/dataset.js';
+import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
+import type { NumericArray } from '../kerchunk/array-values.js';
+import { ChunkGrid } from '../kerchunk/chunk-grid.js';
+import { inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
+import { decodeChunk } from '../kerchunk/codecs/index.js';
+import { parseNumericDtype } from '../kerchunk/dtype.js';
+import type { ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
+import { useFixtureRegistry } from '../test/helpers/fixture-server.js';
+import { bitroundPlugin } from '../plugins/bitround/index.js';
+import { compressPlugin } from '../plugins/compress/index.js';
+import { RawView } from './raw-view.js';
+import { rechunkPlugin } from '../plugins/rechunk/index.js';
 import { EncodedChunkCache, ProcessedView } from './processed-view.js';
 
 /**
