@@ -10,6 +10,7 @@ import { budgetLimitsFromEnv, BudgetExceededError, RequestBudget, withBudget, ty
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
+import { DatasetViews } from '../views/dataset-views.js';
 import { cacheBytesFromEnv, DEFAULT_CHUNK_CACHE_BYTES } from './cache-size.js';
 import { accessObserver } from './http/access.js';
 import { cors } from './http/cors.js';
@@ -26,6 +27,8 @@ export interface AppOptions {
   readonly version: string;
   /** Bytes of decoded source chunks kept in memory (default $STRATO_DECODED_CACHE_MB or 256 MiB). */
   readonly decodedCacheBytes?: number;
+  /** Bytes of encoded processed-view chunks kept in memory (default $STRATO_ENCODED_CACHE_MB or 256 MiB). */
+  readonly encodedCacheBytes?: number;
   /** Where chunks are decoded and encoded (default: on the calling thread). */
   readonly codecs?: ChunkCodecs;
   /** Where requests, caches and source reads are counted (default: a fresh registry of this app). */
@@ -71,14 +74,26 @@ export function createApp(options: AppOptions): Hono {
   app.onError((error, c) => errorResponse(error, c, logger, renderers));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
 
+  const values = valuesReader(registry, codecs, new DecodedChunkCache(decodedCacheBytes ?? cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES), metrics.cache('decoded')));
+  const stages = () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : []));
+  const views = new DatasetViews({
+    sources: () => registry.sources,
+    values,
+    stages,
+    codecs,
+    encodedCacheBytes: options.encodedCacheBytes ?? cacheBytesFromEnv('STRATO_ENCODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES),
+    encodedCacheObserver: metrics.cache('encoded'),
+    logger,
+  });
   const context: PluginContext = {
     registry,
     logger,
     version,
     codecs,
     metrics,
-    values: valuesReader(registry, codecs, new DecodedChunkCache(decodedCacheBytes ?? cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES), metrics.cache('decoded'))),
-    stages: () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : [])),
+    values,
+    views,
+    stages,
     plugins: () => plugins,
   };
   const resolveDataset = datasetResolver(registry);

@@ -3,6 +3,7 @@ import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
+import type { DatasetViews } from '../views/dataset-views.js';
 import type { Logger } from './log.js';
 import type { AppMetrics } from './metrics.js';
 import type { ProcessingStage } from './stage.js';
@@ -20,6 +21,12 @@ export interface PluginContext {
   readonly version: string;
   /** Decoded values of a dataset's arrays (one byte-bounded cache of decoded chunks for all plugins). */
   readonly values: (dataset: Dataset) => DatasetValues;
+  /**
+   * The Zarr views of a dataset, made once per opened dataset: `views.raw(dataset)` (chunks as
+   * stored) and `views.processed(dataset)` (after the stages; one byte-bounded cache of encoded
+   * chunks for all datasets). Serve one with `storeRoutes` (server/http/store-routes.ts).
+   */
+  readonly views: DatasetViews;
   /** Whole-chunk decode/encode (worker threads in a running server). */
   readonly codecs: ChunkCodecs;
   /** Prometheus metrics of this app (plugins add cache observers; `/metrics` renders them). */

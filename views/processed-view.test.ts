@@ -57,7 +57,7 @@ describe('rechunking', () => {
     for (const chunks of combinations) {
       const dataset: Dataset = { ...source, entry: { ...source.entry, processing: { chunks, compressor: { id: 'zlib', level: 1 } } } };
       const values = datasetValues(dataset, registry.sources, new DecodedChunkCache(1 << 20));
-      const view = new ProcessedView(dataset, values, stages, new RawView(dataset, registry.sources), new EncodedChunkCache(1 << 20), 'test\0', inlineCodecs);
+      const view = new ProcessedView({ dataset, values, stages, raw: new RawView(dataset, registry.sources), cache: new EncodedChunkCache(1 << 20), cachePrefix: 'test\0', codecs: inlineCodecs });
       const { values: got, meta } = await reassemble(view, 'tas');
       const expected = [chunks.time, chunks.lat, chunks.lon].map((c, d) => (c === -1 ? [12, 6, 8][d] : Math.min(c, [12, 6, 8][d] as number)));
       expect(meta.chunks, JSON.stringify(chunks)).toEqual(expected);
@@ -70,7 +70,7 @@ describe('rechunking', () => {
     const { registry } = context();
     const source = registry.get('basic') as Dataset;
     const dataset: Dataset = { ...source, entry: { ...source.entry, processing: { keepbits: 3, chunks: { time: 12 } } } };
-    const view = new ProcessedView(dataset, datasetValues(dataset, registry.sources), stages, new RawView(dataset, registry.sources), new EncodedChunkCache(), 'k\0', inlineCodecs);
+    const view = new ProcessedView({ dataset, values: datasetValues(dataset, registry.sources), stages, raw: new RawView(dataset, registry.sources), cache: new EncodedChunkCache(), cachePrefix: 'k\0', codecs: inlineCodecs });
     const lat = await reassemble(view, 'lat');
     const truthLat = Array.from(await datasetValues(source, registry.sources).array('lat')!.read([{ start: 0, stop: 6, step: 1 }]), Number);
     expect(lat.values).toEqual(truthLat);

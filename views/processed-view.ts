@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Dataset } from '../catalog/dataset.js';
-import { datasetSchema } from '../catalog/dataset-schema.js';
+import { schemaOf } from '../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues, NumericArray } from '../kerchunk/array-values.js';
 import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
@@ -60,6 +60,23 @@ export class EncodedChunkCache {
   }
 }
 
+/** What a processed view is made of. */
+export interface ProcessedViewOptions {
+  readonly dataset: Dataset;
+  /** The dataset's decoded values (shared with the other plugins through one decoded-chunk cache). */
+  readonly values: DatasetValues;
+  /** The stages, in order; each reads its key of the dataset's `processing` block. */
+  readonly stages: readonly ProcessingStage[];
+  /** The raw view of the same dataset: arrays that cannot be decoded pass through it. */
+  readonly raw: RawView;
+  /** Encoded chunks, possibly shared with other views. */
+  readonly cache: EncodedChunkCache;
+  /** Prefix of this view's keys in `cache`, unique among the views sharing it. */
+  readonly cachePrefix: string;
+  /** Where chunks are encoded. */
+  readonly codecs: ChunkCodecs;
+}
+
 /**
  * The processed view of a dataset: each numeric array re-chunked, transformed and re-encoded by
  * the stages its `processing` block names; metadata advertises the real chunks and codecs.
@@ -69,18 +86,22 @@ export class ProcessedView {
   private readonly arrays = new Map<string, ProcessedArray>();
   private readonly documents: ReadonlyMap<string, ServedBody>;
   private readonly separators: ReadonlyMap<string, string>;
+  private readonly dataset: Dataset;
+  private readonly raw: RawView;
+  private readonly cache: EncodedChunkCache;
+  private readonly cachePrefix: string;
+  private readonly codecs: ChunkCodecs;
 
-  constructor(
-    private readonly dataset: Dataset,
-    values: DatasetValues,
-    stages: readonly ProcessingStage[],
-    private readonly raw: RawView,
-    private readonly cache: EncodedChunkCache,
-    private readonly cachePrefix: string,
-    private readonly codecs: ChunkCodecs,
-  ) {
+  /** Throws ProcessingConfigError when the dataset's `processing` block does not suit the stages. */
+  constructor(options: ProcessedViewOptions) {
+    const { dataset, values, stages } = options;
+    this.dataset = dataset;
+    this.raw = options.raw;
+    this.cache = options.cache;
+    this.cachePrefix = options.cachePrefix;
+    this.codecs = options.codecs;
     const steps = configureStages(stages, dataset.entry.processing);
-    const schema = datasetSchema(dataset.references.metadata);
+    const schema = schemaOf(dataset);
     const texts = completeMetadata(dataset.references.metadataText);
     for (const [key, text] of texts) {
       if (!key.endsWith('.zarray')) continue;
