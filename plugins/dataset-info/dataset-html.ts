@@ -2,9 +2,9 @@ import type { Dataset } from '../../catalog/dataset.js';
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import { firstMapVariable, plotAxes } from '../plots/plot-axes.js';
-import { escapeHtml, htmlResponse, renderPage, requestOrigin, type HtmlPage } from '../web/html.js';
-import { withLayout } from '../web/layout.js';
-import { PAGE_STYLE } from '../web/style.js';
+import { escapeHtml, htmlResponse, renderPage, requestOrigin, type HtmlPage } from '../../server/html/html.js';
+import { withLayout } from '../../server/html/layout.js';
+import { PAGE_STYLE } from '../../server/html/style.js';
 
 export { escapeHtml };
 

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
-import { publicBaseUrl } from '../stac/base-url.js';
+import { publicBaseUrl } from '../../server/http/public-url.js';
 import { datasetIntakeCatalog, intakeCatalog } from './intake-catalog.js';
 
 const YAML = 'application/yaml; charset=utf-8';

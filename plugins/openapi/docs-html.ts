@@ -1,4 +1,4 @@
-import { contentSecurityPolicy, securityHeaders } from '../web/html.js';
+import { contentSecurityPolicy, securityHeaders } from '../../server/html/html.js';
 
 /** Starts Swagger UI on /openapi.json (no online validator: the page makes no external requests). */
 export const DOCS_INIT_SCRIPT = `window.addEventListener('load',()=>{window.ui=SwaggerUIBundle({url:'/openapi.json',dom_id:'#swagger-ui',deepLinking:true,validatorUrl:null,

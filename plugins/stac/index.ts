@@ -11,7 +11,7 @@ import {
   landingPage,
   postNextLink,
 } from './api-documents.js';
-import { publicBaseUrl, publicRequestUrl } from './base-url.js';
+import { publicBaseUrl, publicRequestUrl } from '../../server/http/public-url.js';
 import { buildCollections, catalogDescription, type CollectionRecord } from './collections.js';
 import { CONFORMANCE } from './conformance.js';
 import { queryablesSchema } from './cql2.js';

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { datasetSchema } from '../../catalog/dataset-schema.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
-import { htmlResponse, requestOrigin } from './html.js';
+import { htmlResponse, requestOrigin } from '../../server/html/html.js';
 import { landingPage, type DatasetSummary } from './landing-html.js';
 
 /** The landing page `/`: what this server is, its datasets (searchable), links to STAC, intake and the API docs. */

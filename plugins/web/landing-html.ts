@@ -1,6 +1,6 @@
-import { escapeHtml, type HtmlPage } from './html.js';
-import { withLayout } from './layout.js';
-import { PAGE_STYLE } from './style.js';
+import { escapeHtml, type HtmlPage } from '../../server/html/html.js';
+import { withLayout } from '../../server/html/layout.js';
+import { PAGE_STYLE } from '../../server/html/style.js';
 
 /** One dataset as the landing page lists it. */
 export interface DatasetSummary {

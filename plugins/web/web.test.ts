@@ -3,7 +3,7 @@ import type { Dataset } from '../../catalog/dataset.js';
 import { datasetSchema } from '../../catalog/dataset-schema.js';
 import type { JsonValue, ReferenceStore } from '../../kerchunk/reference.js';
 import { datasetPage } from '../dataset-info/dataset-html.js';
-import { contentSecurityPolicy, escapeHtml, htmlResponse, requestOrigin } from './html.js';
+import { contentSecurityPolicy, escapeHtml, htmlResponse, requestOrigin } from '../../server/html/html.js';
 import { landingPage, matchesQuery } from './landing-html.js';
 
 describe('html helpers', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { publicBaseUrl } from '../stac/base-url.js';
+import { publicBaseUrl } from '../http/public-url.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
