@@ -1,8 +1,43 @@
 import { loadCatalog, type Catalog } from './catalog-file.js';
 import type { DatasetRegistry, RegistryLogger } from './registry.js';
 
+export type ReloadResult = { readonly ok: true; readonly catalog: Catalog } | { readonly ok: false; readonly error: Error };
+
+export interface ReloadOptions {
+  readonly logger?: RegistryLogger;
+}
+
 /**
- * Re-reads a registry's catalog file and applies it, one reload at a time per registry.
+ * The reloads of one registry, one at a time (each registry owns one: `registry.reloads`): a
+ * reload asked for while one runs waits for it, and every call made meanwhile shares that one.
+ */
+export class ReloadQueue {
+  private running: Promise<ReloadResult> | undefined;
+  private queued: Promise<ReloadResult> | undefined;
+
+  /** Runs `reload` now, or after the running one; a reload already waiting is shared instead. */
+  run(reload: () => Promise<ReloadResult>): Promise<ReloadResult> {
+    if (this.queued) return this.queued;
+    const start = (): Promise<ReloadResult> => {
+      const run = reload().finally(() => {
+        if (this.running === run) this.running = undefined;
+      });
+      this.running = run;
+      return run;
+    };
+    if (!this.running) return start();
+    const queued = this.running.then(() => {
+      this.queued = undefined;
+      return start();
+    });
+    this.queued = queued;
+    return queued;
+  }
+}
+
+/**
+ * Re-reads a registry's catalog file and applies it, one reload at a time per registry (its
+ * `reloads` queue holds the state, so nothing is kept at module level).
  *
  * Reloads are serialised and coalesced: a call made while a reload runs waits for one that starts
  * after it (and so reads the file as it is after the call), and calls made meanwhile share that
@@ -11,41 +46,8 @@ import type { DatasetRegistry, RegistryLogger } from './registry.js';
  *
  * A catalog that fails to load keeps the previous one served; the result says why.
  */
-export type ReloadResult = { readonly ok: true; readonly catalog: Catalog } | { readonly ok: false; readonly error: Error };
-
-export interface ReloadOptions {
-  readonly logger?: RegistryLogger;
-}
-
-interface ReloadState {
-  running: Promise<ReloadResult> | undefined;
-  queued: Promise<ReloadResult> | undefined;
-}
-
-const states = new WeakMap<DatasetRegistry, ReloadState>();
-
 export function reloadCatalog(registry: DatasetRegistry, options: ReloadOptions = {}): Promise<ReloadResult> {
-  let state = states.get(registry);
-  if (!state) {
-    state = { running: undefined, queued: undefined };
-    states.set(registry, state);
-  }
-  if (state.queued) return state.queued;
-  const current = state;
-  const start = (): Promise<ReloadResult> => {
-    const run = reloadOnce(registry, options).finally(() => {
-      if (current.running === run) current.running = undefined;
-    });
-    current.running = run;
-    return run;
-  };
-  if (!current.running) return start();
-  const queued = current.running.then(() => {
-    current.queued = undefined;
-    return start();
-  });
-  current.queued = queued;
-  return queued;
+  return registry.reloads.run(() => reloadOnce(registry, options));
 }
 
 async function reloadOnce(registry: DatasetRegistry, options: ReloadOptions): Promise<ReloadResult> {

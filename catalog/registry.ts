@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js';
 import { Sources } from '../kerchunk/sources/sources.js';
 import type { Catalog, CatalogProblem, DatasetEntry, SourcesSettings } from './catalog-file.js';
+import { ReloadQueue } from './catalog-reload.js';
 import { DatasetError, openDataset, type Dataset, type OpenDatasetOptions } from './dataset.js';
 
 export interface RegistryLogger {
@@ -47,6 +48,8 @@ export interface DatasetProblem extends CatalogProblem {
 export class DatasetRegistry {
   private datasets = new Map<string, Dataset>();
   private problemList: DatasetProblem[] = [];
+  /** Reloads of this registry's catalog file, one at a time (`reloadCatalog`, catalog-reload.ts). */
+  readonly reloads = new ReloadQueue();
 
   private constructor(
     private catalog: Catalog,
