@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { cfTimeDecoder, isCfTimeUnits, isoDuration } from './cf-time.js';
+import { isCfTimeUnits, isoDuration, timeCoder } from './time-units.js';
 
+/** RFC 3339 timestamps of CF time values: what the STAC plugin had as `cfTimeDecoder(...).decode`. */
+const cfTimeDecoder = (units: string, calendar?: string) => {
+  const coder = timeCoder(units, calendar);
+  return coder && { decode: (value: number) => coder.iso(value) };
+};
 const decode = (units: string, calendar: string | undefined, value: number) => cfTimeDecoder(units, calendar)?.decode(value);
 
-describe('CF time', () => {
+describe('CF time as RFC 3339 timestamps', () => {
   it('standard calendar after 1582: plain Gregorian arithmetic', () => {
     expect(decode('days since 2000-01-01', 'standard', 0)).toBe('2000-01-01T00:00:00Z');
     expect(decode('days since 2000-01-01 00:00:00', 'gregorian', 0.5)).toBe('2000-01-01T12:00:00Z');
