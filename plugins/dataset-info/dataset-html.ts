@@ -1,7 +1,7 @@
 import type { Dataset } from '../../catalog/dataset.js';
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
+import { firstMapVariable, plotAxes } from '../../cf/axes.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
-import { firstMapVariable, plotAxes } from '../plots/plot-axes.js';
 import { escapeHtml, htmlResponse, renderPage, requestOrigin, type HtmlPage } from '../../server/html/html.js';
 import { withLayout } from '../../server/html/layout.js';
 import { PAGE_STYLE } from '../../server/html/style.js';

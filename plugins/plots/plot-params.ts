@@ -1,6 +1,6 @@
+import { parseDateQuery, type DateQuery } from '../../cf/date-query.js';
 import { badRequest } from '../../server/http/problem.js';
 import { COLORMAP_NAMES, colormap, type Colormap } from './colormaps.js';
-import { parseDateQuery, type DateQuery } from './cf-time.js';
 
 /** The query of a plot request, checked but not yet resolved against the dataset. */
 export interface PlotParams {

@@ -1,9 +1,12 @@
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues, Slice } from '../../kerchunk/array-values.js';
 import { badRequest, notFound } from '../../server/http/problem.js';
-import { dateMatches, formatDate, timeDecoder, type CalendarDate, type DateQuery } from './cf-time.js';
-import { cfDecoding, decodeValues } from './cf-values.js';
-import { coordinateOf, plotAxes, type PlotAxes } from './plot-axes.js';
+import { attribute } from '../../cf/attributes.js';
+import { coordinateOf, plotAxes, type PlotAxes } from '../../cf/axes.js';
+import type { CalendarDate } from '../../cf/calendar.js';
+import { compareToQuery, dateMatches, formatDate, type DateQuery } from '../../cf/date-query.js';
+import { packingOf, unpack } from '../../cf/packing.js';
+import { timeCoder } from '../../cf/time-units.js';
 import type { PlotParams } from './plot-params.js';
 import type { Field } from './render.js';
 
@@ -40,7 +43,7 @@ function coordinateArray(source: PlotSource, dim: string): { schema: VariableSch
 }
 
 function decoderOf(coordinate: VariableSchema) {
-  return timeDecoder(coordinate.attrs.units, coordinate.attrs.calendar ?? 'standard');
+  return timeCoder(attribute(coordinate.attrs, 'units'), attribute(coordinate.attrs, 'calendar'));
 }
 
 /**
@@ -65,15 +68,6 @@ export async function findDate(steps: number, at: (index: number) => Promise<Cal
   return dateMatches(date, query) ? { index: low, date } : undefined;
 }
 
-/** -1 when a date lies before the period a query names, 0 inside it, 1 after it. */
-function compareToQuery(date: CalendarDate, query: DateQuery): number {
-  if (dateMatches(date, query)) return 0;
-  for (const field of ['year', 'month', 'day', 'hour', 'minute', 'second'] as const) {
-    if (date[field] !== query.date[field]) return date[field] < query.date[field] ? -1 : 1;
-  }
-  return 0;
-}
-
 /** Finds the variable and the time/level indices a request names; 404 / 400 problems otherwise. */
 export async function resolveSlice(source: PlotSource, name: string, params: PlotParams, signal?: AbortSignal): Promise<PlotSlice> {
   const variable = source.schema.variables.find((v) => v.name === name);
@@ -96,7 +90,11 @@ export async function resolveSlice(source: PlotSource, name: string, params: Plo
     if (params.time && 'date' in params.time) {
       if (!coordinate || !decoder) throw badRequest(`the time coordinate "${axes.time}" cannot be decoded; give "time" as an index`);
       const query = params.time.date;
-      const at = (i: number) => readOne(coordinate.array, i, signal).then((v) => decoder.decode(v));
+      const at = async (i: number): Promise<CalendarDate> => {
+        const date = decoder.date(await readOne(coordinate.array, i, signal));
+        if (!date) throw badRequest(`the time coordinate "${axes.time}" has a value at index ${i} that is not a time; give "time" as an index`);
+        return date;
+      };
       const found = await findDate(steps, at, query);
       if (!found) {
         const range = steps > 0 ? ` (the data run from ${formatDate(await at(0))} to ${formatDate(await at(steps - 1))})` : '';
@@ -106,7 +104,7 @@ export async function resolveSlice(source: PlotSource, name: string, params: Plo
     } else {
       index = params.time?.index ?? 0;
       if (index >= steps) throw badRequest(`"time" index ${index} is out of range: ${axes.time} has ${steps} steps`);
-      if (coordinate && decoder) date = decoder.decode(await readOne(coordinate.array, index, signal));
+      if (coordinate && decoder) date = decoder.date(await readOne(coordinate.array, index, signal));
     }
     indices[axes.time] = index;
     timeLabel = date ? formatDate(date) : `${axes.time} ${index}`;
@@ -159,7 +157,7 @@ export async function readField(source: PlotSource, slice: PlotSlice, signal?: A
     i === ix || i === iy ? { start: 0, stop: variable.shape[i] as number, step: stride } : { start: slice.indices[dim] ?? 0, stop: (slice.indices[dim] ?? 0) + 1, step: 1 },
   );
   const raw = await array.read(selection, signal);
-  const values = decodeValues(raw, cfDecoding(variable.attrs, array.fillValue));
+  const values = unpack(raw, packingOf(variable.attrs, array.fillValue));
   const width = Math.ceil(nx / stride);
   const height = Math.ceil(ny / stride);
   const flipRows = (await ascending(source, axes.y, signal)) === true;

@@ -1,4 +1,5 @@
 import type { VariableSchema } from '../../catalog/dataset-schema.js';
+import { packingOf, unpack } from '../../cf/packing.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
 
 /** Arrays larger than this are not read for extents (a coordinate is rarely this big). */
@@ -6,7 +7,7 @@ export const MAX_COORDINATE_VALUES = 50_000_000;
 
 /** Summary of a numeric coordinate: its valid values, minimum, maximum and regular step. */
 export interface CoordinateSummary {
-  /** Valid values (fill values, missing values and NaN dropped), CF scale/offset applied, in stored order. */
+  /** Valid values (what CF masks dropped: fill and missing values, out of the valid range, NaN, infinities), CF scale/offset applied, in stored order. */
   readonly values: Float64Array;
   readonly min: number;
   readonly max: number;
@@ -15,9 +16,10 @@ export interface CoordinateSummary {
 }
 
 /**
- * Reads a coordinate's values through the decoded-values reader, applying CF packing
- * (`scale_factor`, `add_offset`) and dropping the fill value, `_FillValue`, `missing_value`
- * and NaN. Undefined when the array cannot be read as numbers, is too large, or has no valid value.
+ * Reads a coordinate's values through the decoded-values reader, unpacked and masked as CF says
+ * (cf/packing.ts: `scale_factor`, `add_offset`; the fill value, `_FillValue`, `missing_value`,
+ * values outside `valid_min`/`valid_max`/`valid_range`, NaN and infinities dropped). Undefined
+ * when the array cannot be read as numbers, is too large, or has no valid value.
  */
 export async function summarizeCoordinate(reader: DatasetValues, variable: VariableSchema, signal?: AbortSignal): Promise<CoordinateSummary | undefined> {
   const array = reader.array(variable.name);
@@ -28,24 +30,7 @@ export async function summarizeCoordinate(reader: DatasetValues, variable: Varia
     array.shape.map((length) => ({ start: 0, stop: length, step: 1 })),
     signal,
   );
-  const missing = new Set<number>();
-  const addMissing = (value: unknown) => {
-    if (typeof value === 'number') missing.add(value);
-    else if (typeof value === 'bigint') missing.add(Number(value));
-    else if (Array.isArray(value)) for (const v of value) addMissing(v);
-  };
-  addMissing(array.fillValue);
-  addMissing(variable.attrs._FillValue);
-  addMissing(variable.attrs.missing_value);
-  const scale = typeof variable.attrs.scale_factor === 'number' ? variable.attrs.scale_factor : 1;
-  const offset = typeof variable.attrs.add_offset === 'number' ? variable.attrs.add_offset : 0;
-  const values: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const stored = raw[i] as number | bigint;
-    const number = typeof stored === 'bigint' ? Number(stored) : stored;
-    if (Number.isNaN(number) || missing.has(number)) continue;
-    values.push(number * scale + offset);
-  }
+  const values = Array.from(unpack(raw, packingOf(variable.attrs, array.fillValue))).filter((value) => !Number.isNaN(value));
   if (values.length === 0) return undefined;
   let min = Infinity;
   let max = -Infinity;

@@ -1,8 +1,9 @@
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
+import { text } from '../../cf/attributes.js';
+import { boundsVariables, roleOf, type CoordinateRole } from '../../cf/axes.js';
+import { isoDuration, timeCoder } from '../../cf/time-units.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
-import { cfTimeDecoder, isoDuration } from './cf-time.js';
-import { boundsVariables, roleOf, text, type CoordinateRole } from './coordinate-roles.js';
 import { summarizeCoordinate, type CoordinateSummary } from './coordinate-values.js';
 import type { Bbox } from './geometry.js';
 import { longitudeSpan } from './longitude.js';
@@ -119,9 +120,9 @@ function describeDimension(
   const values = summary.values.length <= MAX_LISTED_VALUES ? Array.from(summary.values) : undefined;
   switch (role) {
     case 'time': {
-      const decoder = unit ? cfTimeDecoder(unit, text(coordinate.attrs, 'calendar')) : undefined;
-      const start = decoder?.decode(summary.min);
-      const end = decoder?.decode(summary.max);
+      const decoder = unit ? timeCoder(unit, text(coordinate.attrs, 'calendar')) : undefined;
+      const start = decoder?.iso(summary.min);
+      const end = decoder?.iso(summary.max);
       if (!decoder || !start || !end) return { entry: compact({ type: 'temporal', extent: [null, null], description }) };
       const duration = step !== undefined && step > 0 ? isoDuration(step, decoder.unit) : undefined;
       return { entry: compact({ type: 'temporal', extent: [start, end], step: duration, description }), time: { start, end } };

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { datasetSchema } from '../../catalog/dataset-schema.js';
+import { timeCoder } from '../../cf/time-units.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
-import { cfTimeDecoder } from './cf-time.js';
 import { buildCollections } from './collections.js';
 import { FilterError, likeMatcher, MAX_LIKE_PATTERN, parseFilter } from './cql2.js';
 import { describeDatacube } from './datacube.js';
@@ -164,6 +164,12 @@ describe('F1: names from files are plain names', () => {
     expect(cube.dimensions['__proto__']).toEqual({ type: 'other', extent: [0, 1], step: 1, description: 'index (no coordinate variable)' });
     expect(JSON.stringify(cube.variables)).toContain('"__proto__":{"dimensions":["constructor"]');
   });
+
+  /** RFC 3339 timestamps of CF time values (cf/time-units.ts), as the STAC plugin's former `cfTimeDecoder`. */
+  const cfTimeDecoder = (units: string, calendar?: string) => {
+    const coder = timeCoder(units, calendar);
+    return coder && { decode: (value: number) => coder.iso(value) };
+  };
 
   it('a calendar named like an Object.prototype member is unknown', () => {
     for (const calendar of ['constructor', '__proto__', 'toString']) expect(cfTimeDecoder('days since 2000-01-01', calendar), calendar).toBeUndefined();
