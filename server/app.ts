@@ -85,6 +85,7 @@ export function createApp(options: AppOptions): Hono {
     encodedCacheObserver: metrics.cache('encoded'),
     logger,
   });
+  const madeOnce = new WeakMap<(context: PluginContext) => unknown, unknown>();
   const context: PluginContext = {
     registry,
     logger,
@@ -95,6 +96,10 @@ export function createApp(options: AppOptions): Hono {
     views,
     stages,
     plugins: () => plugins,
+    shared: <T>(make: (context: PluginContext) => T): T => {
+      if (!madeOnce.has(make)) madeOnce.set(make, make(context));
+      return madeOnce.get(make) as T;
+    },
   };
   const resolveDataset = datasetResolver(registry);
   app.use('/datasets/:id', resolveDataset);

@@ -35,6 +35,11 @@ export interface PluginContext {
   readonly stages: () => ReadonlyArray<ProcessingStage>;
   /** Every loaded plugin (for `/plugins`). */
   readonly plugins: () => readonly StratoPlugin[];
+  /**
+   * What `make(context)` returns, made once per app (per context) for each `make` function: state
+   * a plugin's app routes and dataset routes share, such as a cache, without module-level state.
+   */
+  readonly shared: <T>(make: (context: PluginContext) => T) => T;
 }
 
 /** Routes of one plugin under `/datasets/:id/<prefix>` ('' = directly under the dataset). */

@@ -26,20 +26,16 @@ import { MEDIA, type JsonObject } from './stac-types.js';
 /** Largest POST search body read. */
 const MAX_BODY_BYTES = 1 << 20;
 
-/** Items are shared by the app-level API and the per-dataset route: one cache per plugin context. */
-const caches = new WeakMap<PluginContext, ItemCache>();
-
-function itemCache(context: PluginContext): ItemCache {
-  let cache = caches.get(context);
-  if (!cache) {
-    const names = new Set(context.plugins().map((p) => p.name));
-    const views = new Set<AssetView>(['kerchunk']);
-    if (names.has('zarr')) views.add('zarr');
-    if (names.has('intake')) views.add('intake');
-    cache = new ItemCache(context.values, { views });
-    caches.set(context, cache);
-  }
-  return cache;
+/**
+ * The Items of every dataset. The app-level API and the per-dataset route share them: both
+ * route factories ask `context.shared` for them, which makes them once per app.
+ */
+function makeItemCache(context: PluginContext): ItemCache {
+  const names = new Set(context.plugins().map((p) => p.name));
+  const views = new Set<AssetView>(['kerchunk']);
+  if (names.has('zarr')) views.add('zarr');
+  if (names.has('intake')) views.add('intake');
+  return new ItemCache(context.values, { views });
 }
 
 /**
@@ -52,7 +48,8 @@ export const stacPlugin: StratoPlugin = {
   appRoutes(context: PluginContext) {
     const app = new Hono();
     app.onError((error, c) => stacError(error, c, context));
-    const records = async (): Promise<ItemRecord[]> => itemCache(context).all(context.registry.all());
+    const items = context.shared(makeItemCache);
+    const records = async (): Promise<ItemRecord[]> => items.all(context.registry.all());
     const catalog = () => catalogDescription(context.registry.current.fields);
     const collections = async (): Promise<CollectionRecord[]> => buildCollections(await records(), context.registry.current.fields);
     const findCollection = async (id: string): Promise<CollectionRecord> => {
@@ -107,8 +104,9 @@ export const stacPlugin: StratoPlugin = {
   },
   datasetRoutes(context: PluginContext) {
     const app = new Hono<DatasetEnv>();
+    const items = context.shared(makeItemCache);
     app.get('/', async (c) => {
-      const record = await itemCache(context).get(c.var.dataset);
+      const record = await items.get(c.var.dataset);
       const urls = new ApiUrls(publicBaseUrl(c.req.raw));
       return geojson(c, itemDocument(urls, catalogDescription(context.registry.current.fields), record, publicRequestUrl(c.req.raw)));
     });
