@@ -22,9 +22,21 @@ Usage:
   strato --help | --version
 
 serve     Serve every dataset of the catalog over HTTP (xpublish-compatible routes):
+            /                                  HTML: the datasets, with a search box
             /datasets                          dataset ids
             /datasets/{id}/                    HTML view; /keys, /dict, /info as JSON
-            /datasets/{id}/kerchunk/{key}      raw Zarr v2 view (.zmetadata, v/.zarray, v/0.0.0)
+            /datasets/{id}/kerchunk/{key}      raw view: chunks as stored; Zarr v2 keys
+                                               (.zmetadata, v/.zarray, v/0.0.0) and v3 keys
+                                               (zarr.json, v/zarr.json, v/c/0/0/0)
+            /datasets/{id}/zarr/{key}          processed view (the catalog's processing stages:
+                                               rechunk, bit-round, re-compress); v2 and v3 keys
+            /datasets/{id}/opendap             OPeNDAP DAP2: .dds, .das, .dods?constraint
+            /datasets/{id}/plot/{var}.png      quick-look PNG (?time=&level=&cmap=&vmin=&vmax=)
+            /stac, /stac/search, /datasets/{id}/stac   STAC API 1.0 of the live catalog
+            /intake.yaml, /datasets/{id}/catalog.yaml  intake catalogs
+            /openapi.json, /docs               OpenAPI 3.1 of every route; Swagger UI
+            /admin/datasets[/{id}]             POST, PUT, DELETE with Bearer $STRATO_ADMIN_TOKEN
+                                               (404 while it is not set)
             /versions, /plugins, /health, /metrics (Prometheus)
           --catalog    catalog file (default: $STRATO_CATALOG or ./catalog.yaml)
           --port       TCP port, 0 for any free port (default: $PORT or 8000)
