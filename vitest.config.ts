@@ -15,8 +15,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * - slow: interop (Python, GDAL, cdo, nginx as clients), browser (Chromium), load, faults, fuzz,
  *   adversarial, bench.
  *
- * The rule: test/integration/ is integration; the rest of test/ and bench/ is slow; a test beside
- * its module is unit unless its file name (or its last folder and file name) is listed below.
+ * The rule: test/architecture/ is unit, test/integration/ integration, the rest of test/ and
+ * bench/ slow; a test beside its module is unit unless its file name (or its last folder and file
+ * name) is listed below.
  * Names, not paths, so modules can move between folders without changing their tier. A unit test
  * that starts a server, a process, a listener or Python fails the configuration (see below).
  */
@@ -47,9 +48,14 @@ const INTEGRATION_BESIDE: Readonly<Record<string, string>> = {
   'processed-view.test.ts': 'a registry of python3-made fixtures',
 };
 
+/** Folders of test/ that are not slow (a new folder there is slow until it is listed here). */
+const UNIT_DIRS = ['test/architecture'];
+const INTEGRATION_DIRS = ['test/integration'];
+
 const byName = (names: Readonly<Record<string, string>>) => Object.keys(names).map((name) => `**/${name}`);
-const SLOW = ['test/**/*.test.ts', 'bench/**/*.test.ts', ...byName(SLOW_BESIDE)];
-const INTEGRATION = ['test/integration/**/*.test.ts', ...byName(INTEGRATION_BESIDE)];
+const under = (dirs: readonly string[]) => dirs.map((dir) => `${dir}/**/*.test.ts`);
+/** The folders of test/ other than these. */
+const testDirsBut = (dirs: readonly string[]) => `test/!(${dirs.map((dir) => dir.slice('test/'.length)).join('|')})/**`;
 const IGNORED = [...configDefaults.exclude, '.tmp/**', 'bench/.build/**', 'bench/out/**'];
 
 /** What a unit test may not do, by the names it would use for it. */
@@ -66,7 +72,9 @@ function listed(path: string, names: Readonly<Record<string, string>>): boolean 
 }
 
 function tierOf(path: string): 'unit' | 'integration' | 'slow' {
-  if (path.startsWith('test/integration/')) return 'integration';
+  const inside = (dirs: readonly string[]) => dirs.some((dir) => path.startsWith(`${dir}/`));
+  if (inside(UNIT_DIRS)) return 'unit';
+  if (inside(INTEGRATION_DIRS)) return 'integration';
   if (path.startsWith('test/') || path.startsWith('bench/') || listed(path, SLOW_BESIDE)) return 'slow';
   return listed(path, INTEGRATION_BESIDE) ? 'integration' : 'unit';
 }
@@ -102,9 +110,30 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...IGNORED, 'test/**', 'bench/**', ...INTEGRATION, ...SLOW] } },
-      { extends: true, test: { name: 'integration', include: INTEGRATION, exclude: [...IGNORED, 'test/!(integration)/**', 'bench/**', ...byName(SLOW_BESIDE)] } },
-      { extends: true, test: { name: 'slow', include: SLOW, exclude: [...IGNORED, 'test/integration/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: [...IGNORED, testDirsBut(UNIT_DIRS), 'bench/**', ...byName(INTEGRATION_BESIDE), ...byName(SLOW_BESIDE)],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: [...under(INTEGRATION_DIRS), ...byName(INTEGRATION_BESIDE)],
+          exclude: [...IGNORED, testDirsBut(INTEGRATION_DIRS), 'bench/**', ...byName(SLOW_BESIDE)],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: ['test/**/*.test.ts', 'bench/**/*.test.ts', ...byName(SLOW_BESIDE)],
+          exclude: [...IGNORED, ...[...UNIT_DIRS, ...INTEGRATION_DIRS].map((dir) => `${dir}/**`)],
+        },
+      },
     ],
   },
 });
