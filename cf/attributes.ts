@@ -11,6 +11,12 @@ export function attribute(attrs: Attributes | undefined, name: string): JsonValu
   return attrs !== undefined && Object.hasOwn(attrs, name) ? attrs[name] : undefined;
 }
 
+/** A string attribute as written (blank too); undefined when absent or not a string. */
+export function stringAttribute(attrs: Attributes | undefined, name: string): string | undefined {
+  const value = attribute(attrs, name);
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** A string attribute, trimmed; undefined when absent, not a string or blank. */
 export function text(attrs: Attributes | undefined, name: string): string | undefined {
   const value = attribute(attrs, name);

@@ -1,5 +1,6 @@
 import type { Dataset } from '../../catalog/dataset.js';
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
+import { stringAttribute } from '../../cf/attributes.js';
 import { firstMapVariable, plotAxes } from '../../cf/axes.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import { escapeHtml, htmlResponse, renderPage, requestOrigin, type HtmlPage } from '../../server/html/html.js';
@@ -25,8 +26,8 @@ function attributeList(attrs: Readonly<Record<string, JsonValue>>): string {
 }
 
 function describe(v: VariableSchema): string {
-  const longName = typeof v.attrs.long_name === 'string' ? v.attrs.long_name : typeof v.attrs.standard_name === 'string' ? v.attrs.standard_name : '';
-  const units = typeof v.attrs.units === 'string' ? v.attrs.units : '';
+  const longName = stringAttribute(v.attrs, 'long_name') ?? stringAttribute(v.attrs, 'standard_name') ?? '';
+  const units = stringAttribute(v.attrs, 'units') ?? '';
   return escapeHtml([longName, units ? `[${units}]` : ''].filter(Boolean).join(' '));
 }
 
@@ -72,7 +73,7 @@ export function openSnippets(dataset: Dataset, schema: DatasetSchema, origin: st
 function quickLook(schema: DatasetSchema): string {
   const map = firstMapVariable(schema);
   if (!map) return '';
-  const name = typeof map.attrs.long_name === 'string' ? map.attrs.long_name : map.name;
+  const name = stringAttribute(map.attrs, 'long_name') ?? map.name;
   const src = `plot/${encodeURIComponent(map.name)}.png`;
   return `<h2>Quick look</h2><figure><img src="${src}" alt="Map of ${escapeHtml(name)} (${escapeHtml(map.name)}) at the first time step" loading="lazy" decoding="async">
 <figcaption><code>${escapeHtml(map.name)}</code>, first time step. Other steps, levels and colormaps:

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { schemaOf } from '../../catalog/dataset-schema.js';
+import { stringAttribute } from '../../cf/attributes.js';
 import { etagOf, ifNoneMatchHits } from '../../server/http/etag.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { PlotCache, type CachedImage } from './plot-cache.js';
@@ -25,8 +26,8 @@ function cacheKey(serial: number, slice: PlotSlice, params: PlotParams): string 
 async function render(source: PlotSource, slice: PlotSlice, params: PlotParams): Promise<CachedImage> {
   const field = await readField(source, slice);
   const { variable } = slice;
-  const longName = typeof variable.attrs.long_name === 'string' ? variable.attrs.long_name : variable.name;
-  const units = typeof variable.attrs.units === 'string' ? variable.attrs.units : undefined;
+  const longName = stringAttribute(variable.attrs, 'long_name') ?? variable.name;
+  const units = stringAttribute(variable.attrs, 'units');
   const title = slice.timeLabel ? `${longName}, ${slice.timeLabel}` : longName;
   const subtitle = [variable.name, slice.levelLabel].filter(Boolean).join(', ');
   const { raster } = renderPlot(field, {

@@ -1,7 +1,7 @@
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues, Slice } from '../../kerchunk/array-values.js';
 import { badRequest, notFound } from '../../server/http/problem.js';
-import { attribute } from '../../cf/attributes.js';
+import { attribute, stringAttribute } from '../../cf/attributes.js';
 import { coordinateOf, plotAxes, type PlotAxes } from '../../cf/axes.js';
 import type { CalendarDate } from '../../cf/calendar.js';
 import { compareToQuery, dateMatches, formatDate, type DateQuery } from '../../cf/date-query.js';
@@ -122,8 +122,8 @@ export async function resolveSlice(source: PlotSource, name: string, params: Plo
     const coordinate = coordinateArray(source, levelDim);
     if (coordinate) {
       const value = await readOne(coordinate.array, index, signal);
-      const units = typeof coordinate.schema.attrs.units === 'string' ? ` ${coordinate.schema.attrs.units}` : '';
-      levelLabel = `${levelDim} ${value}${units}`;
+      const units = stringAttribute(coordinate.schema.attrs, 'units');
+      levelLabel = `${levelDim} ${value}${units !== undefined ? ` ${units}` : ''}`;
     } else levelLabel = `${levelDim} ${index}`;
   } else if (params.level !== undefined) {
     throw badRequest(`"${name}" has no vertical or other extra dimension for "level"`);

@@ -1,5 +1,5 @@
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
-import { text } from '../../cf/attributes.js';
+import { attribute, text } from '../../cf/attributes.js';
 import { boundsVariables, roleOf, type CoordinateRole } from '../../cf/axes.js';
 import { isoDuration, timeCoder } from '../../cf/time-units.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
@@ -192,7 +192,7 @@ async function bboxFromCoordinates(
 /** ACDD `geospatial_lat_min` ... `geospatial_lon_max`, when a dataset has no lat/lon coordinates. */
 function bboxFromAttributes(attrs: Readonly<Record<string, JsonValue>>): Bbox | undefined {
   const number = (name: string) => {
-    const value = Object.hasOwn(attrs, name) ? attrs[name] : undefined;
+    const value = attribute(attrs, name);
     const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
     return Number.isFinite(parsed) ? parsed : undefined;
   };
@@ -209,7 +209,7 @@ function bboxFromAttributes(attrs: Readonly<Record<string, JsonValue>>): Bbox | 
 /** ACDD `time_coverage_start` / `time_coverage_end`. */
 function timeFromAttributes(attrs: Readonly<Record<string, JsonValue>>): { start: string; end: string } | undefined {
   const parse = (name: string) => {
-    const value = Object.hasOwn(attrs, name) ? attrs[name] : undefined;
+    const value = attribute(attrs, name);
     if (typeof value !== 'string') return undefined;
     const ms = Date.parse(value);
     return Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : undefined;
