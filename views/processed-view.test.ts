@@ -7,12 +7,12 @@ import { inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { decodeChunk } from '../kerchunk/codecs/index.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
 import type { ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
-import { useFixtureRegistry } from '../test/helpers/fixture-server.js';
 import { bitroundPlugin } from '../plugins/bitround/index.js';
 import { compressPlugin } from '../plugins/compress/index.js';
-import { RawView } from './raw-view.js';
 import { rechunkPlugin } from '../plugins/rechunk/index.js';
+import { useFixtureRegistry } from '../test/helpers/fixture-server.js';
 import { EncodedChunkCache, ProcessedView } from './processed-view.js';
+import { RawView } from './raw-view.js';
 
 /**
  * Rechunking on 3-D data with partial edge chunks: every combination of split, keep, merge and

@@ -6,15 +6,14 @@ import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
-import type { JsonValue } from '../kerchunk/reference.js';
 import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
-import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { arrayMetadata, type ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
+import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
 import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
-import { CHUNK_CACHE_CONTROL, completeMetadata, RawView } from './raw-view.js';
+import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
 /** One processed array: target metadata, and the value transforms of its stages in order. */
 interface ProcessedArray {

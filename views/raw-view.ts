@@ -5,8 +5,8 @@ import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
-import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
 import { STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
+import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
 
 export const CHUNK_CACHE_CONTROL = 'public, max-age=3600';
 const BYTES_TYPE = 'application/octet-stream';

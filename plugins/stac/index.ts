@@ -16,7 +16,7 @@ import { buildCollections, catalogDescription, type CollectionRecord } from './c
 import { CONFORMANCE } from './conformance.js';
 import { queryablesSchema } from './cql2.js';
 import { ItemCache } from './item-cache.js';
-import { type AssetView, type ItemRecord } from './items.js';
+import type { AssetView, ItemRecord } from './items.js';
 import { stacOpenApi } from './openapi.js';
 import { runSearch } from './search.js';
 import { SearchError, searchFromBody, searchFromQuery, type SearchRequest } from './search-request.js';

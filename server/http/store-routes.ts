@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
+import type { DatasetEnv } from '../plugin.js';
 import { notFound } from './problem.js';
 import { respond, type ServedBody } from './served-body.js';
 import { storeKey } from './store-key.js';
-import type { DatasetEnv } from '../plugin.js';
 
 /** A Zarr store face of a dataset: metadata documents and chunks by key. */
 export interface StoreView {
