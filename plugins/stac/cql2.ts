@@ -1,6 +1,6 @@
-import { bboxesIntersect, geometryIntersectsBbox, geometryProblem, type Bbox, type Geometry } from './geometry.js';
-import type { ItemRecord } from './items.js';
-import { isObject, ownValue } from './stac-types.js';
+import { bboxesIntersect, geometryIntersectsBbox, geometryProblem, type Bbox, type Geometry } from '../../stac-model/geometry.js';
+import type { ItemRecord } from '../../stac-model/items.js';
+import { isObject, ownValue } from '../../stac-model/stac-types.js';
 
 /**
  * CQL2 JSON (OGC 21-065) filters over Items: parsed and type-checked once (a mistake is a

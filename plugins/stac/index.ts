@@ -12,16 +12,16 @@ import {
   postNextLink,
 } from './api-documents.js';
 import { publicBaseUrl, publicRequestUrl } from '../../server/http/public-url.js';
-import { buildCollections, catalogDescription, type CollectionRecord } from './collections.js';
+import { buildCollections, catalogDescription, type CollectionRecord } from '../../stac-model/collections.js';
 import { CONFORMANCE } from './conformance.js';
 import { queryablesSchema } from './cql2.js';
 import { ItemCache } from './item-cache.js';
-import type { AssetView, ItemRecord } from './items.js';
+import type { AssetView, ItemRecord } from '../../stac-model/items.js';
 import { stacOpenApi } from './openapi.js';
 import { runSearch } from './search.js';
 import { SearchError, searchFromBody, searchFromQuery, type SearchRequest } from './search-request.js';
 import { readBodyLimited } from '../../server/http/request-body.js';
-import { MEDIA, type JsonObject } from './stac-types.js';
+import { MEDIA, type JsonObject } from '../../stac-model/stac-types.js';
 
 /** Largest POST search body read. */
 const MAX_BODY_BYTES = 1 << 20;

@@ -1,7 +1,7 @@
 import type { Dataset } from '../../catalog/dataset.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
 import { currentBudget, RequestBudget, withBudget } from '../../kerchunk/request-budget.js';
-import { buildItem, type ItemOptions, type ItemRecord } from './items.js';
+import { buildItem, type ItemOptions, type ItemRecord } from '../../stac-model/items.js';
 
 /** How long an Item built while some coordinate could not be read is kept before trying again. */
 const RETRY_AFTER_MS = 60_000;

@@ -3,14 +3,14 @@ import { datasetSchema } from '../../catalog/dataset-schema.js';
 import { timeCoder } from '../../cf/time-units.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
-import { buildCollections } from './collections.js';
+import { buildCollections } from '../../stac-model/collections.js';
 import { FilterError, likeMatcher, MAX_LIKE_PATTERN, parseFilter } from './cql2.js';
-import { describeDatacube } from './datacube.js';
+import { describeDatacube } from '../../stac-model/datacube.js';
 import { selectFields } from './fields.js';
-import type { ItemRecord } from './items.js';
+import type { ItemRecord } from '../../stac-model/items.js';
 import { runSearch } from './search.js';
 import { SearchError, searchFromBody, searchFromQuery } from './search-request.js';
-import { cloneJson, type JsonObject } from './stac-types.js';
+import { cloneJson, type JsonObject } from '../../stac-model/stac-types.js';
 
 /** Object.prototype as it is before each test: every test must leave it exactly so. */
 let snapshot: Map<string | symbol, PropertyDescriptor | undefined>;

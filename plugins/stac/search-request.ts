@@ -1,6 +1,6 @@
 import { FilterError, parseBbox, parseFilter, parseInstant, type Filter } from './cql2.js';
-import { geometryProblem, type Bbox, type Geometry } from './geometry.js';
-import { isObject } from './stac-types.js';
+import { geometryProblem, type Bbox, type Geometry } from '../../stac-model/geometry.js';
+import { isObject } from '../../stac-model/stac-types.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../server/http/json-depth.js';
 
 /** A search parameter the client got wrong: answered 400 with `{code, description}`. */

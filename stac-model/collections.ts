@@ -1,4 +1,4 @@
-import type { JsonValue } from '../../kerchunk/reference.js';
+import type { JsonValue } from '../kerchunk/reference.js';
 import type { Bbox } from './geometry.js';
 import { rfc3339, type ItemRecord } from './items.js';
 import { unionOfSpans } from './longitude.js';

@@ -1,6 +1,6 @@
-import type { VariableSchema } from '../../catalog/dataset-schema.js';
-import { packingOf, unpack } from '../../cf/packing.js';
-import type { DatasetValues } from '../../kerchunk/array-values.js';
+import type { VariableSchema } from '../catalog/dataset-schema.js';
+import { packingOf, unpack } from '../cf/packing.js';
+import type { DatasetValues } from '../kerchunk/array-values.js';
 
 /** Arrays larger than this are not read for extents (a coordinate is rarely this big). */
 export const MAX_COORDINATE_VALUES = 50_000_000;

@@ -1,4 +1,4 @@
-import type { JsonValue } from '../../kerchunk/reference.js';
+import type { JsonValue } from '../kerchunk/reference.js';
 
 export const STAC_VERSION = '1.0.0';
 export const DATACUBE_EXTENSION = 'https://stac-extensions.github.io/datacube/v2.2.0/schema.json';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { DatasetEntry } from '../../catalog/catalog-file.js';
-import type { Dataset } from '../../catalog/dataset.js';
-import type { ArrayValues, DatasetValues, NumericArray } from '../../kerchunk/array-values.js';
-import type { JsonValue, ReferenceStore } from '../../kerchunk/reference.js';
-import { StacValidator } from '../../test/helpers/stac-validator.js';
+import type { DatasetEntry } from '../catalog/catalog-file.js';
+import type { Dataset } from '../catalog/dataset.js';
+import type { ArrayValues, DatasetValues, NumericArray } from '../kerchunk/array-values.js';
+import type { JsonValue, ReferenceStore } from '../kerchunk/reference.js';
+import { StacValidator } from '../test/helpers/stac-validator.js';
 import { buildCollections } from './collections.js';
 import { absoluteItem, buildItem } from './items.js';
 

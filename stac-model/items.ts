@@ -1,8 +1,8 @@
-import type { Dataset } from '../../catalog/dataset.js';
-import { schemaOf, type DatasetSchema } from '../../catalog/dataset-schema.js';
-import { text } from '../../cf/attributes.js';
-import type { DatasetValues } from '../../kerchunk/array-values.js';
-import type { JsonValue } from '../../kerchunk/reference.js';
+import type { Dataset } from '../catalog/dataset.js';
+import { schemaOf, type DatasetSchema } from '../catalog/dataset-schema.js';
+import { text } from '../cf/attributes.js';
+import type { DatasetValues } from '../kerchunk/array-values.js';
+import type { JsonValue } from '../kerchunk/reference.js';
 import { describeDatacube } from './datacube.js';
 import { bboxGeometry, type Bbox } from './geometry.js';
 import { DATACUBE_EXTENSION, DEFAULT_COLLECTION, isObject, MEDIA, objectOf, STAC_VERSION, XARRAY_EXTENSION, type JsonObject } from './stac-types.js';

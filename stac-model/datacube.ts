@@ -1,9 +1,9 @@
-import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
-import { attribute, text } from '../../cf/attributes.js';
-import { boundsVariables, roleOf, type CoordinateRole } from '../../cf/axes.js';
-import { isoDuration, timeCoder } from '../../cf/time-units.js';
-import type { DatasetValues } from '../../kerchunk/array-values.js';
-import type { JsonValue } from '../../kerchunk/reference.js';
+import type { DatasetSchema, VariableSchema } from '../catalog/dataset-schema.js';
+import { attribute, text } from '../cf/attributes.js';
+import { boundsVariables, roleOf, type CoordinateRole } from '../cf/axes.js';
+import { isoDuration, timeCoder } from '../cf/time-units.js';
+import type { DatasetValues } from '../kerchunk/array-values.js';
+import type { JsonValue } from '../kerchunk/reference.js';
 import { summarizeCoordinate, type CoordinateSummary } from './coordinate-values.js';
 import type { Bbox } from './geometry.js';
 import { longitudeSpan } from './longitude.js';
