@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ReferencedDataset as Dataset } from './referenced-dataset.js';
+import type { ReferencedDataset } from './referenced-dataset.js';
 import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from './array-values.js';
 import { inlineCodecs, type ChunkCodecs } from './codecs/codec-pool.js';
 import { CodecError } from './codecs/codec.js';
@@ -12,7 +12,7 @@ import { arrayMetadata, type ZarrArrayMetadata } from './zarr-metadata.js';
 /** Decoded source chunks shared by every dataset's readers, bounded in bytes. */
 export class DecodedChunkCache {
   private readonly chunks: LRUCache<string, NumericArray>;
-  private readonly tokens = new WeakMap<Dataset, number>();
+  private readonly tokens = new WeakMap<ReferencedDataset, number>();
   private nextToken = 1;
 
   constructor(
@@ -23,7 +23,7 @@ export class DecodedChunkCache {
   }
 
   /** A key prefix unique to this opened dataset (a reloaded dataset gets a new one). */
-  prefixFor(dataset: Dataset): string {
+  prefixFor(dataset: ReferencedDataset): string {
     let token = this.tokens.get(dataset);
     if (token === undefined) {
       token = this.nextToken++;
@@ -57,7 +57,7 @@ const CHUNKS_PER_BATCH = 16;
  * the source codecs, native byte order, assembled into the selected hyperslab.
  */
 export function datasetValues(
-  dataset: Dataset,
+  dataset: ReferencedDataset,
   sources: Sources,
   cache: DecodedChunkCache = new DecodedChunkCache(),
   codecs: ChunkCodecs = inlineCodecs,
@@ -79,7 +79,7 @@ export function datasetValues(
 }
 
 interface ReaderContext {
-  readonly dataset: Dataset;
+  readonly dataset: ReferencedDataset;
   readonly sources: Sources;
   readonly cache: DecodedChunkCache;
   readonly codecs: ChunkCodecs;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
-import { datasetSchema } from '../../catalog/dataset-schema.js';
+import { schemaOf } from '../../catalog/dataset-schema.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { htmlResponse, requestOrigin } from '../../server/html/html.js';
 import { landingPage, type DatasetSummary } from './landing-html.js';
@@ -14,7 +14,7 @@ export const webPlugin: StratoPlugin = {
     const summaryOf = (dataset: Dataset): DatasetSummary => {
       let summary = summaries.get(dataset);
       if (!summary) {
-        const schema = datasetSchema(dataset.references.metadata);
+        const schema = schemaOf(dataset);
         const title = dataset.entry.title ?? (typeof schema.attrs.title === 'string' ? schema.attrs.title : dataset.id);
         summary = {
           id: dataset.id,
