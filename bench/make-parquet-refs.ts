@@ -15,8 +15,8 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import { openJsonReferences } from '../kerchunk/json-references.js';
+import { type IndexedChunks, writeParquetReferences } from '../kerchunk/parquet-writer.js';
 import type { ChunkReference, JsonValue, ReferenceStore } from '../kerchunk/reference.js';
-import { writeParquetReferences, type IndexedChunks } from '../kerchunk/parquet-writer.js';
 
 const STRETCHED = 'tas';
 const DROPPED = 'time';
@@ -100,7 +100,10 @@ async function main(): Promise<void> {
     if (text !== undefined) metadataText.set(key, text);
     if (key.endsWith('/.zarray') && array !== STRETCHED) {
       const references = await chunksOf(store, array, zarrayOf(store, array));
-      copied.set(array, references.map((reference) => reference && rebased(reference, sourceDir, args.out)));
+      copied.set(
+        array,
+        references.map((reference) => reference && rebased(reference, sourceDir, args.out)),
+      );
     }
   }
   await store.close();

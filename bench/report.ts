@@ -110,8 +110,8 @@ function render(rows: readonly Row[], env: NodeJS.ProcessEnv): string {
     out.push('## Chunk throughput', '');
     out.push(
       'req/s and MB/s as the client received them; decoded MB/s = chunks per second × decoded chunk size; ' +
-        'server CPU = utime+stime of all the contender\'s processes over the run (100 % = one core); RSS = peak over the run, all processes; ' +
-        '×nginx = req/s over nginx\'s at the same connection count.',
+        "server CPU = utime+stime of all the contender's processes over the run (100 % = one core); RSS = peak over the run, all processes; " +
+        "×nginx = req/s over nginx's at the same connection count.",
       '',
     );
     const loadRows = load.map((row) => {
@@ -164,7 +164,10 @@ function render(rows: readonly Row[], env: NodeJS.ProcessEnv): string {
       ['RSS after start and those two requests', `${parquet.idleRss} MiB`],
     ];
     if (load10m) {
-      rowsOut.push([`random chunks, ${load10m.conns} connections, ${env.BENCH_DURATION ?? ''}`, `${fixed(load10m.rps)} req/s, p99 ${fixed(load10m.p99, 2)} ms, ${load10m.errors} errors`]);
+      rowsOut.push([
+        `random chunks, ${load10m.conns} connections, ${env.BENCH_DURATION ?? ''}`,
+        `${fixed(load10m.rps)} req/s, p99 ${fixed(load10m.p99, 2)} ms, ${load10m.errors} errors`,
+      ]);
       rowsOut.push(['peak RSS while serving random chunks', `${load10m.rss} MiB`]);
     }
     out.push(table(['measure', 'value'], rowsOut), '');
@@ -212,7 +215,11 @@ function render(rows: readonly Row[], env: NodeJS.ProcessEnv): string {
   check('RSS < 300 MB serving random chunks of it', load10m ? `${load10m.rss} MiB` : '–', load10m ? load10m.rss * 1.048576 < 300 : undefined);
   const cold = find(COLD);
   const coldDecoded = cold ? (cold.rps * decodedChunk) / 1e6 : undefined;
-  check('processed ≥ 200 MB/s decoded (cold: every chunk computed)', coldDecoded === undefined ? '–' : `${fixed(coldDecoded)} MB/s`, coldDecoded === undefined ? undefined : coldDecoded >= 200);
+  check(
+    'processed ≥ 200 MB/s decoded (cold: every chunk computed)',
+    coldDecoded === undefined ? '–' : `${fixed(coldDecoded)} MB/s`,
+    coldDecoded === undefined ? undefined : coldDecoded >= 200,
+  );
   const warm16 = find(WARM, 16);
   const warmRatio = warm16 && raw16 ? warm16.rps / raw16.rps : undefined;
   check('processed warm ≥ 0.8 × raw (16 connections)', warmRatio === undefined ? '–' : `${fixed(warmRatio, 2)} ×`, warmRatio === undefined ? undefined : warmRatio >= 0.8);

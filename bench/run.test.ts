@@ -67,7 +67,10 @@ describe('bench/run.sh', () => {
     const load = sectionOf(results, 'Chunk throughput');
     for (const label of ['nginx static', 'strato /kerchunk', 'strato /zarr warm']) {
       const rows = rowsOf(load, label);
-      expect(rows.map((row) => row[1]), label).toEqual(['1', '4']);
+      expect(
+        rows.map((row) => row[1]),
+        label,
+      ).toEqual(['1', '4']);
       for (const row of rows) {
         expect(Number(row[2]), `${label} req/s`).toBeGreaterThan(0);
         expect(row[7], `${label} errors`).toBe('0');

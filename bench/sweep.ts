@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   if (base === undefined || keysFile === undefined) throw new Error('usage: sweep BASE_URL KEYS_FILE [--concurrency N]');
   const concurrency = Number(values.concurrency);
   if (!Number.isSafeInteger(concurrency) || concurrency <= 0) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
-  const keys = readFileSync(keysFile, 'utf8').split('\n').filter((line) => line !== '');
+  const keys = readFileSync(keysFile, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
   process.stdout.write(`${JSON.stringify(await sweep(base, keys, concurrency))}\n`);
 }
 

@@ -1,4 +1,4 @@
-import { loadCatalog, type Catalog } from './catalog-file.js';
+import { type Catalog, loadCatalog } from './catalog-file.js';
 import type { DatasetRegistry, RegistryLogger } from './registry.js';
 
 export type ReloadResult = { readonly ok: true; readonly catalog: Catalog } | { readonly ok: false; readonly error: Error };

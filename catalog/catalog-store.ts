@@ -4,8 +4,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { removeLeftoverTemporaries, writeFileAtomic } from './atomic-write.js';
-import { CatalogError, datasetIdProblem, parseCatalog, type Catalog } from './catalog-file.js';
-import { FileLockError, withFileLock, type FileLockOptions } from './file-lock.js';
+import { type Catalog, CatalogError, datasetIdProblem, parseCatalog } from './catalog-file.js';
+import { FileLockError, type FileLockOptions, withFileLock } from './file-lock.js';
 
 /**
  * Edits of the catalog file that never lose another writer's datasets and never leave a torn file.

@@ -6,7 +6,7 @@ import { loadCatalog } from './catalog-file.js';
 import type { ReloadResult } from './catalog-reload.js';
 import { reloadCatalog } from './catalog-reload.js';
 import { addDataset, removeDataset } from './catalog-store.js';
-import { watchCatalog, type CatalogWatcher, type CatalogWatchOptions } from './catalog-watch.js';
+import { type CatalogWatcher, type CatalogWatchOptions, watchCatalog } from './catalog-watch.js';
 import { DatasetRegistry } from './registry.js';
 
 const zarray = JSON.stringify({ zarr_format: 2, shape: [4], chunks: [4], dtype: '<u1', compressor: null, filters: null, fill_value: 0, order: 'C' });

@@ -1,7 +1,7 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { reloadCatalog, type ReloadResult } from './catalog-reload.js';
+import { type ReloadResult, reloadCatalog } from './catalog-reload.js';
 import type { DatasetRegistry, RegistryLogger } from './registry.js';
 
 /**

@@ -3,7 +3,14 @@ import type { JsonValue } from '../kerchunk/reference.js';
 import { datasetSchema, numpyDtypeName, schemaOf } from './dataset-schema.js';
 
 const zarray = (shape: number[], dtype = '<f4'): JsonValue => ({
-  zarr_format: 2, shape, chunks: shape.map((n) => Math.max(1, n)), dtype, compressor: null, filters: null, fill_value: null, order: 'C',
+  zarr_format: 2,
+  shape,
+  chunks: shape.map((n) => Math.max(1, n)),
+  dtype,
+  compressor: null,
+  filters: null,
+  fill_value: null,
+  order: 'C',
 });
 
 describe('datasetSchema', () => {
@@ -74,7 +81,10 @@ describe('prototype names in ingested files', () => {
 
 describe('schemaOf', () => {
   it('computes a schema once per dataset object, and again for a reloaded (new) object', () => {
-    const metadata = new Map<string, JsonValue>([['a/.zarray', zarray([2])], ['a/.zattrs', { _ARRAY_DIMENSIONS: ['a'] }]]);
+    const metadata = new Map<string, JsonValue>([
+      ['a/.zarray', zarray([2])],
+      ['a/.zattrs', { _ARRAY_DIMENSIONS: ['a'] }],
+    ]);
     const dataset = { references: { metadata } };
     const first = schemaOf(dataset);
     expect(first).toEqual(datasetSchema(metadata));

@@ -3,10 +3,10 @@ import { dirname } from 'node:path';
 import { openJsonReferences } from '../kerchunk/json-references.js';
 import { openParquetReferences } from '../kerchunk/parquet-references.js';
 import { ReferenceFormatError, type ReferenceStore } from '../kerchunk/reference.js';
-import type { Sources } from '../kerchunk/sources/sources.js';
 import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
-import type { DatasetEntry } from './catalog-file.js';
+import type { Sources } from '../kerchunk/sources/sources.js';
 import { zarrMetadataProblem } from '../kerchunk/zarr-metadata.js';
+import type { DatasetEntry } from './catalog-file.js';
 
 /** One served dataset: its catalog entry and its opened reference table. */
 export interface Dataset {

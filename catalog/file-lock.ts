@@ -99,10 +99,7 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
     if (stalenessOf(seen, staleMs) !== undefined && (await takeOver(lockPath, seen))) continue;
     const waited = Date.now() - started;
     if (waited >= waitMs) {
-      throw new FileLockError(
-        `${lockPath} is held by ${describeOwner(seen)}; gave up after ${waited} ms ` +
-          `(if no strato process is running, remove the file)`,
-      );
+      throw new FileLockError(`${lockPath} is held by ${describeOwner(seen)}; gave up after ${waited} ms ` + `(if no strato process is running, remove the file)`);
     }
     await sleep(Math.min(delay * (0.5 + Math.random()), waitMs - waited));
     delay = Math.min(delay * 2, MAX_DELAY_MS);
@@ -167,8 +164,7 @@ async function inspect(path: string): Promise<SeenLock | undefined> {
 function parseRecord(text: string): LockRecord | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockRecord>;
-    const valid =
-      Number.isSafeInteger(value.pid) && typeof value.host === 'string' && typeof value.time === 'number' && typeof value.token === 'string';
+    const valid = Number.isSafeInteger(value.pid) && typeof value.host === 'string' && typeof value.time === 'number' && typeof value.token === 'string';
     return valid ? (value as LockRecord) : undefined;
   } catch {
     return undefined;

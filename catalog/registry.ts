@@ -4,7 +4,7 @@ import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js'
 import { Sources } from '../kerchunk/sources/sources.js';
 import type { Catalog, CatalogProblem, DatasetEntry, SourcesSettings } from './catalog-file.js';
 import { ReloadQueue } from './catalog-reload.js';
-import { DatasetError, openDataset, type Dataset, type OpenDatasetOptions } from './dataset.js';
+import { type Dataset, DatasetError, type OpenDatasetOptions, openDataset } from './dataset.js';
 
 export interface RegistryLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -177,7 +177,7 @@ async function createSources(catalog: Catalog, options: RegistryOptions): Promis
     allow: catalog.sources.allow,
     baseDir: catalog.dir,
     ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}),
-    ...(options.http ?? catalog.sources.http ? { http: options.http ?? catalog.sources.http } : {}),
+    ...((options.http ?? catalog.sources.http) ? { http: options.http ?? catalog.sources.http } : {}),
     ...(options.sourceObserver ? { observer: options.sourceObserver } : {}),
   });
 }

@@ -35,7 +35,8 @@ describe('plot axes', () => {
 });
 
 describe('coordinate roles', () => {
-  const role = (name: string, attrs: Record<string, JsonValue>, dims = [name]) => roleOf({ name, dims, shape: [2], chunks: [2], dtype: '<f8', dtypeName: 'float64', fillValue: null, attrs, isCoordinate: true });
+  const role = (name: string, attrs: Record<string, JsonValue>, dims = [name]) =>
+    roleOf({ name, dims, shape: [2], chunks: [2], dtype: '<f8', dtypeName: 'float64', fillValue: null, attrs, isCoordinate: true });
 
   it('reads standard_name, units, axis, positive and, last, names', () => {
     expect(role('y', { standard_name: 'latitude' })).toBe('latitude');

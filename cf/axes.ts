@@ -1,5 +1,5 @@
 import type { DatasetSchema, VariableSchema } from '../catalog/dataset-schema.js';
-import { text, type Attributes } from './attributes.js';
+import { type Attributes, text } from './attributes.js';
 import { isCfTimeUnits } from './time-units.js';
 
 /**
@@ -104,12 +104,7 @@ export function isLongitudeAxis(dim: string, coordinate: VariableSchema | undefi
 
 /** A time dimension: `standard_name: time`, `axis: T`, units "... since ...", or named `time` / `t`. */
 export function isTimeAxis(dim: string, coordinate: VariableSchema | undefined): boolean {
-  return (
-    standardNameOf(coordinate?.attrs) === 'time' ||
-    axisOf(coordinate?.attrs) === 'T' ||
-    /\bsince\b/i.test(text(coordinate?.attrs, 'units') ?? '') ||
-    /^(time|t)$/i.test(dim)
-  );
+  return standardNameOf(coordinate?.attrs) === 'time' || axisOf(coordinate?.attrs) === 'T' || /\bsince\b/i.test(text(coordinate?.attrs, 'units') ?? '') || /^(time|t)$/i.test(dim);
 }
 
 /** The 1-D coordinate variable of a dimension (named like it), if the dataset has one. */

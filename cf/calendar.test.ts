@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calendarNamed, gregorianDateOf, gregorianDayNumber, julianDateOf, julianDayNumber, type CalendarDate } from './calendar.js';
+import { type CalendarDate, calendarNamed, gregorianDateOf, gregorianDayNumber, julianDateOf, julianDayNumber } from './calendar.js';
 import { formatDate } from './date-query.js';
 import { timeCoder } from './time-units.js';
 
@@ -16,14 +16,7 @@ const midnight = (year: number, month: number, day: number): CalendarDate => ({ 
 describe('CF calendars at their boundaries', () => {
   it('standard / gregorian: 1582-10-04 is followed by 1582-10-15', () => {
     for (const calendar of ['standard', 'gregorian', 'Gregorian', ' standard ']) {
-      expect(dates('days since 1582-10-01', calendar, [0, 3, 4, 5, 14, 15])).toEqual([
-        '1582-10-01',
-        '1582-10-04',
-        '1582-10-15',
-        '1582-10-16',
-        '1582-10-25',
-        '1582-10-26',
-      ]);
+      expect(dates('days since 1582-10-01', calendar, [0, 3, 4, 5, 14, 15])).toEqual(['1582-10-01', '1582-10-04', '1582-10-15', '1582-10-16', '1582-10-25', '1582-10-26']);
     }
     expect(dates('hours since 1582-10-04 12:00', 'standard', [0, 12, 24])).toEqual(['1582-10-04 12:00', '1582-10-15', '1582-10-15 12:00']);
     expect(timeCoder('days since 1582-10-04', 'standard')?.value(midnight(1582, 10, 15))).toBe(1);
@@ -56,14 +49,7 @@ describe('CF calendars at their boundaries', () => {
   });
 
   it('360_day months end on the 30th, February too', () => {
-    expect(dates('days since 2000-01-01', '360_day', [29, 30, 59, 60, 359, 360])).toEqual([
-      '2000-01-30',
-      '2000-02-01',
-      '2000-02-30',
-      '2000-03-01',
-      '2000-12-30',
-      '2001-01-01',
-    ]);
+    expect(dates('days since 2000-01-01', '360_day', [29, 30, 59, 60, 359, 360])).toEqual(['2000-01-30', '2000-02-01', '2000-02-30', '2000-03-01', '2000-12-30', '2001-01-01']);
     expect(dates('months since 2000-01-01', '360_day', [1, 13])).toEqual(['2000-02-01', '2001-02-01']);
     expect(dates('years since 2000-01-01', '360_day', [1.5])).toEqual(['2001-07-01']);
   });

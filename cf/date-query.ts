@@ -29,9 +29,7 @@ const FIELDS = ['year', 'month', 'day', 'hour', 'minute', 'second'] as const;
 
 /** Whether a date lies in the period a query names (same fields up to the query's precision). */
 export function dateMatches(date: CalendarDate, query: DateQuery): boolean {
-  return FIELDS.slice(0, query.precision).every((field) =>
-    field === 'second' ? Math.floor(date.second) === Math.floor(query.date.second) : date[field] === query.date[field],
-  );
+  return FIELDS.slice(0, query.precision).every((field) => (field === 'second' ? Math.floor(date.second) === Math.floor(query.date.second) : date[field] === query.date[field]));
 }
 
 /** -1 when a date lies before the period a query names, 0 inside it, 1 after it. */

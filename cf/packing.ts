@@ -1,5 +1,5 @@
 import type { NumericArray } from '../kerchunk/array-values.js';
-import { attribute, numbers, type Attributes } from './attributes.js';
+import { type Attributes, attribute, numbers } from './attributes.js';
 
 /**
  * CF packing and masking of stored values (CF 8.1, 2.5.1): values equal to the Zarr fill value,

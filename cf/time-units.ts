@@ -1,4 +1,4 @@
-import { calendarNamed, gregorianDayNumber, type Calendar, type CalendarDate } from './calendar.js';
+import { type Calendar, type CalendarDate, calendarNamed, gregorianDayNumber } from './calendar.js';
 
 /**
  * CF time coordinates: numbers counted in `<unit> since <reference date>` in a calendar, decoded
@@ -48,10 +48,9 @@ export interface TimeReference {
  * "... UTC", also "2000" and "2000-01" (the first day of that year or month).
  */
 export function parseReferenceDate(text: string): TimeReference | undefined {
-  const match =
-    /^(-?\d{1,6})(?:-(\d{1,2})(?:-(\d{1,2})(?:(?:T|\s+)(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?)?)?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?$/i.exec(
-      text.trim(),
-    );
+  const match = /^(-?\d{1,6})(?:-(\d{1,2})(?:-(\d{1,2})(?:(?:T|\s+)(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?)?)?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?$/i.exec(
+    text.trim(),
+  );
   if (!match) return undefined;
   const [, y, mo = '1', d = '1', h = '0', mi = '0', s = '0', zone] = match;
   const date: CalendarDate = { year: Number(y), month: Number(mo), day: Number(d), hour: Number(h), minute: Number(mi), second: Number(s) };

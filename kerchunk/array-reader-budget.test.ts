@@ -47,21 +47,24 @@ describe('chunk arithmetic', () => {
 
   it('chunkCount and chunksCovering agree with visiting every selected index', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 3 }).chain((dims) =>
-        fc.tuple(fc.constant(dims), fc.tuple(...dims.map(([size]) => slice(size)))),
-      ), ([dims, selection]) => {
-        const chunks = dims.map(([, chunk]) => chunk);
-        const perDim = selection.map((s, d) => {
-          const seen = new Set<number>();
-          for (let i = s.start; i < s.stop; i += s.step) seen.add(Math.floor(i / (chunks[d] as number)));
-          return [...seen];
-        });
-        let expected: number[][] = [[]];
-        for (const options of perDim) expected = expected.flatMap((prefix) => options.map((i) => [...prefix, i]));
-        if (perDim.some((o) => o.length === 0)) expected = [];
-        expect([...chunksCovering(selection, chunks)]).toEqual(expected);
-        expect(chunkCount(selection, chunks)).toBe(expected.length);
-      }),
+      fc.property(
+        fc
+          .array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 3 })
+          .chain((dims) => fc.tuple(fc.constant(dims), fc.tuple(...dims.map(([size]) => slice(size))))),
+        ([dims, selection]) => {
+          const chunks = dims.map(([, chunk]) => chunk);
+          const perDim = selection.map((s, d) => {
+            const seen = new Set<number>();
+            for (let i = s.start; i < s.stop; i += s.step) seen.add(Math.floor(i / (chunks[d] as number)));
+            return [...seen];
+          });
+          let expected: number[][] = [[]];
+          for (const options of perDim) expected = expected.flatMap((prefix) => options.map((i) => [...prefix, i]));
+          if (perDim.some((o) => o.length === 0)) expected = [];
+          expect([...chunksCovering(selection, chunks)]).toEqual(expected);
+          expect(chunkCount(selection, chunks)).toBe(expected.length);
+        },
+      ),
       { seed: 20261204, numRuns: 500 },
     );
   });
@@ -72,7 +75,13 @@ describe('F3: reads over missing chunks are bounded, yield, and cost nothing', (
     const array = arrayOf(emptyDataset([5_000_000, 1, 1], [1, 1, 1], 1e20, dir));
     const budget = new RequestBudget({ chunks: 100_000, decodedBytes: 1024 ** 3, wallMs: 10_000 });
     const started = performance.now();
-    const read = withBudget(budget, () => array.read([{ start: 0, stop: 5_000_000, step: 1 }, { start: 0, stop: 1, step: 1 }, { start: 0, stop: 1, step: 1 }]));
+    const read = withBudget(budget, () =>
+      array.read([
+        { start: 0, stop: 5_000_000, step: 1 },
+        { start: 0, stop: 1, step: 1 },
+        { start: 0, stop: 1, step: 1 },
+      ]),
+    );
     await expect(read).rejects.toBeInstanceOf(BudgetExceededError);
     expect(performance.now() - started).toBeLessThan(100);
     budget.close();
@@ -83,7 +92,10 @@ describe('F3: reads over missing chunks are bounded, yield, and cost nothing', (
     const array = arrayOf(emptyDataset([200_000, 3], [1, 3], 1e20, dir), cache);
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 5);
-    const values = await array.read([{ start: 0, stop: 200_000, step: 1 }, { start: 0, stop: 3, step: 1 }]);
+    const values = await array.read([
+      { start: 0, stop: 200_000, step: 1 },
+      { start: 0, stop: 3, step: 1 },
+    ]);
     clearInterval(ticker);
     expect(values.length).toBe(600_000);
     expect(values.every((v) => v === Math.fround(1e20))).toBe(true);
@@ -93,7 +105,10 @@ describe('F3: reads over missing chunks are bounded, yield, and cost nothing', (
 
   it('without a fill value a missing chunk reads as zeros, also for strided and edge selections', async () => {
     const array = arrayOf(emptyDataset([10, 7], [3, 4], null, dir));
-    const values = await array.read([{ start: 1, stop: 10, step: 4 }, { start: 2, stop: 7, step: 2 }]);
+    const values = await array.read([
+      { start: 1, stop: 10, step: 4 },
+      { start: 2, stop: 7, step: 2 },
+    ]);
     expect(Array.from(values as Float32Array)).toEqual(new Array(9).fill(0));
   });
 
@@ -117,17 +132,31 @@ describe('F3: reads over missing chunks are bounded, yield, and cost nothing', (
   it('refuses an output larger than the decoded-bytes budget before allocating it', async () => {
     const array = arrayOf(emptyDataset([100_000, 100_000], [100_000, 100_000], 0, dir));
     const budget = new RequestBudget({ chunks: 10, decodedBytes: 1024 ** 3, wallMs: 10_000 });
-    const read = withBudget(budget, () => array.read([{ start: 0, stop: 100_000, step: 1 }, { start: 0, stop: 100_000, step: 1 }]));
+    const read = withBudget(budget, () =>
+      array.read([
+        { start: 0, stop: 100_000, step: 1 },
+        { start: 0, stop: 100_000, step: 1 },
+      ]),
+    );
     await expect(read).rejects.toMatchObject({ limit: 'decodedBytes' });
     budget.close();
   });
 
-  it('counts a chunk\'s declared decoded size before reading its source (a table declaring huge chunks)', async () => {
+  it("counts a chunk's declared decoded size before reading its source (a table declaring huge chunks)", async () => {
     const refs = {
       version: 1,
       refs: {
         '.zgroup': '{"zarr_format":2}',
-        'v/.zarray': JSON.stringify({ zarr_format: 2, shape: [600_000_000], chunks: [600_000_000], dtype: '<f8', compressor: { id: 'zlib', level: 1 }, filters: null, fill_value: null, order: 'C' }),
+        'v/.zarray': JSON.stringify({
+          zarr_format: 2,
+          shape: [600_000_000],
+          chunks: [600_000_000],
+          dtype: '<f8',
+          compressor: { id: 'zlib', level: 1 },
+          filters: null,
+          fill_value: null,
+          order: 'C',
+        }),
         'v/.zattrs': '{"_ARRAY_DIMENSIONS":["i"]}',
         'v/0': ['does-not-exist.bin', 0, 10],
       },

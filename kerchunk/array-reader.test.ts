@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { useFixtureRegistry } from '../test/helpers/fixture-server.js';
 import { runPython } from '../test/helpers/python.js';
 import { DecodedChunkCache, datasetValues } from './array-reader.js';
-import { sliceLength, type NumericArray, type Slice } from './array-values.js';
+import { type NumericArray, type Slice, sliceLength } from './array-values.js';
 import { parseNumericDtype } from './dtype.js';
 
 /**
@@ -97,13 +97,24 @@ describe('datasetValues', () => {
   }
 
   it('refuses selections outside the array', async () => {
-
     const { registry } = context();
     const dataset = registry.get('basic');
     const tas = dataset && datasetValues(dataset, registry.sources).array('tas');
     if (!tas) throw new Error('no tas');
-    await expect(tas.read([{ start: 0, stop: 13, step: 1 }, { start: 0, stop: 6, step: 1 }, { start: 0, stop: 8, step: 1 }])).rejects.toThrow(/outside/);
+    await expect(
+      tas.read([
+        { start: 0, stop: 13, step: 1 },
+        { start: 0, stop: 6, step: 1 },
+        { start: 0, stop: 8, step: 1 },
+      ]),
+    ).rejects.toThrow(/outside/);
     await expect(tas.read([{ start: 0, stop: 1, step: 1 }])).rejects.toThrow(/3 dimensions/);
-    await expect(tas.read([{ start: 0, stop: 1, step: 0 }, { start: 0, stop: 1, step: 1 }, { start: 0, stop: 1, step: 1 }])).rejects.toThrow(/step/);
+    await expect(
+      tas.read([
+        { start: 0, stop: 1, step: 0 },
+        { start: 0, stop: 1, step: 1 },
+        { start: 0, stop: 1, step: 1 },
+      ]),
+    ).rejects.toThrow(/step/);
   });
 });

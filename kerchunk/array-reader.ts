@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import type { ReferencedDataset } from './referenced-dataset.js';
-import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from './array-values.js';
-import { inlineCodecs, type ChunkCodecs } from './codecs/codec-pool.js';
-import { CodecError } from './codecs/codec.js';
-import { parseFillValue, parseNumericDtype, swapBytes, type NumericDtype } from './dtype.js';
+import { type ArrayValues, type DatasetValues, type NumericArray, type Slice, sliceLength } from './array-values.js';
 import type { CacheObserver } from './cache-observer.js';
+import { CodecError } from './codecs/codec.js';
+import { type ChunkCodecs, inlineCodecs } from './codecs/codec-pool.js';
+import { type NumericDtype, parseFillValue, parseNumericDtype, swapBytes } from './dtype.js';
+import type { ReferencedDataset } from './referenced-dataset.js';
 import { abortReason, BudgetExceededError, currentBudget } from './request-budget.js';
 import type { Sources } from './sources/sources.js';
 import { arrayMetadata, type ZarrArrayMetadata } from './zarr-metadata.js';
@@ -56,12 +56,7 @@ const CHUNKS_PER_BATCH = 16;
  * Decoded values of a dataset's arrays, read through its references: source bytes (coalesced),
  * the source codecs, native byte order, assembled into the selected hyperslab.
  */
-export function datasetValues(
-  dataset: ReferencedDataset,
-  sources: Sources,
-  cache: DecodedChunkCache = new DecodedChunkCache(),
-  codecs: ChunkCodecs = inlineCodecs,
-): DatasetValues {
+export function datasetValues(dataset: ReferencedDataset, sources: Sources, cache: DecodedChunkCache = new DecodedChunkCache(), codecs: ChunkCodecs = inlineCodecs): DatasetValues {
   const prefix = cache.prefixFor(dataset);
   const arrays = new Map<string, ArrayValues | undefined>();
   const inFlight = new Map<string, Promise<NumericArray | undefined>>();
@@ -259,7 +254,7 @@ class ReferencedArray implements ArrayValues {
     if (!this.type.littleEndian) swapBytes(own, this.type.size);
     const values = this.type.view(own);
     if (values.length !== this.chunkLength) {
-      throw new CodecError(String(this.meta.compressor?.id ?? "none"), `${this.name}: chunk ${key} decoded to ${values.length} values, expected ${this.chunkLength}`);
+      throw new CodecError(String(this.meta.compressor?.id ?? 'none'), `${this.name}: chunk ${key} decoded to ${values.length} values, expected ${this.chunkLength}`);
     }
     cache.set(prefix + key, values);
     return values;

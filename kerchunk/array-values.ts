@@ -2,17 +2,7 @@
  * Decoded values of a dataset's arrays: what the processed view, OPeNDAP, STAC extents and plots
  * read. The raw view never goes through here.
  */
-export type NumericArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+export type NumericArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
 /** A selection along one dimension, as Python's slice: `start` inclusive, `stop` exclusive, `step` ≥ 1. */
 export interface Slice {

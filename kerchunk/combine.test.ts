@@ -5,7 +5,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJsonLine, runPython } from '../test/helpers/python.js';
 import { startInProcess } from '../test/helpers/server.js';
-import { CombineError, combineReferences, type CombineInput, type CombinedReferences, type ReferenceSet } from './combine.js';
+import { type CombinedReferences, CombineError, type CombineInput, combineReferences, type ReferenceSet } from './combine.js';
 import { parseJsonReferences } from './json-references.js';
 import type { ChunkReference, JsonValue } from './reference.js';
 
@@ -73,11 +73,7 @@ const timeValues = (result: CombinedReferences) => {
 
 describe('combineReferences (synthetic sets)', () => {
   it('shifts chunk keys of arrays with the dimension and concatenates the coordinate', async () => {
-    const result = await combine([
-      makeSet({ name: 'a', times: [0, 1, 2, 3] }),
-      makeSet({ name: 'b', times: [4, 5, 6, 7] }),
-      makeSet({ name: 'c', times: [8, 9, 10] }),
-    ]);
+    const result = await combine([makeSet({ name: 'a', times: [0, 1, 2, 3] }), makeSet({ name: 'b', times: [4, 5, 6, 7] }), makeSet({ name: 'c', times: [8, 9, 10] })]);
     expect(result.lengths).toEqual([4, 4, 3]);
     expect(result.metadata.get('tas/.zarray')).toMatchObject({ shape: [11, 3], chunks: [2, 3], compressor: { id: 'zlib', level: 4 } });
     expect(result.metadata.get('time/.zarray')).toEqual(zarray([11], [11], '<i4'));
@@ -130,10 +126,7 @@ describe('combineReferences (synthetic sets)', () => {
   });
 
   it('refuses arrays without the dimension that differ, naming the file and the difference', async () => {
-    const attrs = combine([
-      makeSet({ name: 'a', times: [0, 1] }),
-      makeSet({ name: 'b', times: [2, 3], latAttrs: { _ARRAY_DIMENSIONS: ['lat'], units: 'degrees' } }),
-    ]);
+    const attrs = combine([makeSet({ name: 'a', times: [0, 1] }), makeSet({ name: 'b', times: [2, 3], latAttrs: { _ARRAY_DIMENSIONS: ['lat'], units: 'degrees' } })]);
     await expect(attrs).rejects.toThrow(/^b: "lat\/\.zattrs" differs from a's in "units": "degrees" vs "degrees_north"/);
     const size = combine([makeSet({ name: 'a', times: [0, 1] }), makeSet({ name: 'b', times: [2, 3], latChunk: range('b.nc', 50, 16) })]);
     await expect(size).rejects.toThrow(/^b: chunk "lat\/0" differs from a's \(16 bytes vs 12 bytes\)/);

@@ -7,7 +7,7 @@ import { CodecError, decodeChunk, UnsupportedCodecError } from './codecs/index.j
 import { numericDtype, readValues } from './coordinate-chunks.js';
 import type { ParquetReferenceSet } from './parquet-writer.js';
 import type { ChunkReference, JsonValue } from './reference.js';
-import { arrayPaths, getOwn, zarrayProblem, type ZarrArrayMetadata } from './zarr-metadata.js';
+import { arrayPaths, getOwn, type ZarrArrayMetadata, zarrayProblem } from './zarr-metadata.js';
 
 /**
  * Concatenates single-file reference sets along one dimension, as kerchunk's MultiZarrToZarr does
@@ -158,8 +158,7 @@ function describe(input: CombineInput, dim: string): Part {
     const attrs = metadata.get(`${path}/.zattrs`);
     const zattrs = isObject(attrs) ? attrs : {};
     const listed = getOwn(zattrs, '_ARRAY_DIMENSIONS');
-    const dims =
-      Array.isArray(listed) && listed.length === zarray.shape.length && listed.every((d) => typeof d === 'string') ? (listed as string[]) : undefined;
+    const dims = Array.isArray(listed) && listed.length === zarray.shape.length && listed.every((d) => typeof d === 'string') ? (listed as string[]) : undefined;
     const separator: DimensionSeparator = zarray.dimension_separator ?? '.';
     const grid = new ChunkGrid(zarray.shape, zarray.chunks, separator);
     arrays.set(path, { path, zarray, zattrs, dims, axis: dims ? dims.indexOf(dim) : -1, grid, chunks: new Map() });
@@ -209,9 +208,7 @@ function checkSameArrays(parts: readonly Part[]): void {
       const theirs = first.arrays.get(path);
       if (!theirs) throw new CombineError(`${part.input.name}: has an array "${path}" that ${first.input.name} does not have`);
       if (!isDeepStrictEqual(array.dims, theirs.dims)) {
-        throw new CombineError(
-          `${part.input.name}: "${path}" has dimensions ${JSON.stringify(array.dims ?? null)}, ${first.input.name} ${JSON.stringify(theirs.dims ?? null)}`,
-        );
+        throw new CombineError(`${part.input.name}: "${path}" has dimensions ${JSON.stringify(array.dims ?? null)}, ${first.input.name} ${JSON.stringify(theirs.dims ?? null)}`);
       }
     }
   }
@@ -231,13 +228,7 @@ function checkGroupDocument(parts: readonly Part[], key: string, rule: 'first' |
 }
 
 /** The shifted chunks of an array with the dimension go into `out`; returns its new .zarray. */
-function concatArray(
-  parts: readonly Part[],
-  path: string,
-  total: number,
-  rule: 'first' | 'error',
-  out: Map<string, ChunkReference>,
-): Record<string, JsonValue> {
+function concatArray(parts: readonly Part[], path: string, total: number, rule: 'first' | 'error', out: Map<string, ChunkReference>): Record<string, JsonValue> {
   const first = (parts[0] as Part).arrays.get(path) as ArrayInfo;
   const axis = first.axis;
   const chunk = first.zarray.chunks[axis] as number;
@@ -363,20 +354,26 @@ function checkIdentical(parts: readonly Part[], path: string): void {
     const name = part.input.name;
     compareZarray(first.zarray, array.zarray, () => true, name, path, parts);
     if (!isDeepStrictEqual(first.zattrs, array.zattrs)) {
-      throw new CombineError(`${name}: "${path}/.zattrs" differs from ${firstName}'s${attributeDifference(first.zattrs, array.zattrs)}; arrays without the dimension must be identical`);
+      throw new CombineError(
+        `${name}: "${path}/.zattrs" differs from ${firstName}'s${attributeDifference(first.zattrs, array.zattrs)}; arrays without the dimension must be identical`,
+      );
     }
     const keys = new Set([...first.chunks.keys(), ...array.chunks.keys()]);
     for (const suffix of keys) {
       const mine = first.chunks.get(suffix);
       const theirs = array.chunks.get(suffix);
       if (mine === undefined || theirs === undefined) {
-        throw new CombineError(`${name}: "${path}/${suffix}" is ${theirs ? 'present' : 'missing'} (${firstName}: ${mine ? 'present' : 'missing'}); arrays without the dimension must be identical`);
+        throw new CombineError(
+          `${name}: "${path}/${suffix}" is ${theirs ? 'present' : 'missing'} (${firstName}: ${mine ? 'present' : 'missing'}); arrays without the dimension must be identical`,
+        );
       }
       const a = referenceSize(mine);
       const b = referenceSize(theirs);
       const sameInline = mine.kind !== 'inline' || theirs.kind !== 'inline' || Buffer.from(mine.data).equals(Buffer.from(theirs.data));
       if (a !== b || !sameInline) {
-        throw new CombineError(`${name}: chunk "${path}/${suffix}" differs from ${firstName}'s (${describeSize(theirs)} vs ${describeSize(mine)}); arrays without the dimension must be identical`);
+        throw new CombineError(
+          `${name}: chunk "${path}/${suffix}" differs from ${firstName}'s (${describeSize(theirs)} vs ${describeSize(mine)}); arrays without the dimension must be identical`,
+        );
       }
     }
   }
@@ -414,14 +411,7 @@ function compareZarray(
   }
 }
 
-function compareAttributes(
-  mine: Record<string, JsonValue>,
-  theirs: Record<string, JsonValue>,
-  rule: 'first' | 'error',
-  name: string,
-  path: string,
-  parts: readonly Part[],
-): void {
+function compareAttributes(mine: Record<string, JsonValue>, theirs: Record<string, JsonValue>, rule: 'first' | 'error', name: string, path: string, parts: readonly Part[]): void {
   if (rule === 'first' || isDeepStrictEqual(mine, theirs)) return;
   throw new CombineError(`${name}: "${path}/.zattrs" differs from ${(parts[0] as Part).input.name}'s${attributeDifference(mine, theirs)}`);
 }

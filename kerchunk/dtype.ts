@@ -1,5 +1,5 @@
-import type { JsonValue } from './reference.js';
 import type { NumericArray } from './array-values.js';
+import type { JsonValue } from './reference.js';
 
 /** A numeric Zarr v2 dtype ('<f4', '>i2', '|u1'), parsed. */
 export interface NumericDtype {

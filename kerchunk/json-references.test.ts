@@ -6,7 +6,14 @@ import { DEFAULT_MAX_GENERATED_KEYS, openJsonReferences, parseJsonReferences } f
 import { ReferenceFormatError, type ReferenceStore } from './reference.js';
 
 const zarray = JSON.stringify({
-  zarr_format: 2, shape: [4], chunks: [2], dtype: '<f4', compressor: null, filters: null, fill_value: null, order: 'C',
+  zarr_format: 2,
+  shape: [4],
+  chunks: [2],
+  dtype: '<f4',
+  compressor: null,
+  filters: null,
+  fill_value: null,
+  order: 'C',
 });
 
 async function collect(store: ReferenceStore): Promise<string[]> {
@@ -105,15 +112,9 @@ describe('JSON references, version 1', () => {
   });
 
   it('keeps metadata text verbatim, so 150.0 stays a float for Python clients', () => {
-    const store = parseJsonReferences(
-      JSON.stringify({ version: 1, refs: { 'v/.zattrs': '{"valid_range": [150.0, 350.0], "scale_factor": 2.0}' } }),
-      'floats.json',
-    );
+    const store = parseJsonReferences(JSON.stringify({ version: 1, refs: { 'v/.zattrs': '{"valid_range": [150.0, 350.0], "scale_factor": 2.0}' } }), 'floats.json');
     expect(store.metadataText.get('v/.zattrs')).toBe('{"valid_range": [150.0, 350.0], "scale_factor": 2.0}');
-    const consolidated = parseJsonReferences(
-      JSON.stringify({ '.zmetadata': '{"metadata": {"v/.zattrs": {"add_offset": 100000.0}}, "zarr_consolidated_format": 1}' }),
-      'cons.json',
-    );
+    const consolidated = parseJsonReferences(JSON.stringify({ '.zmetadata': '{"metadata": {"v/.zattrs": {"add_offset": 100000.0}}, "zarr_consolidated_format": 1}' }), 'cons.json');
     expect(consolidated.metadataText.get('v/.zattrs')).toBe('{"add_offset": 100000.0}');
   });
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { ReferenceFormatError, type ChunkReference, type JsonValue, type ReferenceStore } from './reference.js';
-import { renderTemplate, TemplateError, type TemplateValue } from './template-expression.js';
 import { objectMemberTexts } from './json-spans.js';
+import { type ChunkReference, type JsonValue, ReferenceFormatError, type ReferenceStore } from './reference.js';
+import { renderTemplate, TemplateError, type TemplateValue } from './template-expression.js';
 import { isMetadataKey } from './zarr-keys.js';
 
 /**
@@ -141,9 +141,7 @@ class ReferenceTableBuilder {
     const url = this.render(rawUrl, templates, key);
     if (value.length === 1) return { kind: 'whole', url };
     if (!isByteCount(offset) || !isByteCount(length)) {
-      throw new ReferenceFormatError(
-        `${this.name}: reference "${key}" needs a non-negative integer offset and length, got ${describe(offset)}, ${describe(length)}`,
-      );
+      throw new ReferenceFormatError(`${this.name}: reference "${key}" needs a non-negative integer offset and length, got ${describe(offset)}, ${describe(length)}`);
     }
     return { kind: 'range', url, offset, length };
   }
@@ -168,9 +166,7 @@ class ReferenceTableBuilder {
       const block = new GeneratorBlock(this.name, index, generator);
       generated += block.count;
       if (generated > this.maxGeneratedKeys) {
-        throw new ReferenceFormatError(
-          `${this.name}: "gen" expands to more than ${this.maxGeneratedKeys} keys (block ${index} alone: ${block.count})`,
-        );
+        throw new ReferenceFormatError(`${this.name}: "gen" expands to more than ${this.maxGeneratedKeys} keys (block ${index} alone: ${block.count})`);
       }
       for (const names of block.combinations()) {
         const scope = { ...templates, ...names };
@@ -212,7 +208,7 @@ class GeneratorBlock {
     if (typeof block.key !== 'string' || typeof block.url !== 'string') {
       throw new ReferenceFormatError(`${where} needs string "key" and "url" templates`);
     }
-    if (('offset' in block) !== ('length' in block)) {
+    if ('offset' in block !== 'length' in block) {
       throw new ReferenceFormatError(`${where} needs both "offset" and "length", or neither`);
     }
     this.key = block.key;

@@ -52,7 +52,10 @@ describe('writeJsonReferences', () => {
 
   it('ignores metadata text that no longer says the same as the document', async () => {
     const file = join(dir, 'refs.json');
-    const metadata = new Map<string, JsonValue>([['.zgroup', { zarr_format: 2 }], ['v/.zarray', { shape: [12] }]]);
+    const metadata = new Map<string, JsonValue>([
+      ['.zgroup', { zarr_format: 2 }],
+      ['v/.zarray', { shape: [12] }],
+    ]);
     await writeJsonReferences(file, { metadata, metadataText: new Map([['v/.zarray', '{"shape": [8]}']]), chunks: new Map() });
     const store = await openJsonReferences(file);
     expect(store.metadata.get('v/.zarray')).toEqual({ shape: [12] });

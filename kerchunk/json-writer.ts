@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { ReferenceFormatError, type ChunkReference, type JsonValue } from './reference.js';
+import { type ChunkReference, type JsonValue, ReferenceFormatError } from './reference.js';
 
 /**
  * Writes a reference table as fsspec JSON, version 1 (`{"version": 1, "refs": {...}}`), the format

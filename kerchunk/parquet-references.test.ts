@@ -7,9 +7,9 @@ import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkGrid } from './chunk-grid.js';
-import { openParquetReferences, recordFilePath, type ParquetReferenceStore } from './parquet-references.js';
+import { openParquetReferences, type ParquetReferenceStore, recordFilePath } from './parquet-references.js';
 import { writeParquetReferences } from './parquet-writer.js';
-import { ReferenceFormatError, type ChunkReference, type JsonValue } from './reference.js';
+import { type ChunkReference, type JsonValue, ReferenceFormatError } from './reference.js';
 
 const FIXTURE = fileURLToPath(new URL('../../shared/fixtures/kerchunk-wrf-combined.parq', import.meta.url));
 
@@ -120,8 +120,25 @@ describe('the fsspec-written fixture', () => {
 
   it('answers undefined for keys that name no chunk', async () => {
     const keys = [
-      'T2/2.0.0', 'T2/0.1.0', 'T2/0.0.1', 'T2/0.0', 'T2/0.0.0.0', 'T2/a.0.0', 'T2/-1.0.0', 'T2/01.0.0', 'T2/0/0/0',
-      'x/1', 'time/2', 'unknown/0', 'T2/.zarray', '.zgroup', '../T2/0.0.0', 'T2/../T2/0.0.0', 'T2', '', '/T2/0.0.0',
+      'T2/2.0.0',
+      'T2/0.1.0',
+      'T2/0.0.1',
+      'T2/0.0',
+      'T2/0.0.0.0',
+      'T2/a.0.0',
+      'T2/-1.0.0',
+      'T2/01.0.0',
+      'T2/0/0/0',
+      'x/1',
+      'time/2',
+      'unknown/0',
+      'T2/.zarray',
+      '.zgroup',
+      '../T2/0.0.0',
+      'T2/../T2/0.0.0',
+      'T2',
+      '',
+      '/T2/0.0.0',
     ];
     for (const key of keys) expect(await store.chunk(key), key).toBeUndefined();
   });
@@ -212,7 +229,12 @@ describe('malformed reference sets', () => {
   });
 
   it('reports a wrong or absent record_size', async () => {
-    for (const [name, recordSize] of [['no-size', undefined], ['zero-size', 0], ['text-size', '1000'], ['fraction-size', 2.5]] as const) {
+    for (const [name, recordSize] of [
+      ['no-size', undefined],
+      ['zero-size', 0],
+      ['text-size', '1000'],
+      ['fraction-size', 2.5],
+    ] as const) {
       const dir = await withZmetadata(name, JSON.stringify({ metadata: {}, record_size: recordSize }));
       const error = await rejection(openParquetReferences(dir));
       expect(error.message).toMatch(new RegExp(`${name}.*record_size`));
@@ -368,7 +390,11 @@ describe('the record cache', () => {
     const metadata = new Map([['v/.zarray', zarray([rows], [1])]]);
     // One file under 4 GiB (the usual case): 8-bit path ids, 32-bit offsets and sizes.
     const narrow = join(scratch, 'narrow-record');
-    await writeParquetReferences(narrow, { metadata, chunks: { reference: (_, index) => ({ kind: 'range', url: 'data/one.nc', offset: 512 + index * 3000, length: 3000 }) } }, { recordSize: rows });
+    await writeParquetReferences(
+      narrow,
+      { metadata, chunks: { reference: (_, index) => ({ kind: 'range', url: 'data/one.nc', offset: 512 + index * 3000, length: 3000 }) } },
+      { recordSize: rows },
+    );
     const store = await openParquetReferences(narrow);
     expect(await store.chunk('v/99999')).toEqual({ kind: 'range', url: 'data/one.nc', offset: 512 + 99_999 * 3000, length: 3000 });
     expect(store.cacheStats().bytes / rows).toBeLessThan(10.5);
@@ -466,7 +492,10 @@ describe('F10: a sparse set declaring 10^12 records', () => {
   });
 
   it('stops listing when the signal aborts, and lets timers run meanwhile', async () => {
-    const dir = await sparseSet('sparse-abort', Array.from({ length: 40 }, (_, i) => i * 1000));
+    const dir = await sparseSet(
+      'sparse-abort',
+      Array.from({ length: 40 }, (_, i) => i * 1000),
+    );
     const store = await openParquetReferences(dir);
     const controller = new AbortController();
     const seen: string[] = [];

@@ -1,14 +1,14 @@
 import type { Dir } from 'node:fs';
 import { opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetMetadata, parquetRead, parquetSchema, type ColumnData, type FileMetaData } from 'hyparquet';
+import { type ColumnData, type FileMetaData, parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { LRUCache } from 'lru-cache';
 import { ChunkGrid, locateChunk } from './chunk-grid.js';
-import { ReferenceFormatError, type ChunkReference, type JsonValue, type ReferenceStore } from './reference.js';
 import { objectMemberTexts } from './json-spans.js';
+import { type ChunkReference, type JsonValue, ReferenceFormatError, type ReferenceStore } from './reference.js';
 import { keyProblem } from './zarr-keys.js';
-import { zarrayProblem, type ZarrArrayMetadata } from './zarr-metadata.js';
+import { type ZarrArrayMetadata, zarrayProblem } from './zarr-metadata.js';
 
 /**
  * fsspec parquet reference sets (the `LazyReferenceMapper` layout written by kerchunk):
@@ -413,7 +413,11 @@ function checkSchema(metadata: FileMetaData, file: string): ColumnName[] {
 }
 
 function columnNames(metadata: FileMetaData): string {
-  return parquetSchema(metadata).children.map((child) => child.element.name).join(', ') || 'none';
+  return (
+    parquetSchema(metadata)
+      .children.map((child) => child.element.name)
+      .join(', ') || 'none'
+  );
 }
 
 /** One column's values for rows [0, rows): the decoded array itself when one chunk covers them all. */

@@ -6,8 +6,8 @@ import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkGrid } from './chunk-grid.js';
 import { openParquetReferences, recordFilePath } from './parquet-references.js';
-import { defaultParquetCodec, writeParquetReferences, type IndexedChunks, type ParquetCodec, type ParquetReferenceSet } from './parquet-writer.js';
-import { ReferenceFormatError, type ChunkReference, type JsonValue } from './reference.js';
+import { defaultParquetCodec, type IndexedChunks, type ParquetCodec, type ParquetReferenceSet, writeParquetReferences } from './parquet-writer.js';
+import { type ChunkReference, type JsonValue, ReferenceFormatError } from './reference.js';
 
 function zarray(shape: number[], chunks: number[], extra: Record<string, JsonValue> = {}): JsonValue {
   return { zarr_format: 2, shape, chunks, dtype: '<f4', compressor: null, filters: null, fill_value: null, order: 'C', ...extra };
@@ -96,7 +96,11 @@ describe('writeParquetReferences', () => {
     // An array whose chunks have no references still gets the record files of its grid.
     expect((await readdir(join(dir, 'empty'))).sort()).toEqual(['refs.0.parq', 'refs.1.parq', 'refs.2.parq']);
 
-    for (const [array, record] of [['tas', 2], ['scalar', 0], ['empty', 1]] as const) {
+    for (const [array, record] of [
+      ['tas', 2],
+      ['scalar', 0],
+      ['empty', 1],
+    ] as const) {
       const metadata = parquetMetadata(await fileBuffer(recordFilePath(dir, array, record)));
       expect(metadata.num_rows).toBe(4n); // padded with nulls, as fsspec pads, even the last record
       expect(metadata.row_groups).toHaveLength(1);
@@ -204,14 +208,10 @@ describe('writeParquetReferences', () => {
     const one = (key: string, reference: ChunkReference = { kind: 'whole', url: 'a.nc' }): ParquetReferenceSet => ({ metadata, chunks: new Map([[key, reference]]) });
     await expect(writeParquetReferences(join(scratch, 'x1'), one('w/0'))).rejects.toThrow(/chunk key "w\/0" is not a chunk of any array/);
     await expect(writeParquetReferences(join(scratch, 'x2'), one('v/2'))).rejects.toThrow(ReferenceFormatError);
-    await expect(writeParquetReferences(join(scratch, 'x3'), one('v/0', { kind: 'range', url: 'a.nc', offset: -1, length: 2 }))).rejects.toThrow(
-      /chunk "v\/0": offset -1/,
-    );
+    await expect(writeParquetReferences(join(scratch, 'x3'), one('v/0', { kind: 'range', url: 'a.nc', offset: -1, length: 2 }))).rejects.toThrow(/chunk "v\/0": offset -1/);
     await expect(writeParquetReferences(join(scratch, 'x4'), one('v/0', { kind: 'whole', url: '' }))).rejects.toThrow(/without a url/);
     await expect(writeParquetReferences(join(scratch, 'x5'), one('v/0'), { recordSize: 0 })).rejects.toThrow(RangeError);
-    await expect(writeParquetReferences(join(scratch, 'x6'), { metadata: new Map([['.zattrs', [1, 2]]]), chunks: new Map() })).rejects.toThrow(
-      /"\.zattrs" must be a JSON object/,
-    );
+    await expect(writeParquetReferences(join(scratch, 'x6'), { metadata: new Map([['.zattrs', [1, 2]]]), chunks: new Map() })).rejects.toThrow(/"\.zattrs" must be a JSON object/);
     await expect(writeParquetReferences(join(scratch, 'x7'), { metadata: new Map([['v/.zarray', { shape: [1] }]]), chunks: new Map() })).rejects.toThrow(
       /"v\/\.zarray" has zarr_format/,
     );

@@ -1,13 +1,13 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import type { SchemaElement } from 'hyparquet';
-import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
-import { locateChunk, type ChunkGrid } from './chunk-grid.js';
+import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
+import { type ChunkGrid, locateChunk } from './chunk-grid.js';
 import { PARQUET_METADATA_FILE, parquetArrayGrids, recordFilePath } from './parquet-references.js';
-import { ReferenceFormatError, type ChunkReference, type JsonValue } from './reference.js';
+import { type ChunkReference, type JsonValue, ReferenceFormatError } from './reference.js';
 
 /**
  * Writes a reference table as an fsspec parquet reference set, the layout `parquet-references.ts`
@@ -166,12 +166,7 @@ function indexedRows(chunks: IndexedChunks, grids: ReadonlyMap<string, ChunkGrid
 }
 
 /** The text of `.zmetadata`, documents in metadata order. */
-function zmetadataText(
-  metadata: ReadonlyMap<string, JsonValue>,
-  texts: ReadonlyMap<string, string> | undefined,
-  recordSize: number,
-  target: string,
-): string {
+function zmetadataText(metadata: ReadonlyMap<string, JsonValue>, texts: ReadonlyMap<string, string> | undefined, recordSize: number, target: string): string {
   const members: string[] = [];
   for (const [key, document] of metadata) {
     if (key === PARQUET_METADATA_FILE) continue;
@@ -196,11 +191,7 @@ function saysTheSame(text: string, document: JsonValue): boolean {
 /** Per array, per record number: the record's rows (holes are missing chunks). */
 type RecordRows = Array<ChunkReference | undefined>;
 
-function groupByRecord(
-  chunks: ReadonlyMap<string, ChunkReference>,
-  grids: ReadonlyMap<string, ChunkGrid>,
-  recordSize: number,
-): Map<string, Map<number, RecordRows>> {
+function groupByRecord(chunks: ReadonlyMap<string, ChunkReference>, grids: ReadonlyMap<string, ChunkGrid>, recordSize: number): Map<string, Map<number, RecordRows>> {
   const records = new Map<string, Map<number, RecordRows>>();
   for (const [key, reference] of chunks) {
     const location = locateChunk(key, grids);
@@ -301,7 +292,10 @@ function checkReference(key: () => string, reference: ChunkReference): void {
   if (reference.kind === 'inline') return;
   if (reference.url === '') throw new ReferenceFormatError(`chunk "${key()}": reference without a url`);
   if (reference.kind === 'whole') return;
-  for (const [name, value] of [['offset', reference.offset], ['length', reference.length]] as const) {
+  for (const [name, value] of [
+    ['offset', reference.offset],
+    ['length', reference.length],
+  ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new ReferenceFormatError(`chunk "${key()}": ${name} ${value} is not a non-negative integer`);
     }

@@ -37,11 +37,7 @@ export function formatTyped({ value, isFloat }: TypedValue): string {
   return /[.e]/.test(text) ? text : `${text}.0`;
 }
 
-type Token =
-  | { type: 'number'; value: number; isFloat: boolean }
-  | { type: 'string'; value: string }
-  | { type: 'name'; value: string }
-  | { type: 'op'; value: string };
+type Token = { type: 'number'; value: number; isFloat: boolean } | { type: 'string'; value: string } | { type: 'name'; value: string } | { type: 'op'; value: string };
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];

@@ -12,8 +12,20 @@ import type { ZarrArrayMetadata } from './zarr-metadata.js';
 type JsonObject = { [key: string]: JsonValue };
 
 const DATA_TYPES: Record<string, string> = {
-  b1: 'bool', i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64', u1: 'uint8', u2: 'uint16', u4: 'uint32', u8: 'uint64',
-  f2: 'float16', f4: 'float32', f8: 'float64', c8: 'complex64', c16: 'complex128',
+  b1: 'bool',
+  i1: 'int8',
+  i2: 'int16',
+  i4: 'int32',
+  i8: 'int64',
+  u1: 'uint8',
+  u2: 'uint16',
+  u4: 'uint32',
+  u8: 'uint64',
+  f2: 'float16',
+  f4: 'float32',
+  f8: 'float64',
+  c8: 'complex64',
+  c16: 'complex128',
 };
 
 const BLOSC_SHUFFLE = ['noshuffle', 'shuffle', 'bitshuffle'];
@@ -124,9 +136,7 @@ export function v3MetadataTexts(v2Texts: ReadonlyMap<string, string>): Map<strin
     const path = key.slice(0, Math.max(0, key.length - '/.zarray'.length));
     const attributesText = v2Texts.get(path ? `${path}/.zattrs` : '.zattrs') ?? '{}';
     const { text: attributes, dims } = withoutArrayDimensions(attributesText);
-    const document = isArray
-      ? v3ArrayDocument(JSON.parse(text) as ZarrArrayMetadata, ATTRIBUTES_PLACEHOLDER, dims)
-      : v3GroupDocument(ATTRIBUTES_PLACEHOLDER);
+    const document = isArray ? v3ArrayDocument(JSON.parse(text) as ZarrArrayMetadata, ATTRIBUTES_PLACEHOLDER, dims) : v3GroupDocument(ATTRIBUTES_PLACEHOLDER);
     if (!document) continue;
     nodes.set(path, JSON.stringify(document).replace(JSON.stringify(ATTRIBUTES_PLACEHOLDER), attributes));
   }

@@ -1,14 +1,14 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { datasetIdProblem } from '../catalog/catalog-file.js';
 import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
 import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
-import { CodecPool, inlineCodecs, type ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { CodecError } from '../kerchunk/codecs/codec.js';
-import { budgetLimitsFromEnv, BudgetExceededError, RequestBudget, withBudget, type BudgetLimits } from '../kerchunk/request-budget.js';
+import { type ChunkCodecs, CodecPool, inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
+import { BudgetExceededError, type BudgetLimits, budgetLimitsFromEnv, RequestBudget, withBudget } from '../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { DatasetViews } from '../views/dataset-views.js';
 import { cacheBytesFromEnv, DEFAULT_CHUNK_CACHE_BYTES } from './cache-size.js';
@@ -17,7 +17,7 @@ import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
 import { requestId } from './http/request-id.js';
 import type { Logger } from './log.js';
-import { createMetrics, type AppMetrics, type CatalogState } from './metrics.js';
+import { type AppMetrics, type CatalogState, createMetrics } from './metrics.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from './plugin.js';
 
 export interface AppOptions {
@@ -74,7 +74,11 @@ export function createApp(options: AppOptions): Hono {
   app.onError((error, c) => errorResponse(error, c, logger, renderers));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
 
-  const values = valuesReader(registry, codecs, new DecodedChunkCache(decodedCacheBytes ?? cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES), metrics.cache('decoded')));
+  const values = valuesReader(
+    registry,
+    codecs,
+    new DecodedChunkCache(decodedCacheBytes ?? cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES), metrics.cache('decoded')),
+  );
   const stages = () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : []));
   const views = new DatasetViews({
     sources: () => registry.sources,
@@ -205,7 +209,8 @@ function errorResponse(error: Error, c: Context, logger: Logger, renderers: read
   }
   if (problem.status === 500) logger.error('unexpected error', { requestId: c.get('requestId'), path: c.req.path, stack: error.stack });
   const message = problem.detail ?? problem.title;
-  const response = renderers.reduce<Response | undefined>((found, render) => found ?? render(problem.status, message, c.req.path), undefined) ?? problemResponse(problem, c.req.path);
+  const response =
+    renderers.reduce<Response | undefined>((found, render) => found ?? render(problem.status, message, c.req.path), undefined) ?? problemResponse(problem, c.req.path);
   response.headers.set('access-control-allow-origin', '*');
   return response;
 }

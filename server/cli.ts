@@ -2,15 +2,15 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CatalogError } from '../catalog/catalog-file.js';
+import { type BudgetLimits, budgetLimitsFromEnv } from '../kerchunk/request-budget.js';
 import { writeStaticStac } from '../static-stac/regenerate.js';
-import { ingest } from './ingest-command.js';
-import { budgetLimitsFromEnv, type BudgetLimits } from '../kerchunk/request-budget.js';
-import { disableProtoAccessor } from './harden-process.js';
-import { createLogger, isLogLevel } from './log.js';
 import { RouteConflictError } from './app.js';
 import { isClusterWorker, reportListening, runPrimary } from './cluster.js';
+import { disableProtoAccessor } from './harden-process.js';
+import { ingest } from './ingest-command.js';
+import { createLogger, isLogLevel } from './log.js';
 import { PluginLoadError } from './plugin-loader.js';
-import { CONNECTION_DEFAULTS, DEFAULT_DRAIN_MS, startServer, type ConnectionLimits } from './serve.js';
+import { CONNECTION_DEFAULTS, type ConnectionLimits, DEFAULT_DRAIN_MS, startServer } from './serve.js';
 import { stratoVersion } from './version.js';
 
 const HELP = `strato ${stratoVersion()} — kerchunk references served as cloud-native Zarr
@@ -223,7 +223,14 @@ main(process.argv.slice(2)).then(
     const code = (error as { code?: string }).code;
     // a setting read from the environment while starting (STRATO_DECODED_CACHE_MB=abc) says itself what is wrong
     const badSetting = error instanceof RangeError && /^STRATO_[A-Z_]+ /.test(error.message);
-    const known = badSetting || error instanceof UsageError || error instanceof CatalogError || error instanceof PluginLoadError || error instanceof RouteConflictError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+    const known =
+      badSetting ||
+      error instanceof UsageError ||
+      error instanceof CatalogError ||
+      error instanceof PluginLoadError ||
+      error instanceof RouteConflictError ||
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
     const message =
       code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL'
         ? `cannot listen: ${(error as Error).message} (choose another --port or --host)`

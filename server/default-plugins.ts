@@ -5,8 +5,8 @@ import { datasetInfoPlugin } from '../plugins/dataset-info/index.js';
 import { intakePlugin } from '../plugins/intake/index.js';
 import { kerchunkPlugin } from '../plugins/kerchunk/index.js';
 import { metricsPlugin } from '../plugins/metrics/index.js';
-import { opendapPlugin } from '../plugins/opendap/index.js';
 import { openapiPlugin } from '../plugins/openapi/index.js';
+import { opendapPlugin } from '../plugins/opendap/index.js';
 import { plotsPlugin } from '../plugins/plots/index.js';
 import { rechunkPlugin } from '../plugins/rechunk/index.js';
 import { stacPlugin } from '../plugins/stac/index.js';
@@ -25,4 +25,11 @@ export const defaultPlugins: readonly StratoPlugin[] = [
   rechunkPlugin,
   bitroundPlugin,
   compressPlugin,
-  opendapPlugin, adminPlugin, webPlugin, plotsPlugin, openapiPlugin, stacPlugin, intakePlugin];
+  opendapPlugin,
+  adminPlugin,
+  webPlugin,
+  plotsPlugin,
+  openapiPlugin,
+  stacPlugin,
+  intakePlugin,
+];

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { loadCatalog, type Catalog, type DatasetEntry } from '../catalog/catalog-file.js';
+import { type Catalog, type DatasetEntry, loadCatalog } from '../catalog/catalog-file.js';
 import { addDataset, type DatasetRecord } from '../catalog/catalog-store.js';
 import { DatasetError, openDataset } from '../catalog/dataset.js';
-import { combineReferences, type CombineInput, type ReferenceSet } from '../kerchunk/combine.js';
+import { type CombineInput, combineReferences, type ReferenceSet } from '../kerchunk/combine.js';
 import { asciiJson, writeJsonReferences } from '../kerchunk/json-writer.js';
 import { writeParquetReferences } from '../kerchunk/parquet-writer.js';
 import type { ChunkReference, JsonValue } from '../kerchunk/reference.js';
-import { harmonizeDimensions, type DimensionChange } from '../kerchunk/scan/harmonize-dimensions.js';
+import { type DimensionChange, harmonizeDimensions } from '../kerchunk/scan/harmonize-dimensions.js';
 import { scanFile } from '../kerchunk/scan/index.js';
 import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { Sources } from '../kerchunk/sources/sources.js';
@@ -200,7 +200,9 @@ async function checkAllowed(file: string, sources: Sources, catalog: Catalog): P
     await sources.check(file, catalog.dir);
   } catch (error) {
     if (error instanceof SourceForbiddenError) {
-      throw new IngestError(`${file} is outside the catalog's sources.allow (${catalog.sources.allow.join(', ') || 'empty'}): strato would refuse to read it; add its directory to sources.allow in ${catalog.file}`);
+      throw new IngestError(
+        `${file} is outside the catalog's sources.allow (${catalog.sources.allow.join(', ') || 'empty'}): strato would refuse to read it; add its directory to sources.allow in ${catalog.file}`,
+      );
     }
     throw error;
   }
@@ -293,4 +295,3 @@ function referencedBytes(references: Iterable<ChunkReference>): number {
 function toPosix(path: string): string {
   return sep === '/' ? path : path.split(sep).join('/');
 }
-

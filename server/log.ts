@@ -1,4 +1,4 @@
-import { pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { type DestinationStream, type Logger as PinoLogger, pino, stdTimeFunctions } from 'pino';
 
 /** Structured JSON log lines on stderr (one object per line), quiet below `level`. */
 export interface Logger {
@@ -15,16 +15,7 @@ export type LogLevel = keyof typeof LEVELS;
  * Field names whose values never reach the log, at any depth pino's redaction reaches: an
  * Authorization header or a token passed along by mistake is written as "[redacted]".
  */
-const REDACTED = [
-  'authorization',
-  'token',
-  'password',
-  'headers.authorization',
-  'headers.cookie',
-  '*.authorization',
-  '*.token',
-  '*.password',
-];
+const REDACTED = ['authorization', 'token', 'password', 'headers.authorization', 'headers.cookie', '*.authorization', '*.token', '*.password'];
 
 /**
  * A pino logger behind the small `Logger` interface the code uses. Lines are JSON objects with

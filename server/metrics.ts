@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js';
 

@@ -1,15 +1,15 @@
 import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, type ServerType } from '@hono/node-server';
-import { loadCatalog, type DatasetEntry } from '../catalog/catalog-file.js';
+import { type DatasetEntry, loadCatalog } from '../catalog/catalog-file.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { createApp } from './app.js';
-import { answerClientErrors, malformedRequestResponse } from './http/client-errors.js';
 import { defaultPlugins } from './default-plugins.js';
+import { answerClientErrors, malformedRequestResponse } from './http/client-errors.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { StratoPlugin } from './plugin.js';

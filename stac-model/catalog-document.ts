@@ -1,5 +1,5 @@
 import type { CatalogDescription, CollectionRecord } from './collections.js';
-import { linksToJson, MEDIA, STAC_VERSION, type JsonObject, type StacLink } from './stac-types.js';
+import { type JsonObject, linksToJson, MEDIA, STAC_VERSION, type StacLink } from './stac-types.js';
 
 /**
  * A STAC Catalog document: the API's landing page and the static tree's roots are all this one

@@ -1,8 +1,8 @@
 import type { JsonValue } from '../kerchunk/reference.js';
 import type { Bbox } from './geometry.js';
-import { rfc3339, type ItemRecord } from './items.js';
+import { type ItemRecord, rfc3339 } from './items.js';
 import { unionOfSpans } from './longitude.js';
-import { DEFAULT_COLLECTION, isObject, ownValue, STAC_VERSION, type JsonObject } from './stac-types.js';
+import { DEFAULT_COLLECTION, isObject, type JsonObject, ownValue, STAC_VERSION } from './stac-types.js';
 
 /** One collection: its members (in id order) and its document without links. */
 export interface CollectionRecord {
@@ -57,8 +57,7 @@ export function buildCollections(records: readonly ItemRecord[], fields: Readonl
 function collectionDocument(id: string, members: readonly ItemRecord[], settings: JsonObject): JsonObject {
   const properties = members.map((m) => (isObject(m.item.properties) ? m.item.properties : {}));
   const licenses = new Set(properties.map((p) => p.license).filter((l): l is string => typeof l === 'string'));
-  const license =
-    typeof settings.license === 'string' ? settings.license : licenses.size === 1 ? [...licenses][0] as string : licenses.size > 1 ? 'various' : 'proprietary';
+  const license = typeof settings.license === 'string' ? settings.license : licenses.size === 1 ? ([...licenses][0] as string) : licenses.size > 1 ? 'various' : 'proprietary';
   const keywords = new Set<string>();
   for (const p of properties) if (Array.isArray(p.keywords)) for (const k of p.keywords) if (typeof k === 'string') keywords.add(k);
   if (Array.isArray(settings.keywords)) for (const k of settings.keywords) if (typeof k === 'string') keywords.add(k);

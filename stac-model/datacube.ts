@@ -1,10 +1,10 @@
 import type { DatasetSchema, VariableSchema } from '../catalog/dataset-schema.js';
 import { attribute, text } from '../cf/attributes.js';
-import { boundsVariables, roleOf, type CoordinateRole } from '../cf/axes.js';
+import { boundsVariables, type CoordinateRole, roleOf } from '../cf/axes.js';
 import { isoDuration, timeCoder } from '../cf/time-units.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { JsonValue } from '../kerchunk/reference.js';
-import { summarizeCoordinate, type CoordinateSummary } from './coordinate-values.js';
+import { type CoordinateSummary, summarizeCoordinate } from './coordinate-values.js';
 import type { Bbox } from './geometry.js';
 import { longitudeSpan } from './longitude.js';
 import { setOwn } from './stac-types.js';
@@ -106,12 +106,7 @@ interface DescribedDimension {
   readonly time?: { start: string; end: string };
 }
 
-function describeDimension(
-  coordinate: VariableSchema,
-  role: CoordinateRole,
-  summary: CoordinateSummary | undefined,
-  schema: DatasetSchema,
-): DescribedDimension | undefined {
+function describeDimension(coordinate: VariableSchema, role: CoordinateRole, summary: CoordinateSummary | undefined, schema: DatasetSchema): DescribedDimension | undefined {
   if (!summary) return undefined;
   const description = text(coordinate.attrs, 'long_name') ?? text(coordinate.attrs, 'standard_name');
   const unit = text(coordinate.attrs, 'units');
@@ -163,7 +158,7 @@ function gridMappingWkt(dim: string, schema: DatasetSchema): string | undefined 
     if (!variable.dims.includes(dim)) continue;
     const mapping = text(variable.attrs, 'grid_mapping');
     const mapped = mapping ? schema.variables.find((v) => v.name === mapping.split(/[:\s]/)[0]) : undefined;
-    const wkt = mapped ? text(mapped.attrs, 'crs_wkt') ?? text(mapped.attrs, 'spatial_ref') : undefined;
+    const wkt = mapped ? (text(mapped.attrs, 'crs_wkt') ?? text(mapped.attrs, 'spatial_ref')) : undefined;
     if (wkt) return wkt;
   }
   return undefined;

@@ -1,4 +1,4 @@
-import { spanIntervals, spansIntersect, type LongitudeSpan } from './longitude.js';
+import { type LongitudeSpan, spanIntervals, spansIntersect } from './longitude.js';
 
 /** GeoJSON geometries (RFC 7946), 2-D positions (a third ordinate is ignored). */
 export type Position = readonly number[];

@@ -85,7 +85,12 @@ describe('Items from decoded values', () => {
           dtype: '<i2',
         },
       },
-      { title: 'Curvilinear', license: 'CC-BY-4.0', stac: { collection: 'ocean', keywords: ['sst'] }, fields: { providers: [{ name: 'Ocean Lab', roles: ['producer', 'bogus'] }] } },
+      {
+        title: 'Curvilinear',
+        license: 'CC-BY-4.0',
+        stac: { collection: 'ocean', keywords: ['sst'] },
+        fields: { providers: [{ name: 'Ocean Lab', roles: ['producer', 'bogus'] }] },
+      },
     );
     const record = await buildItem(dataset, values);
     expect(record.collection).toBe('ocean');

@@ -1,11 +1,11 @@
 import type { Dataset } from '../catalog/dataset.js';
-import { schemaOf, type DatasetSchema } from '../catalog/dataset-schema.js';
+import { type DatasetSchema, schemaOf } from '../catalog/dataset-schema.js';
 import { text } from '../cf/attributes.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { describeDatacube } from './datacube.js';
-import { bboxGeometry, type Bbox } from './geometry.js';
-import { DATACUBE_EXTENSION, DEFAULT_COLLECTION, isObject, MEDIA, objectOf, STAC_VERSION, XARRAY_EXTENSION, type JsonObject } from './stac-types.js';
+import { type Bbox, bboxGeometry } from './geometry.js';
+import { DATACUBE_EXTENSION, DEFAULT_COLLECTION, isObject, type JsonObject, MEDIA, objectOf, STAC_VERSION, XARRAY_EXTENSION } from './stac-types.js';
 
 /**
  * One dataset's STAC Item without links, its hrefs server-relative ("/datasets/ID/kerchunk"),
@@ -153,7 +153,7 @@ function assets(dataset: Dataset, views: ReadonlySet<AssetView>): JsonObject {
     out.zarr = {
       href: `${base}/zarr`,
       type: MEDIA.zarr,
-      title: 'Zarr v2 store, processed view (the catalog entry\'s processing applied)',
+      title: "Zarr v2 store, processed view (the catalog entry's processing applied)",
       roles: ['data'],
       'xarray:open_kwargs': { ...ZARR_OPEN_KWARGS },
     };

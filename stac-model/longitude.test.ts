@@ -21,9 +21,24 @@ describe('longitude spans', () => {
   });
 
   it('unions and intersections', () => {
-    expect(unionOfSpans([{ west: -20, east: 30 }, { west: 100, east: 120 }])).toEqual({ west: -20, east: 120 });
-    expect(unionOfSpans([{ west: 170, east: -170 }, { west: -160, east: -150 }])).toEqual({ west: 170, east: -150 });
-    expect(unionOfSpans([{ west: -180, east: 180 }, { west: 0, east: 1 }])).toEqual(GLOBE);
+    expect(
+      unionOfSpans([
+        { west: -20, east: 30 },
+        { west: 100, east: 120 },
+      ]),
+    ).toEqual({ west: -20, east: 120 });
+    expect(
+      unionOfSpans([
+        { west: 170, east: -170 },
+        { west: -160, east: -150 },
+      ]),
+    ).toEqual({ west: 170, east: -150 });
+    expect(
+      unionOfSpans([
+        { west: -180, east: 180 },
+        { west: 0, east: 1 },
+      ]),
+    ).toEqual(GLOBE);
     expect(spansIntersect({ west: 170, east: -170 }, { west: -175, east: -172 })).toBe(true);
     expect(spansIntersect({ west: 170, east: -170 }, { west: 0, east: 10 })).toBe(false);
     expect(bboxesIntersect([170, -10, -170, 10], [175, 0, 179, 5])).toBe(true);
@@ -33,10 +48,44 @@ describe('longitude spans', () => {
     const box = [0, 0, 10, 10] as const;
     expect(geometryIntersectsBbox({ type: 'Point', coordinates: [5, 5] }, box)).toBe(true);
     expect(geometryIntersectsBbox({ type: 'Point', coordinates: [15, 5] }, box)).toBe(false);
-    expect(geometryIntersectsBbox({ type: 'LineString', coordinates: [[-5, 5], [15, 5]] }, box)).toBe(true);
-    const around = { type: 'Polygon' as const, coordinates: [[[-10, -10], [20, -10], [20, 20], [-10, 20], [-10, -10]]] };
+    expect(
+      geometryIntersectsBbox(
+        {
+          type: 'LineString',
+          coordinates: [
+            [-5, 5],
+            [15, 5],
+          ],
+        },
+        box,
+      ),
+    ).toBe(true);
+    const around = {
+      type: 'Polygon' as const,
+      coordinates: [
+        [
+          [-10, -10],
+          [20, -10],
+          [20, 20],
+          [-10, 20],
+          [-10, -10],
+        ],
+      ],
+    };
     expect(geometryIntersectsBbox(around, box)).toBe(true);
-    const withHole = { ...around, coordinates: [...around.coordinates, [[-5, -5], [15, -5], [15, 15], [-5, 15], [-5, -5]]] };
+    const withHole = {
+      ...around,
+      coordinates: [
+        ...around.coordinates,
+        [
+          [-5, -5],
+          [15, -5],
+          [15, 15],
+          [-5, 15],
+          [-5, -5],
+        ],
+      ],
+    };
     expect(geometryIntersectsBbox(withHole, box)).toBe(false);
     expect(geometryIntersectsBbox({ type: 'Point', coordinates: [175, 0] }, [170, -5, -170, 5])).toBe(true);
   });

@@ -107,5 +107,10 @@ export function spansIntersect(a: LongitudeSpan, b: LongitudeSpan): boolean {
 
 /** The span as one or two plain intervals west ≤ east (split at the antimeridian). */
 export function spanIntervals(span: LongitudeSpan): Array<[number, number]> {
-  return span.west <= span.east ? [[span.west, span.east]] : [[span.west, 180], [-180, span.east]];
+  return span.west <= span.east
+    ? [[span.west, span.east]]
+    : [
+        [span.west, 180],
+        [-180, span.east],
+      ];
 }

@@ -6,9 +6,9 @@ import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { catalogDocument, collectionChildLink } from '../stac-model/catalog-document.js';
-import { buildCollections, catalogDescription, type CatalogDescription } from '../stac-model/collections.js';
+import { buildCollections, type CatalogDescription, catalogDescription } from '../stac-model/collections.js';
 import { absoluteItem, buildItem, type ItemRecord } from '../stac-model/items.js';
-import { linksToJson, MEDIA, type JsonObject, type StacLink } from '../stac-model/stac-types.js';
+import { type JsonObject, linksToJson, MEDIA, type StacLink } from '../stac-model/stac-types.js';
 
 /** Datasets with their values, when there is no registry (tests, other tools). */
 export interface DatasetSet {

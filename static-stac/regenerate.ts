@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { loadCatalog, type Catalog } from '../catalog/catalog-file.js';
+import { type Catalog, loadCatalog } from '../catalog/catalog-file.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { generateStaticStac, type StaticStacResult } from './generate.js';
 

@@ -19,7 +19,10 @@ describe('served metadata documents', () => {
     ]);
     for (const [key, body] of renderMetadata(texts)) {
       const bytes = await body.read(0, body.size);
-      expect(bytes.every((b) => b < 0x80), key).toBe(true);
+      expect(
+        bytes.every((b) => b < 0x80),
+        key,
+      ).toBe(true);
       expect(() => JSON.parse(new TextDecoder().decode(bytes)), key).not.toThrow();
     }
     const v3 = renderMetadata(texts).get('t/zarr.json');

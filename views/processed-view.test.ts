@@ -23,7 +23,9 @@ const context = useFixtureRegistry();
 const stages = [rechunkPlugin, bitroundPlugin, compressPlugin].flatMap((p) => (p.stage ? [p.stage] : []));
 
 async function reassemble(view: ProcessedView, name: string): Promise<{ values: number[]; meta: ZarrArrayMetadata }> {
-  const meta = JSON.parse(new TextDecoder().decode(await (view.metadata(`${name}/.zarray`) as { read(a: number, b: number): Promise<Uint8Array> }).read(0, 1e9))) as ZarrArrayMetadata;
+  const meta = JSON.parse(
+    new TextDecoder().decode(await (view.metadata(`${name}/.zarray`) as { read(a: number, b: number): Promise<Uint8Array> }).read(0, 1e9)),
+  ) as ZarrArrayMetadata;
   const dtype = parseNumericDtype(meta.dtype);
   if (!dtype) throw new Error('not numeric');
   const out = new Array<number>(meta.shape.reduce((a, b) => a * b, 1)).fill(Number.NaN);
@@ -50,14 +52,26 @@ describe('rechunking', () => {
   const combinations = options(5).flatMap((t) => options(4).flatMap((y) => options(5).map((x) => ({ time: t, lat: y, lon: x }))));
 
   it(`reassembles basic.tas exactly for all ${combinations.length} split/keep/merge/whole combinations`, async () => {
-
     const { registry } = context();
     const source = registry.get('basic') as Dataset;
-    const truth = Array.from(await datasetValues(source, registry.sources).array('tas')!.read([12, 6, 8].map((n) => ({ start: 0, stop: n, step: 1 }))), Number);
+    const truth = Array.from(
+      await datasetValues(source, registry.sources)
+        .array('tas')!
+        .read([12, 6, 8].map((n) => ({ start: 0, stop: n, step: 1 }))),
+      Number,
+    );
     for (const chunks of combinations) {
       const dataset: Dataset = { ...source, entry: { ...source.entry, processing: { chunks, compressor: { id: 'zlib', level: 1 } } } };
       const values = datasetValues(dataset, registry.sources, new DecodedChunkCache(1 << 20));
-      const view = new ProcessedView({ dataset, values, stages, raw: new RawView(dataset, registry.sources), cache: new EncodedChunkCache(1 << 20), cachePrefix: 'test\0', codecs: inlineCodecs });
+      const view = new ProcessedView({
+        dataset,
+        values,
+        stages,
+        raw: new RawView(dataset, registry.sources),
+        cache: new EncodedChunkCache(1 << 20),
+        cachePrefix: 'test\0',
+        codecs: inlineCodecs,
+      });
       const { values: got, meta } = await reassemble(view, 'tas');
       const expected = [chunks.time, chunks.lat, chunks.lon].map((c, d) => (c === -1 ? [12, 6, 8][d] : Math.min(c, [12, 6, 8][d] as number)));
       expect(meta.chunks, JSON.stringify(chunks)).toEqual(expected);
@@ -66,16 +80,33 @@ describe('rechunking', () => {
   });
 
   it('keeps coordinates exact and rounds data variables under keepbits', async () => {
-
     const { registry } = context();
     const source = registry.get('basic') as Dataset;
     const dataset: Dataset = { ...source, entry: { ...source.entry, processing: { keepbits: 3, chunks: { time: 12 } } } };
-    const view = new ProcessedView({ dataset, values: datasetValues(dataset, registry.sources), stages, raw: new RawView(dataset, registry.sources), cache: new EncodedChunkCache(), cachePrefix: 'k\0', codecs: inlineCodecs });
+    const view = new ProcessedView({
+      dataset,
+      values: datasetValues(dataset, registry.sources),
+      stages,
+      raw: new RawView(dataset, registry.sources),
+      cache: new EncodedChunkCache(),
+      cachePrefix: 'k\0',
+      codecs: inlineCodecs,
+    });
     const lat = await reassemble(view, 'lat');
-    const truthLat = Array.from(await datasetValues(source, registry.sources).array('lat')!.read([{ start: 0, stop: 6, step: 1 }]), Number);
+    const truthLat = Array.from(
+      await datasetValues(source, registry.sources)
+        .array('lat')!
+        .read([{ start: 0, stop: 6, step: 1 }]),
+      Number,
+    );
     expect(lat.values).toEqual(truthLat);
     const tas = await reassemble(view, 'tas');
-    const truth = Array.from(await datasetValues(source, registry.sources).array('tas')!.read([12, 6, 8].map((n) => ({ start: 0, stop: n, step: 1 }))), Number);
+    const truth = Array.from(
+      await datasetValues(source, registry.sources)
+        .array('tas')!
+        .read([12, 6, 8].map((n) => ({ start: 0, stop: n, step: 1 }))),
+      Number,
+    );
     expect(tas.values).not.toEqual(truth);
     tas.values.forEach((v, i) => expect(Math.abs(v - (truth[i] as number))).toBeLessThanOrEqual(Math.abs(truth[i] as number) * 2 ** -4));
   });

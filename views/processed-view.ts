@@ -105,7 +105,12 @@ export class ProcessedView {
     for (const [key, text] of texts) {
       if (!key.endsWith('.zarray')) continue;
       const name = key === '.zarray' ? '' : key.slice(0, -'/.zarray'.length);
-      const processed = this.processArray(name, values, steps, schema.variables.find((v) => v.name === name));
+      const processed = this.processArray(
+        name,
+        values,
+        steps,
+        schema.variables.find((v) => v.name === name),
+      );
       if (processed) {
         this.arrays.set(name, processed);
         texts.set(key, JSON.stringify(processed.meta));
@@ -133,7 +138,12 @@ export class ProcessedView {
     return this.cache.get(this.cachePrefix + v2Key, () => this.encode(array, parts.chunk, signal));
   }
 
-  private processArray(name: string, values: DatasetValues, steps: StepFactory[], variable: { dims: readonly string[]; isCoordinate: boolean } | undefined): ProcessedArray | undefined {
+  private processArray(
+    name: string,
+    values: DatasetValues,
+    steps: StepFactory[],
+    variable: { dims: readonly string[]; isCoordinate: boolean } | undefined,
+  ): ProcessedArray | undefined {
     const source = arrayMetadata(this.dataset.references.metadata, name);
     const arrayValues = values.array(name);
     const dtype = source && parseNumericDtype(source.dtype);

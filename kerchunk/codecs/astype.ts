@@ -1,4 +1,4 @@
-import { checkDecodedSize, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { type Codec, type CodecConfig, type CodecContext, checkDecodedSize } from './codec.js';
 import { castValues, createValues, storeValues } from './element-type.js';
 import { numericOption, valuesOf } from './numeric-filter.js';
 import { CodecOptions } from './options.js';

@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
 import { bitRound, bitRoundInPlace, bitRoundValuesInPlace } from './bitround.js';
 import { CodecError } from './codec.js';
-import { codecFromConfig } from './registry.js';
 import { makeCases } from './fixtures/cases.js';
+import { codecFromConfig } from './registry.js';
 
 const cases = await makeCases();
 afterAll(() => rm(cases.dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../reference.js';
-import { CodecError, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { type Codec, type CodecConfig, type CodecContext, CodecError } from './codec.js';
 import { elementType, swapInPlace } from './element-type.js';
 import { CodecOptions } from './options.js';
 

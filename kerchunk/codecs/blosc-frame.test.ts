@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bloscHeader } from './blosc.js';
-import { nativeBlockCompressor, writeBloscFrame, type BloscBlockCompressorName } from './blosc-frame.js';
+import { type BloscBlockCompressorName, nativeBlockCompressor, writeBloscFrame } from './blosc-frame.js';
 
 // The reader is c-blosc itself (numcodecs' wasm build), not our code.
 const { default: Blosc } = await import('numcodecs/blosc');

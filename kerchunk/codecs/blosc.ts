@@ -1,15 +1,15 @@
-import { checkDecodedSize, CodecError, guarded, type Codec, type CodecConfig, type CodecContext } from './codec.js';
-import { itemsize } from './element-type.js';
-import { CodecOptions } from './options.js';
 import {
+  type BlockDecompressor,
   isNativeBloscCompressor,
   isNativelyReadable,
   nativeBlockCompressor,
   nativeBlockDecompressor,
   readBloscFrame,
   writeBloscFrame,
-  type BlockDecompressor,
 } from './blosc-frame.js';
+import { type Codec, type CodecConfig, type CodecContext, CodecError, checkDecodedSize, guarded } from './codec.js';
+import { itemsize } from './element-type.js';
+import { CodecOptions } from './options.js';
 
 const CNAMES = ['blosclz', 'lz4', 'lz4hc', 'zlib', 'zstd'] as const;
 /** Compressor codes in the blosc header flags (bits 5..7). */

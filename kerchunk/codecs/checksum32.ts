@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { CodecError, type Codec, type CodecConfig } from './codec.js';
+import { type Codec, type CodecConfig, CodecError } from './codec.js';
 import { CodecOptions } from './options.js';
 
 /** Adler-32 (RFC 1950). */

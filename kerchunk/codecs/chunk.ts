@@ -1,6 +1,6 @@
 import type { JsonValue } from '../reference.js';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
-import { CodecError, type Codec } from './codec.js';
+import { type Codec, CodecError } from './codec.js';
 import { itemsize } from './element-type.js';
 import { codecFromConfig } from './registry.js';
 
@@ -101,10 +101,7 @@ export async function decodeChunk(bytes: Uint8Array, meta: ZarrArrayMetadata): P
   for (let i = chain.length - 1; i >= 0; i--) data = await (chain[i] as Codec).decode(data);
   if (data.byteLength !== expected) {
     const ids = chain.map((codec) => codec.config.id).join(', ') || 'no codecs';
-    throw new CodecError(
-      'chunk',
-      `decoded ${data.byteLength} bytes (${ids}), a ${meta.chunks.join('×')} chunk of ${JSON.stringify(meta.dtype)} is ${expected} bytes`,
-    );
+    throw new CodecError('chunk', `decoded ${data.byteLength} bytes (${ids}), a ${meta.chunks.join('×')} chunk of ${JSON.stringify(meta.dtype)} is ${expected} bytes`);
   }
   return data;
 }

@@ -41,7 +41,10 @@ export interface CodecContext {
 /** A codec id, or an option of a known codec, that this implementation does not handle. */
 export class UnsupportedCodecError extends Error {
   override readonly name = 'UnsupportedCodecError';
-  constructor(readonly codecId: string, detail?: string) {
+  constructor(
+    readonly codecId: string,
+    detail?: string,
+  ) {
     super(detail ? `unsupported codec "${codecId}": ${detail}` : `unsupported codec "${codecId}"`);
   }
 }
@@ -49,7 +52,11 @@ export class UnsupportedCodecError extends Error {
 /** Bytes a codec cannot decode (corrupt stream, checksum mismatch) or encode (wrong length). */
 export class CodecError extends Error {
   override readonly name = 'CodecError';
-  constructor(readonly codecId: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly codecId: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`codec "${codecId}": ${detail}`, options);
   }
 }

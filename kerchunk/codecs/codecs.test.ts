@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { chunkByteLength, decodeChunk, encodeChunk } from './chunk.js';
 import { CodecError, UnsupportedCodecError } from './codec.js';
@@ -10,7 +10,15 @@ import { shuffleBytes, unshuffleBytes } from './shuffle.js';
 import { zstdBackend, zstdCodec } from './zstd.js';
 
 const meta = (over: Partial<ZarrArrayMetadata>): ZarrArrayMetadata => ({
-  zarr_format: 2, shape: [8], chunks: [4], dtype: '<f4', compressor: null, filters: null, fill_value: null, order: 'C', ...over,
+  zarr_format: 2,
+  shape: [8],
+  chunks: [4],
+  dtype: '<f4',
+  compressor: null,
+  filters: null,
+  fill_value: null,
+  order: 'C',
+  ...over,
 });
 const floats = (n: number) => new Uint8Array(Float32Array.from({ length: n }, (_, i) => 250 + Math.sin(i)).buffer);
 
@@ -114,7 +122,12 @@ describe('pieces', () => {
     expect(itemsize('<U3')).toBe(12);
     expect(itemsize('|b1')).toBe(1);
     expect(itemsize('<M8[ns]')).toBe(8);
-    expect(itemsize([['a', '<f4'], ['b', '<i2', [3]]])).toBe(10);
+    expect(
+      itemsize([
+        ['a', '<f4'],
+        ['b', '<i2', [3]],
+      ]),
+    ).toBe(10);
     expect(itemsize('|O')).toBeUndefined();
     expect(chunkByteLength(meta({ chunks: [3, 5], dtype: '<i2' }))).toBe(30);
   });

@@ -1,6 +1,6 @@
 import type { NumericArray } from '../array-values.js';
-import { checkDecodedSize, type Codec, type CodecConfig, type CodecContext } from './codec.js';
-import { castValues, createValues, storeValues, type ElementType } from './element-type.js';
+import { type Codec, type CodecConfig, type CodecContext, checkDecodedSize } from './codec.js';
+import { castValues, createValues, type ElementType, storeValues } from './element-type.js';
 import { isBig, numericOption, valuesOf } from './numeric-filter.js';
 import { CodecOptions } from './options.js';
 

@@ -75,17 +75,28 @@ export function swapInPlace(bytes: Uint8Array, size: number): void {
 /** A fresh native-order typed array of the type (f2 has none). */
 export function createValues(type: ElementType, length: number): NumericArray {
   switch (`${type.kind}${type.size}`) {
-    case 'f4': return new Float32Array(length);
-    case 'f8': return new Float64Array(length);
-    case 'i1': return new Int8Array(length);
-    case 'i2': return new Int16Array(length);
-    case 'i4': return new Int32Array(length);
-    case 'i8': return new BigInt64Array(length);
-    case 'u1': return new Uint8Array(length);
-    case 'u2': return new Uint16Array(length);
-    case 'u4': return new Uint32Array(length);
-    case 'u8': return new BigUint64Array(length);
-    default: throw new RangeError(`no typed array for ${type.kind}${type.size}`);
+    case 'f4':
+      return new Float32Array(length);
+    case 'f8':
+      return new Float64Array(length);
+    case 'i1':
+      return new Int8Array(length);
+    case 'i2':
+      return new Int16Array(length);
+    case 'i4':
+      return new Int32Array(length);
+    case 'i8':
+      return new BigInt64Array(length);
+    case 'u1':
+      return new Uint8Array(length);
+    case 'u2':
+      return new Uint16Array(length);
+    case 'u4':
+      return new Uint32Array(length);
+    case 'u8':
+      return new BigUint64Array(length);
+    default:
+      throw new RangeError(`no typed array for ${type.kind}${type.size}`);
   }
 }
 

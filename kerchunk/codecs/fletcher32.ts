@@ -1,4 +1,4 @@
-import { CodecError, type Codec, type CodecConfig } from './codec.js';
+import { type Codec, type CodecConfig, CodecError } from './codec.js';
 import { CodecOptions } from './options.js';
 
 /**
@@ -52,10 +52,7 @@ export function fletcher32Codec(config: CodecConfig): Codec {
       const stored = new DataView(data.buffer, data.byteOffset + body.length, 4).getUint32(0, true);
       const computed = fletcher32(body);
       if (stored !== computed) {
-        throw new CodecError(
-          'fletcher32',
-          `checksum mismatch: the data sums to 0x${hex(computed)}, the stored checksum is 0x${hex(stored)} (corrupt chunk?)`,
-        );
+        throw new CodecError('fletcher32', `checksum mismatch: the data sums to 0x${hex(computed)}, the stored checksum is 0x${hex(stored)} (corrupt chunk?)`);
       }
       return body;
     },

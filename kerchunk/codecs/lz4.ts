@@ -1,4 +1,4 @@
-import { checkDecodedSize, CodecError, guarded, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { type Codec, type CodecConfig, type CodecContext, CodecError, checkDecodedSize, guarded } from './codec.js';
 import { CodecOptions } from './options.js';
 
 /** Largest chunk numcodecs' LZ4 framing handles (its 32-bit size header, as in the wasm build). */

@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, encodeChunk } from './chunk.js';
+import { type DecodeRequest, decodeWithPython, makeCases } from './fixtures/cases.js';
 import { codecFromConfig } from './registry.js';
-import { decodeWithPython, makeCases, type DecodeRequest } from './fixtures/cases.js';
 
 // Real numcodecs (Debian's python3-numcodecs) and HDF5 (h5py) on both sides; no mocks.
 const cases = await makeCases();
@@ -32,13 +32,10 @@ describe(`decoding what numcodecs ${cases.numcodecs} encoded`, () => {
     expect(same(await decodeChunk(await cases.read(c.encoded), fletcherMeta(c)), await cases.read(c.raw))).toBe(true);
   });
 
-  it.each(cases.codecs.filter((c) => FILTERS.has(c.config.id)).map((c) => [c.name, c] as const))(
-    'encoding the same bytes as numcodecs: %s',
-    async (_, c) => {
-      const encoded = await codecFromConfig(c.config, { dtype: c.dtype }).encode(await cases.read(c.raw));
-      expect(same(encoded, await cases.read(c.encoded))).toBe(true);
-    },
-  );
+  it.each(cases.codecs.filter((c) => FILTERS.has(c.config.id)).map((c) => [c.name, c] as const))('encoding the same bytes as numcodecs: %s', async (_, c) => {
+    const encoded = await codecFromConfig(c.config, { dtype: c.dtype }).encode(await cases.read(c.raw));
+    expect(same(encoded, await cases.read(c.encoded))).toBe(true);
+  });
 });
 
 describe('numcodecs and HDF5 decoding what we encoded (one Python run)', async () => {

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../reference.js';
-import { UnsupportedCodecError, type CodecConfig } from './codec.js';
+import { type CodecConfig, UnsupportedCodecError } from './codec.js';
 
 /**
  * Reads the options of one codec configuration; every option must be read or explicitly allowed,

@@ -1,28 +1,26 @@
-import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deflateSync, gzipSync } from 'node:zlib';
-import type { CodecPool } from './codec-pool.js';
+import { describe, expect, it } from 'vitest';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, decodeLimits, encodeChunk } from './chunk.js';
-import { CodecError, type CodecConfig } from './codec.js';
+import { type CodecConfig, CodecError } from './codec.js';
+import type { CodecPool } from './codec-pool.js';
+import { bloscForgedHeader, bloscLyingBlock, bloscZeros, deflatedZeros, GiB, lz4LyingPrefix, lz4Zeros, MiB, zstdRleBomb } from './fixtures/bombs.js';
 import { codecFromConfig } from './registry.js';
-import { zstdCodec, zstdBackend } from './zstd.js';
-import {
-  bloscForgedHeader,
-  bloscLyingBlock,
-  bloscZeros,
-  deflatedZeros,
-  GiB,
-  lz4LyingPrefix,
-  lz4Zeros,
-  MiB,
-  zstdRleBomb,
-} from './fixtures/bombs.js';
+import { zstdBackend, zstdCodec } from './zstd.js';
 
 /** 1000 float32 values: a 4000-byte chunk. */
 const meta = (over: Partial<ZarrArrayMetadata> = {}): ZarrArrayMetadata => ({
-  zarr_format: 2, shape: [1000], chunks: [1000], dtype: '<f4', compressor: null, filters: null, fill_value: null, order: 'C', ...over,
+  zarr_format: 2,
+  shape: [1000],
+  chunks: [1000],
+  dtype: '<f4',
+  compressor: null,
+  filters: null,
+  fill_value: null,
+  order: 'C',
+  ...over,
 });
 const CHUNK = 4000;
 
@@ -134,17 +132,29 @@ describe('F5: decoders refuse output beyond the chunk size', () => {
   it('every registered codec, used with a limit, refuses output past it', async () => {
     const raw = new Uint8Array(Float32Array.from({ length: 2000 }, (_, i) => i).buffer); // 8000 bytes
     const configs: CodecConfig[] = [
-      { id: 'zlib', level: 1 }, { id: 'gzip', level: 1 }, { id: 'zstd', level: 1 }, { id: 'lz4' },
-      { id: 'blosc', cname: 'lz4' }, { id: 'blosc', cname: 'zstd', shuffle: 2 }, { id: 'blosc', cname: 'blosclz' },
-      { id: 'shuffle', elementsize: 4 }, { id: 'delta', dtype: '<f4' }, { id: 'fixedscaleoffset', dtype: '<f4', scale: 1, offset: 0 },
-      { id: 'astype', encode_dtype: '<f4', decode_dtype: '<f4' }, { id: 'bitround', keepbits: 10 },
-      { id: 'fletcher32' }, { id: 'crc32' }, { id: 'adler32' },
+      { id: 'zlib', level: 1 },
+      { id: 'gzip', level: 1 },
+      { id: 'zstd', level: 1 },
+      { id: 'lz4' },
+      { id: 'blosc', cname: 'lz4' },
+      { id: 'blosc', cname: 'zstd', shuffle: 2 },
+      { id: 'blosc', cname: 'blosclz' },
+      { id: 'shuffle', elementsize: 4 },
+      { id: 'delta', dtype: '<f4' },
+      { id: 'fixedscaleoffset', dtype: '<f4', scale: 1, offset: 0 },
+      { id: 'astype', encode_dtype: '<f4', decode_dtype: '<f4' },
+      { id: 'bitround', keepbits: 10 },
+      { id: 'fletcher32' },
+      { id: 'crc32' },
+      { id: 'adler32' },
     ];
     for (const config of configs) {
       const encoded = await codecFromConfig(config, { dtype: '<f4' }).encode(raw);
       const fits = await codecFromConfig(config, { dtype: '<f4', maxDecodedBytes: raw.byteLength }).decode(encoded);
       expect(fits.byteLength, config.id).toBe(raw.byteLength);
-      const error = await codecFromConfig(config, { dtype: '<f4', maxDecodedBytes: raw.byteLength - 4 }).decode(encoded).catch((e: unknown) => e);
+      const error = await codecFromConfig(config, { dtype: '<f4', maxDecodedBytes: raw.byteLength - 4 })
+        .decode(encoded)
+        .catch((e: unknown) => e);
       expect(error, JSON.stringify(config)).toBeInstanceOf(CodecError);
     }
   });
@@ -153,7 +163,18 @@ describe('F5: decoders refuse output beyond the chunk size', () => {
 describe('decode limits', () => {
   it('carry the chunk size back through the filters', () => {
     expect(decodeLimits(meta({ compressor: { id: 'zlib' } }))).toEqual([4000]);
-    expect(decodeLimits(meta({ dtype: '<f8', filters: [{ id: 'fixedscaleoffset', dtype: '<f8', astype: '<i2', scale: 100, offset: 0 }, { id: 'shuffle', elementsize: 2 }], compressor: { id: 'zlib' } }))).toEqual([8000, 2000, 2000]);
+    expect(
+      decodeLimits(
+        meta({
+          dtype: '<f8',
+          filters: [
+            { id: 'fixedscaleoffset', dtype: '<f8', astype: '<i2', scale: 100, offset: 0 },
+            { id: 'shuffle', elementsize: 2 },
+          ],
+          compressor: { id: 'zlib' },
+        }),
+      ),
+    ).toEqual([8000, 2000, 2000]);
     expect(decodeLimits(meta({ filters: [{ id: 'delta', dtype: '<f4', astype: '<f8' }, { id: 'fletcher32' }], compressor: null }))).toEqual([4000, 8000, 8004]);
     expect(decodeLimits(meta({ filters: [{ id: 'astype', encode_dtype: '|u1', decode_dtype: '<f4' }] }))).toEqual([4000, 1000]);
     expect(decodeLimits(meta({ dtype: '|O' }))).toBeUndefined();
@@ -164,7 +185,10 @@ describe('decode limits', () => {
     const metas = [
       meta({ compressor: { id: 'zstd', level: 3 } }),
       meta({ compressor: { id: 'blosc', cname: 'lz4', clevel: 5, shuffle: 1 } }),
-      meta({ filters: [{ id: 'fixedscaleoffset', dtype: '<f4', astype: '<i2', scale: 100, offset: 0 }, { id: 'shuffle', elementsize: 2 }, { id: 'crc32' }], compressor: { id: 'lz4' } }),
+      meta({
+        filters: [{ id: 'fixedscaleoffset', dtype: '<f4', astype: '<i2', scale: 100, offset: 0 }, { id: 'shuffle', elementsize: 2 }, { id: 'crc32' }],
+        compressor: { id: 'lz4' },
+      }),
       meta({ filters: [{ id: 'delta', dtype: '<f4', astype: '<f8' }], compressor: { id: 'gzip', level: 1 } }),
     ];
     for (const m of metas) expect((await decodeChunk(await encodeChunk(raw, m), m)).byteLength).toBe(raw.byteLength);
@@ -188,7 +212,10 @@ describe('decode limits', () => {
 
   it('zlib and gzip decode exactly the limit, refuse one byte less', async () => {
     const raw = new Uint8Array(CHUNK).fill(3);
-    for (const [id, stream] of [['zlib', deflateSync(raw)], ['gzip', gzipSync(raw)]] as const) {
+    for (const [id, stream] of [
+      ['zlib', deflateSync(raw)],
+      ['gzip', gzipSync(raw)],
+    ] as const) {
       expect((await codecFromConfig({ id }, { maxDecodedBytes: CHUNK }).decode(stream)).byteLength).toBe(CHUNK);
       await refused(() => codecFromConfig({ id }, { maxDecodedBytes: CHUNK - 1 }).decode(stream));
     }
@@ -198,10 +225,14 @@ describe('decode limits', () => {
     const junk = new Uint8Array(64).map((_, i) => (i * 91 + 7) & 0xff);
     const configs: CodecConfig[] = [{ id: 'zlib' }, { id: 'gzip' }, { id: 'zstd' }, { id: 'lz4' }, { id: 'blosc' }];
     for (const config of configs) {
-      const error = await codecFromConfig(config, { maxDecodedBytes: CHUNK }).decode(junk).catch((e: unknown) => e);
+      const error = await codecFromConfig(config, { maxDecodedBytes: CHUNK })
+        .decode(junk)
+        .catch((e: unknown) => e);
       expect(error, config.id).toBeInstanceOf(CodecError);
     }
-    const wasm = await zstdCodec({ id: 'zstd' }, 'wasm', { maxDecodedBytes: CHUNK }).decode(junk).catch((e: unknown) => e);
+    const wasm = await zstdCodec({ id: 'zstd' }, 'wasm', { maxDecodedBytes: CHUNK })
+      .decode(junk)
+      .catch((e: unknown) => e);
     expect(wasm).toBeInstanceOf(CodecError);
   });
 });

@@ -3,13 +3,13 @@ import { astypeCodec } from './astype.js';
 import { bitroundCodec } from './bitround.js';
 import { bloscCodec } from './blosc.js';
 import { checksum32Codec } from './checksum32.js';
-import { checkDecodedSize, guarded, UnsupportedCodecError, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { type Codec, type CodecConfig, type CodecContext, checkDecodedSize, guarded, UnsupportedCodecError } from './codec.js';
 import { deltaCodec } from './delta.js';
 import { fixedScaleOffsetCodec } from './fixed-scale-offset.js';
 import { fletcher32Codec } from './fletcher32.js';
 import { lz4Codec } from './lz4.js';
 import { shuffleCodec } from './shuffle.js';
-import { zlibCodec, gzipCodec } from './zlib.js';
+import { gzipCodec, zlibCodec } from './zlib.js';
 import { zstdCodec } from './zstd.js';
 
 type Factory = (config: CodecConfig, context: CodecContext) => Codec;

@@ -1,5 +1,5 @@
 import type { Codec, CodecConfig, CodecContext } from './codec.js';
-import { checkDecodedSize, CodecError } from './codec.js';
+import { CodecError, checkDecodedSize } from './codec.js';
 import { CodecOptions } from './options.js';
 
 /**

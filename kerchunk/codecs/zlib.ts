@@ -1,5 +1,5 @@
 import { deflateSync, gunzipSync, gzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
-import { CodecError, guarded, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { type Codec, type CodecConfig, type CodecContext, CodecError, guarded } from './codec.js';
 import { CodecOptions } from './options.js';
 
 /** numcodecs Zlib: a zlib stream (RFC 1950), `level` 0..9 (default 1). */
@@ -30,12 +30,7 @@ export function gzipCodec(config: CodecConfig, context: CodecContext = {}): Code
  * Inflates with node:zlib's `maxOutputLength`, which stops the inflater as soon as its output
  * passes the limit (the output is collected in small pieces, never allocated at full size).
  */
-function inflateBounded(
-  codecId: string,
-  inflate: (data: Uint8Array, options: ZlibOptions) => Buffer,
-  data: Uint8Array,
-  limit: number | undefined,
-): Uint8Array {
+function inflateBounded(codecId: string, inflate: (data: Uint8Array, options: ZlibOptions) => Buffer, data: Uint8Array, limit: number | undefined): Uint8Array {
   if (limit === undefined) return asBytes(inflate(data, {}));
   try {
     // maxOutputLength must be ≥ 1; a 0-byte chunk is checked after

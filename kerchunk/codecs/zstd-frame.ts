@@ -39,7 +39,7 @@ export function zstdFrames(data: Uint8Array): ZstdFrames {
   while (p < data.byteLength) {
     need(p, 4);
     const magic = view.getUint32(p, true);
-    if (((magic & SKIPPABLE_MASK) >>> 0) === SKIPPABLE_MAGIC) {
+    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
       need(p, 8);
       const size = view.getUint32(p + 4, true);
       need(p + 8, size);
@@ -68,11 +68,20 @@ export function zstdFrames(data: Uint8Array): ZstdFrames {
     need(q, fcsBytes);
     let fcs: number | undefined;
     switch (fcsBytes) {
-      case 1: fcs = view.getUint8(q); break;
-      case 2: fcs = view.getUint16(q, true) + 256; break;
-      case 4: fcs = view.getUint32(q, true); break;
-      case 8: fcs = view.getUint32(q + 4, true) * 2 ** 32 + view.getUint32(q, true); break;
-      default: fcs = undefined;
+      case 1:
+        fcs = view.getUint8(q);
+        break;
+      case 2:
+        fcs = view.getUint16(q, true) + 256;
+        break;
+      case 4:
+        fcs = view.getUint32(q, true);
+        break;
+      case 8:
+        fcs = view.getUint32(q + 4, true) * 2 ** 32 + view.getUint32(q, true);
+        break;
+      default:
+        fcs = undefined;
     }
     q += fcsBytes;
     if (singleSegment) windowSize = fcs as number;

@@ -1,7 +1,7 @@
-import { checkDecodedSize, CodecError, guarded, UnsupportedCodecError, type Codec, type CodecConfig, type CodecContext } from './codec.js';
+import { type Codec, type CodecConfig, type CodecContext, CodecError, checkDecodedSize, guarded, UnsupportedCodecError } from './codec.js';
 import { CodecOptions } from './options.js';
-import { zstdFrames } from './zstd-frame.js';
 import { asBytes } from './zlib.js';
+import { zstdFrames } from './zstd-frame.js';
 
 /** A zstd implementation: native (zstd-napi, built from source) or numcodecs' wasm. */
 export interface ZstdBackend {

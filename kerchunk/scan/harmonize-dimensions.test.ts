@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../../test/helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../../test/helpers/fixtures.js';
 import type { JsonValue } from '../reference.js';
 import { harmonizeDimensions } from './harmonize-dimensions.js';
 import { scanFile } from './scan-file.js';
@@ -32,7 +32,10 @@ describe('harmonizeDimensions', () => {
   });
 
   it('leaves arrays without _ARRAY_DIMENSIONS alone', () => {
-    const metadata = new Map<string, JsonValue>([['a/.zarray', zarray([4])], ['b/.zarray', zarray([9])]]);
+    const metadata = new Map<string, JsonValue>([
+      ['a/.zarray', zarray([4])],
+      ['b/.zarray', zarray([9])],
+    ]);
     expect(harmonizeDimensions({ metadata }).changes).toEqual([]);
   });
 });

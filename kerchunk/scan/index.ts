@@ -1,4 +1,4 @@
-export { fileRangeReader, type FileRangeReader, type FileRangeReaderOptions, type RangeReader } from './range-reader.js';
-export { scanHdf5, type ScanOptions, type ScanResult } from './scan-hdf5.js';
-export { scanNetcdf3, isNetcdf3 } from './netcdf3.js';
-export { scanFile, type ScanFileOptions } from './scan-file.js';
+export { isNetcdf3, scanNetcdf3 } from './netcdf3.js';
+export { type FileRangeReader, type FileRangeReaderOptions, fileRangeReader, type RangeReader } from './range-reader.js';
+export { type ScanFileOptions, scanFile } from './scan-file.js';
+export { type ScanOptions, type ScanResult, scanHdf5 } from './scan-hdf5.js';

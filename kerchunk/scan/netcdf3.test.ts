@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classicNetcdf, type ClassicAttribute } from '../../test/adversarial/classic-netcdf.js';
+import { type ClassicAttribute, classicNetcdf } from '../../test/adversarial/classic-netcdf.js';
 import { dumpTruth, makeFixtures, removeFixtures } from '../../test/fixtures/hdf5/fixtures.js';
-import { ReferenceFormatError, type JsonValue } from '../reference.js';
+import { type JsonValue, ReferenceFormatError } from '../reference.js';
 import { MAX_NETCDF3_CHUNKS, scanNetcdf3 } from './netcdf3.js';
 import { fileRangeReader } from './range-reader.js';
 import type { ScanResult } from './scan-hdf5.js';
@@ -18,7 +18,11 @@ interface TruthVariable {
   fill_value: JsonValue;
   values: { sha256: string; nbytes: number };
 }
-interface TruthNc3 { format: string; attrs: Record<string, JsonValue>; variables: Record<string, TruthVariable> }
+interface TruthNc3 {
+  format: string;
+  attrs: Record<string, JsonValue>;
+  variables: Record<string, TruthVariable>;
+}
 
 const FILES = ['nc3_classic.nc', 'nc3_64bit.nc', 'nc3_cdf5.nc', 'nc3_one_record.nc'];
 let dir: string;
@@ -68,7 +72,10 @@ describe.each(FILES)('scanNetcdf3 %s', (name) => {
       for (const [v, tv] of Object.entries(truth[name]!.variables)) {
         const parts: Uint8Array[] = [];
         const count = tv.record ? tv.shape[0]! : 1;
-        const rest = tv.shape.slice(1).map(() => '.0').join('');
+        const rest = tv.shape
+          .slice(1)
+          .map(() => '.0')
+          .join('');
         for (let r = 0; r < count; r++) {
           const key = tv.record ? `${v}/${r}${rest}` : `${v}/${tv.shape.map(() => 0).join('.') || '0'}`;
           const ref = result.chunks.get(key);
@@ -135,7 +142,10 @@ describe('F11: a 60-byte NetCDF-3 header declaring a 2 GiB attribute', () => {
   it('is refused by the header size limit when the file is large enough to hold it, reading no more than 64 KiB', async () => {
     const reader = sparseReader(hostileHeader(), 3 * 2 ** 30);
     const started = performance.now();
-    const error = await scanNetcdf3(reader.read, { url: 'hostile.nc', fileSize: 3 * 2 ** 30 }).then(() => undefined, (e: unknown) => e as Error);
+    const error = await scanNetcdf3(reader.read, { url: 'hostile.nc', fileSize: 3 * 2 ** 30 }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(ReferenceFormatError);
     expect(error?.message).toBe(
       'hostile.nc: corrupt NetCDF-3 header: the 2147483648 values of global attribute "a" would take 2147483648 bytes at offset 40, past the 64 MiB a header may have',
@@ -146,8 +156,13 @@ describe('F11: a 60-byte NetCDF-3 header declaring a 2 GiB attribute', () => {
 
   it('is refused against the bytes the file has left when the file is the 60 bytes', async () => {
     const reader = sparseReader(hostileHeader(), 60);
-    const error = await scanNetcdf3(reader.read, { url: 'hostile.nc', fileSize: 60 }).then(() => undefined, (e: unknown) => e as Error);
-    expect(error?.message).toMatch(/^hostile\.nc: truncated or corrupt NetCDF-3 header: the 2147483648 values of global attribute "a" would take 2147483648 bytes at offset 40, but the file has 20 bytes left$/);
+    const error = await scanNetcdf3(reader.read, { url: 'hostile.nc', fileSize: 60 }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(
+      /^hostile\.nc: truncated or corrupt NetCDF-3 header: the 2147483648 values of global attribute "a" would take 2147483648 bytes at offset 40, but the file has 20 bytes left$/,
+    );
     expect(reader.longest()).toBe(60);
   });
 
@@ -233,11 +248,20 @@ describe('prototype names in ingested files', () => {
   it('keeps variables and attributes named __proto__, constructor, prototype as ordinary own keys', async () => {
     const bytes = classicNetcdf({
       dims: own([['__proto__', 3]]),
-      attributes: own([['__proto__', 'global proto'], ['title', 'prototype names']]),
+      attributes: own([
+        ['__proto__', 'global proto'],
+        ['title', 'prototype names'],
+      ]),
       variables: [
         {
-          name: '__proto__', dims: ['__proto__'], type: 'float', values: [1, 2, 3],
-          attributes: own<ClassicAttribute>([['constructor', 'ctor text'], ['prototype', { type: 'double', values: [1.5] }]]),
+          name: '__proto__',
+          dims: ['__proto__'],
+          type: 'float',
+          values: [1, 2, 3],
+          attributes: own<ClassicAttribute>([
+            ['constructor', 'ctor text'],
+            ['prototype', { type: 'double', values: [1.5] }],
+          ]),
         },
         { name: 'constructor', dims: ['__proto__'], type: 'int', values: [4, 5, 6], attributes: own([['__proto__', 'p']]) },
       ],

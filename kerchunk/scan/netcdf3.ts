@@ -1,9 +1,9 @@
 import type { ChunkReference, JsonValue } from '../reference.js';
 import { ReferenceFormatError } from '../reference.js';
+import { setOwn } from '../zarr-metadata.js';
+import { attributesText } from './attributes-text.js';
 import { formatSize, type RangeReader } from './range-reader.js';
 import type { ScanOptions, ScanResult } from './scan-hdf5.js';
-import { attributesText } from './attributes-text.js';
-import { setOwn } from '../zarr-metadata.js';
 
 /** NetCDF classic types: Zarr dtype and size. */
 const TYPES: Record<number, { dtype: string; size: number }> = {
@@ -25,7 +25,10 @@ const NC_VARIABLE = 0x0b;
 const NC_ATTRIBUTE = 0x0c;
 const STREAMING = 0xffffffff;
 
-interface Dimension { readonly name: string; readonly length: number }
+interface Dimension {
+  readonly name: string;
+  readonly length: number;
+}
 interface Variable {
   readonly name: string;
   readonly dimIds: number[];
@@ -192,9 +195,7 @@ async function readUpTo(read: RangeReader, length: number, fileSize: number | un
   }
 }
 
-async function translate(
-  read: RangeReader, bytes: Uint8Array, options: ScanOptions, fail: (p: string) => never, bounds: HeaderBounds,
-): Promise<ScanResult> {
+async function translate(read: RangeReader, bytes: Uint8Array, options: ScanOptions, fail: (p: string) => never, bounds: HeaderBounds): Promise<ScanResult> {
   if (!isNetcdf3(bytes)) fail('not a NetCDF-3 file');
   const version = bytes[3]!;
   const wide = version === 5;
@@ -236,9 +237,7 @@ async function translate(
     });
     return dims.filter((_, i) => !(i === 0 && isRecordDim(v.dimIds[0]!))).reduce((a, b) => a * b, t.size);
   };
-  const recordSize = recordVars.length === 1
-    ? sizeOf(recordVars[0]!)
-    : recordVars.reduce((sum, v) => sum + Math.ceil(sizeOf(v) / 4) * 4, 0);
+  const recordSize = recordVars.length === 1 ? sizeOf(recordVars[0]!) : recordVars.reduce((sum, v) => sum + Math.ceil(sizeOf(v) / 4) * 4, 0);
   if (records === STREAMING && !wide) {
     if (options.fileSize === undefined || recordVars.length === 0 || recordSize === 0) fail('streaming NetCDF-3 file with unknown record count');
     records = Math.floor((options.fileSize! - recordVars[0]!.begin) / recordSize);
@@ -277,7 +276,10 @@ async function translate(
       pending.push({ key: `${v.name}/${shape.length === 0 ? '0' : shape.map(() => 0).join('.')}`, offset: v.begin, length: size });
       continue;
     }
-    const rest = shape.slice(1).map(() => '.0').join('');
+    const rest = shape
+      .slice(1)
+      .map(() => '.0')
+      .join('');
     if (pending.length + records > MAX_NETCDF3_CHUNKS) {
       fail(`record variable "${v.name}" has ${records} records: more than the ${MAX_NETCDF3_CHUNKS} chunk references a NetCDF-3 scan makes`);
     }
@@ -329,17 +331,38 @@ function numbers(type: number, bytes: Uint8Array, count: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     switch (type) {
-      case 1: out.push(view.getInt8(i)); break;
-      case 3: out.push(view.getInt16(i * 2)); break;
-      case 4: out.push(view.getInt32(i * 4)); break;
-      case 5: out.push(view.getFloat32(i * 4)); break;
-      case 6: out.push(view.getFloat64(i * 8)); break;
-      case 7: out.push(view.getUint8(i)); break;
-      case 8: out.push(view.getUint16(i * 2)); break;
-      case 9: out.push(view.getUint32(i * 4)); break;
-      case 10: out.push(Number(view.getBigInt64(i * 8))); break;
-      case 11: out.push(Number(view.getBigUint64(i * 8))); break;
-      default: break;
+      case 1:
+        out.push(view.getInt8(i));
+        break;
+      case 3:
+        out.push(view.getInt16(i * 2));
+        break;
+      case 4:
+        out.push(view.getInt32(i * 4));
+        break;
+      case 5:
+        out.push(view.getFloat32(i * 4));
+        break;
+      case 6:
+        out.push(view.getFloat64(i * 8));
+        break;
+      case 7:
+        out.push(view.getUint8(i));
+        break;
+      case 8:
+        out.push(view.getUint16(i * 2));
+        break;
+      case 9:
+        out.push(view.getUint32(i * 4));
+        break;
+      case 10:
+        out.push(Number(view.getBigInt64(i * 8)));
+        break;
+      case 11:
+        out.push(Number(view.getBigUint64(i * 8)));
+        break;
+      default:
+        break;
     }
   }
   return out;

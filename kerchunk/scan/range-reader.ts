@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
-import type { HttpSource } from '../sources/http-source.js';
 import { ReferenceFormatError } from '../reference.js';
+import type { HttpSource } from '../sources/http-source.js';
 
 /** Reads `length` bytes at `offset` of one file; throws when the file is shorter. */
 export type RangeReader = (offset: number, length: number) => Promise<Uint8Array>;
@@ -57,10 +57,15 @@ export async function fileRangeReader(path: string, options: FileRangeReaderOpti
     return buffer;
   };
   const cached = blockCachedReader(path, size, readExact, options);
-  return { read: cached.read, size, path, close: async () => {
-    cached.clear();
-    await handle.close();
-  } };
+  return {
+    read: cached.read,
+    size,
+    path,
+    close: async () => {
+      cached.clear();
+      await handle.close();
+    },
+  };
 }
 
 /** An http(s) object read by byte ranges through the same block cache (its size from a HEAD request). */
@@ -134,14 +139,16 @@ function blockCachedReader(
 }
 
 function truncated(path: string, offset: number, length: number, size: number): ReferenceFormatError {
-  return new ReferenceFormatError(
-    `${path}: truncated or corrupt file: needs bytes ${offset}..${offset + length} but the file has ${size} bytes`,
-  );
+  return new ReferenceFormatError(`${path}: truncated or corrupt file: needs bytes ${offset}..${offset + length} but the file has ${size} bytes`);
 }
 
 /** 268435456 → "256 MiB". */
 export function formatSize(bytes: number): string {
-  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
   }
   return `${bytes} bytes`;

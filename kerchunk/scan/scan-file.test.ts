@@ -49,7 +49,15 @@ describe('fileRangeReader', () => {
     const file = await fileRangeReader(path, { blockSize: 1024, maxBlocks: 4 });
     try {
       expect(file.size).toBe(whole.length);
-      for (const [offset, length] of [[0, 8], [1000, 100], [1023, 2], [5000, 3000], [20000, 9000], [whole.length - 5, 5], [7, 0]] as const) {
+      for (const [offset, length] of [
+        [0, 8],
+        [1000, 100],
+        [1023, 2],
+        [5000, 3000],
+        [20000, 9000],
+        [whole.length - 5, 5],
+        [7, 0],
+      ] as const) {
         expect(Buffer.from(await file.read(offset, length)).equals(whole.subarray(offset, offset + length)), `${offset}+${length}`).toBe(true);
       }
       await expect(file.read(whole.length - 2, 4)).rejects.toThrow(ReferenceFormatError);

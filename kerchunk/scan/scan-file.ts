@@ -1,9 +1,9 @@
 import { ReferenceFormatError } from '../reference.js';
+import { HttpSource } from '../sources/http-source.js';
 import { findSignature } from './hdf5/file.js';
 import { isNetcdf3, scanNetcdf3 } from './netcdf3.js';
-import { HttpSource } from '../sources/http-source.js';
 import { fileRangeReader, httpRangeReader } from './range-reader.js';
-import { scanHdf5, type ScanResult } from './scan-hdf5.js';
+import { type ScanResult, scanHdf5 } from './scan-hdf5.js';
 
 export interface ScanFileOptions {
   /** What the references will say (default: the path as given). */

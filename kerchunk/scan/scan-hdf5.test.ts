@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReferenceFormatError, type ChunkReference, type JsonValue } from '../reference.js';
+import { type ChunkReference, type JsonValue, ReferenceFormatError } from '../reference.js';
 import { Hdf5File } from './hdf5/file.js';
 import { GlobalHeap, readLocalHeap } from './hdf5/heaps.js';
 import { readObjectHeader } from './hdf5/object-header.js';
 import { fileRangeReader } from './range-reader.js';
-import { scanHdf5, type ScanResult } from './scan-hdf5.js';
+import { type ScanResult, scanHdf5 } from './scan-hdf5.js';
 
 // The truth is what h5py / the HDF5 library says about files written by h5py and netCDF4-python
 // (test/fixtures/hdf5/*.py, run with Debian's python3).
@@ -18,7 +18,13 @@ import { scanHdf5, type ScanResult } from './scan-hdf5.js';
 const PYTHON = '/usr/bin/python3';
 const FIXTURES = join(import.meta.dirname, '../../test/fixtures/hdf5');
 
-interface TruthChunk { index: number[]; offset: number | null; size: number; filter_mask?: number; sha256: string }
+interface TruthChunk {
+  index: number[];
+  offset: number | null;
+  size: number;
+  filter_mask?: number;
+  sha256: string;
+}
 interface TruthDataset {
   path: string;
   layout: 'compact' | 'contiguous' | 'chunked';
@@ -36,7 +42,11 @@ interface TruthDataset {
   values?: { sha256: string; nbytes: number; base64?: string };
   values_list?: string[];
 }
-interface TruthFile { format: string; groups: Record<string, Record<string, JsonValue>>; datasets: Record<string, TruthDataset> }
+interface TruthFile {
+  format: string;
+  groups: Record<string, Record<string, JsonValue>>;
+  datasets: Record<string, TruthDataset>;
+}
 
 const HDF5_FILES = ['nc4_basic.nc', 'nc4_classic.nc', 'nc4_unlimited.nc', 'h5_plain.h5', 'h5_latest.h5', 'h5_userblock.h5'];
 
@@ -263,7 +273,10 @@ describe.each(HDF5_FILES)('scanHdf5 %s', (name) => {
       }
     }
     // only where HDF5 1.10's own chunk query is wrong (extensible array, unlimited dimension 1)
-    expect(unknownOffsets.every((w) => w.startsWith('earray_dim1 ')), unknownOffsets.join(', ')).toBe(true);
+    expect(
+      unknownOffsets.every((w) => w.startsWith('earray_dim1 ')),
+      unknownOffsets.join(', '),
+    ).toBe(true);
   });
 
   it('decodes to the values h5py reads', async () => {
@@ -387,7 +400,9 @@ describe('F11: HDF5 structures declaring huge lengths', () => {
     expect(big.longest()).toBeLessThanOrEqual(16);
     view.setUint32(8, 1000, true);
     const short = sparseFile(header, 100);
-    await expect(readObjectHeader(short.file, 0)).rejects.toThrow(/truncated or corrupt file: object header at 0: message block at 16 needs 1000 bytes, past the end of the file \(100 bytes\)/);
+    await expect(readObjectHeader(short.file, 0)).rejects.toThrow(
+      /truncated or corrupt file: object header at 0: message block at 16 needs 1000 bytes, past the end of the file \(100 bytes\)/,
+    );
   });
 
   it('refuses a global heap collection larger than the read limit', async () => {
@@ -402,20 +417,24 @@ describe('F11: HDF5 structures declaring huge lengths', () => {
 describe('prototype names in ingested files', () => {
   it('keeps a NetCDF-4 variable "__proto__" with attribute "constructor", and a global "__proto__", as own keys', async () => {
     const path = join(dir, 'proto_names.nc');
-    execFileSync(PYTHON, ['-c', [
-      'import sys, netCDF4',
-      'd = netCDF4.Dataset(sys.argv[1], "w")',
-      'd.createDimension("x", 3)',
-      'v = d.createVariable("__proto__", "f4", ("x",))',
-      'v[:] = [1.5, 2.5, 3.5]',
-      'v.setncattr("constructor", "ctor text")',
-      'v.setncattr("prototype", 2.0)',
-      'd.setncattr("__proto__", "global proto")',
-      'c = d.createVariable("constructor", "i4", ("x",))',
-      'c[:] = [4, 5, 6]',
-      'c.setncattr("__proto__", "p")',
-      'd.close()',
-    ].join('\n'), path]);
+    execFileSync(PYTHON, [
+      '-c',
+      [
+        'import sys, netCDF4',
+        'd = netCDF4.Dataset(sys.argv[1], "w")',
+        'd.createDimension("x", 3)',
+        'v = d.createVariable("__proto__", "f4", ("x",))',
+        'v[:] = [1.5, 2.5, 3.5]',
+        'v.setncattr("constructor", "ctor text")',
+        'v.setncattr("prototype", 2.0)',
+        'd.setncattr("__proto__", "global proto")',
+        'c = d.createVariable("constructor", "i4", ("x",))',
+        'c[:] = [4, 5, 6]',
+        'c.setncattr("__proto__", "p")',
+        'd.close()',
+      ].join('\n'),
+      path,
+    ]);
     const file = await fileRangeReader(path);
     let result: ScanResult;
     try {

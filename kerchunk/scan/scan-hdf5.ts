@@ -1,20 +1,29 @@
 import type { ChunkReference, JsonValue } from '../reference.js';
 import { ReferenceFormatError } from '../reference.js';
-import type { RangeReader } from './range-reader.js';
+import { setOwn } from '../zarr-metadata.js';
+import { attributesText } from './attributes-text.js';
 import { readChunkIndex, type StoredChunk } from './hdf5/chunk-index.js';
 import { decodeUtf8 } from './hdf5/cursor.js';
 import { decodeChunk } from './hdf5/decode.js';
-import { MAX_HDF5_READ_BYTES, openHdf5, type Hdf5File } from './hdf5/file.js';
+import { type Hdf5File, MAX_HDF5_READ_BYTES, openHdf5 } from './hdf5/file.js';
 import { GlobalHeap } from './hdf5/heaps.js';
 import {
-  elementCount, parseDataspace, parseFillValue, parseFilterPipeline, parseLayout, parseOldFillValue,
-  type Dataspace, type Datatype, type Filter, type Layout, type RawAttribute,
+  type Dataspace,
+  type Datatype,
+  elementCount,
+  type Filter,
+  type Layout,
+  parseDataspace,
+  parseFillValue,
+  parseFilterPipeline,
+  parseLayout,
+  parseOldFillValue,
+  type RawAttribute,
 } from './hdf5/messages.js';
-import { MSG, MSG_FLAG_SHARED, readObjectHeader, type ObjectHeader } from './hdf5/object-header.js';
+import { MSG, MSG_FLAG_SHARED, type ObjectHeader, readObjectHeader } from './hdf5/object-header.js';
 import { findMessage, headerDatatype, isDataset, isGroup, readAttributes, readLinks } from './hdf5/objects.js';
 import { attributeValue, jsonNumber, readNumber, vlenElement, zarrDtype } from './hdf5/values.js';
-import { attributesText } from './attributes-text.js';
-import { setOwn } from '../zarr-metadata.js';
+import type { RangeReader } from './range-reader.js';
 
 export interface ScanOptions {
   /** The URL the chunk references will name. */
@@ -37,19 +46,37 @@ export interface ScanResult {
 }
 
 /** Attributes kerchunk (after h5netcdf) leaves out: the netCDF-4 / HDF5 dimension-scale machinery. */
-const HIDDEN_ATTRIBUTES = new Set([
-  'REFERENCE_LIST', 'CLASS', 'DIMENSION_LIST', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties',
-]);
+const HIDDEN_ATTRIBUTES = new Set(['REFERENCE_LIST', 'CLASS', 'DIMENSION_LIST', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties']);
 
 const FILTER_NAMES: Record<number, string> = {
-  1: 'deflate', 2: 'shuffle', 3: 'fletcher32', 4: 'szip', 5: 'nbit', 6: 'scaleoffset', 32000: 'lzf', 32001: 'blosc',
-  32004: 'lz4', 32008: 'bitshuffle', 32013: 'zfp', 32015: 'zstd', 32017: 'sz', 32026: 'blosc2',
+  1: 'deflate',
+  2: 'shuffle',
+  3: 'fletcher32',
+  4: 'szip',
+  5: 'nbit',
+  6: 'scaleoffset',
+  32000: 'lzf',
+  32001: 'blosc',
+  32004: 'lz4',
+  32008: 'bitshuffle',
+  32013: 'zfp',
+  32015: 'zstd',
+  32017: 'sz',
+  32026: 'blosc2',
 };
 
 /** numcodecs JSON codec configuration, as zarr writes it for kerchunk's embedded string arrays. */
 const JSON_CODEC: JsonValue = {
-  allow_nan: true, check_circular: true, encoding: 'utf-8', ensure_ascii: true, id: 'json2', indent: null,
-  separators: [',', ':'], skipkeys: false, sort_keys: true, strict: true,
+  allow_nan: true,
+  check_circular: true,
+  encoding: 'utf-8',
+  ensure_ascii: true,
+  id: 'json2',
+  indent: null,
+  separators: [',', ':'],
+  skipkeys: false,
+  sort_keys: true,
+  strict: true,
 };
 
 interface Entry {
@@ -77,7 +104,10 @@ class Scanner {
   /** Names of the float-typed attributes of each attributes document. */
   private readonly floatAttributes = new WeakMap<object, Set<string>>();
 
-  constructor(private readonly file: Hdf5File, private readonly options: ScanOptions) {
+  constructor(
+    private readonly file: Hdf5File,
+    private readonly options: ScanOptions,
+  ) {
     this.heap = new GlobalHeap(file);
     this.threshold = options.inlineThreshold ?? 500;
   }
@@ -203,7 +233,13 @@ class Scanner {
     this.metadata.set(this.key(path, '.zattrs'), zattrs);
 
     if (layout.class === 'compact') {
-      this.chunks.set(this.chunkKey(path, shape.map(() => 0)), { kind: 'inline', data: layout.data.slice() });
+      this.chunks.set(
+        this.chunkKey(
+          path,
+          shape.map(() => 0),
+        ),
+        { kind: 'inline', data: layout.data.slice() },
+      );
       return;
     }
     const fileSize = this.options.fileSize;
@@ -273,7 +309,10 @@ class Scanner {
         if (layout.chunk.length !== rank) this.fail(path, `chunk rank ${layout.chunk.length} differs from dataset rank ${rank}`);
         try {
           return await readChunkIndex(this.file, layout.index, {
-            dims: space.dims, maxDims: space.maxDims, chunk: layout.chunk, elementSize: layout.elementSize,
+            dims: space.dims,
+            maxDims: space.maxDims,
+            chunk: layout.chunk,
+            elementSize: layout.elementSize,
           });
         } catch (error) {
           if (error instanceof ReferenceFormatError) this.fail(path, `chunk index (${layout.index.type}): ${error.message}`);
@@ -417,8 +456,13 @@ class Scanner {
 
   /** Variable-length strings: values embedded as one JSON-encoded chunk (kerchunk's vlen_encode="embed"). */
   private async embedStrings(
-    path: string, layout: Layout, space: Dataspace, datatype: Datatype, filters: readonly Filter[],
-    stored: readonly StoredChunk[], zattrs: { [key: string]: JsonValue },
+    path: string,
+    layout: Layout,
+    space: Dataspace,
+    datatype: Datatype,
+    filters: readonly Filter[],
+    stored: readonly StoredChunk[],
+    zattrs: { [key: string]: JsonValue },
   ): Promise<void> {
     const n = elementCount(space);
     const size = datatype.size;
@@ -458,7 +502,13 @@ class Scanner {
       zarr_format: 2,
     });
     this.metadata.set(this.key(path, '.zattrs'), zattrs);
-    this.chunks.set(this.chunkKey(path, dims.map(() => 0)), { kind: 'inline', data: new TextEncoder().encode(document) });
+    this.chunks.set(
+      this.chunkKey(
+        path,
+        dims.map(() => 0),
+      ),
+      { kind: 'inline', data: new TextEncoder().encode(document) },
+    );
   }
 }
 
@@ -506,4 +556,3 @@ function nestValues(values: JsonValue[], dims: readonly number[]): JsonValue[] {
 function asciiJson(value: JsonValue): string {
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
-

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SourcesConfigError, SourceAllowList } from './allow-list.js';
+import { SourceAllowList, SourcesConfigError } from './allow-list.js';
 import { SourceForbiddenError } from './source-error.js';
 
 let dir: string;

@@ -7,8 +7,8 @@ import { SourceForbiddenError } from './source-error.js';
 
 /** Where a reference points, once resolved and allowed. */
 export type ResolvedUrl =
-  | { readonly kind: 'file'; /** Absolute path with symlinks resolved. */ readonly path: string }
-  | { readonly kind: 'http'; /** Normalised absolute http(s) URL, without fragment. */ readonly url: string }
+  | { readonly kind: 'file' /** Absolute path with symlinks resolved. */; readonly path: string }
+  | { readonly kind: 'http' /** Normalised absolute http(s) URL, without fragment. */; readonly url: string }
   | { readonly kind: 's3'; readonly bucket: string; readonly key: string };
 
 export interface AllowListOptions {
@@ -26,8 +26,8 @@ export class SourcesConfigError extends Error {
 
 type Root =
   | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'http'; readonly origin: string; /** no trailing slash; '' = whole origin */ readonly path: string }
-  | { readonly kind: 's3'; readonly bucket: string; /** no trailing slash; '' = whole bucket */ readonly prefix: string };
+  | { readonly kind: 'http'; readonly origin: string /** no trailing slash; '' = whole origin */; readonly path: string }
+  | { readonly kind: 's3'; readonly bucket: string /** no trailing slash; '' = whole bucket */; readonly prefix: string };
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
 const KNOWN_SCHEMES = new Set(['file', 'http', 'https', 's3']);
@@ -89,7 +89,10 @@ export class SourceAllowList {
     if (isUrl) {
       switch (scheme) {
         case 'file':
-          return this.resolveLocal(url, fileUrlPath(url, (reason) => this.forbidden(url, reason)));
+          return this.resolveLocal(
+            url,
+            fileUrlPath(url, (reason) => this.forbidden(url, reason)),
+          );
         case 'http':
         case 'https':
           return this.checkHttp(url, url);
@@ -182,9 +185,7 @@ export class SourceAllowList {
     }
     const origin = parsed.origin;
     const path = parsed.pathname;
-    const allowed = this.roots.some(
-      (root) => root.kind === 'http' && root.origin === origin && (root.path === '' || path === root.path || path.startsWith(`${root.path}/`)),
-    );
+    const allowed = this.roots.some((root) => root.kind === 'http' && root.origin === origin && (root.path === '' || path === root.path || path.startsWith(`${root.path}/`)));
     if (!allowed) {
       const sameOrigin = this.roots.some((root) => root.kind === 'http' && root.origin === origin);
       throw this.forbidden(reference, sameOrigin ? `the path ${path} is outside the allowed prefixes of ${origin}` : `the origin ${origin} is not allowed`);
@@ -200,9 +201,7 @@ export class SourceAllowList {
       throw this.forbidden(reference, 'has a dot segment in its key');
     }
     const { bucket, key } = location;
-    const allowed = this.roots.some(
-      (root) => root.kind === 's3' && root.bucket === bucket && (root.prefix === '' || key === root.prefix || key.startsWith(`${root.prefix}/`)),
-    );
+    const allowed = this.roots.some((root) => root.kind === 's3' && root.bucket === bucket && (root.prefix === '' || key === root.prefix || key.startsWith(`${root.prefix}/`)));
     if (!allowed) throw this.forbidden(reference, `s3://${bucket}/${key} is outside the allowed buckets and prefixes`);
     return { kind: 's3', bucket, key };
   }

@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
-import { lstat, open, readlink, stat, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readlink, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import type { ByteRange, ByteSource } from './byte-source.js';
-import { readCoalesced, type CoalesceOptions } from './coalesce.js';
+import { type CoalesceOptions, readCoalesced } from './coalesce.js';
 import { SourceError, SourceForbiddenError } from './source-error.js';
 
 /**
@@ -320,10 +320,7 @@ async function readExactly(file: PooledFile, offset: number, length: number): Pr
       throw fileError(error, file.path);
     }
     if (bytesRead === 0) {
-      throw new SourceError(
-        'short-read',
-        `${file.path} ends at byte ${offset + filled}, before the end of the referenced range ${offset}+${length}`,
-      );
+      throw new SourceError('short-read', `${file.path} ends at byte ${offset + filled}, before the end of the referenced range ${offset}+${length}`);
     }
     filled += bytesRead;
   }

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import { Agent, type Dispatcher } from 'undici';
+import { concatBytes } from '../concat-bytes.js';
 import type { ByteRange, ByteSource } from './byte-source.js';
-import { readCoalesced, type CoalesceOptions } from './coalesce.js';
+import { type CoalesceOptions, readCoalesced } from './coalesce.js';
 import { parseContentRange } from './content-range.js';
 import { SourceError } from './source-error.js';
-import { concatBytes } from '../concat-bytes.js';
 
 /**
  * http(s) objects, read with `Range: bytes=a-b` GETs through undici.
@@ -348,9 +348,7 @@ export class HttpSource implements ByteSource {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         const timedOut = controller.signal.reason instanceof AttemptDeadline;
-        const failure = timedOut
-          ? new RetriableError('timeout', `${url} did not answer within ${this.attemptTimeoutMs} ms`, { cause: error })
-          : classify(url, error);
+        const failure = timedOut ? new RetriableError('timeout', `${url} did not answer within ${this.attemptTimeoutMs} ms`, { cause: error }) : classify(url, error);
         if (!(failure instanceof RetriableError) || tries >= this.retries) throw failure;
       } finally {
         clearTimeout(deadline);

@@ -16,9 +16,7 @@ describe('s3 URLs', () => {
   });
 
   it('maps to path-style http URLs with each key segment encoded', () => {
-    expect(s3ObjectUrl('http://127.0.0.1:9000/', { bucket: 'data', key: 'dir/file name#1?.nc' })).toBe(
-      'http://127.0.0.1:9000/data/dir/file%20name%231%3F.nc',
-    );
+    expect(s3ObjectUrl('http://127.0.0.1:9000/', { bucket: 'data', key: 'dir/file name#1?.nc' })).toBe('http://127.0.0.1:9000/data/dir/file%20name%231%3F.nc');
     expect(s3ObjectUrl('https://minio.example/s3', { bucket: 'data', key: 'x%2e.nc' })).toBe('https://minio.example/s3/data/x%252e.nc');
   });
 

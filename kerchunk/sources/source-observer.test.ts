@@ -1,6 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,9 +49,7 @@ describe('Sources observer', () => {
     try {
       await sources.read({ kind: 'range', url: 'a.bin', offset: 10, length: 90 }, join(dir, 'data'));
       await sources.read({ kind: 'range', url: `${origin}/a.bin`, offset: 0, length: 500 }, dir);
-      await sources.readMany(
-        [0, 100, 200].map((offset) => ({ ref: { kind: 'range' as const, url: 'a.bin', offset, length: 100 }, relativeTo: join(dir, 'data') })),
-      );
+      await sources.readMany([0, 100, 200].map((offset) => ({ ref: { kind: 'range' as const, url: 'a.bin', offset, length: 100 }, relativeTo: join(dir, 'data') })));
       expect(events.map(({ kind, bytes: n, failure }) => ({ kind, bytes: n, failure }))).toEqual([
         { kind: 'file', bytes: 90, failure: undefined },
         { kind: 'http', bytes: 500, failure: undefined },
@@ -75,7 +73,15 @@ describe('Sources observer', () => {
     } finally {
       await sources.close();
     }
-    const throwing = await Sources.create({ allow: ['data/'], baseDir: dir, observer: { read: () => { throw new Error('observer broke'); } } });
+    const throwing = await Sources.create({
+      allow: ['data/'],
+      baseDir: dir,
+      observer: {
+        read: () => {
+          throw new Error('observer broke');
+        },
+      },
+    });
     try {
       expect((await throwing.read({ kind: 'range', url: 'a.bin', offset: 0, length: 4 }, join(dir, 'data'))).byteLength).toBe(4);
     } finally {

@@ -1,16 +1,16 @@
 import type { ChunkReference } from '../reference.js';
-import { SourceAllowList, SourcesConfigError, type ResolvedUrl } from './allow-list.js';
+import { type ResolvedUrl, SourceAllowList, SourcesConfigError } from './allow-list.js';
 import type { ByteRange, ByteSource } from './byte-source.js';
 import type { CoalesceOptions } from './coalesce.js';
 import { FileSource, type FileSourceOptions } from './file-source.js';
 import { HttpSource } from './http-source.js';
-import { sharedReadBudget, type ReadBudget } from './read-budget.js';
+import { type ReadBudget, sharedReadBudget } from './read-budget.js';
 import { S3Source } from './s3-source.js';
 import { formatS3Url } from './s3-url.js';
 import { SourceError } from './source-error.js';
 import type { SourceKind, SourceReadEvent, SourceReadObserver } from './source-observer.js';
 
-export { SourcesConfigError, type ResolvedUrl } from './allow-list.js';
+export { type ResolvedUrl, SourcesConfigError } from './allow-list.js';
 
 export interface SourcesConfig {
   /** `sources.allow` of the catalog: local dirs (relative to `baseDir`), file://, http(s)://, s3:// prefixes. */

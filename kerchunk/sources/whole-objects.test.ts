@@ -1,6 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -109,8 +109,7 @@ describe('HttpSource.size', () => {
 
 describe('Sources: whole-object references', () => {
   const whole = (url: string): ChunkReference => ({ kind: 'whole', url });
-  const create = (budget?: ReadBudget) =>
-    Sources.create({ allow: ['data/', `${origin}/`], baseDir: dir, http: { retries: 0 }, ...(budget ? { readBudget: budget } : {}) });
+  const create = (budget?: ReadBudget) => Sources.create({ allow: ['data/', `${origin}/`], baseDir: dir, http: { retries: 0 }, ...(budget ? { readBudget: budget } : {}) });
 
   it('knows the size of whole, range and inline references', async () => {
     const s = await create();

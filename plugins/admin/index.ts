@@ -1,13 +1,13 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { CatalogError, datasetIdProblem } from '../../catalog/catalog-file.js';
 import { reloadCatalog } from '../../catalog/catalog-reload.js';
-import { addDataset, DatasetExistsError, FileLockError, removeDataset, type DatasetRecord } from '../../catalog/catalog-store.js';
-import { HttpProblem } from '../../server/http/problem.js';
-import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { addDataset, DatasetExistsError, type DatasetRecord, FileLockError, removeDataset } from '../../catalog/catalog-store.js';
 import { bearerAuth } from '../../server/http/bearer-auth.js';
+import { HttpProblem } from '../../server/http/problem.js';
+import { clientAddress, type RateLimitOptions, rateLimit, rateLimitFromEnv } from '../../server/http/rate-limit.js';
+import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetRecord } from './dataset-request.js';
 import { readJsonBody } from './json-body.js';
-import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from '../../server/http/rate-limit.js';
 import { validateRegistration } from './validate-registration.js';
 
 /**

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { resolveLocation, type DatasetEntry } from '../../catalog/catalog-file.js';
+import { type DatasetEntry, resolveLocation } from '../../catalog/catalog-file.js';
 import type { DatasetRecord } from '../../catalog/catalog-store.js';
 import { DatasetError, openDataset } from '../../catalog/dataset.js';
 import type { DatasetRegistry } from '../../catalog/registry.js';
@@ -116,14 +116,16 @@ async function realOfMissing(path: string): Promise<string> {
  * roots, which tells what exists there) left out.
  */
 function publicDetail(message: string, location: string, refs: string): string {
-  return message
-    .split(location)
-    .join(refs)
-    // V8 quotes the first bytes of what it could not parse: `Unexpected token 'x', "<bytes>"... is not valid JSON`
-    .replace(/Unexpected token [\s\S]* is not valid JSON/, 'a syntax error')
-    .replace(
-    /( is not allowed: )(?:resolves to .*?|.* cannot be resolved \([^)]*\)|.* is a dangling symlink)(; allowed sources: )/s,
-    '$1it resolves outside the allowed sources$2',
+  return (
+    message
+      .split(location)
+      .join(refs)
+      // V8 quotes the first bytes of what it could not parse: `Unexpected token 'x', "<bytes>"... is not valid JSON`
+      .replace(/Unexpected token [\s\S]* is not valid JSON/, 'a syntax error')
+      .replace(
+        /( is not allowed: )(?:resolves to .*?|.* cannot be resolved \([^)]*\)|.* is a dangling symlink)(; allowed sources: )/s,
+        '$1it resolves outside the allowed sources$2',
+      )
   );
 }
 

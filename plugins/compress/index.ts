@@ -1,6 +1,6 @@
+import { codecFromConfig } from '../../kerchunk/codecs/index.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import type { ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
-import { codecFromConfig } from '../../kerchunk/codecs/index.js';
 import type { StratoPlugin } from '../../server/plugin.js';
 import { ProcessingConfigError } from '../../server/stage.js';
 

@@ -3,7 +3,7 @@ import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema
 import { stringAttribute } from '../../cf/attributes.js';
 import { firstMapVariable, plotAxes } from '../../cf/axes.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
-import { escapeHtml, htmlResponse, renderPage, requestOrigin, type HtmlPage } from '../../server/html/html.js';
+import { escapeHtml, type HtmlPage, htmlResponse, renderPage, requestOrigin } from '../../server/html/html.js';
 import { withLayout } from '../../server/html/layout.js';
 import { PAGE_STYLE } from '../../server/html/style.js';
 
@@ -54,14 +54,8 @@ export function openSnippets(dataset: Dataset, schema: DatasetSchema, origin: st
   const base = `${origin}/datasets/${encodeURIComponent(dataset.id)}`;
   const map = firstMapVariable(schema);
   const parts = [
-    snippet(
-      'xarray, raw view (chunks as stored)',
-      `import xarray as xr\nds = xr.open_dataset("${base}/kerchunk", engine="zarr", consolidated=True, chunks={})`,
-    ),
-    snippet(
-      'xarray, processed view (rechunked, re-compressed)',
-      `import xarray as xr\nds = xr.open_dataset("${base}/zarr", engine="zarr", consolidated=True, chunks={})`,
-    ),
+    snippet('xarray, raw view (chunks as stored)', `import xarray as xr\nds = xr.open_dataset("${base}/kerchunk", engine="zarr", consolidated=True, chunks={})`),
+    snippet('xarray, processed view (rechunked, re-compressed)', `import xarray as xr\nds = xr.open_dataset("${base}/zarr", engine="zarr", consolidated=True, chunks={})`),
     snippet('intake', `import intake\ncat = intake.open_catalog("${origin}/intake.yaml")\nds = cat[${JSON.stringify(dataset.id)}].to_dask()`),
     snippet('ncdump / cdo (OPeNDAP)', `ncdump -h ${base}/opendap\ncdo sinfo ${base}/opendap`),
     snippet('GDAL', `gdalinfo 'ZARR:"/vsicurl/${base}/zarr"'${map ? `\ngdalinfo 'ZARR:"/vsicurl/${base}/zarr":/${map.name}'` : ''}`),

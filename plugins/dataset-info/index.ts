@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { schemaOf, type DatasetSchema, type VariableSchema } from '../../catalog/dataset-schema.js';
+import { type DatasetSchema, schemaOf, type VariableSchema } from '../../catalog/dataset-schema.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetPage } from './dataset-html.js';
@@ -29,8 +29,7 @@ export const datasetInfoPlugin: StratoPlugin = {
 /** The shape of xarray's `Dataset.to_dict(data=False)`. */
 export function datasetDict(schema: DatasetSchema): Record<string, JsonValue> {
   const entry = (v: VariableSchema): JsonValue => ({ dims: [...v.dims], attrs: { ...v.attrs }, dtype: v.dtypeName, shape: [...v.shape] });
-  const section = (coordinates: boolean) =>
-    Object.fromEntries(schema.variables.filter((v) => v.isCoordinate === coordinates).map((v) => [v.name, entry(v)]));
+  const section = (coordinates: boolean) => Object.fromEntries(schema.variables.filter((v) => v.isCoordinate === coordinates).map((v) => [v.name, entry(v)]));
   return { coords: section(true), attrs: { ...schema.attrs }, dims: { ...schema.dims }, data_vars: section(false) };
 }
 
@@ -38,9 +37,7 @@ export function datasetDict(schema: DatasetSchema): Record<string, JsonValue> {
 export function datasetInfo(schema: DatasetSchema): Record<string, JsonValue> {
   return {
     dimensions: { ...schema.dims },
-    variables: Object.fromEntries(
-      schema.variables.map((v) => [v.name, { type: v.dtypeName, dimensions: [...v.dims], attributes: { ...v.attrs } }]),
-    ),
+    variables: Object.fromEntries(schema.variables.map((v) => [v.name, { type: v.dtypeName, dimensions: [...v.dims], attributes: { ...v.attrs } }])),
     global_attributes: { ...schema.attrs },
   };
 }

@@ -1,6 +1,6 @@
-import { Hono, type Context } from 'hono';
-import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { type Context, Hono } from 'hono';
 import { publicBaseUrl } from '../../server/http/public-url.js';
+import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetIntakeCatalog, intakeCatalog } from './intake-catalog.js';
 
 const YAML = 'application/yaml; charset=utf-8';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bearerCredential } from '../../server/http/bearer-auth.js';
-import { clientAddress } from '../../server/http/rate-limit.js';
 import { HttpProblem } from '../../server/http/problem.js';
+import { clientAddress } from '../../server/http/rate-limit.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
 /**

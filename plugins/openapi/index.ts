@@ -4,7 +4,7 @@ import { notFound } from '../../server/http/problem.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { DOCS_INIT_SCRIPT, docsResponse } from './docs-html.js';
 import { openApiDocument } from './openapi-document.js';
-import { datasetRoutePath, openApiPath, type AppRoute } from './route-paths.js';
+import { type AppRoute, datasetRoutePath, openApiPath } from './route-paths.js';
 import { SwaggerAssets } from './swagger-assets.js';
 
 /** hono's `routes` of a sub-app, without middleware (method ALL). */

@@ -1,6 +1,6 @@
 import { DATASET_ID } from '../../catalog/catalog-file.js';
 import { ROUTE_DOCS, type RouteDoc } from './route-docs.js';
-import { pathParameters, type AppRoute } from './route-paths.js';
+import { type AppRoute, pathParameters } from './route-paths.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -53,9 +53,7 @@ describe('/openapi.json of the default app', () => {
 
   it('lists exactly the routes the app serves', () => {
     const served = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${openApiPath(r.path)}`));
-    const documented = new Set(
-      Object.entries(document.paths ?? {}).flatMap(([path, item]) => Object.keys(item ?? {}).map((method) => `${method.toUpperCase()} ${path}`)),
-    );
+    const documented = new Set(Object.entries(document.paths ?? {}).flatMap(([path, item]) => Object.keys(item ?? {}).map((method) => `${method.toUpperCase()} ${path}`)));
     expect([...documented].sort()).toEqual([...served].sort());
     expect(served.has('POST /admin/datasets')).toBe(true);
   });

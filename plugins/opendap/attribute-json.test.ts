@@ -19,9 +19,7 @@ describe('parseAttributes', () => {
   });
 
   it('reads strings with escapes, booleans, null, nested objects and bare NaN/Infinity', () => {
-    const members = Object.fromEntries(
-      parseAttributes('{"s": "a \\"q\\" \\u00e9\\n", "t": true, "n": null, "o": {"a": [1, {"b": 2}]}, "nan": NaN, "inf": -Infinity}'),
-    );
+    const members = Object.fromEntries(parseAttributes('{"s": "a \\"q\\" \\u00e9\\n", "t": true, "n": null, "o": {"a": [1, {"b": 2}]}, "nan": NaN, "inf": -Infinity}'));
     expect(members.s).toEqual({ kind: 'string', value: 'a "q" é\n' });
     expect(members.t).toEqual({ kind: 'bool', value: true });
     expect(members.n).toEqual({ kind: 'null' });

@@ -41,7 +41,13 @@ export function parseConstraint(query: string): ConstraintExpression {
   }
   const ampersand = text.indexOf('&');
   const projectionText = ampersand >= 0 ? text.slice(0, ampersand) : text;
-  const selections = ampersand >= 0 ? text.slice(ampersand + 1).split('&').filter((s) => s.trim() !== '') : [];
+  const selections =
+    ampersand >= 0
+      ? text
+          .slice(ampersand + 1)
+          .split('&')
+          .filter((s) => s.trim() !== '')
+      : [];
   if (selections.length > 0) {
     throw new DapError(400, `selections are not supported on gridded data (got "&${selections[0]}")`);
   }

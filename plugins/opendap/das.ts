@@ -1,6 +1,6 @@
+import { dapName } from './dap-names.js';
 import { attributeNumberText, type DapNumericType } from './dap-types.js';
 import type { DapAttribute, DapDataset } from './dataset-model.js';
-import { dapName } from './dap-names.js';
 
 /**
  * The DAS (DAP 2.0 §7.1.2): one attribute container per variable, global attributes in
@@ -23,9 +23,7 @@ function container(lines: string[], name: string, attributes: readonly DapAttrib
 /** One attribute line: `Float32 valid_range 150, 350;`, `String units "K";`. */
 export function attributeLine(attribute: DapAttribute): string {
   const values =
-    attribute.type === 'String'
-      ? attribute.values.map((v) => quoted(String(v)))
-      : attribute.values.map((v) => attributeNumberText(Number(v), attribute.type as DapNumericType));
+    attribute.type === 'String' ? attribute.values.map((v) => quoted(String(v))) : attribute.values.map((v) => attributeNumberText(Number(v), attribute.type as DapNumericType));
   return `${attribute.type} ${dapName(attribute.name)} ${values.join(', ')};`;
 }
 

@@ -1,14 +1,7 @@
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues } from '../../kerchunk/array-values.js';
-import { AttributeJsonError, parseAttributes, type AttributeValue } from './attribute-json.js';
-import {
-  fitsType,
-  isIntegerType,
-  looksLikeFloat32,
-  servedType,
-  type DapAttributeType,
-  type DapNumericType,
-} from './dap-types.js';
+import { AttributeJsonError, type AttributeValue, parseAttributes } from './attribute-json.js';
+import { type DapAttributeType, type DapNumericType, fitsType, isIntegerType, looksLikeFloat32, servedType } from './dap-types.js';
 
 export interface DapDimension {
   readonly name: string;
@@ -180,8 +173,7 @@ export function typedAttribute(name: string, value: AttributeValue, variableType
   const values = numbers.map((n) => n.value);
   const anyFloat = numbers.some((n) => n.float);
   if (variableType && VARIABLE_TYPED.has(name)) {
-    const fits = (t: DapNumericType) =>
-      values.every((v) => fitsType(v, t) || (t === 'Byte' && Number.isInteger(v) && v >= -128 && v < 0));
+    const fits = (t: DapNumericType) => values.every((v) => fitsType(v, t) || (t === 'Byte' && Number.isInteger(v) && v >= -128 && v < 0));
     if (isIntegerType(variableType) ? !anyFloat && fits(variableType) : fits(variableType)) {
       return { name, type: variableType, values };
     }

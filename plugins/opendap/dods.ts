@@ -1,6 +1,6 @@
 import { chunkCount } from '../../kerchunk/array-reader.js';
-import { sliceLength, type Slice } from '../../kerchunk/array-values.js';
-import { currentBudget, withBudget, type RequestBudget } from '../../kerchunk/request-budget.js';
+import { type Slice, sliceLength } from '../../kerchunk/array-values.js';
+import { currentBudget, type RequestBudget, withBudget } from '../../kerchunk/request-budget.js';
 import { wireBytes } from './dap-types.js';
 import type { DapArray } from './dataset-model.js';
 import { hyperslabPieces } from './pieces.js';
@@ -16,7 +16,10 @@ export function dodsSize(ddsBytes: number, selected: readonly SelectedVariable[]
 
 export function fieldSize({ array, slices }: FieldSelection): number {
   if (array.dims.length === 0) return xdrScalarSize(array.type);
-  return xdrArraySize(array.type, slices.reduce((n, s) => n * sliceLength(s), 1));
+  return xdrArraySize(
+    array.type,
+    slices.reduce((n, s) => n * sliceLength(s), 1),
+  );
 }
 
 export interface DodsStreamOptions {

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { schemaOf } from '../../catalog/dataset-schema.js';
 import { CodecError } from '../../kerchunk/codecs/codec.js';
@@ -9,7 +9,7 @@ import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugi
 import { parseConstraint } from './constraint.js';
 import { DapError, dapErrorResponse, dapHeaders } from './dap-error.js';
 import { dasText } from './das.js';
-import { dapDataset, type DapDataset } from './dataset-model.js';
+import { type DapDataset, dapDataset } from './dataset-model.js';
 import { ddsText } from './dds.js';
 import { dodsChunkCount, dodsSize, dodsStream } from './dods.js';
 import { selectVariables } from './projection.js';
@@ -105,10 +105,7 @@ class OpendapService {
       if (kind === 'dds') return text(dds, 'dods_dds', version);
       const size = dodsSize(Buffer.byteLength(dds), selected);
       if (size > this.maxBytes) {
-        throw new DapError(
-          413,
-          `the request would return ${size} bytes, more than this server's limit of ${this.maxBytes} bytes; ask for a smaller hyperslab`,
-        );
+        throw new DapError(413, `the request would return ${size} bytes, more than this server's limit of ${this.maxBytes} bytes; ask for a smaller hyperslab`);
       }
       const headers = {
         'content-type': 'application/octet-stream',

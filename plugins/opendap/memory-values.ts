@@ -1,4 +1,4 @@
-import { sliceLength, type ArrayValues, type DatasetValues, type NumericArray, type Slice } from '../../kerchunk/array-values.js';
+import { type ArrayValues, type DatasetValues, type NumericArray, type Slice, sliceLength } from '../../kerchunk/array-values.js';
 
 type TypedConstructor = { new (length: number): NumericArray };
 

@@ -5,7 +5,7 @@ import type { JsonValue } from '../../kerchunk/reference.js';
 import { parseConstraint } from './constraint.js';
 import { DapError } from './dap-error.js';
 import { dasText } from './das.js';
-import { dapDataset, type DapDataset } from './dataset-model.js';
+import { type DapDataset, dapDataset } from './dataset-model.js';
 import { ddsText } from './dds.js';
 import { dodsSize, dodsStream } from './dods.js';
 import { MemoryArrayValues, memoryDatasetValues } from './memory-values.js';
@@ -24,7 +24,13 @@ function sample(): { model: DapDataset; arrays: Map<string, MemoryArrayValues> }
   const range = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
   const bigRange = (n: number, f: (i: number) => bigint) => Array.from({ length: n }, (_, i) => f(i));
   const specs: Array<{ name: string; dtype: string; dims: string[]; data: NumericArray; chunks?: number[]; fill?: number | bigint; attrs: string }> = [
-    { name: 'time', dtype: '<f8', dims: ['time'], data: new Float64Array(range(NT, (i) => i + 0.5)), attrs: '{"units": "days since 2000-01-01", "calendar": "standard", "axis": "T"}' },
+    {
+      name: 'time',
+      dtype: '<f8',
+      dims: ['time'],
+      data: new Float64Array(range(NT, (i) => i + 0.5)),
+      attrs: '{"units": "days since 2000-01-01", "calendar": "standard", "axis": "T"}',
+    },
     { name: 'lat', dtype: '<f4', dims: ['lat'], data: new Float32Array([-30, 0, 30]), fill: 9.969209968386869e36, attrs: '{"units": "degrees_north"}' },
     { name: 'lon', dtype: '<f4', dims: ['lon'], data: new Float32Array([0, 180]), attrs: '{"units": "degrees_east"}' },
     {
@@ -280,11 +286,15 @@ describe('.dods', () => {
       { start: 0, stop: NX, step: 1 },
     ]);
     expect(reader.array('Float32')).toEqual(
-      pick(tas as Float32Array, [NT, NY, NX], [
-        { start: 1, stop: 4, step: 2 },
-        { start: 0, stop: 3, step: 1 },
-        { start: 1, stop: 2, step: 1 },
-      ]),
+      pick(
+        tas as Float32Array,
+        [NT, NY, NX],
+        [
+          { start: 1, stop: 4, step: 2 },
+          { start: 0, stop: 3, step: 1 },
+          { start: 1, stop: 2, step: 1 },
+        ],
+      ),
     );
     expect(reader.array('Float64')).toEqual([1.5, 3.5]);
     expect(reader.array('Float32')).toEqual([-30, 0, 30]);

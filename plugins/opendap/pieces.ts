@@ -1,4 +1,4 @@
-import { sliceLength, type Slice } from '../../kerchunk/array-values.js';
+import { type Slice, sliceLength } from '../../kerchunk/array-values.js';
 
 /**
  * Splits a hyperslab into pieces of at most `maxElements` values that follow one another in C
@@ -31,11 +31,7 @@ export function* hyperslabPieces(slices: readonly Slice[], chunks: readonly numb
     });
     for (const [first, last] of runs(slices[cut] as Slice, chunks[cut] ?? 1, maxRun)) {
       const slice = slices[cut] as Slice;
-      yield [
-        ...fixed,
-        { start: slice.start + first * slice.step, stop: slice.start + (last - 1) * slice.step + 1, step: slice.step },
-        ...slices.slice(cut + 1),
-      ];
+      yield [...fixed, { start: slice.start + first * slice.step, stop: slice.start + (last - 1) * slice.step + 1, step: slice.step }, ...slices.slice(cut + 1)];
     }
     // Next outer position, last dimension fastest.
     let i = outer.length - 1;

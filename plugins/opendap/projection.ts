@@ -90,8 +90,7 @@ function resolve(variable: DapVariable, state: Pending): SelectedVariable {
     if (slices) fields.push({ array: map, slices });
   });
   const arraySlices = state.array;
-  const isGrid =
-    arraySlices !== undefined && maps.every((_, i) => state.maps[i] !== undefined && sameSlice(state.maps[i]?.[0], arraySlices[i]));
+  const isGrid = arraySlices !== undefined && maps.every((_, i) => state.maps[i] !== undefined && sameSlice(state.maps[i]?.[0], arraySlices[i]));
   if (isGrid) return { variable, form: 'grid', fields };
   return { variable, form: fields.length === 1 ? 'array' : 'structure', fields };
 }
@@ -113,10 +112,7 @@ export function slicesOf(array: DapArray, hyperslabs: readonly Hyperslab[]): Sli
     const slab = hyperslabs[i];
     if (!slab) return { start: 0, stop: dim.size, step: 1 };
     if (slab.stop >= dim.size) {
-      throw new DapError(
-        400,
-        `hyperslab [${slab.start}:${slab.stride}:${slab.stop}] of "${array.name}" is outside dimension "${dim.name}" (indices 0 to ${dim.size - 1})`,
-      );
+      throw new DapError(400, `hyperslab [${slab.start}:${slab.stride}:${slab.stop}] of "${array.name}" is outside dimension "${dim.name}" (indices 0 to ${dim.size - 1})`);
     }
     return { start: slab.start, stop: slab.stop + 1, step: slab.stride };
   });

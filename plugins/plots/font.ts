@@ -108,13 +108,24 @@ export const CELL_HEIGHT = 9;
 
 /** Characters the font lacks, replaced by look-alikes before falling back to '?'. */
 const SUBSTITUTES: Readonly<Record<string, string>> = {
-  '²': '2', '³': '3', '¹': '1', 'µ': 'u', 'μ': 'u', '−': '-', '–': '-', '—': '-', '·': '.', '×': 'x', '’': "'", '‘': "'", '“': '"', '”': '"',
+  '²': '2',
+  '³': '3',
+  '¹': '1',
+  µ: 'u',
+  μ: 'u',
+  '−': '-',
+  '–': '-',
+  '—': '-',
+  '·': '.',
+  '×': 'x',
+  '’': "'",
+  '‘': "'",
+  '“': '"',
+  '”': '"',
 };
 
 type Bitmap = ReadonlyArray<readonly boolean[]>;
-const BITMAPS = new Map<string, Bitmap>(
-  Object.entries(GLYPHS).map(([ch, rows]) => [ch, rows.split('|').map((row) => [...row].map((cell) => cell === '#'))]),
-);
+const BITMAPS = new Map<string, Bitmap>(Object.entries(GLYPHS).map(([ch, rows]) => [ch, rows.split('|').map((row) => [...row].map((cell) => cell === '#'))]));
 
 /** Text reduced to the characters the font can draw. */
 export function printable(text: string): string {

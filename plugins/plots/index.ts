@@ -4,9 +4,9 @@ import { schemaOf } from '../../catalog/dataset-schema.js';
 import { stringAttribute } from '../../cf/attributes.js';
 import { etagOf, ifNoneMatchHits } from '../../server/http/etag.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
-import { PlotCache, type CachedImage } from './plot-cache.js';
-import { parsePlotParams, type PlotParams } from './plot-params.js';
-import { readField, resolveSlice, type PlotSlice, type PlotSource } from './plot-slice.js';
+import { type CachedImage, PlotCache } from './plot-cache.js';
+import { type PlotParams, parsePlotParams } from './plot-params.js';
+import { type PlotSlice, type PlotSource, readField, resolveSlice } from './plot-slice.js';
 import { encodePng } from './png.js';
 import { renderPlot } from './render.js';
 

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HttpProblem } from '../../server/http/problem.js';
 import { parsePlotParams } from './plot-params.js';
 
-const parse = (query: Record<string, string | string[]>) =>
-  parsePlotParams(Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])));
+const parse = (query: Record<string, string | string[]>) => parsePlotParams(Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])));
 
 describe('plot parameters', () => {
   it('reads time as index or date, level, colormap and range', () => {
@@ -16,7 +15,16 @@ describe('plot parameters', () => {
     expect(parse({}).colormap.name).toBe('viridis');
   });
   it('rejects bad values with 400 problems', () => {
-    const queries: Array<Record<string, string | string[]>> = [{ time: '-1' }, { time: 'x' }, { level: '1.5' }, { cmap: 'jet' }, { vmin: 'NaN' }, { vmin: 'Infinity' }, { vmin: '3', vmax: '3' }, { cmap: ['viridis', 'magma'] }];
+    const queries: Array<Record<string, string | string[]>> = [
+      { time: '-1' },
+      { time: 'x' },
+      { level: '1.5' },
+      { cmap: 'jet' },
+      { vmin: 'NaN' },
+      { vmin: 'Infinity' },
+      { vmin: '3', vmax: '3' },
+      { cmap: ['viridis', 'magma'] },
+    ];
     for (const query of queries) {
       expect(() => parse(query), JSON.stringify(query)).toThrow(HttpProblem);
       try {

@@ -1,6 +1,6 @@
-import { parseDateQuery, type DateQuery } from '../../cf/date-query.js';
+import { type DateQuery, parseDateQuery } from '../../cf/date-query.js';
 import { badRequest } from '../../server/http/problem.js';
-import { COLORMAP_NAMES, colormap, type Colormap } from './colormaps.js';
+import { COLORMAP_NAMES, type Colormap, colormap } from './colormaps.js';
 
 /** The query of a plot request, checked but not yet resolved against the dataset. */
 export interface PlotParams {

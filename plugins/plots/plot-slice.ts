@@ -1,12 +1,12 @@
 import type { DatasetSchema, VariableSchema } from '../../catalog/dataset-schema.js';
-import type { ArrayValues, DatasetValues, Slice } from '../../kerchunk/array-values.js';
-import { badRequest, notFound } from '../../server/http/problem.js';
 import { attribute, stringAttribute } from '../../cf/attributes.js';
-import { coordinateOf, plotAxes, type PlotAxes } from '../../cf/axes.js';
+import { coordinateOf, type PlotAxes, plotAxes } from '../../cf/axes.js';
 import type { CalendarDate } from '../../cf/calendar.js';
-import { compareToQuery, dateMatches, formatDate, type DateQuery } from '../../cf/date-query.js';
+import { compareToQuery, type DateQuery, dateMatches, formatDate } from '../../cf/date-query.js';
 import { packingOf, unpack } from '../../cf/packing.js';
 import { timeCoder } from '../../cf/time-units.js';
+import type { ArrayValues, DatasetValues, Slice } from '../../kerchunk/array-values.js';
+import { badRequest, notFound } from '../../server/http/problem.js';
 import type { PlotParams } from './plot-params.js';
 import type { Field } from './render.js';
 

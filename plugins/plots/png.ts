@@ -1,5 +1,5 @@
-import { deflate, deflateSync } from 'node:zlib';
 import { promisify } from 'node:util';
+import { deflate, deflateSync } from 'node:zlib';
 
 const deflateAsync = promisify(deflate);
 
@@ -64,9 +64,7 @@ function scanlines({ width, height, pixels }: RgbaImage): Uint8Array {
 }
 
 function assemble(image: RgbaImage, compressed: Uint8Array, text: Readonly<Record<string, string>>): Uint8Array {
-  const textChunks = Object.entries(text).map(([key, value]) =>
-    chunk('tEXt', new TextEncoder().encode(`${key}\0${value.replace(/[^\x20-\x7e]/g, '?')}`)),
-  );
+  const textChunks = Object.entries(text).map(([key, value]) => chunk('tEXt', new TextEncoder().encode(`${key}\0${value.replace(/[^\x20-\x7e]/g, '?')}`)));
   const parts = [SIGNATURE, chunk('IHDR', header(image.width, image.height)), ...textChunks, chunk('IDAT', compressed), chunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;

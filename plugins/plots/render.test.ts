@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { colormap, COLORMAP_NAMES, type Colormap } from './colormaps.js';
+import { COLORMAP_NAMES, type Colormap, colormap } from './colormaps.js';
 import { encodePngSync } from './png.js';
 import { formatTick, renderPlot, valueRange } from './render.js';
 

@@ -1,11 +1,11 @@
 import { catalogDocument, collectionChildLink } from '../../stac-model/catalog-document.js';
 import type { CatalogDescription, CollectionRecord } from '../../stac-model/collections.js';
+import { absoluteItem, type ItemRecord } from '../../stac-model/items.js';
+import { type JsonObject, linksToJson, MEDIA, type StacLink } from '../../stac-model/stac-types.js';
 import { CONFORMANCE } from './conformance.js';
 import { selectFields } from './fields.js';
-import { absoluteItem, type ItemRecord } from '../../stac-model/items.js';
 import type { SearchPage } from './search.js';
 import type { FieldsSelection } from './search-request.js';
-import { linksToJson, MEDIA, type JsonObject, type StacLink } from '../../stac-model/stac-types.js';
 
 const QUERYABLES_REL = 'http://www.opengis.net/def/rel/ogc/1.0/queryables';
 

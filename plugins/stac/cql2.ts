@@ -1,4 +1,4 @@
-import { bboxesIntersect, geometryIntersectsBbox, geometryProblem, type Bbox, type Geometry } from '../../stac-model/geometry.js';
+import { type Bbox, bboxesIntersect, type Geometry, geometryIntersectsBbox, geometryProblem } from '../../stac-model/geometry.js';
 import type { ItemRecord } from '../../stac-model/items.js';
 import { isObject, ownValue } from '../../stac-model/stac-types.js';
 
@@ -228,13 +228,26 @@ function parseOperation(node: Record<string, unknown>): Expression {
   if (lower === 'and' || lower === 'or') {
     if (args.length < 2) throw new FilterError(`"${op}" takes two or more arguments`);
     for (const arg of args) expectType(arg, ['boolean'], op);
-    return { type: 'boolean', evaluate: (r) => kleene(lower, args.map((a) => a.evaluate(r) as boolean | null)) };
+    return {
+      type: 'boolean',
+      evaluate: (r) =>
+        kleene(
+          lower,
+          args.map((a) => a.evaluate(r) as boolean | null),
+        ),
+    };
   }
   if (lower === 'not') {
     arity(1);
     const [arg] = args as [Expression];
     expectType(arg, ['boolean'], op);
-    return { type: 'boolean', evaluate: (r) => { const v = arg.evaluate(r); return v === null ? null : !v; } };
+    return {
+      type: 'boolean',
+      evaluate: (r) => {
+        const v = arg.evaluate(r);
+        return v === null ? null : !v;
+      },
+    };
   }
   if (lower === 'isnull') {
     arity(1);
@@ -256,7 +269,13 @@ function parseOperation(node: Record<string, unknown>): Expression {
     const patternNode = (argsNode as unknown[])[1];
     if (typeof patternNode !== 'string') throw new FilterError('"like" takes a pattern string as its second argument');
     const matches = likeMatcher(patternNode);
-    return { type: 'boolean', evaluate: (r) => { const v = subject.evaluate(r); return typeof v === 'string' ? matches(v) : null; } };
+    return {
+      type: 'boolean',
+      evaluate: (r) => {
+        const v = subject.evaluate(r);
+        return typeof v === 'string' ? matches(v) : null;
+      },
+    };
   }
   if (lower === 'between') {
     arity(3);

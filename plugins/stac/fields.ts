@@ -1,5 +1,5 @@
+import { cloneJson, isObject, type JsonObject, ownValue, setOwn } from '../../stac-model/stac-types.js';
 import type { FieldsSelection } from './search-request.js';
-import { cloneJson, isObject, ownValue, setOwn, type JsonObject } from '../../stac-model/stac-types.js';
 
 /**
  * The fields every selection keeps unless excluded (the fields extension's default set, plus what

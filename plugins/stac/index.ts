@@ -1,27 +1,18 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { HttpProblem } from '../../server/http/problem.js';
-import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
-import {
-  ApiUrls,
-  collectionDocument,
-  collectionsDocument,
-  getNextLink,
-  itemCollection,
-  itemDocument,
-  landingPage,
-  postNextLink,
-} from './api-documents.js';
 import { publicBaseUrl, publicRequestUrl } from '../../server/http/public-url.js';
-import { buildCollections, catalogDescription, type CollectionRecord } from '../../stac-model/collections.js';
+import { readBodyLimited } from '../../server/http/request-body.js';
+import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { buildCollections, type CollectionRecord, catalogDescription } from '../../stac-model/collections.js';
+import type { AssetView, ItemRecord } from '../../stac-model/items.js';
+import { type JsonObject, MEDIA } from '../../stac-model/stac-types.js';
+import { ApiUrls, collectionDocument, collectionsDocument, getNextLink, itemCollection, itemDocument, landingPage, postNextLink } from './api-documents.js';
 import { CONFORMANCE } from './conformance.js';
 import { queryablesSchema } from './cql2.js';
 import { ItemCache } from './item-cache.js';
-import type { AssetView, ItemRecord } from '../../stac-model/items.js';
 import { stacOpenApi } from './openapi.js';
 import { runSearch } from './search.js';
-import { SearchError, searchFromBody, searchFromQuery, type SearchRequest } from './search-request.js';
-import { readBodyLimited } from '../../server/http/request-body.js';
-import { MEDIA, type JsonObject } from '../../stac-model/stac-types.js';
+import { SearchError, type SearchRequest, searchFromBody, searchFromQuery } from './search-request.js';
 
 /** Largest POST search body read. */
 const MAX_BODY_BYTES = 1 << 20;

@@ -4,13 +4,13 @@ import { timeCoder } from '../../cf/time-units.js';
 import type { DatasetValues } from '../../kerchunk/array-values.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import { buildCollections } from '../../stac-model/collections.js';
-import { FilterError, likeMatcher, MAX_LIKE_PATTERN, parseFilter } from './cql2.js';
 import { describeDatacube } from '../../stac-model/datacube.js';
-import { selectFields } from './fields.js';
 import type { ItemRecord } from '../../stac-model/items.js';
+import { cloneJson, type JsonObject } from '../../stac-model/stac-types.js';
+import { FilterError, likeMatcher, MAX_LIKE_PATTERN, parseFilter } from './cql2.js';
+import { selectFields } from './fields.js';
 import { runSearch } from './search.js';
 import { SearchError, searchFromBody, searchFromQuery } from './search-request.js';
-import { cloneJson, type JsonObject } from '../../stac-model/stac-types.js';
 
 /** Object.prototype as it is before each test: every test must leave it exactly so. */
 let snapshot: Map<string | symbol, PropertyDescriptor | undefined>;
@@ -120,7 +120,10 @@ describe('F1: request names never reach Object.prototype', () => {
     const records = [record('b', { title: 'x' }), record('a', { title: 'y' })];
     for (const sortby of ['__proto__', '-constructor', 'prototype', 'properties.__proto__', 'hasOwnProperty', 'properties.toString']) {
       const page = runSearch(records, searchFromQuery(new URLSearchParams({ sortby })));
-      expect(page.items.map((r) => r.id), sortby).toEqual(['a', 'b']);
+      expect(
+        page.items.map((r) => r.id),
+        sortby,
+      ).toEqual(['a', 'b']);
     }
     const own = [record('b', JSON.parse('{"constructor": 1}') as JsonObject), record('a', JSON.parse('{"constructor": 2}') as JsonObject)];
     expect(runSearch(own, searchFromQuery(new URLSearchParams({ sortby: 'constructor' }))).items.map((r) => r.id)).toEqual(['b', 'a']);
@@ -139,7 +142,8 @@ describe('F1: names from files are plain names', () => {
   /** A schema as read from a kerchunk table: JSON texts parsed, so attribute keys are own keys. */
   function schema() {
     const parse = (text: string) => JSON.parse(text) as JsonValue;
-    const zarray = (shape: number[]) => parse(JSON.stringify({ zarr_format: 2, shape, chunks: shape, dtype: '<f4', compressor: null, fill_value: null, filters: null, order: 'C' }));
+    const zarray = (shape: number[]) =>
+      parse(JSON.stringify({ zarr_format: 2, shape, chunks: shape, dtype: '<f4', compressor: null, fill_value: null, filters: null, order: 'C' }));
     const metadata = new Map<string, JsonValue>([
       ['.zgroup', parse('{"zarr_format": 2}')],
       ['.zattrs', parse('{"title": "names", "__proto__": {"polluted": true}}')],

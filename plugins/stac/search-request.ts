@@ -1,7 +1,7 @@
-import { FilterError, parseBbox, parseFilter, parseInstant, type Filter } from './cql2.js';
-import { geometryProblem, type Bbox, type Geometry } from '../../stac-model/geometry.js';
-import { isObject } from '../../stac-model/stac-types.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../server/http/json-depth.js';
+import { type Bbox, type Geometry, geometryProblem } from '../../stac-model/geometry.js';
+import { isObject } from '../../stac-model/stac-types.js';
+import { type Filter, FilterError, parseBbox, parseFilter, parseInstant } from './cql2.js';
 
 /** A search parameter the client got wrong: answered 400 with `{code, description}`. */
 export class SearchError extends Error {

@@ -1,7 +1,7 @@
 import { bboxesIntersect, geometryIntersectsBbox } from '../../stac-model/geometry.js';
 import type { ItemRecord } from '../../stac-model/items.js';
-import { SearchError, type SearchRequest, type SortField } from './search-request.js';
 import { isObject, ownValue } from '../../stac-model/stac-types.js';
+import { SearchError, type SearchRequest, type SortField } from './search-request.js';
 
 /** One page of matches. */
 export interface SearchPage {

@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bearerCredential } from '../../server/http/bearer-auth.js';
-import { clientAddress, rateLimit, rateLimitFromEnv, type RateLimitOptions } from '../../server/http/rate-limit.js';
 import { HttpProblem } from '../../server/http/problem.js';
+import { clientAddress, type RateLimitOptions, rateLimit, rateLimitFromEnv } from '../../server/http/rate-limit.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
 export interface VersionsPluginOptions {
@@ -30,12 +30,8 @@ export function createVersionsPlugin(options: VersionsPluginOptions = {}): Strat
     appRoutes(context: PluginContext) {
       const app = new Hono();
       const token = options.adminToken ?? process.env.STRATO_ADMIN_TOKEN;
-      app.get('/versions', (c) =>
-        c.json({ strato: context.version, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` }),
-      );
-      app.get('/plugins', (c) =>
-        c.json(Object.fromEntries(context.plugins().map((plugin) => [plugin.name, { version: plugin.version }]))),
-      );
+      app.get('/versions', (c) => c.json({ strato: context.version, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` }));
+      app.get('/plugins', (c) => c.json(Object.fromEntries(context.plugins().map((plugin) => [plugin.name, { version: plugin.version }]))));
       if (token) {
         const limiter: MiddlewareHandler = rateLimit(options.rateLimit ?? rateLimitFromEnv());
         app.use('/health', async (c, next) => (c.req.header('authorization') === undefined ? next() : limiter(c, next)));

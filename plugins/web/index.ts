@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { schemaOf } from '../../catalog/dataset-schema.js';
-import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { htmlResponse, requestOrigin } from '../../server/html/html.js';
-import { landingPage, type DatasetSummary } from './landing-html.js';
+import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { type DatasetSummary, landingPage } from './landing-html.js';
 
 /** The landing page `/`: what this server is, its datasets (searchable), links to STAC, intake and the API docs. */
 export const webPlugin: StratoPlugin = {

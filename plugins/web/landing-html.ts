@@ -19,7 +19,11 @@ export function searchText(summary: DatasetSummary): string {
 /** Whether every whitespace-separated term of the query occurs in the dataset's search text. */
 export function matchesQuery(summary: DatasetSummary, query: string): boolean {
   const text = searchText(summary);
-  return query.toLowerCase().split(/\s+/).filter(Boolean).every((term) => text.includes(term));
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((term) => text.includes(term));
 }
 
 /** Filters the list as the visitor types (the form also works without it, by reloading with ?q=). */

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../catalog/dataset.js';
 import { datasetSchema } from '../../catalog/dataset-schema.js';
 import type { JsonValue, ReferenceStore } from '../../kerchunk/reference.js';
-import { datasetPage } from '../dataset-info/dataset-html.js';
 import { contentSecurityPolicy, escapeHtml, htmlResponse, requestOrigin } from '../../server/html/html.js';
+import { datasetPage } from '../dataset-info/dataset-html.js';
 import { landingPage, matchesQuery } from './landing-html.js';
 
 describe('html helpers', () => {
@@ -72,7 +72,14 @@ describe('dataset page', () => {
     expect(response.headers.get('content-security-policy')).toMatch(/script-src 'sha256-/);
     const html = await response.text();
     const base = 'https://data.example.org/datasets/sst';
-    for (const part of [`${base}/kerchunk&#34;`, `${base}/zarr&#34;`, 'https://data.example.org/intake.yaml', `ncdump -h ${base}/opendap`, `ZARR:&#34;/vsicurl/${base}/zarr&#34;`, `${base}/plot/sst.png`]) {
+    for (const part of [
+      `${base}/kerchunk&#34;`,
+      `${base}/zarr&#34;`,
+      'https://data.example.org/intake.yaml',
+      `ncdump -h ${base}/opendap`,
+      `ZARR:&#34;/vsicurl/${base}/zarr&#34;`,
+      `${base}/plot/sst.png`,
+    ]) {
       expect(html).toContain(part);
     }
     expect(html).toContain('<img src="plot/sst.png" alt="Map of Sea surface temperature (sst) at the first time step"');

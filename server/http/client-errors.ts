@@ -39,8 +39,7 @@ export function answerClientErrors(server: Server): void {
  * in the path, a bad Host) is a 400 problem with CORS, not its empty text/plain 400.
  */
 export function malformedRequestResponse(error: unknown): Response {
-  const [status, title, detail] =
-    error instanceof RequestError ? [400, 'Bad Request', error.message] : [500, 'Internal Server Error', 'unexpected error; see the server log'];
+  const [status, title, detail] = error instanceof RequestError ? [400, 'Bad Request', error.message] : [500, 'Internal Server Error', 'unexpected error; see the server log'];
   return new Response(problemText(status, title, detail), {
     status,
     headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' },

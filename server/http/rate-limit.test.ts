@@ -36,7 +36,11 @@ describe('TokenBuckets', () => {
 describe('rateLimitFromEnv', () => {
   it('reads positive numbers and refuses anything else', () => {
     expect(rateLimitFromEnv({})).toEqual({});
-    expect(rateLimitFromEnv({ STRATO_ADMIN_RATE: '0.5', STRATO_ADMIN_BURST: '4', STRATO_ADMIN_FAILED_AUTH_COST: '8' })).toEqual({ ratePerSecond: 0.5, burst: 4, failedAuthCost: 8 });
+    expect(rateLimitFromEnv({ STRATO_ADMIN_RATE: '0.5', STRATO_ADMIN_BURST: '4', STRATO_ADMIN_FAILED_AUTH_COST: '8' })).toEqual({
+      ratePerSecond: 0.5,
+      burst: 4,
+      failedAuthCost: 8,
+    });
     expect(() => rateLimitFromEnv({ STRATO_ADMIN_RATE: 'fast' })).toThrow(/STRATO_ADMIN_RATE/);
     expect(() => rateLimitFromEnv({ STRATO_ADMIN_BURST: '-1' })).toThrow(/STRATO_ADMIN_BURST/);
   });

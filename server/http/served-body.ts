@@ -36,10 +36,7 @@ export async function respond(c: Context, body: ServedBody): Promise<Response> {
   if (range === 'unsatisfiable') {
     headers.set('content-range', `bytes */${body.size}`);
     headers.set('content-type', 'application/problem+json');
-    return new Response(
-      JSON.stringify({ type: 'about:blank', title: 'Range Not Satisfiable', status: 416, detail: `the body has ${body.size} bytes` }),
-      { status: 416, headers },
-    );
+    return new Response(JSON.stringify({ type: 'about:blank', title: 'Range Not Satisfiable', status: 416, detail: `the body has ${body.size} bytes` }), { status: 416, headers });
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? body.size;

@@ -118,7 +118,10 @@ export function classicNetcdf(file: ClassicFile): Uint8Array {
         }
         attributeList(out, v.attributes);
         const bytes = data[i] as Uint8Array;
-        out.u32(TYPE_CODES[v.type].code).u32(Math.ceil(bytes.length / 4) * 4).u32(begins[i] ?? 0);
+        out
+          .u32(TYPE_CODES[v.type].code)
+          .u32(Math.ceil(bytes.length / 4) * 4)
+          .u32(begins[i] ?? 0);
       });
     }
     return out;

@@ -2,18 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bloscForgedHeader, bloscLyingBlock, bloscZeros, deflatedZeros, GiB, lz4LyingPrefix, MiB, zstdRleBomb } from '../../kerchunk/codecs/fixtures/bombs.js';
 import { underAttack } from '../helpers/hostile.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
-import {
-  bloscForgedHeader,
-  bloscLyingBlock,
-  bloscZeros,
-  deflatedZeros,
-  GiB,
-  lz4LyingPrefix,
-  MiB,
-  zstdRleBomb,
-} from '../../kerchunk/codecs/fixtures/bombs.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * Issue #13 F5: decompression bombs. Each dataset declares a 20×50 float32 chunk (4000 bytes) whose
@@ -95,7 +86,16 @@ beforeAll(async () => {
         'lon/.zarray': JSON.stringify({ zarr_format: 2, shape: [LON], chunks: [LON], dtype: '<f4', compressor: null, filters: null, fill_value: null, order: 'C' }),
         'lon/.zattrs': zattrs(['lon'], { units: 'degrees_east', standard_name: 'longitude' }),
         'lon/0': coordinate(Array.from({ length: LON }, (_, i) => 7.2 * i)),
-        'tas/.zarray': JSON.stringify({ zarr_format: 2, shape: [LAT, LON], chunks: [LAT, LON], dtype, compressor: bomb.compressor, filters: bomb.filters ?? null, fill_value: null, order: 'C' }),
+        'tas/.zarray': JSON.stringify({
+          zarr_format: 2,
+          shape: [LAT, LON],
+          chunks: [LAT, LON],
+          dtype,
+          compressor: bomb.compressor,
+          filters: bomb.filters ?? null,
+          fill_value: null,
+          order: 'C',
+        }),
         'tas/.zattrs': zattrs(['lat', 'lon'], { units: 'K' }),
         'tas/0.0': [`data/${bomb.id}.bin`, 0, bytes.byteLength],
       },

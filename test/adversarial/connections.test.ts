@@ -3,7 +3,7 @@ import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * Issue #13 F8: held half-open connections must not lock everyone out. A real `strato serve`

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * F12: a chunk that cannot be decoded is a 502 with a problem body (a DAP error for OPeNDAP) on

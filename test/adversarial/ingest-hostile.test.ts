@@ -80,7 +80,11 @@ describe('F11: strato ingest of a NetCDF-3 header declaring a 2 GiB attribute', 
     expect(result.code, result.stderr).toBe(1);
     const lines = result.stderr.split('\n').filter((line) => line !== '');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^strato ingest: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*corrupt NetCDF-3 header: the 2147483648 values of global attribute "a" would take 2147483648 bytes at offset 40`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^strato ingest: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*corrupt NetCDF-3 header: the 2147483648 values of global attribute "a" would take 2147483648 bytes at offset 40`,
+      ),
+    );
     expect(lines[0]).toMatch(ending);
     expect(result.stdout).toBe('');
     expect(result.ms).toBeLessThan(10_000);

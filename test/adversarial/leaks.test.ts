@@ -7,7 +7,7 @@ import { createMetricsPlugin } from '../../plugins/metrics/index.js';
 import { createVersionsPlugin } from '../../plugins/versions/index.js';
 import { defaultPlugins } from '../../server/default-plugins.js';
 import { createLogger } from '../../server/log.js';
-import { startServer, type RunningServer } from '../../server/serve.js';
+import { type RunningServer, startServer } from '../../server/serve.js';
 import { ADMIN_TOKEN, adminFetch, zarray } from '../helpers/admin-fixture.js';
 
 /**
@@ -29,11 +29,15 @@ const logLines: string[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'strato-leaks-'));
   for (const sub of ['data', 'refs', 'outside']) await mkdir(join(dir, sub));
-  await writeFile(join(dir, 'data', 'bytes.bin'), Uint8Array.from({ length: 256 }, (_, i) => i));
+  await writeFile(
+    join(dir, 'data', 'bytes.bin'),
+    Uint8Array.from({ length: 256 }, (_, i) => i),
+  );
   await writeFile(join(dir, 'outside', 'secret.bin'), 'secret');
   await symlink(join(dir, 'outside', 'secret.bin'), join(dir, 'data', 'link-to-existing.bin'));
   await symlink(join(dir, 'outside', 'no-such.bin'), join(dir, 'data', 'link-to-missing.bin'));
-  const table = (url: string) => JSON.stringify({ 'v/.zarray': zarray([8], [4]), 'v/.zattrs': '{"_ARRAY_DIMENSIONS": ["x"]}', 'v/0': ['../data/bytes.bin', 0, 4], 'v/1': [url, 0, 4] });
+  const table = (url: string) =>
+    JSON.stringify({ 'v/.zarray': zarray([8], [4]), 'v/.zattrs': '{"_ARRAY_DIMENSIONS": ["x"]}', 'v/0': ['../data/bytes.bin', 0, 4], 'v/1': [url, 0, 4] });
   await writeFile(join(dir, 'refs', 'good.json'), table('../data/bytes.bin'));
   await writeFile(join(dir, 'refs', 'escape.json'), table(join(dir, 'outside', 'secret.bin')));
   await writeFile(join(dir, 'refs', 'to-passwd.json'), table('/etc/passwd'));
@@ -186,7 +190,10 @@ describe('F12: the admin API refuses a processing block the processed view canno
   }
 
   it('F12: accepts a usable processing block, and its /zarr keys answer', async () => {
-    const response = await admin('/admin/datasets/processed', { method: 'PUT', body: { refs: 'refs/good.json', processing: { chunks: { x: 8 }, compressor: { id: 'zlib', level: 1 } } } });
+    const response = await admin('/admin/datasets/processed', {
+      method: 'PUT',
+      body: { refs: 'refs/good.json', processing: { chunks: { x: 8 }, compressor: { id: 'zlib', level: 1 } } },
+    });
     expect(response.status).toBe(201);
     expect((await fetch(`${server.url}/datasets/processed/zarr/.zmetadata`)).status).toBe(200);
     const chunk = await fetch(`${server.url}/datasets/processed/zarr/v/0`);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFilePath } from '../../kerchunk/parquet-references.js';
 import { ADMIN_TOKEN, adminFetch, makeAdminCatalog, zarray } from '../helpers/admin-fixture.js';
 import { underAttack } from '../helpers/hostile.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * Hostile parquet reference sets sent to a real server (dist/server/cli.js; build first).
@@ -36,8 +36,20 @@ describe('F10: admin registration of a sparse parquet set of 10^12 records (spaw
     const made = await makeAdminCatalog();
     dir = made.dir;
     // Relative paths in a parquet set resolve against the set's own directory (refs/<set>.parq).
-    await sparseSet(join(dir, 'refs', 'sparse.parq'), new Map([[0, '../../data/bytes.bin'], [999_999_999_999, '../../data/bytes.bin']]));
-    await sparseSet(join(dir, 'refs', 'sparse-escape.parq'), new Map([[0, '../../data/bytes.bin'], [123_456_789_012, '../../outside/secret.bin']]));
+    await sparseSet(
+      join(dir, 'refs', 'sparse.parq'),
+      new Map([
+        [0, '../../data/bytes.bin'],
+        [999_999_999_999, '../../data/bytes.bin'],
+      ]),
+    );
+    await sparseSet(
+      join(dir, 'refs', 'sparse-escape.parq'),
+      new Map([
+        [0, '../../data/bytes.bin'],
+        [123_456_789_012, '../../outside/secret.bin'],
+      ]),
+    );
     server = await spawnServer(made.catalog, ['--log-level', 'warn'], { STRATO_ADMIN_TOKEN: ADMIN_TOKEN });
   });
   afterAll(async () => {
@@ -55,7 +67,9 @@ describe('F10: admin registration of a sparse parquet set of 10^12 records (spaw
       },
       pid === undefined ? {} : { pid },
     );
-    console.log(`sparse 1e12-record registration: ${report.result.status} in ${report.elapsedMs.toFixed(0)} ms, worst /health ${report.worstHealthMs.toFixed(0)} ms, RSS +${report.rssGrowthMiB.toFixed(1)} MiB`);
+    console.log(
+      `sparse 1e12-record registration: ${report.result.status} in ${report.elapsedMs.toFixed(0)} ms, worst /health ${report.worstHealthMs.toFixed(0)} ms, RSS +${report.rssGrowthMiB.toFixed(1)} MiB`,
+    );
     expect(report.result.status, report.result.text).toBe(201);
     expect(report.elapsedMs).toBeLessThan(3000);
     expect(report.worstHealthMs).toBeLessThan(1000);

@@ -10,10 +10,9 @@ import { SourceForbiddenError } from '../../kerchunk/sources/source-error.js';
 import { Sources } from '../../kerchunk/sources/sources.js';
 import type { RunningServer } from '../../server/serve.js';
 import { underAttack } from '../helpers/hostile.js';
-import { spawnServer, startInProcess, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer, startInProcess } from '../helpers/server.js';
 
-const zarray = (shape: number[], chunks: number[]) =>
-  JSON.stringify({ zarr_format: 2, shape, chunks, dtype: '<u1', compressor: null, filters: null, fill_value: 0, order: 'C' });
+const zarray = (shape: number[], chunks: number[]) => JSON.stringify({ zarr_format: 2, shape, chunks, dtype: '<u1', compressor: null, filters: null, fill_value: 0, order: 'C' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const INSIDE = 'inside!';
@@ -241,8 +240,7 @@ describe('F7: whole-object references read only what a request asks for', () => 
     origin = fileOrigin(join(dir, 'remote', 'big.bin'));
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/big.bin`;
-    const table = (ref: string) =>
-      JSON.stringify({ '.zattrs': '{}', 'v/.zarray': zarray([BIG], [BIG]), 'v/.zattrs': JSON.stringify({ _ARRAY_DIMENSIONS: ['x'] }), 'v/0': [ref] });
+    const table = (ref: string) => JSON.stringify({ '.zattrs': '{}', 'v/.zarray': zarray([BIG], [BIG]), 'v/.zattrs': JSON.stringify({ _ARRAY_DIMENSIONS: ['x'] }), 'v/0': [ref] });
     await writeFile(join(dir, 'refs', 'local.json'), table('../data/big.bin'));
     await writeFile(join(dir, 'refs', 'remote.json'), table(url));
     await writeFile(
@@ -269,7 +267,13 @@ describe('F7: whole-object references read only what a request asks for', () => 
             ...Array.from({ length: 12 }, async (_, i) => {
               const at = MARK_AT[i % MARK_AT.length] as number;
               const response = await fetch(key, { headers: { range: `bytes=${at}-${at}` }, signal: AbortSignal.timeout(30_000) });
-              return { status: response.status, length: response.headers.get('content-length'), range: response.headers.get('content-range'), body: [...new Uint8Array(await response.arrayBuffer())], at };
+              return {
+                status: response.status,
+                length: response.headers.get('content-length'),
+                range: response.headers.get('content-range'),
+                body: [...new Uint8Array(await response.arrayBuffer())],
+                at,
+              };
             }),
             ...Array.from({ length: 12 }, async () => {
               const response = await fetch(key, { method: 'HEAD', signal: AbortSignal.timeout(30_000) });

@@ -1,9 +1,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { statusAndText, underAttack } from '../helpers/hostile.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * Hostile STAC requests against the built CLI (`dist/server/cli.js`; build it first with
@@ -77,8 +77,7 @@ interface Answer {
 }
 
 const get = (path: string) => fetch(`${server.url}${path}`, { signal: AbortSignal.timeout(10_000) });
-const post = (body: string) =>
-  fetch(`${server.url}/stac/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
+const post = (body: string) => fetch(`${server.url}/stac/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
 const query = (params: Record<string, string>) => `/stac/search?${new URLSearchParams(params).toString()}`;
 
 /** The server answers normally: Object.prototype is intact and the event loop is free. */

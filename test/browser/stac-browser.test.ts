@@ -3,13 +3,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/serve.js';
 import { generateStaticStac } from '../../static-stac/generate.js';
 import { repoRoot, startInProcess } from '../helpers/server.js';
-import { serveFolders, type StaticSite } from './static-site.js';
+import { type StaticSite, serveFolders } from './static-site.js';
 
 /**
  * STAC Browser (built once by scripts/build-stac-browser.sh, cached outside the project) in
@@ -99,7 +99,10 @@ async function expectAssetsShown(item: Record<string, unknown>): Promise<void> {
   expect(titles.length).toBeGreaterThan(0);
   for (const title of titles) {
     expect(typeof title).toBe('string');
-    await page.getByText(title as string, { exact: true }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .getByText(title as string, { exact: true })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
   }
 }
 
@@ -182,7 +185,7 @@ describe('STAC Browser', () => {
     expect(consoleErrors.filter((text) => /CORS|Access-Control/i.test(text))).toEqual([]);
   }, 180_000);
 
-  it("searches the live API from its search page (POST /stac/search from another origin) and lists every item", async () => {
+  it('searches the live API from its search page (POST /stac/search from another origin) and lists every item', async () => {
     const everything = await getJson(`${server.url}/stac/search`);
     const titles = (everything.features as Record<string, unknown>[]).map(titleOf);
     expect(titles.length).toBeGreaterThan(0);

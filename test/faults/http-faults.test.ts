@@ -1,9 +1,9 @@
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 import { get, makeSourceCatalog, sourceBytes } from './source-files.js';
 
 /**

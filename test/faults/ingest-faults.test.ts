@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { repoRoot } from '../helpers/server.js';
 
 /**
@@ -89,7 +89,11 @@ describe('strato ingest under kill -9', () => {
     const last = await strato(ingestArgs(catalog, 'after-the-kills', 'json'));
     expect(last.code, last.stderr).toBe(0);
     const final = await loadCatalog(catalog);
-    for (const id of [...committed, 'after-the-kills']) expect(final.datasets.some((d) => d.id === id), id).toBe(true);
+    for (const id of [...committed, 'after-the-kills'])
+      expect(
+        final.datasets.some((d) => d.id === id),
+        id,
+      ).toBe(true);
     const names = await readdir(fixtures.dir);
     expect(names.filter((name) => name.startsWith('.kill.yaml.') || name === 'kill.yaml.lock')).toEqual([]);
     console.log(`ingest kill -9: ${JSON.stringify({ ...stats, datasets: final.datasets.length })}`);
@@ -154,7 +158,9 @@ describe('strato ingest on a full disk', () => {
         }
         const result = await strato(ingestArgs(catalog, 'too-big', 'json'), prefix);
         const refsLeft = await readdir(join(dir, 'refs')).catch(() => []);
-        console.log(`disk full while writing the ${stage} (${tmpfs ? 'tmpfs' : 'prlimit --fsize'}): exit ${result.code}: ${result.stderr.trim().split('\n').at(-1)}; refs/ holds ${JSON.stringify(refsLeft)}`);
+        console.log(
+          `disk full while writing the ${stage} (${tmpfs ? 'tmpfs' : 'prlimit --fsize'}): exit ${result.code}: ${result.stderr.trim().split('\n').at(-1)}; refs/ holds ${JSON.stringify(refsLeft)}`,
+        );
         expect(result.code).toBe(1);
         expect(result.stderr).toMatch(/^strato ingest: .*(ENOSPC|EFBIG|no space|too large)/im);
         expect(result.stderr).toMatch(stage === 'references' ? /cannot write \S*too-big\.json/ : /cannot write \S*catalog\.yaml/); // names the file

@@ -15,11 +15,7 @@ const zarray = JSON.stringify({ zarr_format: 2, shape: [64], chunks: [16], dtype
  * `refs/<name>.json` with array `v` in four chunks of 16 bytes pointing into it, and for each
  * `urls` entry a dataset `<id>` whose chunks point at that URL instead (http sources).
  */
-export async function makeSourceCatalog(
-  names: readonly string[],
-  urls: Readonly<Record<string, string>> = {},
-  extra = '',
-): Promise<{ dir: string; catalog: string }> {
+export async function makeSourceCatalog(names: readonly string[], urls: Readonly<Record<string, string>> = {}, extra = ''): Promise<{ dir: string; catalog: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'strato-faults-'));
   await mkdir(join(dir, 'data'));
   await mkdir(join(dir, 'refs'));

@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../helpers/admin-fixture.js';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
-import { pathSafe, rawRequest, type RawRequest, type RawResponse } from './raw-http.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
+import { pathSafe, type RawRequest, type RawResponse, rawRequest } from './raw-http.js';
 
 /**
  * Property-based fuzzing of every place a request enters: dataset ids, store keys of both views
@@ -134,15 +134,17 @@ const keyPath = (key: ChunkKey): string => {
 };
 
 const bigNumber = fc.oneof(fc.nat(), fc.constantFrom('18446744073709551616', '99999999999999999999999', '-1', '1e3', ''));
-const rangeHeader = fc.oneof(
-  fc.tuple(bigNumber, bigNumber).map(([a, b]) => `bytes=${a}-${b}`),
-  fc.tuple(fc.nat({ max: 100 }), fc.nat({ max: 100 })).map(([a, b]) => `bytes=${Math.max(a, b)}-${Math.min(a, b)}`),
-  bigNumber.map((n) => `bytes=-${n}`),
-  bigNumber.map((n) => `bytes=${n}-`),
-  fc.array(fc.tuple(fc.nat({ max: 50 }), fc.nat({ max: 50 })), { minLength: 2, maxLength: 5 }).map((ranges) => `bytes=${ranges.map(([a, b]) => `${a}-${a + b}`).join(',')}`),
-  fc.constantFrom('bytes=', 'bytes=-', 'bytes=--1', 'items=0-1', 'bytes=0-1,', 'bytes = 0-1', 'bytes=0x10-0x20', 'bytes=1-2-3'),
-  fc.string({ maxLength: 30 }).map((s) => `bytes=${s}`),
-).map((h) => h.replace(/[^\x20-\x7e]/g, ''));
+const rangeHeader = fc
+  .oneof(
+    fc.tuple(bigNumber, bigNumber).map(([a, b]) => `bytes=${a}-${b}`),
+    fc.tuple(fc.nat({ max: 100 }), fc.nat({ max: 100 })).map(([a, b]) => `bytes=${Math.max(a, b)}-${Math.min(a, b)}`),
+    bigNumber.map((n) => `bytes=-${n}`),
+    bigNumber.map((n) => `bytes=${n}-`),
+    fc.array(fc.tuple(fc.nat({ max: 50 }), fc.nat({ max: 50 })), { minLength: 2, maxLength: 5 }).map((ranges) => `bytes=${ranges.map(([a, b]) => `${a}-${a + b}`).join(',')}`),
+    fc.constantFrom('bytes=', 'bytes=-', 'bytes=--1', 'items=0-1', 'bytes=0-1,', 'bytes = 0-1', 'bytes=0x10-0x20', 'bytes=1-2-3'),
+    fc.string({ maxLength: 30 }).map((s) => `bytes=${s}`),
+  )
+  .map((h) => h.replace(/[^\x20-\x7e]/g, ''));
 
 const storeRequest = fc.record({
   id: datasetId,
@@ -164,7 +166,12 @@ const hyperslab = fc.array(
   { maxLength: 5 },
 );
 const constraint = fc.oneof(
-  fc.array(fc.tuple(dapName, hyperslab).map(([n, s]) => n + s.join('')), { maxLength: 4 }).map((p) => p.join(',')),
+  fc
+    .array(
+      fc.tuple(dapName, hyperslab).map(([n, s]) => n + s.join('')),
+      { maxLength: 4 },
+    )
+    .map((p) => p.join(',')),
   fc.string({ maxLength: 60 }),
   fc.constantFrom('tas&time>0', 'tas.tas', 'a,,b', ',', 'tas[0:1:1]&', '"tas"', '%', 'tas[0:1:2][0:1:2][0:1:2][0:1:2]'),
 );
@@ -180,7 +187,21 @@ const queryValue = fc.oneof(
   prototypeName,
   prototypePath,
   catastrophicPattern.map((p) => JSON.stringify({ op: 'like', args: [{ property: 'description' }, p] })),
-  fc.constantFrom('-180,-90,180,90', '1,2,3', 'a,b,c,d', '1,2,3,4,5,6', '2001-01-01T00:00:00Z', '../2002-01-01T00:00:00Z', '..', '2001-13-45', '0', '-1', '99999999999', '1e9', 'NaN'),
+  fc.constantFrom(
+    '-180,-90,180,90',
+    '1,2,3',
+    'a,b,c,d',
+    '1,2,3,4,5,6',
+    '2001-01-01T00:00:00Z',
+    '../2002-01-01T00:00:00Z',
+    '..',
+    '2001-13-45',
+    '0',
+    '-1',
+    '99999999999',
+    '1e9',
+    'NaN',
+  ),
 );
 const searchQuery = fc.dictionary(
   fc.constantFrom('bbox', 'datetime', 'limit', 'ids', 'collections', 'sortby', 'fields', 'filter', 'filter-lang', 'token', 'intersects', 'q', 'page'),
@@ -208,11 +229,20 @@ const searchBody = fc.oneof(
     .map((v) => JSON.stringify(v)),
   fc.record({ fields: fc.record({ include: fc.array(prototypePath, { maxLength: 3 }), exclude: fc.array(prototypePath, { maxLength: 3 }) }) }).map((v) => JSON.stringify(v)),
   fc.record({ sortby: fc.array(fc.record({ field: prototypePath, direction: fc.constantFrom('asc', 'desc') }), { maxLength: 2 }) }).map((v) => JSON.stringify(v)),
-  fc.tuple(fc.oneof(prototypeName, fc.constantFrom('description', 'title', 'id')), fc.oneof(catastrophicPattern, prototypeName)).map(([property, pattern]) =>
-    JSON.stringify({ filter: { op: 'like', args: [{ property }, pattern] } }),
-  ),
+  fc
+    .tuple(fc.oneof(prototypeName, fc.constantFrom('description', 'title', 'id')), fc.oneof(catastrophicPattern, prototypeName))
+    .map(([property, pattern]) => JSON.stringify({ filter: { op: 'like', args: [{ property }, pattern] } })),
   prototypeName.map((name) => `{"${name}": {"limit": 1, "polluted": true}, "filter": {"op": "=", "args": [{"property": "${name}"}, 1]}}`),
-  fc.constantFrom('{', '[', '{"limit": 1', '', 'null', '"x"', '{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}', '{"filter":' + '{"op":"not","args":['.repeat(2000) + 'true' + ']}'.repeat(2000) + '}'),
+  fc.constantFrom(
+    '{',
+    '[',
+    '{"limit": 1',
+    '',
+    'null',
+    '"x"',
+    '{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}',
+    '{"filter":' + '{"op":"not","args":['.repeat(2000) + 'true' + ']}'.repeat(2000) + '}',
+  ),
 );
 
 const plotRequest = fc.record({
@@ -226,7 +256,11 @@ const adminBody = fc.oneof(
   fc
     .record(
       {
-        id: fc.oneof(fc.string({ maxLength: 20 }).map((s) => `fuzz-${s}`), fc.jsonValue({ maxDepth: 1 }), nastyText),
+        id: fc.oneof(
+          fc.string({ maxLength: 20 }).map((s) => `fuzz-${s}`),
+          fc.jsonValue({ maxDepth: 1 }),
+          nastyText,
+        ),
         refs: fc.oneof(fc.constantFrom('basic.json', '../../etc/passwd', '/etc/passwd', 'refs/templated.json', 'data/', 'nope.json', ''), fc.jsonValue({ maxDepth: 1 })),
         title: fc.jsonValue({ maxDepth: 2 }),
         processing: fc.jsonValue({ maxDepth: 3 }),
@@ -239,7 +273,10 @@ const adminBody = fc.oneof(
 );
 const adminRequest = fc.record({
   method: fc.constantFrom('POST', 'PUT'),
-  id: fc.oneof(fc.string({ maxLength: 12 }).map((s) => `fuzz-${s}`), nastyText),
+  id: fc.oneof(
+    fc.string({ maxLength: 12 }).map((s) => `fuzz-${s}`),
+    nastyText,
+  ),
   body: adminBody,
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
   token: fc.constantFrom(ADMIN_TOKEN, ADMIN_TOKEN, 'wrong', ''),
@@ -248,7 +285,18 @@ const adminRequest = fc.record({
 const oddRequest = fc.record({
   method: fc.constantFrom('PATCH', 'OPTIONS', 'DELETE', 'PUT', 'POST', 'PROPFIND', 'TRACE', 'FOO'),
   path: fc.oneof(
-    fc.constantFrom('/', '/datasets', '/datasets/basic/kerchunk/.zmetadata', '/datasets/basic/zarr/tas/0.0.0', '/stac/search', '/health', '/metrics', '/datasets/basic/opendap.dds', '/admin/datasets/basic', '/intake.yaml'),
+    fc.constantFrom(
+      '/',
+      '/datasets',
+      '/datasets/basic/kerchunk/.zmetadata',
+      '/datasets/basic/zarr/tas/0.0.0',
+      '/stac/search',
+      '/health',
+      '/metrics',
+      '/datasets/basic/opendap.dds',
+      '/admin/datasets/basic',
+      '/intake.yaml',
+    ),
     nastyText.map((s) => `/${pathSafe(s)}`),
   ),
   body: fc.option(fc.string({ maxLength: 100 }), { nil: undefined }),
@@ -273,7 +321,15 @@ describe('fuzzed HTTP inputs', { timeout: 120_000 }, () => {
   it(
     'Range headers on good keys',
     run(
-      fc.record({ range: rangeHeader, path: fc.constantFrom('/datasets/basic/kerchunk/tas/0.0.0', '/datasets/basic-parquet/zarr/.zmetadata', '/datasets/templated/zarr/ta/c/0/0/0/0', '/datasets/generated/kerchunk/field/0.0.0') }),
+      fc.record({
+        range: rangeHeader,
+        path: fc.constantFrom(
+          '/datasets/basic/kerchunk/tas/0.0.0',
+          '/datasets/basic-parquet/zarr/.zmetadata',
+          '/datasets/templated/zarr/ta/c/0/0/0/0',
+          '/datasets/generated/kerchunk/field/0.0.0',
+        ),
+      }),
       (r) => ({ method: 'GET', path: r.path, headers: { range: r.range } }),
       250,
     ),

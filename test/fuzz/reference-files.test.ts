@@ -1,5 +1,5 @@
-import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { appendFileSync } from 'node:fs';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { openParquetReferences, parquetArrayGrids } from '../../kerchunk/parquet
 import { ReferenceFormatError, type ReferenceStore } from '../../kerchunk/reference.js';
 import { scanFile } from '../../kerchunk/scan/index.js';
 import { makeFixtures as makeHdf5Fixtures, removeFixtures } from '../fixtures/hdf5/fixtures.js';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 
 /**
  * Property-based fuzzing of every file that enters: JSON reference tables (v0/v1, mutated),
@@ -91,14 +91,20 @@ const refsOf = (t: Record<string, unknown>): Record<string, unknown> => {
   return refs !== null && typeof refs === 'object' && !Array.isArray(refs) ? (refs as Record<string, unknown>) : {};
 };
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.nat(), jsonValue).map(([i, v]): Mutation => (t) => {
-    const refs = refsOf(t);
-    const keys = Object.keys(refs);
-    if (keys.length) refs[keys[i % keys.length]!] = v;
-  }),
-  fc.tuple(fc.constantFrom('version', 'templates', 'gen', 'refs'), jsonValue).map(([k, v]): Mutation => (t) => {
-    t[k] = v;
-  }),
+  fc.tuple(fc.nat(), jsonValue).map(
+    ([i, v]): Mutation =>
+      (t) => {
+        const refs = refsOf(t);
+        const keys = Object.keys(refs);
+        if (keys.length) refs[keys[i % keys.length]!] = v;
+      },
+  ),
+  fc.tuple(fc.constantFrom('version', 'templates', 'gen', 'refs'), jsonValue).map(
+    ([k, v]): Mutation =>
+      (t) => {
+        t[k] = v;
+      },
+  ),
   fc.constantFrom<Mutation>(
     (t) => {
       t.templates = { u: '{{u}}', v: '{{w}}', w: '{{v}}' }; // cyclic templates
@@ -131,11 +137,15 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     },
     (t) => {
       const refs = refsOf(t);
-      for (const key of Object.keys(refs)) if (key.endsWith('.zarray')) refs[key] = JSON.stringify({ zarr_format: 2, shape: [2 ** 53], chunks: [1], dtype: '<f4', compressor: null, filters: null, fill_value: 0, order: 'C' });
+      for (const key of Object.keys(refs))
+        if (key.endsWith('.zarray'))
+          refs[key] = JSON.stringify({ zarr_format: 2, shape: [2 ** 53], chunks: [1], dtype: '<f4', compressor: null, filters: null, fill_value: 0, order: 'C' });
     },
     (t) => {
       const refs = refsOf(t);
-      for (const key of Object.keys(refs)) if (key.endsWith('.zarray')) refs[key] = JSON.stringify({ zarr_format: 2, shape: [10, -1], chunks: [0, 1e9], dtype: 'nope', compressor: 7, filters: {}, fill_value: 'x', order: 'Q' });
+      for (const key of Object.keys(refs))
+        if (key.endsWith('.zarray'))
+          refs[key] = JSON.stringify({ zarr_format: 2, shape: [10, -1], chunks: [0, 1e9], dtype: 'nope', compressor: 7, filters: {}, fill_value: 'x', order: 'Q' });
     },
     (t) => {
       const refs = refsOf(t);
@@ -162,7 +172,18 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     // a chunk declared huge behind a tiny stored one (decoders must refuse, not allocate)
     (t) => {
       const refs = refsOf(t);
-      for (const key of Object.keys(refs)) if (key.endsWith('.zarray')) refs[key] = JSON.stringify({ zarr_format: 2, shape: [2 ** 31], chunks: [2 ** 31], dtype: '<f8', compressor: { id: 'zstd', level: 1 }, filters: null, fill_value: 0, order: 'C' });
+      for (const key of Object.keys(refs))
+        if (key.endsWith('.zarray'))
+          refs[key] = JSON.stringify({
+            zarr_format: 2,
+            shape: [2 ** 31],
+            chunks: [2 ** 31],
+            dtype: '<f8',
+            compressor: { id: 'zstd', level: 1 },
+            filters: null,
+            fill_value: 0,
+            order: 'C',
+          });
     },
   ),
 );
@@ -170,7 +191,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 const jsonCase = fc.record({
   table: fc.constantFrom('basic.json', 'refs/templated.json', 'data/generated.json', 'refs/combined.json'),
   mutations: fc.array(mutation, { maxLength: 3 }),
-  truncateAt: fc.option(fc.integer({ min: 0, max: 999 }).map((n) => n / 1000), { nil: undefined }),
+  truncateAt: fc.option(
+    fc.integer({ min: 0, max: 999 }).map((n) => n / 1000),
+    { nil: undefined },
+  ),
 });
 
 // ---- binary files ------------------------------------------------------------------------------
@@ -219,27 +243,24 @@ describe('fuzzed reference files', { timeout: 600_000 }, () => {
     const sets = fixtures.datasets.filter((d) => d.format === 'parquet').map((d) => d.refs);
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(
-        fc.record({ set: fc.constantFrom(...sets), victim: fc.nat(), damage, recordSize: fc.option(jsonValue, { nil: undefined, freq: 4 }) }),
-        async (c) => {
-          const dir = join(scratch, `parq-${n++}`);
-          await cp(join(fixtures.dir, c.set), dir, { recursive: true });
-          const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.parq'));
-          const victim = join(dir, files[c.victim % files.length]!);
-          await writeFile(victim, damaged(await readFile(victim), c.damage));
-          if (process.env.FUZZ_TRACE) appendFileSync(process.env.FUZZ_TRACE, `parquet ${n} ${victim} ${JSON.stringify(c)}\n`);
-          if (c.recordSize !== undefined) {
-            const zmetadata = JSON.parse(await readFile(join(dir, '.zmetadata'), 'utf8')) as Record<string, unknown>;
-            zmetadata.record_size = c.recordSize;
-            await writeFile(join(dir, '.zmetadata'), JSON.stringify(zmetadata));
-          }
-          try {
-            await expectCleanOutcome('parquet', async () => exercise(await openParquetReferences(dir)));
-          } finally {
-            await rm(dir, { recursive: true, force: true });
-          }
-        },
-      ),
+      fc.asyncProperty(fc.record({ set: fc.constantFrom(...sets), victim: fc.nat(), damage, recordSize: fc.option(jsonValue, { nil: undefined, freq: 4 }) }), async (c) => {
+        const dir = join(scratch, `parq-${n++}`);
+        await cp(join(fixtures.dir, c.set), dir, { recursive: true });
+        const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.parq'));
+        const victim = join(dir, files[c.victim % files.length]!);
+        await writeFile(victim, damaged(await readFile(victim), c.damage));
+        if (process.env.FUZZ_TRACE) appendFileSync(process.env.FUZZ_TRACE, `parquet ${n} ${victim} ${JSON.stringify(c)}\n`);
+        if (c.recordSize !== undefined) {
+          const zmetadata = JSON.parse(await readFile(join(dir, '.zmetadata'), 'utf8')) as Record<string, unknown>;
+          zmetadata.record_size = c.recordSize;
+          await writeFile(join(dir, '.zmetadata'), JSON.stringify(zmetadata));
+        }
+        try {
+          await expectCleanOutcome('parquet', async () => exercise(await openParquetReferences(dir)));
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }),
       { seed: SEED, numRuns: 120, endOnFailure: true },
     );
     const grown = (memoryBefore() - rssBefore) / 2 ** 20;

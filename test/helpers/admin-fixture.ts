@@ -25,7 +25,10 @@ export async function makeAdminCatalog(): Promise<{ dir: string; catalog: string
   await mkdir(join(dir, 'data'));
   await mkdir(join(dir, 'refs'));
   await mkdir(join(dir, 'outside'));
-  await writeFile(join(dir, 'data', 'bytes.bin'), Uint8Array.from({ length: 256 }, (_, i) => i));
+  await writeFile(
+    join(dir, 'data', 'bytes.bin'),
+    Uint8Array.from({ length: 256 }, (_, i) => i),
+  );
   await writeFile(join(dir, 'outside', 'secret.bin'), 'secret');
   await symlink(join(dir, 'outside', 'secret.bin'), join(dir, 'data', 'link.bin'));
   const good = {

@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
 import { DatasetRegistry } from '../../catalog/registry.js';
-import { makeFixtures, type Fixtures } from './fixtures.js';
-import { spawnServer, type SpawnedServer } from './server.js';
+import { type Fixtures, makeFixtures } from './fixtures.js';
+import { type SpawnedServer, spawnServer } from './server.js';
 
 /**
  * For the tests of one file: the NetCDF4 fixtures made before them (and removed after), with

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJsonReferences } from '../../kerchunk/json-references.js';
-import { writeParquetReferences } from '../../kerchunk/parquet-writer.js';
 import { parquetArrayGrids } from '../../kerchunk/parquet-references.js';
+import { writeParquetReferences } from '../../kerchunk/parquet-writer.js';
 import type { ChunkReference, JsonValue } from '../../kerchunk/reference.js';
 import { runPython } from './python.js';
 
@@ -32,10 +32,7 @@ export async function makeFixtures(): Promise<Fixtures> {
   const dir = await mkdtemp(join(tmpdir(), 'strato-fixtures-'));
   const made = await runPython('test/fixtures/make_netcdf.py', [dir]);
   if (made.code !== 0) throw new Error(`make_netcdf.py failed:\n${made.stderr}`);
-  const listed = JSON.parse(await readFile(join(dir, 'fixtures.json'), 'utf8')) as Record<
-    string,
-    { refs: string; files: string[]; format: string; concat_dim?: string }
-  >;
+  const listed = JSON.parse(await readFile(join(dir, 'fixtures.json'), 'utf8')) as Record<string, { refs: string; files: string[]; format: string; concat_dim?: string }>;
   const datasets: FixtureDataset[] = [];
   const catalogEntries: string[] = [];
   for (const [id, entry] of Object.entries(listed)) {

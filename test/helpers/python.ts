@@ -30,7 +30,11 @@ export async function runPython(script: string, args: readonly string[], timeout
 
 /** The last JSON line a checker script printed. */
 export function lastJsonLine<T>(stdout: string): T {
-  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`no JSON line in output:\n${stdout}`);
   return JSON.parse(line) as T;
 }

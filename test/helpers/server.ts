@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../server/log.js';
-import { startServer, type RunningServer } from '../../server/serve.js';
+import { type RunningServer, startServer } from '../../server/serve.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const sharedDir = fileURLToPath(new URL('../../../shared/', import.meta.url));

@@ -1,16 +1,16 @@
-import { request } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
 import { writeParquetReferences } from '../../kerchunk/parquet-writer.js';
 import { createAdminPlugin } from '../../plugins/admin/index.js';
-import { createLogger } from '../../server/log.js';
-import { startServer, type RunningServer } from '../../server/serve.js';
 import { defaultPlugins } from '../../server/default-plugins.js';
+import { createLogger } from '../../server/log.js';
+import { type RunningServer, startServer } from '../../server/serve.js';
 import { ADMIN_TOKEN, adminFetch, BASE_CATALOG, makeAdminCatalog, zarray } from '../helpers/admin-fixture.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * The default plugins with the admin plugin configured explicitly (the env is not touched). These
@@ -324,9 +324,7 @@ describe('admin API across replicas (spawned servers sharing one catalog file)',
 
   it('concurrent registrations on both replicas all land in the catalog and on both', async () => {
     const ids = Array.from({ length: 16 }, (_, i) => `both-${i}`);
-    const responses = await Promise.all(
-      ids.map((id, i) => adminFetch(`${(i % 2 ? one : two).url}/admin/datasets`, { method: 'POST', body: { id, refs: 'refs/good.json' } })),
-    );
+    const responses = await Promise.all(ids.map((id, i) => adminFetch(`${(i % 2 ? one : two).url}/admin/datasets`, { method: 'POST', body: { id, refs: 'refs/good.json' } })));
     expect(responses.map((r) => r.status)).toEqual(ids.map(() => 201));
     const listed = (await loadCatalog(join(dir, 'catalog.yaml'))).datasets.map((d) => d.id);
     for (const id of [...ids, 'existing', 'via-one']) expect(listed).toContain(id);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
 import { ADMIN_TOKEN, adminFetch, makeAdminCatalog } from '../helpers/admin-fixture.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * kill -9 in the middle of registrations: after every kill the catalog must parse and hold every

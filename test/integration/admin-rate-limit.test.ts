@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminPlugin } from '../../plugins/admin/index.js';
-import type { RateLimitOptions } from '../../server/http/rate-limit.js';
 import { defaultPlugins } from '../../server/default-plugins.js';
+import type { RateLimitOptions } from '../../server/http/rate-limit.js';
 import { createLogger } from '../../server/log.js';
-import { startServer, type RunningServer } from '../../server/serve.js';
+import { type RunningServer, startServer } from '../../server/serve.js';
 import { ADMIN_TOKEN, adminFetch, makeAdminCatalog } from '../helpers/admin-fixture.js';
 
 /** A real server on loopback whose admin API has the given rate limit. */
@@ -55,7 +55,11 @@ describe('admin API rate limit (real server)', () => {
 
   it('logs a failed authentication with the address and request id, never the token sent', async () => {
     const lines: string[] = [];
-    server = await start(catalog, { ratePerSecond: 10, burst: 10 }, createLogger('info', (line) => lines.push(line)));
+    server = await start(
+      catalog,
+      { ratePerSecond: 10, burst: 10 },
+      createLogger('info', (line) => lines.push(line)),
+    );
     const guess = 'guessed-token-0123456789';
     const response = await adminFetch(`${server.url}/admin/datasets/not-there`, { method: 'DELETE', token: guess, headers: { 'x-request-id': 'guess-1' } });
     expect(response.status).toBe(401);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /** The per-request budget as an operator sets it: environment variables of `strato serve`. */
 function serveExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
 import { ADMIN_TOKEN, adminFetch, makeAdminCatalog } from '../helpers/admin-fixture.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 

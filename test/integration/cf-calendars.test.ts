@@ -8,7 +8,7 @@ import type { CalendarDate } from '../../cf/calendar.js';
 import { formatDate } from '../../cf/date-query.js';
 import { timeCoder } from '../../cf/time-units.js';
 import { PYTHON } from '../helpers/python.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /*
  * The CF calendars of cf/ against Debian's cftime, and one dataset with a `gregorian` time axis
@@ -55,9 +55,11 @@ print(json.dumps(out))
 const fieldsOf = (date: CalendarDate) => [date.year, date.month, date.day, date.hour, date.minute, date.second];
 const pad = (n: number, width = 2) => String(Math.abs(Math.floor(n))).padStart(width, '0');
 /** RFC 3339 of [year, month, day, hour, minute, second] (whole seconds). */
-const iso = ([y, mo, d, h, mi, s]: number[]) => `${pad(y as number, 4)}-${pad(mo as number)}-${pad(d as number)}T${pad(h as number)}:${pad(mi as number)}:${pad(Math.round(s as number))}Z`;
+const iso = ([y, mo, d, h, mi, s]: number[]) =>
+  `${pad(y as number, 4)}-${pad(mo as number)}-${pad(d as number)}T${pad(h as number)}:${pad(mi as number)}:${pad(Math.round(s as number))}Z`;
 /** What the plot shows for cftime's fields (midnight: the day only). */
-const label = ([y, mo, d, h, mi, s]: number[]) => formatDate({ year: y as number, month: mo as number, day: d as number, hour: h as number, minute: mi as number, second: s as number });
+const label = ([y, mo, d, h, mi, s]: number[]) =>
+  formatDate({ year: y as number, month: mo as number, day: d as number, hour: h as number, minute: mi as number, second: s as number });
 
 const spread = (from: number, to: number, count: number) => Array.from({ length: count }, (_, i) => Math.round(from + ((to - from) * i) / (count - 1)));
 
@@ -165,10 +167,7 @@ describe('a gregorian time axis before 1582 through the server: plots, STAC and 
     await writeFile(join(dir, 'refs', 'old.json'), JSON.stringify({ version: 1, refs: oldReferences() }));
     const catalog = join(dir, 'catalog.yaml');
     await writeFile(catalog, 'datasets:\n  old-times: {refs: refs/old.json, title: Before the Gregorian reform}\nsources:\n  allow: [data/]\n');
-    [server, [cftime]] = await Promise.all([
-      spawnServer(catalog),
-      cftimeDecode([{ units: OLD.units, calendar: OLD.calendar, values: [...OLD.times] }]) as Promise<[CftimeResult]>,
-    ]);
+    [server, [cftime]] = await Promise.all([spawnServer(catalog), cftimeDecode([{ units: OLD.units, calendar: OLD.calendar, values: [...OLD.times] }]) as Promise<[CftimeResult]>]);
   });
   afterAll(async () => {
     await server?.stop();
@@ -188,7 +187,12 @@ describe('a gregorian time axis before 1582 through the server: plots, STAC and 
   });
 
   it('?time=<date> finds the Julian leap day and the last Julian day; the ten skipped days are not there', async () => {
-    for (const [date, k] of [['1500-02-29', 1], ['1582-10-04', 3], ['1582-10-15', 4], ['1582-10', 3]] as const) {
+    for (const [date, k] of [
+      ['1500-02-29', 1],
+      ['1582-10-04', 3],
+      ['1582-10-15', 4],
+      ['1582-10', 3],
+    ] as const) {
       const byDate = await get(`/datasets/old-times/plot/tas.png?time=${date}`);
       const byIndex = await get(`/datasets/old-times/plot/tas.png?time=${k}`);
       expect(byDate.status, date).toBe(200);

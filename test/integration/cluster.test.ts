@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -38,15 +38,32 @@ describe('strato serve --workers', () => {
 
     const [victim] = await children(primary);
     process.kill(victim as number, 'SIGKILL');
-    expect(await until(async () => {
-      const now = await children(primary);
-      return now.length === 2 && !now.includes(victim as number);
-    }, 10_000)).toBe(true);
+    expect(
+      await until(async () => {
+        const now = await children(primary);
+        return now.length === 2 && !now.includes(victim as number);
+      }, 10_000),
+    ).toBe(true);
     expect(await until(async () => (await fetch(`${server!.url}/health`).catch(() => undefined))?.status === 200, 5_000)).toBe(true);
 
     const workers = await children(primary);
     await server.stop();
     server = undefined;
-    expect(await until(async () => (await Promise.all(workers.map((pid) => run('kill', ['-0', String(pid)]).then(() => true, () => false)))).every((alive) => !alive), 10_000)).toBe(true);
+    expect(
+      await until(
+        async () =>
+          (
+            await Promise.all(
+              workers.map((pid) =>
+                run('kill', ['-0', String(pid)]).then(
+                  () => true,
+                  () => false,
+                ),
+              ),
+            )
+          ).every((alive) => !alive),
+        10_000,
+      ),
+    ).toBe(true);
   });
 });

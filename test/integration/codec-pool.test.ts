@@ -11,7 +11,14 @@ async function builtPool(size: number): Promise<CodecPoolType> {
 }
 
 const meta: ZarrArrayMetadata = {
-  zarr_format: 2, shape: [256, 1024], chunks: [256, 1024], dtype: '<f4', compressor: { id: 'zlib', level: 1 }, filters: null, fill_value: null, order: 'C',
+  zarr_format: 2,
+  shape: [256, 1024],
+  chunks: [256, 1024],
+  dtype: '<f4',
+  compressor: { id: 'zlib', level: 1 },
+  filters: null,
+  fill_value: null,
+  order: 'C',
 };
 
 describe('CodecPool (worker threads)', () => {
@@ -74,7 +81,12 @@ describe('CodecPool (worker threads)', () => {
       const values = Float32Array.from({ length: 256 * 1024 }, (_, i) => Math.sin(i / 100));
       const compressed = new Uint8Array(deflateSync(new Uint8Array(values.buffer)));
       const request = new AbortController();
-      const jobs = Array.from({ length: 12 }, () => pool.decode(compressed, meta, { signal: request.signal }).then(() => 'done', (error: Error) => error.name));
+      const jobs = Array.from({ length: 12 }, () =>
+        pool.decode(compressed, meta, { signal: request.signal }).then(
+          () => 'done',
+          (error: Error) => error.name,
+        ),
+      );
       expect(pool.pendingJobs).toBe(12); // two on the thread, ten waiting
       request.abort();
       const outcomes = await Promise.all(jobs);

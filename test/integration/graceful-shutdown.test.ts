@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /** The source object the slow dataset's only chunk lies in. */
 const BLOB = Uint8Array.from({ length: 256 * 1024 }, (_, i) => (i * 31 + 7) % 251);

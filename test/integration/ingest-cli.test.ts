@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
-import { classicNetcdf, type ClassicAttribute } from '../adversarial/classic-netcdf.js';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type ClassicAttribute, classicNetcdf } from '../adversarial/classic-netcdf.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { lastJsonLine, PYTHON } from '../helpers/python.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -55,7 +55,9 @@ describe('strato ingest', () => {
     expect(entry).toMatchObject({ refs: 'refs/series-json.json', title: 'Series' });
     const table = JSON.parse(await readFile(join(fixtures.dir, 'refs', 'series-json.json'), 'utf8')) as { version: number; refs: Record<string, unknown> };
     expect(table.version).toBe(1);
-    const urls = Object.values(table.refs).filter(Array.isArray).map((ref) => (ref as string[])[0]);
+    const urls = Object.values(table.refs)
+      .filter(Array.isArray)
+      .map((ref) => (ref as string[])[0]);
     expect(urls.length).toBeGreaterThan(0);
     for (const url of urls) expect(url).toMatch(/^\.\.\/data\/series_[012]\.nc$/); // relative to refs/
     expect((await readFile(catalog, 'utf8')).startsWith('# datasets ingested by the test')).toBe(true);
@@ -208,11 +210,20 @@ describe('prototype names in ingested files', () => {
     // "x", with an attribute "constructor"; a variable "constructor" with an attribute "__proto__".
     const file = classicNetcdf({
       dims: { x: 3 },
-      attributes: own([['__proto__', 'global proto'], ['title', 'prototype names']]),
+      attributes: own([
+        ['__proto__', 'global proto'],
+        ['title', 'prototype names'],
+      ]),
       variables: [
         {
-          name: '__proto__', dims: ['x'], type: 'float', values: [1.5, 2.5, 3.5],
-          attributes: own<ClassicAttribute>([['constructor', 'ctor text'], ['prototype', { type: 'double', values: [2] }]]),
+          name: '__proto__',
+          dims: ['x'],
+          type: 'float',
+          values: [1.5, 2.5, 3.5],
+          attributes: own<ClassicAttribute>([
+            ['constructor', 'ctor text'],
+            ['prototype', { type: 'double', values: [2] }],
+          ]),
         },
         { name: 'constructor', dims: ['x'], type: 'int', values: [4, 5, 6], attributes: own([['__proto__', 'p']]) },
       ],
@@ -274,7 +285,14 @@ describe('prototype names in ingested files', () => {
     } catch (error) {
       throw new Error(`python failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
     }
-    const seen = lastJsonLine<{ variables: string[]; attrs: Record<string, unknown>; values: number[]; ctor: number[]; ctor_attrs: Record<string, unknown>; global: Record<string, unknown> }>(result.stdout);
+    const seen = lastJsonLine<{
+      variables: string[];
+      attrs: Record<string, unknown>;
+      values: number[];
+      ctor: number[];
+      ctor_attrs: Record<string, unknown>;
+      global: Record<string, unknown>;
+    }>(result.stdout);
     expect(seen.variables).toEqual(['__proto__', 'constructor']);
     expect(seen.attrs).toEqual({ constructor: 'ctor text', prototype: 2 });
     expect(seen.values).toEqual([1.5, 2.5, 3.5]);
@@ -282,6 +300,11 @@ describe('prototype names in ingested files', () => {
     expect(Object.keys(seen.ctor_attrs)).toEqual(['__proto__']);
     expect(seen.ctor_attrs).toEqual(own([['__proto__', 'p']]));
     expect(Object.keys(seen.global)).toEqual(['__proto__', 'title']);
-    expect(seen.global).toEqual(own([['__proto__', 'global proto'], ['title', 'prototype names']]));
+    expect(seen.global).toEqual(
+      own([
+        ['__proto__', 'global proto'],
+        ['title', 'prototype names'],
+      ]),
+    );
   });
 });

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /** A third-party plugin listed under `plugins:` in the catalog is loaded and serves its routes. */
 const dirs: string[] = [];

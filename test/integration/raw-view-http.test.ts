@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/serve.js';
 import { startInProcess } from '../helpers/server.js';
 
-const zarray = (shape: number[], chunks: number[]) =>
-  JSON.stringify({ zarr_format: 2, shape, chunks, dtype: '<u1', compressor: null, filters: null, fill_value: 0, order: 'C' });
+const zarray = (shape: number[], chunks: number[]) => JSON.stringify({ zarr_format: 2, shape, chunks, dtype: '<u1', compressor: null, filters: null, fill_value: 0, order: 'C' });
 
 /** A source file of 256 bytes 0..255 and tables that point into it, inside and outside the allowed root. */
 async function makeCatalog(): Promise<string> {
@@ -15,8 +14,14 @@ async function makeCatalog(): Promise<string> {
   await mkdir(join(dir, 'data'));
   await mkdir(join(dir, 'refs'));
   await mkdir(join(dir, 'outside'));
-  await writeFile(join(dir, 'data', 'bytes.bin'), Uint8Array.from({ length: 256 }, (_, i) => i));
-  await writeFile(join(dir, 'data', 'doomed.bin'), Uint8Array.from({ length: 16 }, (_, i) => i));
+  await writeFile(
+    join(dir, 'data', 'bytes.bin'),
+    Uint8Array.from({ length: 256 }, (_, i) => i),
+  );
+  await writeFile(
+    join(dir, 'data', 'doomed.bin'),
+    Uint8Array.from({ length: 16 }, (_, i) => i),
+  );
   await writeFile(join(dir, 'outside', 'secret.bin'), 'secret');
   await symlink(join(dir, 'outside', 'secret.bin'), join(dir, 'data', 'link.bin'));
   const good = {

@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/serve.js';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { startInProcess } from '../helpers/server.js';
 import { StacValidator } from '../helpers/stac-validator.js';
 
@@ -64,8 +64,7 @@ async function json<T>(path: string, init?: RequestInit): Promise<{ status: numb
   return { status: response.status, body: (await response.json()) as T, type: response.headers.get('content-type') };
 }
 const search = (query: string) => json<ItemCollection>(`/stac/search?${query}`);
-const post = (body: unknown) =>
-  json<ItemCollection>('/stac/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (body: unknown) => json<ItemCollection>('/stac/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const ids = (result: { body: ItemCollection }) => result.body.features.map((f) => f.id).sort();
 const filter = (expression: unknown) => search(`limit=100&filter=${encodeURIComponent(JSON.stringify(expression))}`);
 
@@ -75,11 +74,7 @@ describe('documents', () => {
     expect(status).toBe(200);
     expect(validator.validate(body)).toEqual([]);
     expect(body.conformsTo).toEqual(
-      expect.arrayContaining([
-        'https://api.stacspec.org/v1.0.0/core',
-        'https://api.stacspec.org/v1.0.0/item-search',
-        'http://www.opengis.net/spec/cql2/1.0/conf/cql2-json',
-      ]),
+      expect.arrayContaining(['https://api.stacspec.org/v1.0.0/core', 'https://api.stacspec.org/v1.0.0/item-search', 'http://www.opengis.net/spec/cql2/1.0/conf/cql2-json']),
     );
     const rels = body.links.map((l) => l.rel);
     expect(rels).toEqual(expect.arrayContaining(['self', 'root', 'service-desc', 'conformance', 'data', 'search', 'child']));
@@ -221,12 +216,7 @@ describe('search', () => {
     expect(ids(await search('datetime=2000-01-05T00:00:00Z&limit=100'))).toEqual(['basic', 'basic-parquet', 'combined', 'combined-parquet']);
     expect(ids(await search('datetime=../1995-01-01T00:00:00Z'))).toEqual(['generated', 'generated-parquet']);
     expect(ids(await search('datetime=2000-01-20T00:00:00Z/..&limit=100'))).toEqual(['combined', 'combined-parquet', 'templated', 'templated-parquet']);
-    expect(ids(await search('datetime=1990-01-10T00:00:00Z/2000-01-01T06:00:00Z&limit=100'))).toEqual([
-      'combined',
-      'combined-parquet',
-      'generated',
-      'generated-parquet',
-    ]);
+    expect(ids(await search('datetime=1990-01-10T00:00:00Z/2000-01-01T06:00:00Z&limit=100'))).toEqual(['combined', 'combined-parquet', 'generated', 'generated-parquet']);
     expect(ids(await post({ datetime: '2001-01-01T00:00:00Z/2002-01-01T00:00:00Z' }))).toEqual(['templated', 'templated-parquet']);
   });
 
@@ -244,8 +234,23 @@ describe('search', () => {
     ]);
     const byId = await search('sortby=-id&limit=100');
     expect(byId.body.features.map((f) => f.id)).toEqual([...ALL].reverse());
-    const twoKeys = await post({ sortby: [{ field: 'collection', direction: 'desc' }, { field: 'id', direction: 'desc' }], limit: 100 });
-    expect(twoKeys.body.features.map((f) => f.id)).toEqual(['basic', 'templated-parquet', 'generated-parquet', 'combined-parquet', 'basic-parquet', 'templated', 'generated', 'combined']);
+    const twoKeys = await post({
+      sortby: [
+        { field: 'collection', direction: 'desc' },
+        { field: 'id', direction: 'desc' },
+      ],
+      limit: 100,
+    });
+    expect(twoKeys.body.features.map((f) => f.id)).toEqual([
+      'basic',
+      'templated-parquet',
+      'generated-parquet',
+      'combined-parquet',
+      'basic-parquet',
+      'templated',
+      'generated',
+      'combined',
+    ]);
     const plus = await search(`sortby=${encodeURIComponent('+id')}&limit=100`);
     expect(plus.body.features.map((f) => f.id)).toEqual(ALL);
   });
@@ -268,11 +273,7 @@ describe('search', () => {
   it('filter: CQL2 JSON logic, comparisons, like, in, isNull, spatial, temporal, arrays', async () => {
     const eq = (property: string, value: unknown) => ({ op: '=', args: [{ property }, value] });
     expect(ids(await filter(eq('id', 'basic')))).toEqual(['basic']);
-    expect(ids(await filter({ op: 'and', args: [eq('collection', 'json'), { op: 'like', args: [{ property: 'id' }, '%ed'] }] }))).toEqual([
-      'combined',
-      'generated',
-      'templated',
-    ]);
+    expect(ids(await filter({ op: 'and', args: [eq('collection', 'json'), { op: 'like', args: [{ property: 'id' }, '%ed'] }] }))).toEqual(['combined', 'generated', 'templated']);
     expect(ids(await filter({ op: 'or', args: [eq('id', 'basic'), eq('id', 'generated')] }))).toEqual(['basic', 'generated']);
     expect(ids(await filter({ op: 'not', args: [{ op: 'like', args: [{ property: 'id' }, '%-parquet'] }] }))).toEqual(['basic', 'combined', 'generated', 'templated']);
     expect(ids(await filter({ op: '<>', args: [{ property: 'collection' }, 'parquet'] }))).toEqual(['basic', 'combined', 'generated', 'templated']);
@@ -280,12 +281,7 @@ describe('search', () => {
     expect(ids(await filter({ op: 'isNull', args: [{ property: 'geometry' }] }))).toEqual(['generated', 'generated-parquet']);
     const after = { op: '>=', args: [{ property: 'start_datetime' }, { timestamp: '2000-01-01T06:00:00Z' }] };
     expect(ids(await filter(after))).toEqual(['basic', 'basic-parquet', 'templated', 'templated-parquet']);
-    expect(ids(await filter({ op: '<', args: [{ property: 'end_datetime' }, { date: '2000-01-20' }] }))).toEqual([
-      'basic',
-      'basic-parquet',
-      'generated',
-      'generated-parquet',
-    ]);
+    expect(ids(await filter({ op: '<', args: [{ property: 'end_datetime' }, { date: '2000-01-20' }] }))).toEqual(['basic', 'basic-parquet', 'generated', 'generated-parquet']);
     const point = { op: 's_intersects', args: [{ property: 'geometry' }, { type: 'Point', coordinates: [0, 65] }] };
     expect(ids(await filter(point))).toEqual(['basic', 'basic-parquet', 'combined', 'combined-parquet']);
     const polygon = {
@@ -307,10 +303,7 @@ describe('search', () => {
       'combined',
       'combined-parquet',
     ]);
-    expect(ids(await filter({ op: 't_intersects', args: [{ property: 'datetime' }, { interval: ['2001-01-01T00:00:00Z', '..'] }] }))).toEqual([
-      'templated',
-      'templated-parquet',
-    ]);
+    expect(ids(await filter({ op: 't_intersects', args: [{ property: 'datetime' }, { interval: ['2001-01-01T00:00:00Z', '..'] }] }))).toEqual(['templated', 'templated-parquet']);
     expect(ids(await filter({ op: 't_before', args: [{ property: 'datetime' }, { timestamp: '2000-01-01T00:00:00Z' }] }))).toEqual(['generated', 'generated-parquet']);
     expect(ids(await filter({ op: 't_during', args: [{ property: 'datetime' }, { interval: ['1999-12-31T00:00:00Z', '2000-01-13T00:00:00Z'] }] }))).toEqual([
       'basic',
@@ -417,7 +410,15 @@ describe('search', () => {
       expect(typeof result.body.code, query).toBe('string');
       expect(typeof result.body.description, query).toBe('string');
     }
-    const badBodies: Array<string | object> = ['{not json', [], { ids: 'basic' }, { limit: -1 }, { sortby: [{ field: 'id', direction: 'up' }] }, { fields: { include: 'id' } }, { filter: { op: 'and', args: [true] } }];
+    const badBodies: Array<string | object> = [
+      '{not json',
+      [],
+      { ids: 'basic' },
+      { limit: -1 },
+      { sortby: [{ field: 'id', direction: 'up' }] },
+      { fields: { include: 'id' } },
+      { filter: { op: 'and', args: [true] } },
+    ];
     for (const body of badBodies) {
       const response = await fetch(`${server.url}/stac/search`, {
         method: 'POST',

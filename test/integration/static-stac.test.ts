@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
 import { DatasetRegistry } from '../../catalog/registry.js';
 import { generateStaticStac } from '../../static-stac/generate.js';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { repoRoot } from '../helpers/server.js';
 import { StacValidator } from '../helpers/stac-validator.js';
 
@@ -50,7 +50,10 @@ async function walk(root: string): Promise<Map<string, Document>> {
     const document = JSON.parse(await readFile(file, 'utf8')) as Document;
     seen.set(file, document);
     expect(validator.validate(document), file).toEqual([]);
-    expect(document.links.some((l) => l.rel === 'self'), `${file} has no self link`).toBe(false);
+    expect(
+      document.links.some((l) => l.rel === 'self'),
+      `${file} has no self link`,
+    ).toBe(false);
     for (const link of document.links) {
       if (/^[a-z]+:\/\//.test(link.href)) {
         expect(link.href.startsWith(BASE), link.href).toBe(true);

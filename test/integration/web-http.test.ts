@@ -3,10 +3,9 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colormap, type Colormap } from '../../plugins/plots/colormaps.js';
+import { type Colormap, colormap } from '../../plugins/plots/colormaps.js';
 import type { RunningServer } from '../../server/serve.js';
-import { GRID } from '../helpers/grid-fixture.js';
-import { makeGridCatalog } from '../helpers/grid-fixture.js';
+import { GRID, makeGridCatalog } from '../helpers/grid-fixture.js';
 import { startInProcess } from '../helpers/server.js';
 
 let dir: string;
@@ -25,7 +24,13 @@ afterAll(async () => {
 
 async function png(path: string): Promise<PNG> {
   const response = await get(path);
-  expect(response.status, await response.clone().text().catch(() => '')).toBe(200);
+  expect(
+    response.status,
+    await response
+      .clone()
+      .text()
+      .catch(() => ''),
+  ).toBe(200);
   expect(response.headers.get('content-type')).toBe('image/png');
   return PNG.sync.read(Buffer.from(await response.arrayBuffer()));
 }

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -74,7 +74,12 @@ describe('ingest of http(s) files', () => {
     expect(requested.filter((r) => r === 'GET range').length).toBeGreaterThan(3);
     server = await spawnServer(catalog, ['--log-level', 'warn']);
     const check = await runPython('test/interop/check_xarray.py', [
-      '--url', `${server.url}/datasets/remote-series/kerchunk`, '--files', ...[0, 1, 2].map((i) => join(fixtures.dir, 'data', `series_${i}.nc`)), '--combine-dim', 'time',
+      '--url',
+      `${server.url}/datasets/remote-series/kerchunk`,
+      '--files',
+      ...[0, 1, 2].map((i) => join(fixtures.dir, 'data', `series_${i}.nc`)),
+      '--combine-dim',
+      'time',
     ]);
     const report = lastJsonLine<{ ok: boolean; problems: string[] }>(check.stdout || '{}');
     expect(report.problems, check.stderr).toEqual([]);

@@ -3,9 +3,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 

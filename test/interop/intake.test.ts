@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 interface Report {
   ok: boolean;
@@ -56,6 +56,8 @@ describe('intake', () => {
     expect(report.problems, result.stderr).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.opened.length).toBeGreaterThanOrEqual(IDS.length * views.length);
-    console.log(`intake check: driver zarr ${report.driver_zarr ? 'present (intake-xarray)' : 'absent (no intake-xarray)'}; views ${views.join(', ')}; opened ${report.opened.join(' ')}`);
+    console.log(
+      `intake check: driver zarr ${report.driver_zarr ? 'present (intake-xarray)' : 'absent (no intake-xarray)'}; views ${views.join(', ')}; opened ${report.opened.join(' ')}`,
+    );
   });
 });

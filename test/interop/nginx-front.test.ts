@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { request, type IncomingHttpHeaders } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminFetch, zarray } from '../helpers/admin-fixture.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * The shipped nginx.conf in front of two real strato replicas sharing one catalog file: xarray
@@ -88,7 +88,10 @@ async function startNginx(config: string, dir: string, url: string): Promise<{ p
   const started = Date.now();
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}:\n${output}`);
-    const status = await raw(`${url}/health`).then((r) => r.status, () => 0);
+    const status = await raw(`${url}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return { process: child, output: () => output };
     if (Date.now() - started > 10_000) throw new Error(`nginx did not answer in 10 s (last status ${status}):\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -129,10 +132,18 @@ beforeAll(async () => {
   await cp(join(repoRoot, 'demo'), join(dir, 'demo'), { recursive: true });
   catalog = join(dir, 'demo', 'catalog.yaml');
   // A dataset whose source goes missing once the replicas serve it: strato answers 502 for it.
-  await writeFile(join(dir, 'demo', 'data', 'doomed.bin'), Uint8Array.from({ length: 20 }, (_, i) => i));
+  await writeFile(
+    join(dir, 'demo', 'data', 'doomed.bin'),
+    Uint8Array.from({ length: 20 }, (_, i) => i),
+  );
   await writeFile(
     join(dir, 'demo', 'refs', 'doomed.json'),
-    JSON.stringify({ 'v/.zarray': zarray([20], [10]), 'v/.zattrs': JSON.stringify({ _ARRAY_DIMENSIONS: ['x'] }), 'v/0': ['../data/doomed.bin', 0, 10], 'v/1': ['../data/doomed.bin', 10, 10] }),
+    JSON.stringify({
+      'v/.zarray': zarray([20], [10]),
+      'v/.zattrs': JSON.stringify({ _ARRAY_DIMENSIONS: ['x'] }),
+      'v/0': ['../data/doomed.bin', 0, 10],
+      'v/1': ['../data/doomed.bin', 10, 10],
+    }),
   );
   const text = await readFile(catalog, 'utf8');
   await writeFile(catalog, text.replace('datasets:\n', 'datasets:\n  doomed: {refs: refs/doomed.json}\n'));
@@ -222,7 +233,11 @@ describe('nginx.conf in front of two replicas', () => {
     expect(range.headers['access-control-allow-origin']).toBe('*');
     const head = await raw(`${front}${key}`, {}, 'HEAD');
     expect([head.status, head.headers['content-length'], head.body.length]).toEqual([200, String(direct.body.length), 0]);
-    const preflight = await raw(`${front}${key}`, { origin: 'https://viewer.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' }, 'OPTIONS');
+    const preflight = await raw(
+      `${front}${key}`,
+      { origin: 'https://viewer.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
+      'OPTIONS',
+    );
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('*');
     expect(preflight.headers['access-control-allow-headers']).toMatch(/range/i);
@@ -284,7 +299,12 @@ describe('nginx.conf in front of two replicas', () => {
     const problem = JSON.parse((await raw(`${front}/datasets/doomed/kerchunk/v/0`)).body.toString()) as { status: number; detail: string };
     expect(problem.status).toBe(502); // strato's problem document, not nginx's page
     // An error nginx makes itself (a body over the admin limit) carries CORS too.
-    const tooLarge = await raw(`${front}/admin/datasets`, { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, 'POST', JSON.stringify({ id: 'big', refs: 'x', description: 'x'.repeat(70_000) }));
+    const tooLarge = await raw(
+      `${front}/admin/datasets`,
+      { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      'POST',
+      JSON.stringify({ id: 'big', refs: 'x', description: 'x'.repeat(70_000) }),
+    );
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.headers['access-control-allow-origin']).toBe('*');
     expect(tooLarge.headers['content-type']).toBe('application/problem+json');

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * netCDF-C's DAP2 clients (Debian 12: ncdump 4.9.0, cdo 2.1.1, netCDF4-python) read strato's
@@ -22,7 +22,7 @@ interface Run {
 function run(command: string, args: readonly string[], cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
     execFile(command, args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, ...(cwd ? { cwd } : {}) }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -34,17 +34,23 @@ function run(command: string, args: readonly string[], cwd?: string): Promise<Ru
  * text, int64 as double, unsigned integers as the signed type of the same size (bits kept).
  */
 function fileHeader(cdl: string, dimensionSizes: Record<string, number> = {}): string[] {
-  return headerLines(cdl).map((line) => {
-    let out = line.replace(/^(\w+) = UNLIMITED ; \/\/ \((\d+) currently\)$/, (_, name: string, size: string) => `${name} = ${dimensionSizes[name] ?? size} ;`);
-    const fixed = /^(\w+) = (\d+) ;$/.exec(out);
-    if (fixed?.[1] && dimensionSizes[fixed[1]] !== undefined) out = `${fixed[1]} = ${dimensionSizes[fixed[1]]} ;`;
-    out = out.replace(/^string (\w*:)/, '$1');
-    out = out.replace(/^(u?int64) /, 'double ').replace(/^ushort /, 'short ').replace(/^uint /, 'int ').replace(/^ubyte /, 'byte ');
-    out = out.replace(/(-?\d+)LL\b/g, '$1.');
-    out = out.replace(/(\d+)US\b/g, (_, n: string) => `${(Number(n) << 16) >> 16}s`);
-    out = out.replace(/(\d+)UB\b/g, (_, n: string) => `${(Number(n) << 24) >> 24}b`);
-    return out;
-  }).sort();
+  return headerLines(cdl)
+    .map((line) => {
+      let out = line.replace(/^(\w+) = UNLIMITED ; \/\/ \((\d+) currently\)$/, (_, name: string, size: string) => `${name} = ${dimensionSizes[name] ?? size} ;`);
+      const fixed = /^(\w+) = (\d+) ;$/.exec(out);
+      if (fixed?.[1] && dimensionSizes[fixed[1]] !== undefined) out = `${fixed[1]} = ${dimensionSizes[fixed[1]]} ;`;
+      out = out.replace(/^string (\w*:)/, '$1');
+      out = out
+        .replace(/^(u?int64) /, 'double ')
+        .replace(/^ushort /, 'short ')
+        .replace(/^uint /, 'int ')
+        .replace(/^ubyte /, 'byte ');
+      out = out.replace(/(-?\d+)LL\b/g, '$1.');
+      out = out.replace(/(\d+)US\b/g, (_, n: string) => `${(Number(n) << 16) >> 16}s`);
+      out = out.replace(/(\d+)UB\b/g, (_, n: string) => `${(Number(n) << 24) >> 24}b`);
+      return out;
+    })
+    .sort();
 }
 
 /** Default fills netCDF-C applies with or without the attribute. */
@@ -210,10 +216,7 @@ describe('cdo over /opendap', () => {
     ['combined', 'tas'],
     ['combined', 'pr'],
   ])('cdo -outputtab -sellonlatbox -seltimestep of %s %s equals the file', async (id, name) => {
-    const [got, want] = await Promise.all([
-      run('cdo', [...outputtab, `-selname,${name}`, url(id)]),
-      run('cdo', [...outputtab, `-selname,${name}`, fileOf(id)]),
-    ]);
+    const [got, want] = await Promise.all([run('cdo', [...outputtab, `-selname,${name}`, url(id)]), run('cdo', [...outputtab, `-selname,${name}`, fileOf(id)])]);
     expect(got.code, got.stderr).toBe(0);
     expect(want.code, want.stderr).toBe(0);
     expect(got.stdout.split('\n').length).toBeGreaterThan(20);

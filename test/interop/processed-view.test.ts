@@ -20,9 +20,7 @@ interface CheckReport {
 }
 
 const context = useFixtureServer(async (fixtures) => {
-  const entries = fixtures.datasets
-    .filter((d) => d.id in PROCESSING)
-    .map((d) => `  ${d.id}:\n    refs: ${d.refs}\n    processing: ${JSON.stringify(PROCESSING[d.id])}`);
+  const entries = fixtures.datasets.filter((d) => d.id in PROCESSING).map((d) => `  ${d.id}:\n    refs: ${d.refs}\n    processing: ${JSON.stringify(PROCESSING[d.id])}`);
   const catalog = join(fixtures.dir, 'catalog-processed.yaml');
   await writeFile(catalog, `datasets:\n${entries.join('\n')}\nsources:\n  allow: [data/]\n`);
   return catalog;
@@ -34,8 +32,18 @@ describe('xarray over the processed view /zarr', () => {
       const { fixtures, server } = context();
       const dataset = fixtures.datasets.find((d) => d.id === id);
       if (!dataset) throw new Error(`no fixture ${id}`);
-      const keepbits = typeof processing.keepbits === 'number' ? Object.fromEntries(['tas', 'pr', 'sparse', 'orog'].map((v) => [v, processing.keepbits])) : (processing.keepbits ?? {});
-      const args = ['--url', `${server.url}/datasets/${id}/zarr`, '--files', ...dataset.files, '--chunks', JSON.stringify(processing.chunks ?? {}), '--keepbits', JSON.stringify(keepbits)];
+      const keepbits =
+        typeof processing.keepbits === 'number' ? Object.fromEntries(['tas', 'pr', 'sparse', 'orog'].map((v) => [v, processing.keepbits])) : (processing.keepbits ?? {});
+      const args = [
+        '--url',
+        `${server.url}/datasets/${id}/zarr`,
+        '--files',
+        ...dataset.files,
+        '--chunks',
+        JSON.stringify(processing.chunks ?? {}),
+        '--keepbits',
+        JSON.stringify(keepbits),
+      ];
       if (dataset.concatDim) args.push('--combine-dim', dataset.concatDim);
       const result = await runPython('test/interop/check_processed.py', args);
       const report = lastJsonLine<CheckReport>(result.stdout || '{}');

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useFixtureServer } from '../helpers/fixture-server.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 interface CheckReport {
   ok: boolean;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as zarr from 'zarrita';
 import { describe, expect, it } from 'vitest';
+import * as zarr from 'zarrita';
 import { useFixtureServer } from '../helpers/fixture-server.js';
 import { runPython } from '../helpers/python.js';
 

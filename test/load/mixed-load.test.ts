@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.js';
-import { spawnServer, type SpawnedServer } from '../helpers/server.js';
+import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
+import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
  * Bounded load on loopback: 64 connections for 30 s against the built CLI on the fixtures, a mix
@@ -63,7 +63,9 @@ function rssBytes(pid: number): number {
 }
 
 describe('mixed load', () => {
-  it(`${CONNECTIONS} connections for ${SECONDS} s: only the statuses each request gets alone, no errors, RSS flat`, { timeout: 120_000 + Number(process.env.LOAD_EXTRA_ROUNDS ?? 0) * 40_000 }, async () => {
+  it(`${CONNECTIONS} connections for ${SECONDS} s: only the statuses each request gets alone, no errors, RSS flat`, {
+    timeout: 120_000 + Number(process.env.LOAD_EXTRA_ROUNDS ?? 0) * 40_000,
+  }, async () => {
     const pid = server.process.pid!;
 
     // What each request answers on its own: the expected status under load.

@@ -27,12 +27,14 @@ export async function readChunkIndex(file: Hdf5File, index: ChunkIndex, g: Chunk
       chunks = await readChunkBtree(file, index.address, g.chunk);
       break;
     case 'single':
-      chunks = [{
-        coords: g.chunk.map(() => 0),
-        address: index.address,
-        size: index.filteredSize ?? chunkBytes(g),
-        filterMask: index.filterMask ?? 0,
-      }];
+      chunks = [
+        {
+          coords: g.chunk.map(() => 0),
+          address: index.address,
+          size: index.filteredSize ?? chunkBytes(g),
+          filterMask: index.filterMask ?? 0,
+        },
+      ];
       break;
     case 'implicit':
       chunks = await implicitChunks(file, index.address, g);

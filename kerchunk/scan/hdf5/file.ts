@@ -122,10 +122,21 @@ export async function openHdf5(read: RangeReader, name: string, fileSize?: numbe
       if (btree !== undefined && heap !== undefined) rootScratch = { btree, heap };
     }
     if (rootAddress === undefined) fail('no root group');
-    return new Hdf5File(name, read, {
-      version, position, base: effectiveBase(base, position), offsetSize, lengthSize,
-      rootAddress: rootAddress!, rootScratch, endOfFile,
-    }, fileSize);
+    return new Hdf5File(
+      name,
+      read,
+      {
+        version,
+        position,
+        base: effectiveBase(base, position),
+        offsetSize,
+        lengthSize,
+        rootAddress: rootAddress!,
+        rootScratch,
+        endOfFile,
+      },
+      fileSize,
+    );
   }
   const sizes = await read(position, 12);
   const offsetSize = sizes[9]!;
@@ -139,9 +150,20 @@ export async function openHdf5(read: RangeReader, name: string, fileSize?: numbe
   const endOfFile = c.address();
   const rootAddress = c.address();
   if (rootAddress === undefined) fail('no root group');
-  return new Hdf5File(name, read, {
-    version, position, base: effectiveBase(base, position), offsetSize, lengthSize, rootAddress: rootAddress!, endOfFile,
-  }, fileSize);
+  return new Hdf5File(
+    name,
+    read,
+    {
+      version,
+      position,
+      base: effectiveBase(base, position),
+      offsetSize,
+      lengthSize,
+      rootAddress: rootAddress!,
+      endOfFile,
+    },
+    fileSize,
+  );
 }
 
 /**

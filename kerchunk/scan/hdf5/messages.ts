@@ -36,7 +36,7 @@ export function parseDatatype(c: Cursor): Datatype {
       return { class: 'float', size, bigEndian: (b0 & 0x01) !== 0 };
     }
     case 3:
-      return { class: 'string', size, padding: b0 & 0x0f, utf8: (b0 >> 4) === 1 };
+      return { class: 'string', size, padding: b0 & 0x0f, utf8: b0 >> 4 === 1 };
     case 7:
       return { class: 'reference', size, kind: b0 & 0x0f };
     case 8: {
@@ -54,7 +54,7 @@ export function parseDatatype(c: Cursor): Datatype {
     case 9: {
       const type = b0 & 0x0f;
       const base = parseDatatype(c);
-      if (type === 1) return { class: 'vlen-string', size, utf8: ((b1 & 0x0f)) === 1 };
+      if (type === 1) return { class: 'vlen-string', size, utf8: (b1 & 0x0f) === 1 };
       return { class: 'vlen-sequence', size, base };
     }
     case 10: {

@@ -88,12 +88,7 @@ export async function readObjectHeader(file: Hdf5File, address: number): Promise
   return { address, version, messages };
 }
 
-function parseV1Messages(
-  file: Hdf5File,
-  chunk: Uint8Array,
-  messages: HeaderMessage[],
-  pending: { address: number; length: number }[],
-): void {
+function parseV1Messages(file: Hdf5File, chunk: Uint8Array, messages: HeaderMessage[], pending: { address: number; length: number }[]): void {
   const c = file.cursorOf(chunk);
   while (c.remaining >= 8) {
     const type = c.u16();
@@ -106,13 +101,7 @@ function parseV1Messages(
   }
 }
 
-function parseV2Messages(
-  file: Hdf5File,
-  chunk: Uint8Array,
-  creationOrder: boolean,
-  messages: HeaderMessage[],
-  pending: { address: number; length: number }[],
-): void {
+function parseV2Messages(file: Hdf5File, chunk: Uint8Array, creationOrder: boolean, messages: HeaderMessage[], pending: { address: number; length: number }[]): void {
   const c = file.cursorOf(chunk);
   const headerSize = 4 + (creationOrder ? 2 : 0);
   while (c.remaining >= headerSize) {
@@ -126,12 +115,7 @@ function parseV2Messages(
   }
 }
 
-function addMessage(
-  file: Hdf5File,
-  message: HeaderMessage,
-  messages: HeaderMessage[],
-  pending: { address: number; length: number }[],
-): void {
+function addMessage(file: Hdf5File, message: HeaderMessage, messages: HeaderMessage[], pending: { address: number; length: number }[]): void {
   if (message.type === MSG.CONTINUATION) {
     const c = file.cursorOf(message.data);
     const address = c.address();

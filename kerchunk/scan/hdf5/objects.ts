@@ -2,10 +2,18 @@ import { readBtree2, readGroupBtree } from './btree.js';
 import type { Hdf5File } from './file.js';
 import { FractalHeap, heapString, readLocalHeap } from './heaps.js';
 import {
-  parseAttribute, parseAttributeInfo, parseDatatype, parseLink, parseLinkInfo, parseSharedMessage, parseSymbolTable,
-  type Datatype, type Link, type RawAttribute,
+  type Datatype,
+  type Link,
+  parseAttribute,
+  parseAttributeInfo,
+  parseDatatype,
+  parseLink,
+  parseLinkInfo,
+  parseSharedMessage,
+  parseSymbolTable,
+  type RawAttribute,
 } from './messages.js';
-import { MSG, MSG_FLAG_SHARED, readObjectHeader, type HeaderMessage, type ObjectHeader } from './object-header.js';
+import { type HeaderMessage, MSG, MSG_FLAG_SHARED, type ObjectHeader, readObjectHeader } from './object-header.js';
 
 export function findMessage(header: ObjectHeader, type: number): HeaderMessage | undefined {
   return header.messages.find((m) => m.type === type);

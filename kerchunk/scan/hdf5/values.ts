@@ -40,20 +40,29 @@ export function readNumber(t: Datatype, bytes: Uint8Array, i: number): number | 
   if (t.class === 'integer') {
     const le = !t.bigEndian;
     switch (t.size) {
-      case 1: return t.signed ? view.getInt8(0) : view.getUint8(0);
-      case 2: return t.signed ? view.getInt16(0, le) : view.getUint16(0, le);
-      case 4: return t.signed ? view.getInt32(0, le) : view.getUint32(0, le);
-      case 8: return Number(t.signed ? view.getBigInt64(0, le) : view.getBigUint64(0, le));
-      default: return undefined;
+      case 1:
+        return t.signed ? view.getInt8(0) : view.getUint8(0);
+      case 2:
+        return t.signed ? view.getInt16(0, le) : view.getUint16(0, le);
+      case 4:
+        return t.signed ? view.getInt32(0, le) : view.getUint32(0, le);
+      case 8:
+        return Number(t.signed ? view.getBigInt64(0, le) : view.getBigUint64(0, le));
+      default:
+        return undefined;
     }
   }
   if (t.class === 'float') {
     const le = !t.bigEndian;
     switch (t.size) {
-      case 2: return halfToNumber(view.getUint16(0, le));
-      case 4: return view.getFloat32(0, le);
-      case 8: return view.getFloat64(0, le);
-      default: return undefined;
+      case 2:
+        return halfToNumber(view.getUint16(0, le));
+      case 4:
+        return view.getFloat32(0, le);
+      case 8:
+        return view.getFloat64(0, le);
+      default:
+        return undefined;
     }
   }
   return undefined;
@@ -93,13 +102,7 @@ export async function vlenElement(file: Hdf5File, heap: GlobalHeap, bytes: Uint8
  * become "NaN"/"Infinity"/"-Infinity"; empty (null dataspace) attributes "".
  * Returns undefined for types JSON cannot hold (compound, references, opaque...).
  */
-export async function attributeValue(
-  file: Hdf5File,
-  heap: GlobalHeap,
-  t: Datatype,
-  space: Dataspace,
-  data: Uint8Array,
-): Promise<JsonValue | undefined> {
+export async function attributeValue(file: Hdf5File, heap: GlobalHeap, t: Datatype, space: Dataspace, data: Uint8Array): Promise<JsonValue | undefined> {
   if (space.kind === 'null') return '';
   const n = elementCount(space);
   let values: JsonValue[];
