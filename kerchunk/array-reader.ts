@@ -53,7 +53,7 @@ export class DecodedChunkCache {
 const CHUNKS_PER_BATCH = 16;
 
 /**
- * Decoded values of a dataset's arrays, read through its references: source bytes (coalesced),
+ * Decoded values of a dataset's arrays, read through its references: source bytes,
  * the source codecs, native byte order, assembled into the selected hyperslab.
  */
 export function datasetValues(dataset: ReferencedDataset, sources: Sources, cache: DecodedChunkCache = new DecodedChunkCache(), codecs: ChunkCodecs = inlineCodecs): DatasetValues {

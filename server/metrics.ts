@@ -90,7 +90,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
 
   const sourceReads = new Counter({
     name: 'strato_source_reads_total',
-    help: 'Reads of source bytes (after coalescing), by source kind and outcome (ok or the failure)',
+    help: 'Reads of source bytes (one per chunk or range read), by source kind and outcome (ok or the failure)',
     labelNames: ['kind', 'outcome'] as const,
     registers,
   });
