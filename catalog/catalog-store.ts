@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml';
+import { type Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { removeLeftoverTemporaries, writeFileAtomic } from './atomic-write.js';
 import { type Catalog, CatalogError, datasetIdProblem, parseCatalog } from './catalog-file.js';

@@ -290,7 +290,7 @@ function cacheKey(array: string, record: number): string {
 // ---------------------------------------------------------------------------------------------
 // One record file, decoded
 
-const MISSING = 0;
+// 0: no reference (a missing chunk)
 const INLINE = 1;
 const RANGE = 2;
 const WHOLE = 3;
@@ -343,7 +343,7 @@ class RecordTable {
 /** A decoded record, column-wise; rows past `rows` are missing chunks. */
 interface RecordColumns {
   readonly rows: number;
-  /** MISSING, INLINE, RANGE or WHOLE per row. */
+  /** 0 (missing), INLINE, RANGE or WHOLE per row. */
   readonly kinds: Uint8Array;
   /** Index into `paths` per range or whole row; 8 or 16 bits when the record has few paths (the usual case). */
   readonly pathIds: Uint8Array | Uint16Array | Uint32Array;

@@ -170,7 +170,7 @@ export function evaluate(source: string, names: Readonly<Record<string, Template
     if (token.type === 'number') return { value: token.value, isFloat: token.isFloat };
     if (token.type === 'string') return { value: token.value, isFloat: false };
     if (token.type === 'name') {
-      if (!Object.prototype.hasOwnProperty.call(names, token.value)) {
+      if (!Object.hasOwn(names, token.value)) {
         throw new TemplateError(`unknown name "${token.value}" in template expression "${source}"`);
       }
       const value = names[token.value] as TemplateValue;

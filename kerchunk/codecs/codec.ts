@@ -35,7 +35,7 @@ export interface CodecContext {
    * CodecError before the output is allocated: a small corrupt or hostile chunk must not make the
    * server allocate gigabytes. Absent: no limit (codecs used on their own, encoding).
    */
-  readonly maxDecodedBytes?: number;
+  readonly maxDecodedBytes?: number | undefined;
 }
 
 /** A codec id, or an option of a known codec, that this implementation does not handle. */

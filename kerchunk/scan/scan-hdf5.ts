@@ -404,7 +404,7 @@ class Scanner {
   /** kerchunk's _ARRAY_DIMENSIONS: the attached dimension scale's path, the scale itself, or phony_dim_N. */
   private async arrayDimensions(path: string, space: Dataspace, byName: Map<string, RawAttribute>, isScale: boolean): Promise<string[]> {
     if (space.kind === 'scalar') return [];
-    const lists = await this.dimensionList(path, byName.get('DIMENSION_LIST'), space.dims.length);
+    const lists = await this.dimensionList(byName.get('DIMENSION_LIST'), space.dims.length);
     return space.dims.map((_, n) => {
       const scales = lists[n] ?? [];
       if (scales.length === 1) {
@@ -419,7 +419,7 @@ class Scanner {
   }
 
   /** Object addresses of the scales attached to each dimension (DIMENSION_LIST: vlen of object references). */
-  private async dimensionList(path: string, attribute: RawAttribute | undefined, rank: number): Promise<number[][]> {
+  private async dimensionList(attribute: RawAttribute | undefined, rank: number): Promise<number[][]> {
     if (!attribute) return [];
     const t = attribute.datatype;
     if (t.class !== 'vlen-sequence' || t.base.class !== 'reference' || t.base.kind !== 0) return [];

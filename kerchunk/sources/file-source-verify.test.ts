@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSource } from './file-source.js';
-import { SourceError, SourceForbiddenError } from './source-error.js';
+import { type SourceError, SourceForbiddenError } from './source-error.js';
 
 let dir: string;
 let root: string;

@@ -228,7 +228,7 @@ export class FileSource implements ByteSource {
   /** Re-checks a pooled handle against its path (shared by concurrent callers). */
   private revalidate(file: PooledFile): Promise<PooledFile> {
     file.revalidation ??= this.checkPath(file).finally(() => {
-      file.revalidation = undefined;
+      delete file.revalidation;
     });
     return file.revalidation;
   }

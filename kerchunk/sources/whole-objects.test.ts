@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChunkReference } from '../reference.js';
 import { HttpSource } from './http-source.js';
 import { ReadBudget } from './read-budget.js';
-import { SourceError } from './source-error.js';
+import type { SourceError } from './source-error.js';
 import { Sources } from './sources.js';
 
 const object = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 7) % 256);

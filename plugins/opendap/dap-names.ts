@@ -2,7 +2,7 @@
  * Identifiers in DDS/DAS text and constraint expressions (DAP 2.0 §9: "%" escapes). Characters
  * outside the safe set go out as %XX of their UTF-8 bytes; clients send them back the same way.
  */
-const SAFE = /[A-Za-z0-9_.!~*'+\-]/;
+const SAFE = /[A-Za-z0-9_.!~*'+-]/;
 
 export function dapName(name: string): string {
   let out = '';

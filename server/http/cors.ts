@@ -28,4 +28,5 @@ export const cors = (): MiddlewareHandler => async (c, next) => {
     // read nothing else of c.res first: its other getters also fall back to the creation headers).
     c.res = new Response(null, { status: c.res.status, headers: new Headers(c.res.headers) });
   }
+  return undefined;
 };

@@ -185,7 +185,10 @@ function fileOrigin(path: string): Server {
       const match = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
       if (!match) {
         response.writeHead(200, { ...headers, 'content-length': size });
-        if (request.method === 'HEAD') return response.end();
+        if (request.method === 'HEAD') {
+          response.end();
+          return;
+        }
         createReadStream(path).pipe(response);
         return;
       }
@@ -196,7 +199,10 @@ function fileOrigin(path: string): Server {
         return;
       }
       response.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${size}` });
-      if (request.method === 'HEAD') return response.end();
+      if (request.method === 'HEAD') {
+        response.end();
+        return;
+      }
       createReadStream(path, { start, end }).pipe(response);
     });
   });

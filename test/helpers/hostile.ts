@@ -19,7 +19,7 @@ export interface AttackReport<T> {
 
 export interface AttackOptions {
   /** pid of the server process, for RSS (omit for a server in this process). */
-  readonly pid?: number;
+  readonly pid?: number | undefined;
   readonly pollMs?: number;
 }
 

@@ -38,6 +38,7 @@ function staticFiles(root: string): Server {
     const end = Math.min(Number(range[2]), info.size - 1);
     res.writeHead(206, { 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${info.size}` });
     createReadStream(path, { start, end }).pipe(res);
+    return undefined;
   });
 }
 

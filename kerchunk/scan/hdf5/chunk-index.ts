@@ -1,5 +1,5 @@
 import { readBtree2, readChunkBtree, type StoredChunk } from './btree.js';
-import { Cursor, log2 } from './cursor.js';
+import { type Cursor, log2 } from './cursor.js';
 import type { Hdf5File } from './file.js';
 import type { ChunkIndex } from './messages.js';
 
