@@ -43,7 +43,7 @@ bench_prerequisites() {
     || ! /usr/bin/python3 -c 'import xarray, zarr, fsspec, aiohttp, netCDF4, h5py' 2>/dev/null; then
     bash "$BENCH_ROOT/scripts/install-test-deps.sh"
   fi
-  if [ "${BUILD:-1}" = 1 ] || [ ! -f "$BENCH_ROOT/dist/server/cli.js" ]; then
+  if [ "${BUILD:-1}" = 1 ] || [ ! -f "$BENCH_ROOT/dist/cli/cli.js" ]; then
     bench_log "building dist/ (BUILD=0 skips when it exists)"
     (cd "$BENCH_ROOT" && npm run --silent build)
   fi
@@ -124,7 +124,7 @@ start_strato() {
   local catalog=$1 workers=${2:-1}
   local log="$BENCH_TMP/strato-$RANDOM.out"
   STRATO_START_MS=$(now_ms)
-  node "$BENCH_ROOT/dist/server/cli.js" serve --catalog "$catalog" --port 0 --workers "$workers" --log-level warn > "$log" 2> "$log.err" &
+  node "$BENCH_ROOT/dist/cli/cli.js" serve --catalog "$catalog" --port 0 --workers "$workers" --log-level warn > "$log" 2> "$log.err" &
   STRATO_PID=$!
   BENCH_PIDS+=("$STRATO_PID")
   local _

@@ -2,16 +2,16 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CatalogError } from '../catalog/catalog-file.js';
+import { ingest } from '../ingest/ingest-command.js';
 import { type BudgetLimits, budgetLimitsFromEnv } from '../kerchunk/request-budget.js';
+import { RouteConflictError } from '../server/app.js';
+import { disableProtoAccessor } from '../server/harden-process.js';
+import { createLogger, isLogLevel } from '../server/log.js';
+import { PluginLoadError } from '../server/plugin-loader.js';
+import { CONNECTION_DEFAULTS, type ConnectionLimits, DEFAULT_DRAIN_MS, startServer } from '../server/serve.js';
+import { stratoVersion } from '../server/version.js';
 import { writeStaticStac } from '../static-stac/regenerate.js';
-import { RouteConflictError } from './app.js';
 import { isClusterWorker, reportListening, runPrimary } from './cluster.js';
-import { disableProtoAccessor } from './harden-process.js';
-import { ingest } from './ingest-command.js';
-import { createLogger, isLogLevel } from './log.js';
-import { PluginLoadError } from './plugin-loader.js';
-import { CONNECTION_DEFAULTS, type ConnectionLimits, DEFAULT_DRAIN_MS, startServer } from './serve.js';
-import { stratoVersion } from './version.js';
 
 const HELP = `strato ${stratoVersion()} — kerchunk references served as cloud-native Zarr
 

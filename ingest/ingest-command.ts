@@ -7,7 +7,7 @@ import { CombineError } from '../kerchunk/combine.js';
 import { ReferenceFormatError } from '../kerchunk/reference.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { SourcesConfigError } from '../kerchunk/sources/sources.js';
-import { type FileScanSummary, IngestError, type IngestOptions, type IngestProgress, type IngestSummary, type ReferenceFormat, runIngest } from './ingest.js';
+import { type FileScanSummary, IngestError, type IngestOptions, type IngestProgress, type IngestSummary, type ReferenceFormat, runIngest } from './run-ingest.js';
 
 export const INGEST_HELP = `Usage:
   strato ingest --catalog catalog.yaml --id ID [--format json|parquet] [--concat-dim DIM] FILES...

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/server.js';
+import { CLI_PATH } from '../helpers/server.js';
 
 /**
- * Hostile files given to `strato ingest` (the built CLI, dist/server/cli.js; build first).
+ * Hostile files given to `strato ingest` (the built CLI, dist/cli/cli.js; build first).
  * F11 of issue #13: a 60-byte NetCDF-3 header declaring a 2 GiB attribute grew the header read
  * to the whole (sparse, 3 GiB) file and Node aborted on a > 2 GiB read (exit 134, no message).
  */
@@ -24,7 +24,7 @@ interface CliResult {
 async function strato(...args: string[]): Promise<CliResult> {
   const started = performance.now();
   try {
-    const { stdout, stderr } = await run(process.execPath, [`${repoRoot}dist/server/cli.js`, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI_PATH, ...args], { timeout: 30_000 });
     return { code: 0, signal: null, stdout, stderr, ms: performance.now() - started };
   } catch (error) {
     const failed = error as { code?: number; signal?: string | null; stdout?: string; stderr?: string };

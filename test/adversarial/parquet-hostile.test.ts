@@ -8,7 +8,7 @@ import { underAttack } from '../helpers/hostile.js';
 import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
- * Hostile parquet reference sets sent to a real server (dist/server/cli.js; build first).
+ * Hostile parquet reference sets sent to a real server (CLI_PATH, dist/cli/cli.js; build first).
  * F10 of issue #13: a set declaring 10^12 records of one chunk each (shape 1e12, record_size 1)
  * kept the admin registration counting records at 100% CPU forever.
  */

@@ -6,7 +6,7 @@ import { statusAndText, underAttack } from '../helpers/hostile.js';
 import { type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /**
- * Hostile STAC requests against the built CLI (`dist/server/cli.js`; build it first with
+ * Hostile STAC requests against the built CLI (`dist/cli/cli.js`; build it first with
  * `npx tsc -p tsconfig.build.json`), issue #13:
  *
  * F1: names from requests (fields, sortby, CQL2 property and operator names, JSON keys such as

@@ -21,9 +21,12 @@ import { describe, expect, it } from 'vitest';
  * - `cf/` (the CF conventions: calendars, time units, axes, packing) and `stac-model/` (STAC
  *   Items, Collections and catalog documents, used by the STAC API plugin and the static tree):
  *   on top of kerchunk/ and catalog/; never `server/`, `views/`, `static-stac/` (rule f).
- * - `server/`, `cf/`, `stac-model/`, `static-stac/` and the rest of the core: never `plugins/`, except the two
- *   places that name the plugins: `server/default-plugins.ts` (the default set) and the CLI
- *   (`server/cli.ts`).
+ * - `server/`, `cf/`, `stac-model/`, `static-stac/`, `ingest/` and the rest of the core: never
+ *   `plugins/`, except the one place that names the plugins: `server/default-plugins.ts` (the
+ *   default set). The CLI (`cli/`) is above the core and reaches the plugins only through
+ *   `server/default-plugins.ts` (rule g).
+ * - `ingest/` (`strato ingest`: scan, combine, write, register) runs no server: it never imports
+ *   `plugins/`, `views/` or `server/app.ts` (rule h).
  * - `plugins/<name>/`: each plugin may use the whole core, but never another plugin's folder.
  *   What two plugins share belongs in the core (views/, server/http/, server/html/, cf/, ...).
  *
@@ -36,10 +39,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SKIPPED = /^(node_modules|dist|\.git|\.tmp|test|bench|scripts|demo)$/;
 
 /** The core folders: none of them may import plugins/ (rule e). */
-const CORE = ['kerchunk', 'catalog', 'views', 'server', 'cf', 'stac-model', 'static-stac'];
+const CORE = ['kerchunk', 'catalog', 'views', 'server', 'cf', 'stac-model', 'static-stac', 'ingest'];
 
 /** Core files that assemble the plugins and may therefore import them. */
-const MAY_NAME_PLUGINS = new Set(['server/default-plugins.ts', 'server/cli.ts']);
+const MAY_NAME_PLUGINS = new Set(['server/default-plugins.ts']);
 
 /**
  * Imports that break a rule today and are being removed; each entry allows imports from files
@@ -115,6 +118,8 @@ function violation(edge: Import): string | undefined {
   }
   if (CORE.includes(from) && to === 'plugins' && !MAY_NAME_PLUGINS.has(edge.from)) return `(e) core folder ${from}/ imports plugins/`;
   if ((from === 'cf' || from === 'stac-model') && ['server', 'views', 'static-stac'].includes(to)) return `(f) ${from}/ imports ${to}/`;
+  if (from === 'cli' && to === 'plugins') return '(g) cli/ imports plugins/ (it names them through server/default-plugins.ts)';
+  if (from === 'ingest' && (to === 'plugins' || to === 'views' || edge.to === 'server/app.ts')) return `(h) ingest/ imports ${to === 'server' ? 'server/app.ts' : `${to}/`}`;
   return undefined;
 }
 
@@ -126,6 +131,8 @@ describe('layers', () => {
     // guards the scan itself: an empty graph would pass every rule
     expect(files).toContain('views/dataset-views.ts');
     expect(files).toContain('server/app.ts');
+    expect(files).toContain('cli/cli.ts');
+    expect(files).toContain('ingest/run-ingest.ts');
     expect(files.some((f) => f.endsWith('.test.ts'))).toBe(false);
     expect(edges).toContainEqual({ from: 'server/app.ts', to: 'views/dataset-views.ts' });
     expect(edges).toContainEqual({ from: 'server/default-plugins.ts', to: 'plugins/zarr/index.ts' });
@@ -150,5 +157,11 @@ describe('layers', () => {
     expect(violation({ from: 'server/serve.ts', to: 'plugins/admin/index.ts' })).toMatch(/^\(e\)/);
     expect(violation({ from: 'server/default-plugins.ts', to: 'plugins/admin/index.ts' })).toBeUndefined();
     expect(violation({ from: 'plugins/zarr/index.ts', to: 'views/dataset-views.ts' })).toBeUndefined();
+    expect(violation({ from: 'cli/cli.ts', to: 'plugins/admin/index.ts' })).toMatch(/^\(g\)/);
+    expect(violation({ from: 'cli/serve-command.ts', to: 'server/serve.ts' })).toBeUndefined();
+    expect(violation({ from: 'ingest/run-ingest.ts', to: 'plugins/admin/validate-registration.ts' })).toMatch(/^\((e|h)\)/);
+    expect(violation({ from: 'ingest/run-ingest.ts', to: 'server/app.ts' })).toMatch(/^\(h\)/);
+    expect(violation({ from: 'ingest/run-ingest.ts', to: 'views/raw-view.ts' })).toMatch(/^\(h\)/);
+    expect(violation({ from: 'ingest/run-ingest.ts', to: 'catalog/catalog-store.ts' })).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
 import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
-import { repoRoot } from '../helpers/server.js';
+import { CLI_PATH } from '../helpers/server.js';
 
 /**
  * `strato ingest` under faults: kill -9 at random moments (the catalog parses every time and
@@ -16,7 +16,7 @@ import { repoRoot } from '../helpers/server.js';
  * (`prlimit --fsize`), whose EFBIG takes the same error path as ENOSPC.
  */
 const run = promisify(execFile);
-const cli = `${repoRoot}dist/server/cli.js`;
+const cli = CLI_PATH;
 const KILLS = 12;
 
 let fixtures: Fixtures;

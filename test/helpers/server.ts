@@ -5,6 +5,8 @@ import { type RunningServer, startServer } from '../../server/serve.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const sharedDir = fileURLToPath(new URL('../../../shared/', import.meta.url));
+/** The built CLI, `strato` (`npm run build` makes it): run it with `process.execPath`. */
+export const CLI_PATH = `${repoRoot}dist/cli/cli.js`;
 
 /** strato in this process on a free loopback port (a real HTTP server). */
 export async function startInProcess(catalog: string): Promise<RunningServer> {
@@ -19,9 +21,9 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
-/** The built CLI (`dist/server/cli.js serve`) as its own process on a free port. */
+/** The built CLI (`CLI_PATH serve`) as its own process on a free port. */
 export async function spawnServer(catalog: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [`${repoRoot}dist/server/cli.js`, 'serve', '--catalog', catalog, '--port', '0', ...extraArgs], {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--catalog', catalog, '--port', '0', ...extraArgs], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
+import { CLI_PATH, repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 /** The per-request budget as an operator sets it: environment variables of `strato serve`. */
 function serveExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`${repoRoot}dist/server/cli.js`, 'serve', '--catalog', 'demo/catalog.yaml', '--port', '0'], {
+    const child = spawn(process.execPath, [CLI_PATH, 'serve', '--catalog', 'demo/catalog.yaml', '--port', '0'], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],

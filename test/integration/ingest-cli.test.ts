@@ -8,7 +8,7 @@ import { loadCatalog } from '../../catalog/catalog-file.js';
 import { type ClassicAttribute, classicNetcdf } from '../adversarial/classic-netcdf.js';
 import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { lastJsonLine, PYTHON } from '../helpers/python.js';
-import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
+import { CLI_PATH, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -21,7 +21,7 @@ interface CliResult {
 /** The built CLI: `strato ingest ARGS` (needs `npm run build`). */
 async function strato(...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [`${repoRoot}dist/server/cli.js`, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI_PATH, ...args], { timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };

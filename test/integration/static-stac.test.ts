@@ -9,7 +9,7 @@ import { loadCatalog } from '../../catalog/catalog-file.js';
 import { DatasetRegistry } from '../../catalog/registry.js';
 import { generateStaticStac } from '../../static-stac/generate.js';
 import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
-import { repoRoot } from '../helpers/server.js';
+import { CLI_PATH, repoRoot } from '../helpers/server.js';
 import { StacValidator } from '../helpers/stac-validator.js';
 
 const run = promisify(execFile);
@@ -96,7 +96,7 @@ describe('static STAC', () => {
   });
 
   it('`strato stac` writes the same tree from the command line', async () => {
-    const cli = join(repoRoot, 'dist/server/cli.js');
+    const cli = CLI_PATH;
     if (!existsSync(cli)) throw new Error('build the CLI first (npm run build)');
     const dir = await mkdtemp(join(tmpdir(), 'strato-static-cli-'));
     try {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
+import { CLI_PATH, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -44,7 +44,7 @@ function staticFiles(root: string): Server {
 
 async function ingest(args: string[]): Promise<{ code: number; stderr: string }> {
   try {
-    const { stderr } = await run(process.execPath, [`${repoRoot}dist/server/cli.js`, 'ingest', '--catalog', catalog, ...args], { timeout: 60_000 });
+    const { stderr } = await run(process.execPath, [CLI_PATH, 'ingest', '--catalog', catalog, ...args], { timeout: 60_000 });
     return { code: 0, stderr };
   } catch (error) {
     const failed = error as { code?: number; stderr?: string };

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
 import { lastJsonLine, runPython } from '../helpers/python.js';
-import { repoRoot, type SpawnedServer, spawnServer } from '../helpers/server.js';
+import { CLI_PATH, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -49,7 +49,7 @@ beforeAll(async () => {
   for (const c of cases) {
     const args = ['ingest', '--catalog', catalog, '--id', c.id, '--format', c.format, ...(c.concatDim ? ['--concat-dim', c.concatDim] : []), ...c.files];
     if (c.format === 'parquet') args.push('--record-size', '7');
-    await run(process.execPath, [`${repoRoot}dist/server/cli.js`, ...args], { timeout: 60_000 });
+    await run(process.execPath, [CLI_PATH, ...args], { timeout: 60_000 });
   }
   server = await spawnServer(catalog, ['--log-level', 'warn']);
 });
