@@ -3,10 +3,10 @@ import { opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ColumnData, type FileMetaData, parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { LRUCache } from 'lru-cache';
 import { ChunkGrid, locateChunk } from './chunk-grid.js';
 import { objectMemberTexts } from './json-spans.js';
 import { type ChunkReference, type JsonValue, ReferenceFormatError, type ReferenceStore } from './reference.js';
+import { SingleFlightCache } from './single-flight-cache.js';
 import { keyProblem } from './zarr-keys.js';
 import { type ZarrArrayMetadata, zarrayProblem } from './zarr-metadata.js';
 
@@ -153,8 +153,7 @@ function gridOf(zarray: ZarrArrayMetadata, key: string, file: string): ChunkGrid
 }
 
 class LazyParquetStore implements ParquetReferenceStore {
-  private readonly cache: LRUCache<string, RecordTable>;
-  private readonly loading = new Map<string, Promise<RecordTable>>();
+  private readonly cache: SingleFlightCache<RecordTable>;
   private loads = 0;
 
   constructor(
@@ -165,7 +164,7 @@ class LazyParquetStore implements ParquetReferenceStore {
     private readonly grids: ReadonlyMap<string, ChunkGrid>,
     private readonly cacheBytes: number,
   ) {
-    this.cache = new LRUCache<string, RecordTable>({ maxSize: cacheBytes, sizeCalculation: (table) => table.byteSize });
+    this.cache = new SingleFlightCache({ maxBytes: cacheBytes, sizeOf: (table) => table.byteSize });
   }
 
   async chunk(key: string): Promise<ChunkReference | undefined> {
@@ -230,7 +229,7 @@ class LazyParquetStore implements ParquetReferenceStore {
   }
 
   cacheStats(): ParquetCacheStats {
-    return { bytes: this.cache.calculatedSize, records: this.cache.size, maxBytes: this.cacheBytes, loads: this.loads };
+    return { bytes: this.cache.bytes, records: this.cache.size, maxBytes: this.cacheBytes, loads: this.loads };
   }
 
   async close(): Promise<void> {
@@ -239,24 +238,11 @@ class LazyParquetStore implements ParquetReferenceStore {
 
   /** A record from the cache, or loaded once however many requests ask for it meanwhile. */
   private record(array: string, record: number): Promise<RecordTable> {
-    const id = cacheKey(array, record);
-    const cached = this.cache.get(id);
-    if (cached !== undefined) return Promise.resolve(cached);
     return this.load(array, record, true);
   }
 
   private load(array: string, record: number, keep: boolean): Promise<RecordTable> {
-    const id = cacheKey(array, record);
-    let pending = this.loading.get(id);
-    if (pending === undefined) {
-      pending = this.readRecord(array, record).finally(() => this.loading.delete(id));
-      this.loading.set(id, pending);
-    }
-    if (!keep) return pending;
-    return pending.then((table) => {
-      if (!this.cache.has(id)) this.cache.set(id, table);
-      return table;
-    });
+    return this.cache.get(cacheKey(array, record), () => this.readRecord(array, record), { keep });
   }
 
   private async readRecord(array: string, record: number): Promise<RecordTable> {

@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { Dataset } from '../catalog/dataset.js';
 import { schemaOf } from '../catalog/dataset-schema.js';
 import type { ArrayValues, DatasetValues, NumericArray } from '../kerchunk/array-values.js';
@@ -6,6 +5,7 @@ import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
+import { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
 import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { arrayMetadata, type ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
 import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
@@ -26,36 +26,15 @@ interface ProcessedArray {
 
 /** Encoded chunks of the processed view, shared by all datasets, bounded in bytes. */
 export class EncodedChunkCache {
-  private readonly chunks: LRUCache<string, ServedBody>;
-  private readonly inFlight = new Map<string, Promise<ServedBody>>();
+  private readonly chunks: SingleFlightCache<ServedBody>;
 
-  constructor(
-    maxBytes = 256 * 1024 * 1024,
-    private readonly observer?: CacheObserver,
-  ) {
-    this.chunks = new LRUCache({ maxSize: maxBytes, sizeCalculation: (body) => Math.max(1, body.size) });
+  constructor(maxBytes = 256 * 1024 * 1024, observer?: CacheObserver) {
+    this.chunks = new SingleFlightCache({ maxBytes, sizeOf: (body) => body.size, observer });
   }
 
   /** The cached body, or the one `make` computes; concurrent identical requests share one computation. */
-  async get(key: string, make: () => Promise<ServedBody>): Promise<ServedBody> {
-    const cached = this.chunks.get(key);
-    if (cached) {
-      this.observer?.hit();
-      return cached;
-    }
-    this.observer?.miss();
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = make()
-        .then((body) => {
-          this.chunks.set(key, body);
-          this.observer?.held(this.chunks.calculatedSize);
-          return body;
-        })
-        .finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+  get(key: string, make: () => Promise<ServedBody>): Promise<ServedBody> {
+    return this.chunks.get(key, make);
   }
 }
 

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { SingleFlightCache } from '../../kerchunk/single-flight-cache.js';
 
 /** A rendered image and its strong ETag. */
 export interface CachedImage {
@@ -11,25 +11,14 @@ export interface CachedImage {
  * requests for one key share a single rendering.
  */
 export class PlotCache {
-  private readonly images: LRUCache<string, CachedImage>;
-  private readonly pending = new Map<string, Promise<CachedImage>>();
+  private readonly images: SingleFlightCache<CachedImage>;
 
   constructor(maxBytes = 64 * 1024 * 1024) {
-    this.images = new LRUCache<string, CachedImage>({ maxSize: maxBytes, sizeCalculation: (image) => Math.max(1, image.body.length) });
+    this.images = new SingleFlightCache({ maxBytes, sizeOf: (image) => image.body.length });
   }
 
-  async get(key: string, render: () => Promise<CachedImage>): Promise<CachedImage> {
-    const cached = this.images.get(key);
-    if (cached) return cached;
-    let running = this.pending.get(key);
-    if (!running) {
-      running = render().finally(() => this.pending.delete(key));
-      this.pending.set(key, running);
-      const image = await running;
-      this.images.set(key, image);
-      return image;
-    }
-    return running;
+  get(key: string, render: () => Promise<CachedImage>): Promise<CachedImage> {
+    return this.images.get(key, render);
   }
 
   get size(): number {
