@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { asciiJson } from './ascii-json.js';
 import { type ChunkReference, type JsonValue, ReferenceFormatError } from './reference.js';
+
+export { asciiJson };
 
 /**
  * Writes a reference table as fsspec JSON, version 1 (`{"version": 1, "refs": {...}}`), the format
@@ -92,15 +95,6 @@ function metadataText(key: string, document: JsonValue, text: string | undefined
   }
   if (text !== undefined && saysTheSame(text, document)) return asciiJson(text);
   return asciiJson(JSON.stringify(document));
-}
-
-/**
- * JSON text with every non-ASCII character written as a `\uXXXX` escape (what Python's json and
- * ujson write by default). The same document: outside strings JSON text is ASCII anyway. Some
- * Python readers decode metadata as ASCII and fail on raw UTF-8.
- */
-export function asciiJson(text: string): string {
-  return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function saysTheSame(text: string, document: JsonValue): boolean {

@@ -1,3 +1,4 @@
+import { asciiJson } from '../kerchunk/ascii-json.js';
 import { v3MetadataTexts } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
@@ -31,13 +32,7 @@ export function dimensionSeparators(v2Texts: ReadonlyMap<string, string>): Map<s
   return separators;
 }
 
-/**
- * JSON text with every non-ASCII character as a `\uXXXX` escape: the same document, and one
- * zarr-python 2 can read (it decodes metadata as ASCII). Outside strings JSON has no non-ASCII.
- */
-export function asciiJson(text: string): string {
-  return text.replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+export { asciiJson };
 
 function jsonBody(text: string): ServedBody {
   const bytes = new TextEncoder().encode(asciiJson(text));

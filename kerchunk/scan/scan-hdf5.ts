@@ -1,3 +1,4 @@
+import { asciiJson } from '../ascii-json.js';
 import type { ChunkReference, JsonValue } from '../reference.js';
 import { ReferenceFormatError } from '../reference.js';
 import { setOwn } from '../zarr-metadata.js';
@@ -490,7 +491,7 @@ class Scanner {
       values.push(bytes.every((b) => b === 0) ? '' : decodeUtf8(await vlenElement(this.file, this.heap, raw, i, size)));
     }
     const nested = nestValues(values, dims);
-    const document = asciiJson([...(dims.length === 0 ? values : nested), '|O', [...dims]]);
+    const document = pythonJson([...(dims.length === 0 ? values : nested), '|O', [...dims]]);
     this.metadata.set(this.key(path, '.zarray'), {
       chunks: dims.map((d) => Math.max(d, 1)),
       compressor: null,
@@ -553,6 +554,6 @@ function nestValues(values: JsonValue[], dims: readonly number[]): JsonValue[] {
 }
 
 /** JSON as Python's json.dumps(ensure_ascii=True, separators=(',', ':')) writes it. */
-function asciiJson(value: JsonValue): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+function pythonJson(value: JsonValue): string {
+  return asciiJson(JSON.stringify(value));
 }
