@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
+import type { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js';
 import { Sources } from '../kerchunk/sources/sources.js';
 import type { Catalog, CatalogProblem, DatasetEntry, SourcesSettings } from './catalog-file.js';
@@ -17,6 +18,8 @@ export interface RegistryOptions extends OpenDatasetOptions {
   readonly http?: { timeoutMs?: number; retries?: number; connections?: number };
   /** Told about every source read (metrics). */
   readonly sourceObserver?: SourceReadObserver;
+  /** Bound on source bytes in flight, shared by the sources of every catalog version (default: the process-wide one). */
+  readonly readBudget?: ReadBudget;
   /**
    * A check of an entry beyond the catalog file's own (e.g. its `processing` block against the
    * loaded stages): a message leaves the entry out as `entry-invalid`.
@@ -179,6 +182,7 @@ async function createSources(catalog: Catalog, options: RegistryOptions): Promis
     ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}),
     ...((options.http ?? catalog.sources.http) ? { http: options.http ?? catalog.sources.http } : {}),
     ...(options.sourceObserver ? { observer: options.sourceObserver } : {}),
+    ...(options.readBudget ? { readBudget: options.readBudget } : {}),
   });
 }
 

@@ -5,8 +5,10 @@ import { DatasetExistsError, FileLockError } from '../catalog/catalog-store.js';
 import { DatasetError } from '../catalog/dataset.js';
 import { CombineError } from '../kerchunk/combine.js';
 import { ReferenceFormatError } from '../kerchunk/reference.js';
+import { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { SourcesConfigError } from '../kerchunk/sources/sources.js';
+import type { StratoConfig } from '../server/config.js';
 import { type FileScanSummary, IngestError, type IngestOptions, type IngestProgress, type IngestSummary, type ReferenceFormat, runIngest } from './run-ingest.js';
 
 export const INGEST_HELP = `Usage:
@@ -35,8 +37,11 @@ export interface IngestIo {
 
 class UsageError extends Error {}
 
-/** `strato ingest ARGS`: exit code 0 done, 1 failed, 2 usage error. Expected errors print one line, no stack. */
-export async function ingest(args: string[], io: IngestIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+/**
+ * `strato ingest ARGS`: exit code 0 done, 1 failed, 2 usage error. Expected errors print one line, no stack.
+ * `config.readBudget` (STRATO_MAX_READ_MB, STRATO_READ_WAIT_SECONDS) bounds the source bytes read at once.
+ */
+export async function ingest(args: string[], io: IngestIo = { stdout: process.stdout, stderr: process.stderr }, config?: Pick<StratoConfig, 'readBudget'>): Promise<number> {
   let options: IngestOptions;
   try {
     const parsed = parseOptions(args);
@@ -55,7 +60,8 @@ export async function ingest(args: string[], io: IngestIo = { stdout: process.st
   }
   const progress = createProgress(io.stderr);
   try {
-    const summary = await runIngest(options, progress);
+    const readBudget = config ? { readBudget: new ReadBudget(config.readBudget.maxBytes, config.readBudget.maxWaitMs) } : {};
+    const summary = await runIngest({ ...options, ...readBudget }, progress);
     progress.done();
     io.stdout.write(`${summaryLine(summary)}\n`);
     return 0;

@@ -10,6 +10,7 @@ import { writeParquetReferences } from '../kerchunk/parquet-writer.js';
 import type { ChunkReference, JsonValue } from '../kerchunk/reference.js';
 import { type DimensionChange, harmonizeDimensions } from '../kerchunk/scan/harmonize-dimensions.js';
 import { scanFile } from '../kerchunk/scan/index.js';
+import type { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { Sources } from '../kerchunk/sources/sources.js';
 import { regenerateStaticStac } from '../static-stac/regenerate.js';
@@ -48,6 +49,8 @@ export interface IngestOptions {
   readonly recordSize: number;
   readonly dryRun: boolean;
   readonly replace: boolean;
+  /** Bound on source bytes read at once (default: the process-wide one). */
+  readonly readBudget?: ReadBudget;
 }
 
 export interface IngestProgress {
@@ -99,7 +102,12 @@ export async function runIngest(options: IngestOptions, progress: IngestProgress
   const base = options.format === 'json' ? dirname(out) : out;
 
   const files = options.files.map((file) => (isRemote(file) ? file : resolve(file)));
-  const sources = await Sources.create({ allow: catalog.sources.allow, baseDir: catalog.dir, ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}) });
+  const sources = await Sources.create({
+    allow: catalog.sources.allow,
+    baseDir: catalog.dir,
+    ...(catalog.sources.s3Endpoint ? { s3Endpoint: catalog.sources.s3Endpoint } : {}),
+    ...(options.readBudget ? { readBudget: options.readBudget } : {}),
+  });
   try {
     for (const file of files) await checkInput(file, sources, catalog);
 

@@ -150,22 +150,3 @@ const UNLIMITED: BudgetLimits = { chunks: Infinity, decodedBytes: Infinity, wall
 export function currentBudget(): RequestBudget {
   return current.getStore() ?? new RequestBudget(UNLIMITED);
 }
-
-/**
- * Limits from the environment: STRATO_MAX_CHUNKS (count), STRATO_MAX_DECODED_MB (MiB) and
- * STRATO_MAX_REQUEST_SECONDS. Anything but a positive number fails start-up.
- */
-export function budgetLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): BudgetLimits {
-  const read = (name: string, fallback: number, scale: number): number => {
-    const text = env[name];
-    if (text === undefined || text === '') return fallback;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got "${text}"`);
-    return Math.max(1, Math.floor(value * scale));
-  };
-  return {
-    chunks: read('STRATO_MAX_CHUNKS', DEFAULT_BUDGET_LIMITS.chunks, 1),
-    decodedBytes: read('STRATO_MAX_DECODED_MB', DEFAULT_BUDGET_LIMITS.decodedBytes, MIB),
-    wallMs: read('STRATO_MAX_REQUEST_SECONDS', DEFAULT_BUDGET_LIMITS.wallMs, 1000),
-  };
-}

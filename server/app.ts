@@ -8,10 +8,10 @@ import { CodecError } from '../kerchunk/codecs/codec.js';
 import { type ChunkCodecs, CodecPool, inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
-import { BudgetExceededError, type BudgetLimits, budgetLimitsFromEnv, RequestBudget, withBudget } from '../kerchunk/request-budget.js';
+import { BudgetExceededError, type BudgetLimits, RequestBudget, withBudget } from '../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { DatasetViews } from '../views/dataset-views.js';
-import { cacheBytesFromEnv, DEFAULT_CHUNK_CACHE_BYTES } from './cache-size.js';
+import { readConfig, type StratoConfig } from './config.js';
 import { accessObserver } from './http/access.js';
 import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
@@ -25,19 +25,24 @@ export interface AppOptions {
   readonly plugins: readonly StratoPlugin[];
   readonly logger: Logger;
   readonly version: string;
-  /** Bytes of decoded source chunks kept in memory (default $STRATO_DECODED_CACHE_MB or 256 MiB). */
+  /**
+   * The settings (server/config.ts), also given to plugins as `context.config`; default: read
+   * from `process.env` when the app is built. The options below win over it.
+   */
+  readonly config?: StratoConfig;
+  /** Bytes of decoded source chunks kept in memory (default `config.decodedCacheBytes`: $STRATO_DECODED_CACHE_MB or 256 MiB). */
   readonly decodedCacheBytes?: number;
-  /** Bytes of encoded processed-view chunks kept in memory (default $STRATO_ENCODED_CACHE_MB or 256 MiB). */
+  /** Bytes of encoded processed-view chunks kept in memory (default `config.encodedCacheBytes`: $STRATO_ENCODED_CACHE_MB or 256 MiB). */
   readonly encodedCacheBytes?: number;
   /** Where chunks are decoded and encoded (default: on the calling thread). */
   readonly codecs?: ChunkCodecs;
   /** Where requests, caches and source reads are counted (default: a fresh registry of this app). */
   readonly metrics?: AppMetrics;
-  /** Requests slower than this are logged at info (default 1000 ms). */
+  /** Requests slower than this are logged at info (default `config.slowRequestMs`: 1000 ms). */
   readonly slowRequestMs?: number;
-  /** Log an access line for every request at info (default: only 5xx and slow ones; the rest at debug). */
+  /** Log an access line for every request at info (default `config.logAllRequests`: only 5xx and slow ones; the rest at debug). */
   readonly logAllRequests?: boolean;
-  /** Work one request may cause (default: from STRATO_MAX_CHUNKS, STRATO_MAX_DECODED_MB, STRATO_MAX_REQUEST_SECONDS). */
+  /** Work one request may cause (default `config.budget`: STRATO_MAX_CHUNKS, STRATO_MAX_DECODED_MB, STRATO_MAX_REQUEST_SECONDS). */
   readonly budgetLimits?: BudgetLimits;
 }
 
@@ -51,7 +56,8 @@ export class RouteConflictError extends Error {
  * `/datasets/:id/...`, then each plugin's routes. The core knows datasets, not endpoints.
  */
 export function createApp(options: AppOptions): Hono {
-  const { registry, plugins, logger, version, decodedCacheBytes, codecs = inlineCodecs, metrics = createMetrics() } = options;
+  const { registry, plugins, logger, version, codecs = inlineCodecs, metrics = createMetrics() } = options;
+  const config = options.config ?? readConfig(process.env);
   // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
   const app = new Hono({ strict: false });
   // cors first: it answers preflights and (for HEAD) rebuilds the final response, so it must run last on the way out
@@ -62,30 +68,26 @@ export function createApp(options: AppOptions): Hono {
     accessObserver({
       logger,
       metrics,
-      ...(options.slowRequestMs !== undefined ? { slowMs: options.slowRequestMs } : {}),
-      ...(options.logAllRequests !== undefined ? { logAll: options.logAllRequests } : {}),
+      slowMs: options.slowRequestMs ?? config.slowRequestMs,
+      logAll: options.logAllRequests ?? config.logAllRequests,
     }),
   );
   app.use('*', noSniff);
-  app.use('*', requestBudget(options.budgetLimits ?? budgetLimitsFromEnv()));
+  app.use('*', requestBudget(options.budgetLimits ?? config.budget));
   metrics.watchCatalog(() => catalogState(registry));
   if (codecs instanceof CodecPool) metrics.watchCodecs(() => ({ threads: codecs.size, pending: codecs.pendingJobs }));
   const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
   app.onError((error, c) => errorResponse(error, c, logger, renderers));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
 
-  const values = valuesReader(
-    registry,
-    codecs,
-    new DecodedChunkCache(decodedCacheBytes ?? cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES), metrics.cache('decoded')),
-  );
+  const values = valuesReader(registry, codecs, new DecodedChunkCache(options.decodedCacheBytes ?? config.decodedCacheBytes, metrics.cache('decoded')));
   const stages = () => plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : []));
   const views = new DatasetViews({
     sources: () => registry.sources,
     values,
     stages,
     codecs,
-    encodedCacheBytes: options.encodedCacheBytes ?? cacheBytesFromEnv('STRATO_ENCODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES),
+    encodedCacheBytes: options.encodedCacheBytes ?? config.encodedCacheBytes,
     encodedCacheObserver: metrics.cache('encoded'),
     logger,
   });
@@ -94,6 +96,7 @@ export function createApp(options: AppOptions): Hono {
     registry,
     logger,
     version,
+    config,
     codecs,
     metrics,
     values,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheBytesFromEnv } from './cache-size.js';
+import { cacheBytesFromEnv } from './config.js';
 
 describe('cacheBytesFromEnv', () => {
   it('reads MiB, falls back when unset, refuses nonsense', () => {

@@ -4,6 +4,7 @@ import type { DatasetRegistry } from '../catalog/registry.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { DatasetViews } from '../views/dataset-views.js';
+import type { StratoConfig } from './config.js';
 import type { Logger } from './log.js';
 import type { AppMetrics } from './metrics.js';
 import type { ProcessingStage } from './stage.js';
@@ -19,6 +20,11 @@ export interface PluginContext {
   readonly logger: Logger;
   /** Version of strato itself. */
   readonly version: string;
+  /**
+   * The settings read once at start-up (server/config.ts: admin token, rate limit, metrics
+   * access, OPeNDAP limit, ...): a plugin reads these, never `process.env`.
+   */
+  readonly config: StratoConfig;
   /** Decoded values of a dataset's arrays (one byte-bounded cache of decoded chunks for all plugins). */
   readonly values: (dataset: Dataset) => DatasetValues;
   /**

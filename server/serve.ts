@@ -7,7 +7,9 @@ import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
+import { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import { createApp } from './app.js';
+import { CONNECTION_DEFAULTS, type ConnectionLimits, readConfig, type StratoConfig } from './config.js';
 import { defaultPlugins } from './default-plugins.js';
 import { answerClientErrors, malformedRequestResponse } from './http/client-errors.js';
 import type { Logger } from './log.js';
@@ -22,46 +24,25 @@ export interface ServeOptions {
   readonly port: number;
   readonly host: string;
   readonly logger: Logger;
+  /**
+   * The settings (server/config.ts), passed to the app and its plugins; default: read from
+   * `process.env` when the server starts. The options below win over it.
+   */
+  readonly config?: StratoConfig;
   readonly plugins?: readonly StratoPlugin[];
   /** Codec worker threads (default: one per core; with several server processes, their share). */
   readonly codecThreads?: number;
-  /** How long `close` lets in-flight requests finish before cutting their connections (default 10 s). */
+  /** How long `close` lets in-flight requests finish before cutting their connections (default `config.drainMs`: 10 s). */
   readonly drainMs?: number;
-  /** Requests slower than this are logged at info (default 1000 ms). */
+  /** Requests slower than this are logged at info (default `config.slowRequestMs`: 1000 ms). */
   readonly slowRequestMs?: number;
-  /** Log every request at info. */
+  /** Log every request at info (default `config.logAllRequests`). */
   readonly logAllRequests?: boolean;
-  /** Work one request may cause (default: from the STRATO_MAX_* environment variables). */
+  /** Work one request may cause (default `config.budget`: the STRATO_MAX_* variables). */
   readonly budgetLimits?: BudgetLimits;
-  /** Connection limits and timeouts of the listening socket (defaults: CONNECTION_DEFAULTS). */
+  /** Connection limits and timeouts of the listening socket (default `config.connections`; what is left out: CONNECTION_DEFAULTS). */
   readonly connections?: Partial<ConnectionLimits>;
 }
-
-/**
- * What one server process lets its clients hold. A connection over `maxConnections` is closed
- * as soon as it is accepted; a client that has not sent its request headers within
- * `headersTimeoutMs`, or the whole request (headers and body) within `requestTimeoutMs`, gets a
- * 408 and is disconnected (Node checks every `checkIntervalMs`); an idle keep-alive connection
- * is closed after `keepAliveTimeoutMs`. Sending the response is not timed: a slow reader of a
- * large body gets all of it.
- */
-export interface ConnectionLimits {
-  readonly maxConnections: number;
-  readonly headersTimeoutMs: number;
-  /** 0 = no limit; otherwise at least `headersTimeoutMs` (raised to it). */
-  readonly requestTimeoutMs: number;
-  readonly keepAliveTimeoutMs: number;
-  readonly checkIntervalMs: number;
-}
-
-export const CONNECTION_DEFAULTS: ConnectionLimits = {
-  maxConnections: 1024,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  // above nginx.conf's upstream keepalive_timeout (4 s), so nginx never reuses a socket being closed
-  keepAliveTimeoutMs: 5_000,
-  checkIntervalMs: 1_000,
-};
 
 export interface RunningServer {
   readonly url: string;
@@ -74,19 +55,20 @@ export interface RunningServer {
   close(): Promise<boolean>;
 }
 
-export const DEFAULT_DRAIN_MS = 10_000;
-
 /** Loads the catalog, opens its datasets and listens. Resolves once the port is bound. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const config = options.config ?? readConfig(process.env);
   const catalog = await loadCatalog(options.catalog);
   const metrics = createMetrics({ processMetrics: true });
   const plugins = [...(options.plugins ?? defaultPlugins), ...(await loadListedPlugins(catalog.fields.plugins, catalog.dir))];
   const stages = plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : []));
   // an entry whose `processing` block the stages refuse is left out (and named in /health), not served with a broken /zarr
   const checkEntry = (entry: DatasetEntry) => processingProblem(stages, entry.processing);
-  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry });
+  // source bytes in flight, across every request of this server (STRATO_MAX_READ_MB, STRATO_READ_WAIT_SECONDS)
+  const readBudget = new ReadBudget(config.readBudget.maxBytes, config.readBudget.maxWaitMs);
+  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget });
   const codecs = new CodecPool(options.codecThreads);
-  const limits = connectionLimits(options.connections);
+  const limits = connectionLimits(options.connections ?? config.connections);
   let server: ServerType;
   try {
     const app = createApp({
@@ -94,11 +76,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       plugins,
       logger: options.logger,
       version: stratoVersion(),
+      config,
       codecs,
       metrics,
-      ...(options.slowRequestMs !== undefined ? { slowRequestMs: options.slowRequestMs } : {}),
-      ...(options.logAllRequests !== undefined ? { logAllRequests: options.logAllRequests } : {}),
-      ...(options.budgetLimits !== undefined ? { budgetLimits: options.budgetLimits } : {}),
+      slowRequestMs: options.slowRequestMs ?? config.slowRequestMs,
+      logAllRequests: options.logAllRequests ?? config.logAllRequests,
+      budgetLimits: options.budgetLimits ?? config.budget,
     });
     server = await listen(app.fetch, options.port, options.host, limits);
   } catch (error) {
@@ -135,7 +118,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url,
     registry,
     close: async () => {
-      const drained = await drain(server as Server, options.drainMs ?? DEFAULT_DRAIN_MS);
+      const drained = await drain(server as Server, options.drainMs ?? config.drainMs);
       await watcher.close();
       await registry.close();
       await codecs.close();

@@ -112,26 +112,17 @@ interface Waiter {
   grant(): void;
 }
 
-const DEFAULT_MAX_WAIT_MS = 30_000;
-const DEFAULT_MAX_READ_MB = 512;
+/** The process's read budget without settings: 512 MiB in flight, waits of at most 30 s. */
+export const DEFAULT_READ_BUDGET = { maxBytes: 512 * 1024 * 1024, maxWaitMs: 30_000 } as const;
+const DEFAULT_MAX_WAIT_MS = DEFAULT_READ_BUDGET.maxWaitMs;
 
 let shared: ReadBudget | undefined;
 
 /**
- * The process's budget: `STRATO_MAX_READ_MB` MiB (default 512) of source bytes in flight, waits of
- * at most `STRATO_READ_WAIT_SECONDS` (default 30) before 503.
+ * The budget of sources created without one of their own (`DEFAULT_READ_BUDGET`). A server
+ * passes its own, sized by `STRATO_MAX_READ_MB` and `STRATO_READ_WAIT_SECONDS` (server/config.ts).
  */
 export function sharedReadBudget(): ReadBudget {
-  if (!shared) {
-    const mb = positiveNumber(process.env.STRATO_MAX_READ_MB) ?? DEFAULT_MAX_READ_MB;
-    const waitSeconds = positiveNumber(process.env.STRATO_READ_WAIT_SECONDS);
-    shared = new ReadBudget(Math.max(1, Math.round(mb * 1024 * 1024)), waitSeconds !== undefined ? waitSeconds * 1000 : DEFAULT_MAX_WAIT_MS);
-  }
+  shared ??= new ReadBudget(DEFAULT_READ_BUDGET.maxBytes, DEFAULT_READ_BUDGET.maxWaitMs);
   return shared;
-}
-
-function positiveNumber(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const number = Number(value);
-  return Number.isFinite(number) && number > 0 ? number : undefined;
 }

@@ -4,7 +4,7 @@ import { reloadCatalog } from '../../catalog/catalog-reload.js';
 import { addDataset, DatasetExistsError, type DatasetRecord, FileLockError, removeDataset } from '../../catalog/catalog-store.js';
 import { bearerAuth } from '../../server/http/bearer-auth.js';
 import { HttpProblem } from '../../server/http/problem.js';
-import { clientAddress, type RateLimitOptions, rateLimit, rateLimitFromEnv } from '../../server/http/rate-limit.js';
+import { clientAddress, type RateLimitOptions, rateLimit } from '../../server/http/rate-limit.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetRecord } from './dataset-request.js';
 import { readJsonBody } from './json-body.js';
@@ -33,12 +33,12 @@ import { validateRegistration } from './validate-registration.js';
  * failing authentication costs 5), checked before authentication; over it, 429 with Retry-After.
  */
 export interface AdminPluginOptions {
-  /** The Bearer token; default: `STRATO_ADMIN_TOKEN` from the environment when the app is built. */
+  /** The Bearer token; default: `context.config.adminToken` (STRATO_ADMIN_TOKEN). */
   readonly token?: string;
   readonly maxBodyBytes?: number;
   /** Wait for the catalog lock before answering 503 (default 10 s). */
   readonly lockWaitMs?: number;
-  /** Per-address rate limit (default from STRATO_ADMIN_RATE, STRATO_ADMIN_BURST, STRATO_ADMIN_FAILED_AUTH_COST). */
+  /** Per-address rate limit (default: `context.config.adminRateLimit`: STRATO_ADMIN_RATE, STRATO_ADMIN_BURST, STRATO_ADMIN_FAILED_AUTH_COST). */
   readonly rateLimit?: RateLimitOptions;
 }
 
@@ -52,7 +52,7 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
     version: '1.0.0',
     appRoutes(context: PluginContext) {
       const app = new Hono();
-      const token = options.token ?? process.env.STRATO_ADMIN_TOKEN;
+      const token = options.token ?? context.config.adminToken;
       if (!token) return app; // admin API off: no routes, so every admin path is a 404
       const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
       const store = { waitMs: options.lockWaitMs ?? 10_000 };
@@ -71,7 +71,7 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
         return c.json(body, result.created ? 201 : 200, { location: url, 'cache-control': 'no-store' });
       };
 
-      app.use('/admin/*', rateLimit(options.rateLimit ?? rateLimitFromEnv()));
+      app.use('/admin/*', rateLimit(options.rateLimit ?? context.config.adminRateLimit));
       // failed authentication is worth an operator's attention (never the token that was sent)
       app.use('/admin/*', async (c, next) => {
         await next();
@@ -96,7 +96,7 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
   };
 }
 
-/** The admin plugin of the default set (token from `STRATO_ADMIN_TOKEN`). */
+/** The admin plugin of the default set (token from `context.config.adminToken`: STRATO_ADMIN_TOKEN). */
 export const adminPlugin: StratoPlugin = createAdminPlugin();
 
 function checkedId(id: string | undefined): string {

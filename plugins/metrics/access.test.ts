@@ -1,10 +1,11 @@
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { metricsAccessFromEnv } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
 import { startServer } from '../../server/serve.js';
 import { repoRoot } from '../../test/helpers/server.js';
-import { isLoopback, metricsAccessFromEnv } from './index.js';
+import { isLoopback } from './index.js';
 
 describe('F9: who may read /metrics', () => {
   it('defaults to loopback clients; on, token and off are the other settings', () => {

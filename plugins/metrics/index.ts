@@ -1,33 +1,26 @@
 import { Hono } from 'hono';
+import type { MetricsAccess } from '../../server/config.js';
 import { bearerCredential } from '../../server/http/bearer-auth.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import { clientAddress } from '../../server/http/rate-limit.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
-/**
- * Who may read `/metrics` (STRATO_METRICS):
+export type { MetricsAccess } from '../../server/config.js';
+
+/*
+ * Who may read `/metrics` (STRATO_METRICS, `context.config.metrics`):
  * - `loopback` (default): clients on this host (TCP peer 127.0.0.0/8 or ::1), e.g. a local
  *   Prometheus or node exporter; everyone else gets 404, as if there were no such route;
  * - `on`: everyone (a replica port only Prometheus can reach);
  * - `token`: `Authorization: Bearer $STRATO_METRICS_TOKEN` (401 otherwise);
  * - `off`: nobody (no route).
  */
-export type MetricsAccess = 'off' | 'on' | 'loopback' | 'token';
 
 export interface MetricsPluginOptions {
+  /** Default: `context.config.metrics.access` (STRATO_METRICS). */
   readonly access?: MetricsAccess;
-  /** For `token` (default: STRATO_METRICS_TOKEN). */
+  /** For `token` (default, when `access` is not given either: `context.config.metrics.token`, STRATO_METRICS_TOKEN). */
   readonly token?: string;
-}
-
-const MODES: readonly MetricsAccess[] = ['off', 'on', 'loopback', 'token'];
-
-/** STRATO_METRICS and STRATO_METRICS_TOKEN; throws on an unknown mode or `token` without a token. */
-export function metricsAccessFromEnv(env: NodeJS.ProcessEnv = process.env): { access: MetricsAccess; token?: string } {
-  const text = env.STRATO_METRICS === undefined || env.STRATO_METRICS === '' ? 'loopback' : env.STRATO_METRICS;
-  if (!MODES.includes(text as MetricsAccess)) throw new RangeError(`STRATO_METRICS must be one of ${MODES.join(', ')}, got "${text}"`);
-  const token = env.STRATO_METRICS_TOKEN || undefined;
-  return { access: text as MetricsAccess, ...(token ? { token } : {}) };
 }
 
 /** Whether a TCP peer address is this host (IPv4 loopback, also IPv4-mapped, or ::1). */
@@ -46,9 +39,9 @@ export function createMetricsPlugin(options: MetricsPluginOptions = {}): StratoP
     version: '1.1.0',
     appRoutes(context: PluginContext) {
       const app = new Hono();
-      const fromEnv = options.access === undefined ? metricsAccessFromEnv() : undefined;
-      const access = options.access ?? fromEnv?.access ?? 'loopback';
-      const token = options.token ?? fromEnv?.token;
+      const configured = options.access === undefined ? context.config.metrics : undefined;
+      const access = options.access ?? configured?.access ?? 'loopback';
+      const token = options.token ?? configured?.token;
       if (access === 'off') return app;
       if (access === 'token' && !token) throw new RangeError('STRATO_METRICS=token needs STRATO_METRICS_TOKEN');
       app.get('/metrics', async (c) => {
@@ -64,5 +57,5 @@ export function createMetricsPlugin(options: MetricsPluginOptions = {}): StratoP
   };
 }
 
-/** The metrics plugin of the default set (access from STRATO_METRICS when the app is built). */
+/** The metrics plugin of the default set (access from `context.config.metrics`: STRATO_METRICS). */
 export const metricsPlugin: StratoPlugin = createMetricsPlugin();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxBytesFromEnv } from './index.js';
+import { maxBytesFromEnv } from '../../server/config.js';
 
 describe('STRATO_DAP_MAX_BYTES', () => {
   it('defaults to 1 GiB and reads byte counts with binary suffixes', () => {

@@ -15,23 +15,12 @@ import { dodsChunkCount, dodsSize, dodsStream } from './dods.js';
 import { selectVariables } from './projection.js';
 
 export interface OpendapOptions {
-  /** Largest `.dods` response served; larger requests get a DAP error. Default: env STRATO_DAP_MAX_BYTES, else 1 GiB. */
+  /** Largest `.dods` response served; larger requests get a DAP error. Default: `context.config.dapMaxBytes` (STRATO_DAP_MAX_BYTES, else 1 GiB). */
   readonly maxResponseBytes?: number;
   /** Values read and encoded at once per piece of a response (default 4 MiB). */
   readonly pieceBytes?: number;
   /** Pieces read ahead while one is sent (default 2). */
   readonly readAhead?: number;
-}
-
-const GIB = 1024 ** 3;
-
-/** `STRATO_DAP_MAX_BYTES` (a byte count, `k`/`M`/`G` suffixes in powers of 1024), or 1 GiB. */
-export function maxBytesFromEnv(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return GIB;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*$/.exec(value);
-  if (!match) throw new Error(`STRATO_DAP_MAX_BYTES must be a byte count like 500000000 or 512M, got "${value}"`);
-  const factor = { '': 1, k: 1024, m: 1024 ** 2, g: GIB }[(match[2] ?? '').toLowerCase()] ?? 1;
-  return Math.floor(Number(match[1]) * factor);
 }
 
 const RESPONSES = ['dds', 'das', 'dods', 'ver'] as const;
@@ -85,7 +74,7 @@ class OpendapService {
     private readonly context: PluginContext,
     private readonly options: OpendapOptions,
   ) {
-    this.maxBytes = options.maxResponseBytes ?? maxBytesFromEnv(process.env.STRATO_DAP_MAX_BYTES);
+    this.maxBytes = options.maxResponseBytes ?? context.config.dapMaxBytes;
     this.logger = context.logger;
   }
 

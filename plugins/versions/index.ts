@@ -1,13 +1,13 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bearerCredential } from '../../server/http/bearer-auth.js';
 import { HttpProblem } from '../../server/http/problem.js';
-import { clientAddress, type RateLimitOptions, rateLimit, rateLimitFromEnv } from '../../server/http/rate-limit.js';
+import { clientAddress, type RateLimitOptions, rateLimit } from '../../server/http/rate-limit.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
 export interface VersionsPluginOptions {
-  /** The admin token that unlocks the details of `/health` (default: STRATO_ADMIN_TOKEN when the app is built). */
+  /** The admin token that unlocks the details of `/health` (default: `context.config.adminToken`, STRATO_ADMIN_TOKEN). */
   readonly adminToken?: string;
-  /** Rate limit of `/health` requests that send a token (default: the admin API's, from the environment). */
+  /** Rate limit of `/health` requests that send a token (default: the admin API's, `context.config.adminRateLimit`). */
   readonly rateLimit?: RateLimitOptions;
 }
 
@@ -29,11 +29,11 @@ export function createVersionsPlugin(options: VersionsPluginOptions = {}): Strat
     version: '1.1.0',
     appRoutes(context: PluginContext) {
       const app = new Hono();
-      const token = options.adminToken ?? process.env.STRATO_ADMIN_TOKEN;
+      const token = options.adminToken ?? context.config.adminToken;
       app.get('/versions', (c) => c.json({ strato: context.version, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` }));
       app.get('/plugins', (c) => c.json(Object.fromEntries(context.plugins().map((plugin) => [plugin.name, { version: plugin.version }]))));
       if (token) {
-        const limiter: MiddlewareHandler = rateLimit(options.rateLimit ?? rateLimitFromEnv());
+        const limiter: MiddlewareHandler = rateLimit(options.rateLimit ?? context.config.adminRateLimit);
         app.use('/health', async (c, next) => (c.req.header('authorization') === undefined ? next() : limiter(c, next)));
       }
       app.get('/health', (c) => {
@@ -59,5 +59,5 @@ export function createVersionsPlugin(options: VersionsPluginOptions = {}): Strat
   };
 }
 
-/** The versions plugin of the default set (admin token from `STRATO_ADMIN_TOKEN`). */
+/** The versions plugin of the default set (admin token from `context.config.adminToken`: STRATO_ADMIN_TOKEN). */
 export const versionsPlugin: StratoPlugin = createVersionsPlugin();

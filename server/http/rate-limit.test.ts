@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitFromEnv, TokenBuckets } from './rate-limit.js';
+import { rateLimitFromEnv } from '../config.js';
+import { TokenBuckets } from './rate-limit.js';
 
 describe('TokenBuckets', () => {
   it('allows a burst, then one request per 1/rate seconds, per key', () => {

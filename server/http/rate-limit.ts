@@ -97,18 +97,3 @@ export function clientAddress(c: Context): string {
     return 'unknown'; // not served by @hono/node-server (app.request in tests)
   }
 }
-
-/** Rate limit settings from the environment: STRATO_ADMIN_RATE (per second), STRATO_ADMIN_BURST, STRATO_ADMIN_FAILED_AUTH_COST. */
-export function rateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimitOptions {
-  const number = (name: string): number | undefined => {
-    const text = env[name];
-    if (text === undefined || text === '') return undefined;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got "${text}"`);
-    return value;
-  };
-  const rate = number('STRATO_ADMIN_RATE');
-  const burst = number('STRATO_ADMIN_BURST');
-  const cost = number('STRATO_ADMIN_FAILED_AUTH_COST');
-  return { ...(rate ? { ratePerSecond: rate } : {}), ...(burst ? { burst } : {}), ...(cost ? { failedAuthCost: cost } : {}) };
-}
