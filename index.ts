@@ -9,6 +9,7 @@ export type { Dataset } from './catalog/dataset.js';
 export { DatasetRegistry } from './catalog/registry.js';
 export type { ArrayValues, DatasetValues, NumericArray, Slice } from './kerchunk/array-values.js';
 export { type AppOptions, createApp, RouteConflictError } from './server/app.js';
+export { ConfigError, readConfig, type StratoConfig } from './server/config.js';
 export { defaultPlugins } from './server/default-plugins.js';
 export { createLogger, type Logger, type LogLevel } from './server/log.js';
 export type { DatasetEnv, DatasetRoutes, PluginContext, StratoPlugin } from './server/plugin.js';

@@ -4,5 +4,6 @@
  */
 export type { Dataset } from './catalog/dataset.js';
 export type { ArrayValues, DatasetValues, NumericArray, Slice } from './kerchunk/array-values.js';
+export type { StratoConfig } from './server/config.js';
 export type { DatasetEnv, DatasetRoutes, PluginContext, StratoPlugin } from './server/plugin.js';
 export type { ProcessingStage, StageArray, StageStep } from './server/stage.js';
