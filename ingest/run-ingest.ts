@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type Catalog, type DatasetEntry, loadCatalog } from '../catalog/catalog-file.js';
 import { addDataset, type DatasetRecord } from '../catalog/catalog-store.js';
-import { DatasetError, openDataset } from '../catalog/dataset.js';
+import { checkRegistration, RegistrationError } from '../catalog/validate-registration.js';
 import { type CombineInput, combineReferences, type ReferenceSet } from '../kerchunk/combine.js';
 import { asciiJson, writeJsonReferences } from '../kerchunk/json-writer.js';
 import { writeParquetReferences } from '../kerchunk/parquet-writer.js';
@@ -221,26 +221,21 @@ function isRemote(file: string): boolean {
   return /^https?:\/\//i.test(file);
 }
 
-/** What the admin API checks before registering: table location, metadata, every reference. */
+/**
+ * What the admin API checks before registering (catalog/validate-registration.ts): the table's
+ * place inside the catalog's directory or an allowed root, its metadata, every reference. The
+ * staged copy is what is opened; messages name `out`.
+ */
 async function validate(id: string, out: string, staging: string, sources: Sources, catalog: Catalog): Promise<void> {
-  const root = await realpath(catalog.dir);
-  const parent = await realpath(dirname(out));
-  const target = join(parent, basename(out));
-  if (!(target === root || target.startsWith(root.endsWith(sep) ? root : `${root}${sep}`))) {
-    try {
-      await sources.check(target, catalog.dir);
-    } catch (error) {
-      if (!(error instanceof SourceForbiddenError)) throw error;
-      throw new IngestError(`the reference table ${out} is outside the catalog's directory and the allowed sources; choose another --out`);
-    }
-  }
-  const entry: DatasetEntry = { id, refs: staging, refsLocation: staging, fields: {} };
+  const entry: DatasetEntry = { id, refs: out, refsLocation: out, fields: {} };
   try {
-    const dataset = await openDataset(entry, sources, { checkAllSources: true });
-    await dataset.references.close();
+    await checkRegistration(entry, { catalogDir: catalog.dir, sources, stagedAt: staging });
   } catch (error) {
-    if (error instanceof DatasetError) throw new IngestError(`refused, nothing registered: ${error.message.replaceAll(staging, out)}`);
-    throw error;
+    if (!(error instanceof RegistrationError)) throw error;
+    const { refusal } = error;
+    if (refusal.kind === 'table-outside') throw new IngestError(`the reference table ${out} is outside the catalog's directory and the allowed sources; choose another --out`);
+    if (refusal.kind === 'references') throw new IngestError(`refused, nothing registered: ${refusal.error.message.replaceAll(staging, out)}`);
+    throw new IngestError(`refused, nothing registered: ${error.message}`);
   }
 }
 
