@@ -1,5 +1,5 @@
+import { castValues, createValues, storeValues } from '../dtype.js';
 import { type Codec, type CodecConfig, type CodecContext, checkDecodedSize } from './codec.js';
-import { castValues, createValues, storeValues } from './element-type.js';
 import { numericOption, valuesOf } from './numeric-filter.js';
 import { CodecOptions } from './options.js';
 

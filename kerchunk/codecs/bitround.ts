@@ -1,6 +1,6 @@
+import { elementType, swapBytes } from '../dtype.js';
 import type { JsonValue } from '../reference.js';
 import { type Codec, type CodecConfig, type CodecContext, CodecError } from './codec.js';
-import { elementType, swapInPlace } from './element-type.js';
 import { CodecOptions } from './options.js';
 
 /** Mantissa bits of the float types bitround handles. */
@@ -72,10 +72,10 @@ export function bitRoundInPlace(bytes: Uint8Array, dtype: string, keepbits: numb
   if (MANTISSA_BITS[type.size] <= keepbits || bytes.length === 0) return;
   const aligned = bytes.byteOffset % type.size === 0;
   const work = aligned ? bytes : bytes.slice();
-  if (!type.littleEndian) swapInPlace(work, type.size);
+  if (!type.littleEndian) swapBytes(work, type.size);
   const words = new Uint32Array(work.buffer, work.byteOffset, work.byteLength >>> 2);
   roundWords(words, words, type.size, keepbits, options);
-  if (!type.littleEndian) swapInPlace(work, type.size);
+  if (!type.littleEndian) swapBytes(work, type.size);
   if (!aligned) bytes.set(work);
 }
 

@@ -1,3 +1,4 @@
+import { itemsize } from '../dtype.js';
 import {
   type BlockDecompressor,
   isNativeBloscCompressor,
@@ -8,7 +9,6 @@ import {
   writeBloscFrame,
 } from './blosc-frame.js';
 import { type Codec, type CodecConfig, type CodecContext, CodecError, checkDecodedSize, guarded } from './codec.js';
-import { itemsize } from './element-type.js';
 import { CodecOptions } from './options.js';
 
 const CNAMES = ['blosclz', 'lz4', 'lz4hc', 'zlib', 'zstd'] as const;

@@ -1,7 +1,7 @@
+import { itemsize } from '../dtype.js';
 import type { JsonValue } from '../reference.js';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { type Codec, CodecError } from './codec.js';
-import { itemsize } from './element-type.js';
 import { codecFromConfig } from './registry.js';
 
 /** Options of encodeChunk. */

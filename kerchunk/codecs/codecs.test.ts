@@ -1,9 +1,9 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { itemsize } from '../dtype.js';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { chunkByteLength, decodeChunk, encodeChunk } from './chunk.js';
 import { CodecError, UnsupportedCodecError } from './codec.js';
-import { itemsize } from './element-type.js';
 import { fletcher32 } from './fletcher32.js';
 import { codecFromConfig } from './registry.js';
 import { shuffleBytes, unshuffleBytes } from './shuffle.js';

@@ -1,6 +1,6 @@
 import type { NumericArray } from '../array-values.js';
+import { castValues, createValues, type ElementType, storeValues } from '../dtype.js';
 import { type Codec, type CodecConfig, type CodecContext, checkDecodedSize } from './codec.js';
-import { castValues, createValues, type ElementType, storeValues } from './element-type.js';
 import { isBig, numericOption, valuesOf } from './numeric-filter.js';
 import { CodecOptions } from './options.js';
 

@@ -1,6 +1,6 @@
 import type { NumericArray } from '../array-values.js';
+import { type ElementType, elementType, loadValues } from '../dtype.js';
 import { CodecError, UnsupportedCodecError } from './codec.js';
-import { type ElementType, elementType, loadValues } from './element-type.js';
 import type { CodecOptions } from './options.js';
 
 /** A numeric dtype option (`dtype`, `astype`, ...) of a filter; f2 and non-numeric dtypes are unsupported. */
