@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { chunkByteLength, decodeChunk, encodeChunk } from './chunk.js';
 import { CodecError } from './codec.js';
-import type { CodecJob, CodecJobResult } from './codec-worker.js';
+import type { CodecJob, CodecJobResult, CodecRegistration } from './codec-worker.js';
+import { registerCodecModule, supportedCodecs } from './registry.js';
 
 /** How the input of a decode or encode may be handled. */
 export interface ChunkJobOptions {
@@ -42,7 +43,8 @@ const WORKER_MIN_BYTES = 64 * 1024;
 
 interface Pending {
   readonly slot: number;
-  readonly job: Queued;
+  /** The job (absent for a codec registration). */
+  readonly job?: Queued;
   resolve(bytes: Uint8Array): void;
   reject(error: Error): void;
 }
@@ -73,6 +75,8 @@ export class CodecPool implements ChunkCodecs {
   private readonly load: number[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly queue: Queued[] = [];
+  /** Codec modules registered, sent again to a thread that replaces a crashed one. */
+  private readonly codecModules: Array<{ readonly codecId: string; readonly moduleUrl: string }> = [];
   private nextId = 1;
 
   constructor(size = availableParallelism()) {
@@ -97,6 +101,25 @@ export class CodecPool implements ChunkCodecs {
 
   encode(raw: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
     return this.run('encode', raw, meta, options);
+  }
+
+  /**
+   * Registers the `codec` export of an ES module under a numcodecs id in this thread and every
+   * codec thread (also in threads that later replace crashed ones), so chunks with that codec
+   * decode wherever they run.
+   */
+  async registerCodecModule(codecId: string, moduleUrl: string): Promise<void> {
+    if (!supportedCodecs().includes(codecId)) await registerCodecModule(codecId, moduleUrl);
+    this.codecModules.push({ codecId, moduleUrl });
+    await Promise.all(this.workers.map((worker, slot) => this.sendRegistration(worker, slot, codecId, moduleUrl)));
+  }
+
+  private sendRegistration(worker: Worker, slot: number, codecId: string, moduleUrl: string): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { slot, resolve: () => resolve(), reject });
+      worker.postMessage({ id, op: 'register', codecId, moduleUrl } satisfies CodecRegistration);
+    });
   }
 
   async close(): Promise<void> {
@@ -179,11 +202,13 @@ export class CodecPool implements ChunkCodecs {
       const lost = [...this.pending].filter(([, waiting]) => waiting.slot === slot);
       for (const [id] of lost) this.pending.delete(id);
       if (this.workers.length > 0) this.spawn(script, slot);
-      for (const [, waiting] of lost) waiting.job.reject(new CodecError('pool', `a codec worker crashed: ${error.message}`));
+      for (const [, waiting] of lost) (waiting.job ?? waiting).reject(new CodecError('pool', `a codec worker crashed: ${error.message}`));
       if (this.workers.length > 0) while (this.queue.length > 0 && this.dispatch(this.queue[0] as Queued)) this.queue.shift();
     });
     this.workers[slot] = worker;
     this.load[slot] = 0;
+    // a replacement thread learns the registered codecs before any job (messages arrive in order)
+    for (const { codecId, moduleUrl } of this.codecModules) this.sendRegistration(worker, slot, codecId, moduleUrl).catch(() => undefined);
   }
 }
 

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, encodeChunk } from './chunk.js';
+import { registerCodecModule } from './registry.js';
 
 export interface CodecJob {
   readonly id: number;
@@ -14,11 +15,26 @@ export interface CodecJob {
   readonly meta: ZarrArrayMetadata;
 }
 
+/** Registers a codec module in this thread before the jobs that follow (messages arrive in order). */
+export interface CodecRegistration {
+  readonly id: number;
+  readonly op: 'register';
+  readonly codecId: string;
+  readonly moduleUrl: string;
+}
+
 export type CodecJobResult =
   | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
 
-parentPort?.on('message', (job: CodecJob) => {
+parentPort?.on('message', (job: CodecJob | CodecRegistration) => {
+  if (job.op === 'register') {
+    registerCodecModule(job.codecId, job.moduleUrl).then(
+      () => parentPort?.postMessage({ id: job.id, ok: true, bytes: new Uint8Array(0) } satisfies CodecJobResult),
+      (error: Error) => parentPort?.postMessage({ id: job.id, ok: false, name: error.name, message: error.message } satisfies CodecJobResult),
+    );
+    return;
+  }
   const work = job.op === 'decode' ? decodeChunk(job.bytes, job.meta) : encodeChunk(job.bytes, job.meta);
   work.then(
     (bytes) => {

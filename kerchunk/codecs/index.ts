@@ -6,5 +6,5 @@ export { type BloscHeader, bloscHeader } from './blosc.js';
 export { chunkByteLength, codecChain, decodeChunk, decodeLimits, type EncodeChunkOptions, encodeChunk } from './chunk.js';
 export { type Codec, type CodecConfig, type CodecContext, CodecError, UnsupportedCodecError } from './codec.js';
 export { fletcher32 } from './fletcher32.js';
-export { codecFromConfig, SUPPORTED_CODECS } from './registry.js';
+export { type CodecFactory, codecFromConfig, registerCodec, registerCodecModule, supportedCodecs } from './registry.js';
 export { type ZstdBackend, zstdBackend } from './zstd.js';

@@ -12,9 +12,10 @@ import { shuffleCodec } from './shuffle.js';
 import { gzipCodec, zlibCodec } from './zlib.js';
 import { zstdCodec } from './zstd.js';
 
-type Factory = (config: CodecConfig, context: CodecContext) => Codec;
+/** Makes the codec of one configuration (`{"id": ..., options}`); throws UnsupportedCodecError for options it does not handle. */
+export type CodecFactory = (config: CodecConfig, context: CodecContext) => Codec;
 
-const FACTORIES: Readonly<Record<string, Factory>> = {
+const BUILT_IN: Readonly<Record<string, CodecFactory>> = {
   zlib: zlibCodec,
   gzip: gzipCodec,
   zstd: (config, context) => zstdCodec(config, 'native', context),
@@ -30,8 +31,31 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
   adler32: checksum32Codec,
 };
 
+/** Codec factories by numcodecs id: the built-in ones and those registered (zarrita's registry idea). */
+const FACTORIES = new Map<string, CodecFactory>(Object.entries(BUILT_IN));
+
 /** The codec ids codecFromConfig knows. */
-export const SUPPORTED_CODECS: readonly string[] = Object.keys(FACTORIES);
+export function supportedCodecs(): string[] {
+  return [...FACTORIES.keys()];
+}
+
+/**
+ * Adds a codec for a numcodecs id this thread does not know yet (an id is never replaced). A
+ * running server decodes in worker threads: register through the codec pool's
+ * `registerCodecModule`, which registers the same module in every thread.
+ */
+export function registerCodec(id: string, factory: CodecFactory): void {
+  if (FACTORIES.has(id)) throw new Error(`codec "${id}" is already registered`);
+  FACTORIES.set(id, factory);
+}
+
+/** Registers the `codec` export (a CodecFactory) of an ES module under `id` in this thread. */
+export async function registerCodecModule(id: string, moduleUrl: string): Promise<void> {
+  if (FACTORIES.has(id)) throw new Error(`codec "${id}" is already registered`);
+  const module = (await import(moduleUrl)) as { codec?: unknown };
+  if (typeof module.codec !== 'function') throw new TypeError(`${moduleUrl} does not export a "codec" factory function`);
+  registerCodec(id, module.codec as CodecFactory);
+}
 
 /**
  * The codec of a numcodecs configuration (`{"id": "blosc", "cname": "lz4", ...}`). Throws
@@ -42,8 +66,8 @@ export function codecFromConfig(config: JsonValue, context: CodecContext = {}): 
   if (typeof config !== 'object' || config === null || Array.isArray(config) || typeof config.id !== 'string') {
     throw new UnsupportedCodecError(String(JSON.stringify(config)), 'a codec configuration is an object with a string "id"');
   }
-  const factory = Object.hasOwn(FACTORIES, config.id) ? FACTORIES[config.id] : undefined;
-  if (!factory) throw new UnsupportedCodecError(config.id, `supported codecs: ${SUPPORTED_CODECS.join(', ')}`);
+  const factory = FACTORIES.get(config.id);
+  if (!factory) throw new UnsupportedCodecError(config.id, `supported codecs: ${supportedCodecs().join(', ')}`);
   const codec = factory(config as CodecConfig, context);
   const id = config.id;
   const limit = context.maxDecodedBytes;

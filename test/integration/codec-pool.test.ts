@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { CodecPool as CodecPoolType } from '../../kerchunk/codecs/codec-pool.js';
@@ -97,6 +101,29 @@ describe('CodecPool (worker threads)', () => {
       expect((await pool.decode(compressed, meta)).byteLength).toBe(values.byteLength);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('decodes with a codec registered as a module, in the threads and inline', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strato-codec-module-'));
+    const module = join(dir, 'reverse-codec.mjs');
+    // a toy codec: the stored bytes are the decoded bytes reversed
+    await writeFile(module, 'export const codec = (config) => ({ config, encode: async (d) => d.slice().reverse(), decode: async (d) => d.slice().reverse() });\n');
+    const pool = await builtPool(1);
+    try {
+      await pool.registerCodecModule('reverse-test', pathToFileURL(module).href);
+      const big: ZarrArrayMetadata = { ...meta, compressor: { id: 'reverse-test' } };
+      const raw = Uint8Array.from({ length: 256 * 1024 * 4 }, (_, i) => i % 251);
+      const stored = raw.slice().reverse();
+      expect(Buffer.from(await pool.decode(stored, big)).equals(Buffer.from(raw))).toBe(true); // a thread (1 MiB)
+      const small: ZarrArrayMetadata = { ...big, shape: [4], chunks: [4] };
+      expect(Array.from(await pool.decode(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]), small))).toEqual([
+        16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1,
+      ]); // inline
+      await expect(pool.decode(stored, { ...big, compressor: { id: 'not-registered' } })).rejects.toThrow(/not-registered/);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
