@@ -56,6 +56,11 @@ const byName = (names: Readonly<Record<string, string>>) => Object.keys(names).m
 const under = (dirs: readonly string[]) => dirs.map((dir) => `${dir}/**/*.test.ts`);
 /** The folders of test/ other than these. */
 const testDirsBut = (dirs: readonly string[]) => `test/!(${dirs.map((dir) => dir.slice('test/'.length)).join('|')})/**`;
+/**
+ * Makes the NetCDF4 fixtures once per run for the tiers that use them (`makeFixtures`), never for
+ * unit (no Python there).
+ */
+const FIXTURES_SETUP = 'test/global-setup.ts';
 const IGNORED = [...configDefaults.exclude, '.tmp/**', 'bench/.build/**', 'bench/out/**'];
 
 /** What a unit test may not do, by the names it would use for it. */
@@ -122,6 +127,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          globalSetup: [FIXTURES_SETUP],
           include: [...under(INTEGRATION_DIRS), ...byName(INTEGRATION_BESIDE)],
           exclude: [...IGNORED, testDirsBut(INTEGRATION_DIRS), 'bench/**', ...byName(SLOW_BESIDE)],
         },
@@ -130,6 +136,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'slow',
+          globalSetup: [FIXTURES_SETUP],
           include: ['test/**/*.test.ts', 'bench/**/*.test.ts', ...byName(SLOW_BESIDE)],
           exclude: [...IGNORED, ...[...UNIT_DIRS, ...INTEGRATION_DIRS].map((dir) => `${dir}/**`)],
         },

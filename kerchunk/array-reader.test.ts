@@ -12,7 +12,7 @@ import { parseNumericDtype } from './dtype.js';
  * edge chunks, JSON and parquet tables) must equal netCDF4's stored values for any strided
  * hyperslab.
  */
-const context = useFixtureRegistry();
+const context = useFixtureRegistry({ copy: true });
 
 interface Expected {
   readonly values: NumericArray;

@@ -1,6 +1,5 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Fixtures, makeFixtures } from '../../test/helpers/fixtures.js';
 import type { JsonValue } from '../reference.js';
 import { harmonizeDimensions } from './harmonize-dimensions.js';
@@ -44,9 +43,6 @@ describe('harmonizeDimensions on the basic fixture', () => {
   let fixtures: Fixtures;
   beforeAll(async () => {
     fixtures = await makeFixtures();
-  });
-  afterAll(async () => {
-    if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
   });
 
   it('grows "sparse" from 8 to the 12 steps of time', async () => {

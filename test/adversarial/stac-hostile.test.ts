@@ -54,7 +54,7 @@ function namesTable(): unknown {
 }
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   await writeFile(join(fixtures.dir, 'names.json'), JSON.stringify(namesTable()));
   const lines = fixtures.datasets.filter((d) => d.format !== 'parquet').map((d) => `  ${d.id}: {refs: ${d.refs}}`);
   lines.push(`  names: {refs: names.json, title: Prototype names, description: "${LONG_DESCRIPTION}"}`);

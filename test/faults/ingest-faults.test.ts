@@ -23,7 +23,7 @@ let fixtures: Fixtures;
 let series: string[];
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   series = [0, 1, 2].map((i) => join(fixtures.dir, 'data', `series_${i}.nc`));
 });
 afterAll(async () => {

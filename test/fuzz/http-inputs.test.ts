@@ -21,7 +21,7 @@ let fixtures: Fixtures;
 let server: SpawnedServer;
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   // The admin rate limit raised so that fuzzed bodies reach validation instead of a 429.
   server = await spawnServer(fixtures.catalog, ['--log-level', 'error'], { STRATO_ADMIN_TOKEN: ADMIN_TOKEN, STRATO_ADMIN_RATE: '100000', STRATO_ADMIN_BURST: '100000' });
 });

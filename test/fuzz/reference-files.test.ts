@@ -26,7 +26,7 @@ let hdf5Dir: string;
 let scratch: string;
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   hdf5Dir = makeHdf5Fixtures();
   scratch = join(fixtures.dir, 'scratch');
 });

@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { openJsonReferences } from '../../kerchunk/json-references.js';
 import { parquetArrayGrids } from '../../kerchunk/parquet-references.js';
 import { writeParquetReferences } from '../../kerchunk/parquet-writer.js';
@@ -23,13 +23,49 @@ export interface Fixtures {
   readonly datasets: readonly FixtureDataset[];
 }
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The fixtures test/global-setup.ts made once for the run (read-only for tests). */
+    stratoFixtures: Fixtures;
+  }
+}
+
+export interface FixtureOptions {
+  /**
+   * A private copy of the shared fixtures in a fresh temporary directory (no Python), for tests
+   * that write into their fixture directory (catalogs, registrations, outputs, damaged files).
+   * The caller removes `dir` after its tests.
+   */
+  readonly copy?: boolean;
+}
+
 /**
- * The NetCDF4 fixtures of test/fixtures/make_netcdf.py in a fresh directory, each JSON table also
- * converted into an fsspec parquet reference set (`<id>-parquet`, record size 7 so every array
- * spans several records), all listed in one catalog.
+ * The NetCDF4 fixtures, made once per vitest run by test/global-setup.ts (globalSetup of the
+ * integration and slow projects). Without `copy`, the shared set itself: read it, never write
+ * into its directory nor remove it (the teardown checks it is unchanged). With `copy`, a copy of
+ * it in a fresh directory, the caller's to change and to remove.
  */
-export async function makeFixtures(): Promise<Fixtures> {
+export async function makeFixtures(options: FixtureOptions = {}): Promise<Fixtures> {
+  const { inject } = await import('vitest'); // not at the top: test/global-setup.ts imports this module, outside any test
+  const shared = inject('stratoFixtures');
+  if (!shared) throw new Error('no shared fixtures: test/global-setup.ts makes them; list it as globalSetup of this vitest project (vitest.config.ts)');
+  return options.copy ? copyFixtures(shared) : shared;
+}
+
+/** The fixtures copied into a fresh temporary directory, paths re-based onto it. */
+async function copyFixtures(shared: Fixtures): Promise<Fixtures> {
   const dir = await mkdtemp(join(tmpdir(), 'strato-fixtures-'));
+  await cp(shared.dir, dir, { recursive: true });
+  const rebase = (path: string) => join(dir, relative(shared.dir, path));
+  return { dir, catalog: rebase(shared.catalog), datasets: shared.datasets.map((dataset) => ({ ...dataset, files: dataset.files.map(rebase) })) };
+}
+
+/**
+ * The NetCDF4 fixtures of test/fixtures/make_netcdf.py made in `dir` (an empty directory), each
+ * JSON table also converted into an fsspec parquet reference set (`<id>-parquet`, record size 7 so
+ * every array spans several records), all listed in one catalog. Tests call `makeFixtures`.
+ */
+export async function generateFixtures(dir: string): Promise<Fixtures> {
   const made = await runPython('test/fixtures/make_netcdf.py', [dir]);
   if (made.code !== 0) throw new Error(`make_netcdf.py failed:\n${made.stderr}`);
   const listed = JSON.parse(await readFile(join(dir, 'fixtures.json'), 'utf8')) as Record<string, { refs: string; files: string[]; format: string; concat_dim?: string }>;

@@ -34,7 +34,7 @@ let catalog: string;
 let series: string[];
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   catalog = join(fixtures.dir, 'ingest.yaml');
   await writeFile(catalog, '# datasets ingested by the test\ndatasets: {}\nsources:\n  allow: [data/]\n');
   series = [0, 1, 2].map((i) => join(fixtures.dir, 'data', `series_${i}.nc`));

@@ -41,7 +41,7 @@ const validator = new StacValidator();
 const ALL = ['basic', 'basic-parquet', 'combined', 'combined-parquet', 'generated', 'generated-parquet', 'templated', 'templated-parquet'];
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   // The fixture catalog plus STAC settings: JSON tables in collection "json", parquet in "parquet",
   // "basic" in the default collection.
   const lines = fixtures.datasets.map((d) => {

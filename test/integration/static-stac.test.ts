@@ -35,7 +35,6 @@ beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'strato-static-stac-'));
 });
 afterAll(async () => {
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
   if (out) await rm(out, { recursive: true, force: true });
   console.log(`STAC documents validated against the offline schemas (static-stac.test): ${validator.count}`);
 });

@@ -13,19 +13,22 @@ const run = promisify(execFile);
  * 3-D variable, written as raw ENVI bytes, equals netCDF4's stored values of the same slice.
  * (The raw view cannot serve GDAL: NetCDF4 chunks carry the shuffle filter GDAL 3.6 rejects.)
  */
-const context = useFixtureServer(async (fixtures) => {
-  const catalog = join(fixtures.dir, 'catalog-gdal.yaml');
-  await writeFile(
-    catalog,
-    `datasets:
+const context = useFixtureServer({
+  copy: true,
+  catalog: async (fixtures) => {
+    const catalog = join(fixtures.dir, 'catalog-gdal.yaml');
+    await writeFile(
+      catalog,
+      `datasets:
   basic: {refs: basic.json, processing: {chunks: {time: 4}}}
   combined-parquet: {refs: refs/combined.parq, processing: {compressor: {id: zlib, level: 1}}}
   templated: {refs: refs/templated.json, processing: {compressor: {id: zstd, level: 1}}}
 sources:
   allow: [data/]
 `,
-  );
-  return catalog;
+    );
+    return catalog;
+  },
 });
 
 async function gdalSlice(id: string, variable: string, index: number): Promise<Buffer> {

@@ -53,7 +53,7 @@ async function ingest(args: string[]): Promise<{ code: number; stderr: string }>
 }
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   files = staticFiles(fixtures.dir);
   await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;

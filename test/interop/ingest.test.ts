@@ -37,7 +37,7 @@ let server: SpawnedServer;
 const cases: { id: string; files: string[]; format: 'json' | 'parquet'; concatDim?: string }[] = [];
 
 beforeAll(async () => {
-  fixtures = await makeFixtures();
+  fixtures = await makeFixtures({ copy: true });
   catalog = join(fixtures.dir, 'ingested.yaml');
   await writeFile(catalog, 'datasets: {}\nsources:\n  allow: [data/]\n');
   const series = [0, 1, 2].map((i) => join(fixtures.dir, 'data', `series_${i}.nc`));

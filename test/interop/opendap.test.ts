@@ -109,7 +109,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.stop();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
   if (work) await rm(work, { recursive: true, force: true });
 });
 

@@ -19,11 +19,14 @@ interface CheckReport {
   problems: string[];
 }
 
-const context = useFixtureServer(async (fixtures) => {
-  const entries = fixtures.datasets.filter((d) => d.id in PROCESSING).map((d) => `  ${d.id}:\n    refs: ${d.refs}\n    processing: ${JSON.stringify(PROCESSING[d.id])}`);
-  const catalog = join(fixtures.dir, 'catalog-processed.yaml');
-  await writeFile(catalog, `datasets:\n${entries.join('\n')}\nsources:\n  allow: [data/]\n`);
-  return catalog;
+const context = useFixtureServer({
+  copy: true,
+  catalog: async (fixtures) => {
+    const entries = fixtures.datasets.filter((d) => d.id in PROCESSING).map((d) => `  ${d.id}:\n    refs: ${d.refs}\n    processing: ${JSON.stringify(PROCESSING[d.id])}`);
+    const catalog = join(fixtures.dir, 'catalog-processed.yaml');
+    await writeFile(catalog, `datasets:\n${entries.join('\n')}\nsources:\n  allow: [data/]\n`);
+    return catalog;
+  },
 });
 
 describe('xarray over the processed view /zarr', () => {

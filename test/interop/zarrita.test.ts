@@ -10,7 +10,7 @@ import { runPython } from '../helpers/python.js';
  * decoded by zarrita itself) and every array's stored values must equal, byte for byte, what
  * netCDF4 reads from the source files without CF decoding.
  */
-const context = useFixtureServer();
+const context = useFixtureServer({ copy: true });
 
 const SCALAR_ARRAYS: Record<string, (value: number | bigint) => ArrayBufferView> = {
   float32: (v) => Float32Array.of(Number(v)),

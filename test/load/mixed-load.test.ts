@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
@@ -53,7 +52,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.stop();
-  if (fixtures) await rm(fixtures.dir, { recursive: true, force: true });
 });
 
 function rssBytes(pid: number): number {
