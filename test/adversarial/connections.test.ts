@@ -161,11 +161,15 @@ describe('F8: the connection cap with --workers', () => {
     try {
       const url = new URL(cluster.url);
       const target = { host: url.hostname, port: Number(url.port) };
-      const held = await Promise.all(Array.from({ length: 2 * perWorker }, () => slowloris(target)));
+      // more than both caps: the primary hands connections out round robin to the worker that is
+      // free, not strictly alternating, so exactly 2 × cap could leave one worker a place short
+      const held = await Promise.all(Array.from({ length: 2 * perWorker + 6 }, () => slowloris(target)));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const refusedAt = Date.now();
-      expect(await answersRawRequest(target)).toBe(false);
-      expect(Date.now() - refusedAt).toBeLessThan(1000); // closed at once, not queued
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const refusedAt = Date.now();
+        expect(await answersRawRequest(target)).toBe(false);
+        expect(Date.now() - refusedAt).toBeLessThan(1000); // closed at once, not queued
+      }
       expect(await until(() => held.every((h) => h.closedAfterMs !== undefined), (HEADERS_TIMEOUT_S + 4) * 1000)).toBe(true);
       expect(await answersRawRequest(target)).toBe(true);
     } finally {
