@@ -81,7 +81,7 @@ export function bitRoundInPlace(bytes: Uint8Array, dtype: string, keepbits: numb
 
 function floatType(dtype: string, length: number): { size: 4 | 8; littleEndian: boolean } {
   const type = elementType(dtype);
-  if (!type || type.kind !== 'f' || (type.size !== 4 && type.size !== 8)) {
+  if (type?.kind !== 'f' || (type.size !== 4 && type.size !== 8)) {
     throw new CodecError('bitround', `only float32 and float64 arrays can be bit-rounded, not ${JSON.stringify(dtype)}`);
   }
   if (length % type.size !== 0) throw new CodecError('bitround', `${length} bytes are not a whole number of ${type.size}-byte floats`);

@@ -12,7 +12,7 @@ export function fletcher32(data: Uint8Array): number {
   let sum2 = 0;
   let p = 0;
   for (let left = words; left > 0; ) {
-    const block = left > 360 ? 360 : left;
+    const block = Math.min(left, 360);
     left -= block;
     for (let end = p + 2 * block; p < end; p += 2) {
       sum1 += ((data[p] as number) << 8) | (data[p + 1] as number);
