@@ -4,21 +4,20 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Colormap, colormap } from '../../plugins/plots/colormaps.js';
-import type { RunningServer } from '../../server/serve.js';
 import { GRID, makeGridCatalog } from '../helpers/grid-fixture.js';
-import { startInProcess } from '../helpers/server.js';
+import { type InProcessApp, openApp } from '../helpers/in-process-app.js';
 
 let dir: string;
-let server: RunningServer;
-const get = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+let strato: InProcessApp;
+const get = (path: string, init?: RequestInit) => strato.request(path, init);
 
 beforeAll(async () => {
   const made = await makeGridCatalog();
   dir = made.dir;
-  server = await startInProcess(made.catalog);
+  strato = await openApp(made.catalog);
 });
 afterAll(async () => {
-  await server?.close();
+  await strato?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
