@@ -39,17 +39,18 @@ export class RawView {
    * none, a Range its slice), also for whole-object references (`[url]`), whose size comes from
    * the source (fstat, HEAD or a Range probe); large answers stream in pieces.
    */
-  async chunk(key: string, _signal?: AbortSignal): Promise<ServedBody | undefined> {
+  async chunk(key: string, signal?: AbortSignal): Promise<ServedBody | undefined> {
     if (isMetadataKey(key)) return undefined;
     const v2Key = v2ChunkKey(key, this.separators) ?? key;
     const parts = splitChunkKey(v2Key);
     if (!parts || !this.documents.has(`${parts.array}/.zarray`)) return undefined;
     const reference = await this.dataset.references.chunk(v2Key);
     if (!reference) return undefined;
-    return this.referenceBody(reference);
+    return this.referenceBody(reference, signal);
   }
 
-  private async referenceBody(reference: ChunkReference): Promise<ServedBody> {
+  /** `signal`: the request's; a client that leaves cancels the source read it started (shared reads: once every reader left). */
+  private async referenceBody(reference: ChunkReference, signal: AbortSignal | undefined): Promise<ServedBody> {
     const base = this.dataset.referenceBase;
     switch (reference.kind) {
       case 'inline':
@@ -59,21 +60,21 @@ export class RawView {
         const size = await this.sources.size(reference, base);
         if (size === undefined) {
           // the server says neither Content-Length nor Content-Range: nothing to do but read it
-          const bytes = await this.sources.readShared(reference, base);
+          const bytes = await this.sources.readShared(reference, base, undefined, signal);
           return bytesBody(bytes, etagOf(bytes), BYTES_TYPE, CHUNK_CACHE_CONTROL);
         }
         const version = (await this.sources.version(reference, base)) ?? '';
-        return this.sourceBody(reference, size, etagOf(reference.url, 'whole', size, version));
+        return this.sourceBody(reference, size, etagOf(reference.url, 'whole', size, version), signal);
       }
       case 'range': {
         const version = (await this.sources.version(reference, base)) ?? '';
-        return this.sourceBody(reference, reference.length, etagOf(reference.url, reference.offset, reference.length, version));
+        return this.sourceBody(reference, reference.length, etagOf(reference.url, reference.offset, reference.length, version), signal);
       }
     }
   }
 
   /** A body of `size` bytes read from the source by range, on demand (concurrent equal reads shared). */
-  private sourceBody(reference: ChunkReference, size: number, etag: string): StreamableBody {
+  private sourceBody(reference: ChunkReference, size: number, etag: string, requestSignal: AbortSignal | undefined): StreamableBody {
     const base = this.dataset.referenceBase;
     const read = (start: number, end: number, signal?: AbortSignal) => this.sources.readShared(reference, base, { start, end }, signal);
     return {
@@ -81,7 +82,7 @@ export class RawView {
       etag,
       contentType: BYTES_TYPE,
       cacheControl: CHUNK_CACHE_CONTROL,
-      read: (start, end) => read(start, end),
+      read: (start, end) => read(start, end, requestSignal),
       stream: (start, end, signal) => pieces(start, end, signal, read),
     };
   }
