@@ -51,16 +51,24 @@ export class RequestBudget {
   private chunksUsed = 0;
   private bytesUsed = 0;
   private lastYield = performance.now();
-  private readonly started = performance.now();
+  private readonly started: number;
 
+  /** `started`: when the request began (`performance.now()`; default now), from which the wall time counts. */
   constructor(
     readonly limits: BudgetLimits = DEFAULT_BUDGET_LIMITS,
     clientSignal?: AbortSignal,
+    started = performance.now(),
   ) {
+    this.started = started;
     this.signal = clientSignal ? AbortSignal.any([clientSignal, this.controller.signal]) : this.controller.signal;
     if (Number.isFinite(limits.wallMs)) {
-      this.timer = setTimeout(() => this.controller.abort(this.timeError()), limits.wallMs);
-      this.timer.unref();
+      const left = limits.wallMs - (performance.now() - started);
+      if (left <= 0) {
+        this.controller.abort(this.timeError());
+      } else {
+        this.timer = setTimeout(() => this.controller.abort(this.timeError()), left);
+        this.timer.unref();
+      }
     }
   }
 
@@ -133,10 +141,37 @@ export function abortReason(signal: AbortSignal): Error {
   return new DOMException('the request was aborted', 'AbortError');
 }
 
-const current = new AsyncLocalStorage<RequestBudget>();
+/**
+ * A request's budget made on its first use (`currentBudget`): most requests (metadata, raw
+ * chunks) never ask for theirs, and so never pay for its signal and timer. Once `answered`, a
+ * budget made later starts answered (no wall-time limit), as one made up front would be by then.
+ */
+export class LazyBudget {
+  private made: RequestBudget | undefined;
+  private over = false;
+
+  /** `make`: the budget as it would have been made when the request began (see RequestBudget's `started`). */
+  constructor(private readonly make: () => RequestBudget) {}
+
+  get budget(): RequestBudget {
+    if (!this.made) {
+      this.made = this.make();
+      if (this.over) this.made.answered();
+    }
+    return this.made;
+  }
+
+  /** The answer has started (RequestBudget `answered`). */
+  answered(): void {
+    this.over = true;
+    this.made?.answered();
+  }
+}
+
+const current = new AsyncLocalStorage<RequestBudget | LazyBudget>();
 
 /** Runs `work` with `budget` as the budget of everything it calls (see `currentBudget`). */
-export function withBudget<T>(budget: RequestBudget, work: () => T): T {
+export function withBudget<T>(budget: RequestBudget | LazyBudget, work: () => T): T {
   return current.run(budget, work);
 }
 
@@ -148,5 +183,7 @@ const UNLIMITED: BudgetLimits = { chunks: Infinity, decodedBytes: Infinity, wall
  * still yields in long loops).
  */
 export function currentBudget(): RequestBudget {
-  return current.getStore() ?? new RequestBudget(UNLIMITED);
+  const found = current.getStore();
+  if (found instanceof LazyBudget) return found.budget;
+  return found ?? new RequestBudget(UNLIMITED);
 }

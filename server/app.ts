@@ -1,3 +1,4 @@
+import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { datasetIdProblem } from '../catalog/catalog-file.js';
 import type { Dataset } from '../catalog/dataset.js';
@@ -8,7 +9,7 @@ import { CodecError } from '../kerchunk/codecs/codec.js';
 import { type ChunkCodecs, CodecPool, inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
-import { BudgetExceededError, type BudgetLimits, RequestBudget, withBudget } from '../kerchunk/request-budget.js';
+import { BudgetExceededError, type BudgetLimits, LazyBudget, RequestBudget, withBudget } from '../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { DatasetViews } from '../views/dataset-views.js';
 import { readConfig, type StratoConfig } from './config.js';
@@ -174,13 +175,29 @@ function isParquetStore(references: ReferenceStore): references is ParquetRefere
  */
 function requestBudget(limits: BudgetLimits): MiddlewareHandler {
   return async (c, next) => {
-    const budget = new RequestBudget(limits, c.req.raw.signal);
+    // made on first use (most requests never use it); its wall time still counts from here
+    const started = performance.now();
+    const budget = new LazyBudget(() => new RequestBudget(limits, clientSignal(c), started));
     try {
       await withBudget(budget, next);
     } finally {
       budget.answered();
     }
   };
+}
+
+/**
+ * The request's signal, aborted when the client goes away. @hono/node-server aborts it when the
+ * connection closes, but only if it existed by then: a signal first asked for after the client
+ * left is aborted here the same way (an error of the request, or a response not finished).
+ */
+function clientSignal(c: Context): AbortSignal {
+  const signal = c.req.raw.signal;
+  const { incoming, outgoing } = (c.env ?? {}) as Partial<HttpBindings>;
+  if (signal.aborted || !outgoing?.closed) return signal;
+  if (incoming?.errored) return AbortSignal.abort(incoming.errored.toString());
+  if (!outgoing.writableFinished) return AbortSignal.abort('Client connection prematurely closed.');
+  return signal;
 }
 
 /** `X-Content-Type-Options: nosniff` on every response: browsers never guess a type we did not declare. */
