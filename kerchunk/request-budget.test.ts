@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetExceededError, currentBudget, LazyBudget, RequestBudget, withBudget } from './request-budget.js';
+import { BudgetExceededError, currentBudget, LazyBudget, RequestBudget, requestSignal, withBudget } from './request-budget.js';
 
 const LIMITS = { chunks: 10, decodedBytes: 100, wallMs: 60_000 };
 
 describe('LazyBudget', () => {
   it('makes the budget on the first currentBudget() and keeps it', () => {
     let made = 0;
-    const lazy = new LazyBudget(() => {
-      made++;
-      return new RequestBudget(LIMITS);
-    });
+    const lazy = new LazyBudget(
+      () => {
+        made++;
+        return new RequestBudget(LIMITS);
+      },
+      () => new AbortController().signal,
+    );
     expect(made).toBe(0);
     const [first, second] = withBudget(lazy, () => [currentBudget(), currentBudget()]);
     expect(made).toBe(1);
@@ -26,7 +29,10 @@ describe('LazyBudget', () => {
   });
 
   it('a budget made after the answer started has no wall-time limit', async () => {
-    const lazy = new LazyBudget(() => new RequestBudget({ ...LIMITS, wallMs: 5 }));
+    const lazy = new LazyBudget(
+      () => new RequestBudget({ ...LIMITS, wallMs: 5 }),
+      () => new AbortController().signal,
+    );
     lazy.answered();
     const budget = withBudget(lazy, () => currentBudget());
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -35,10 +41,35 @@ describe('LazyBudget', () => {
 
   it('follows the client signal it was made with', () => {
     const client = new AbortController();
-    const lazy = new LazyBudget(() => new RequestBudget(LIMITS, client.signal));
+    const lazy = new LazyBudget(
+      (signal) => new RequestBudget(LIMITS, signal),
+      () => client.signal,
+    );
     const budget = withBudget(lazy, () => currentBudget());
     client.abort('gone');
     expect(budget.signal.aborted).toBe(true);
     lazy.answered();
+  });
+
+  it('hands out the client signal alone without making the budget (requestSignal)', () => {
+    let made = 0;
+    let signals = 0;
+    const client = new AbortController();
+    const lazy = new LazyBudget(
+      (signal) => {
+        made++;
+        return new RequestBudget(LIMITS, signal);
+      },
+      () => {
+        signals++;
+        return client.signal;
+      },
+    );
+    const [a, b] = withBudget(lazy, () => [requestSignal(), requestSignal()]);
+    expect(a).toBe(client.signal);
+    expect(b).toBe(a);
+    expect(made).toBe(0);
+    expect(signals).toBe(1);
+    expect(requestSignal()).toBeUndefined(); // outside a request
   });
 });

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { schemaOf } from '../../catalog/dataset-schema.js';
 import { stringAttribute } from '../../cf/attributes.js';
+import { requestSignal } from '../../kerchunk/request-budget.js';
 import { etagOf, ifNoneMatchHits } from '../../server/http/etag.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { type CachedImage, PlotCache } from './plot-cache.js';
@@ -65,7 +66,7 @@ export function createPlotsPlugin(options: PlotsOptions = {}): StratoPlugin {
         const params = parsePlotParams(c.req.queries());
         const dataset = c.var.dataset;
         const source = sourceOf(dataset);
-        const slice = await resolveSlice(source, name, params, c.req.raw.signal);
+        const slice = await resolveSlice(source, name, params, requestSignal() ?? c.req.raw.signal);
         const image = await cache.get(cacheKey(serials.get(dataset) ?? -1, slice, params), () => render(source, slice, params));
         const headers = {
           etag: image.etag,

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
+import { requestSignal } from '../../kerchunk/request-budget.js';
 import type { DatasetEnv } from '../plugin.js';
 import { notFound } from './problem.js';
 import { respond, type ServedBody } from './served-body.js';
@@ -30,7 +31,7 @@ export function storeRoutes(viewOf: (dataset: Dataset) => StoreView, viewName: s
   app.get('/*', async (c) => {
     const key = storeKey(c);
     const view = viewOf(c.var.dataset);
-    const body = view.metadata(key) ?? (await view.chunk(key, c.req.raw.signal));
+    const body = view.metadata(key) ?? (await view.chunk(key, requestSignal() ?? c.req.raw.signal));
     if (!body) throw notFound(`no key "${key}" in the ${viewName} of "${c.var.dataset.id}"`);
     return isStreamable(body) ? respondStreaming(c, body) : respond(c, body);
   });
@@ -49,7 +50,7 @@ function isStreamable(body: ServedBody): body is StreamableBody {
  * than Content-Length).
  */
 async function respondStreaming(c: Context, body: StreamableBody): Promise<Response> {
-  const signal = c.req.raw.signal;
+  const signal = requestSignal() ?? c.req.raw.signal;
   let large: { start: number; end: number; first: Uint8Array } | undefined;
   const answer = await respond(c, {
     size: body.size,
