@@ -111,7 +111,7 @@ export class ProcessedView {
     const parts = splitChunkKey(v2Key);
     if (!parts) return undefined;
     const array = this.arrays.get(parts.array);
-    if (!array) return this.raw.chunk(key);
+    if (!array) return this.raw.chunk(key, signal);
     const index = array.grid.indexOf(parts.chunk);
     if (index === undefined) return undefined;
     return this.cache.get(this.cachePrefix + v2Key, () => this.encode(array, parts.chunk, signal));
