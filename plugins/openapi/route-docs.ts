@@ -106,14 +106,24 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /datasets/{id}/info': { summary: 'Dataset schema (xpublish `/info`)', produces: JSON_TYPE },
   'GET /datasets/{id}/catalog.yaml': { summary: 'intake catalog of this dataset', produces: ['application/yaml', 'text/yaml'] },
   'GET /datasets/{id}/stac': { summary: 'STAC Item of this dataset', produces: ['application/geo+json', 'application/json'] },
-  'GET /datasets/{id}/kerchunk': { summary: 'Raw view store root', description: 'Has no content of its own (404); read `.zmetadata` below it.', produces: JSON_TYPE },
+  'GET /datasets/{id}/kerchunk': {
+    summary: 'Raw view store root',
+    description:
+      'As a static Zarr directory: `kerchunk` redirects (301) to `kerchunk/`, an HTML index of the root documents and top-level arrays (GDAL /vsicurl/ opens the store from it); read `.zmetadata` below it.',
+    produces: HTML,
+  },
   'GET /datasets/{id}/kerchunk/{key}': {
     summary: 'Raw view: a Zarr key',
     description: `Metadata from the references; chunk bytes passed through untouched.${STORE_NOTE}`,
     produces: ['application/json', 'application/octet-stream'],
     params: { key: KEY },
   },
-  'GET /datasets/{id}/zarr': { summary: 'Processed view store root', description: 'Has no content of its own (404); read `.zmetadata` below it.', produces: JSON_TYPE },
+  'GET /datasets/{id}/zarr': {
+    summary: 'Processed view store root',
+    description:
+      'As a static Zarr directory: `zarr` redirects (301) to `zarr/`, an HTML index of the root documents and top-level arrays (GDAL /vsicurl/ opens the store from it); read `.zmetadata` below it.',
+    produces: HTML,
+  },
   'GET /datasets/{id}/zarr/{key}': {
     summary: 'Processed view: a Zarr key',
     description: `The dataset after its processing chain (rechunk, bit-round, re-compress).${STORE_NOTE}`,

@@ -6,6 +6,7 @@ import type { DatasetEnv } from '../plugin.js';
 import { notFound } from './problem.js';
 import { respond, type ServedBody } from './served-body.js';
 import { storeKey } from './store-key.js';
+import { storeListing } from './store-listing.js';
 
 /** A Zarr store face of a dataset: metadata documents and chunks by key. */
 export interface StoreView {
@@ -22,11 +23,21 @@ export interface StreamableBody extends ServedBody {
 /** Answers larger than this are streamed (when the body can), in pieces of this size. */
 export const STREAM_PIECE_BYTES = 4 * 1024 * 1024;
 
-/** The routes of a store view under `/datasets/{id}/<prefix>/{key}` (the root itself has no content). */
+/**
+ * The routes of a store view under `/datasets/{id}/<prefix>/{key}`. The root answers as a static
+ * Zarr directory behind a web server would (GDAL's /vsicurl/ and tools that list a directory
+ * first rely on it): `<prefix>` redirects to `<prefix>/`, which lists the root's documents and
+ * its top-level groups and arrays (never chunks, so nothing listed can be missing).
+ */
 export function storeRoutes(viewOf: (dataset: Dataset) => StoreView, viewName: string): Hono<DatasetEnv> {
   const app = new Hono<DatasetEnv>();
-  app.get('/', () => {
-    throw notFound('the store root has no content; read .zmetadata (Zarr v2) or zarr.json (Zarr v3)');
+  app.get('/', async (c) => {
+    const path = new URL(c.req.url).pathname;
+    // hono matches `<prefix>` and `<prefix>/` alike: a directory is named with its slash
+    if (!path.endsWith('/')) return c.body(null, 301, { location: `${path.slice(path.lastIndexOf('/') + 1)}/`, 'cache-control': 'public, max-age=60' });
+    const listing = await storeListing(viewOf(c.var.dataset), path);
+    if (!listing) throw notFound(`the ${viewName} of "${c.var.dataset.id}" has no consolidated metadata to list`);
+    return respond(c, listing);
   });
   app.get('/*', async (c) => {
     const key = storeKey(c);
