@@ -31,7 +31,7 @@ function makeItemCache(context: PluginContext): ItemCache {
 
 /**
  * STAC API 1.0 under `/stac` (core, collections, features, item search with sort, fields and
- * CQL2 JSON filter), and each dataset's Item at `/datasets/{id}/stac`.
+ * CQL2 text or JSON filter), and each dataset's Item at `/datasets/{id}/stac`.
  */
 export const stacPlugin: StratoPlugin = {
   name: 'stac',

@@ -20,8 +20,11 @@ export function stacOpenApi(base: string, version: string): Record<string, unkno
     parameter('token', 'Page token from a "next" link (also accepted as "next")'),
     parameter('sortby', 'Comma-separated fields, "+" ascending (default) or "-" descending: +id,-properties.start_datetime'),
     parameter('fields', 'Comma-separated fields to include, "-" prefixed to exclude: id,-geometry,properties.title'),
-    parameter('filter', 'CQL2 JSON filter (see /stac/queryables)'),
-    parameter('filter-lang', 'Only cql2-json', { type: 'string', enum: ['cql2-json'] }),
+    parameter('filter', "CQL2 filter (see /stac/queryables): text such as id = 'tas-daily' AND start_datetime > DATE('2000-01-01'), or CQL2 JSON", {
+      type: 'string',
+      example: "id LIKE '%daily'",
+    }),
+    parameter('filter-lang', 'cql2-text (the default, unless the filter is a JSON object) or cql2-json', { type: 'string', enum: ['cql2-text', 'cql2-json'] }),
     parameter('filter-crs', 'Only CRS84', { type: 'string' }),
   ];
   const collectionId = { name: 'collectionId', in: 'path', required: true, schema: { type: 'string' } };
@@ -31,7 +34,7 @@ export function stacOpenApi(base: string, version: string): Record<string, unkno
     info: {
       title: 'strato STAC API',
       version,
-      description: 'STAC API 1.0 (core, collections, features, item search with sort, fields and CQL2 JSON filter) over the datasets strato serves.',
+      description: 'STAC API 1.0 (core, collections, features, item search with sort, fields and CQL2 text and JSON filters) over the datasets strato serves.',
     },
     servers: [{ url: base }],
     paths: {
@@ -113,8 +116,8 @@ export function stacOpenApi(base: string, version: string): Record<string, unkno
               items: { type: 'object', required: ['field'], properties: { field: { type: 'string' }, direction: { type: 'string', enum: ['asc', 'desc'] } } },
             },
             fields: { type: 'object', properties: { include: { type: 'array', items: { type: 'string' } }, exclude: { type: 'array', items: { type: 'string' } } } },
-            filter: { type: 'object' },
-            'filter-lang': { type: 'string', enum: ['cql2-json'] },
+            filter: { oneOf: [{ type: 'object' }, { type: 'string' }], description: 'CQL2 JSON, or CQL2 text with filter-lang cql2-text' },
+            'filter-lang': { type: 'string', enum: ['cql2-json', 'cql2-text'] },
           },
         },
       },

@@ -2,6 +2,7 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../server/http/json-depth.j
 import { type Bbox, type Geometry, geometryProblem } from '../../stac-model/geometry.js';
 import { isObject } from '../../stac-model/stac-types.js';
 import { type Filter, FilterError, parseBbox, parseFilter, parseInstant } from './cql2.js';
+import { cql2TextToJson } from './cql2-text.js';
 
 /** A search parameter the client got wrong: answered 400 with `{code, description}`. */
 export class SearchError extends Error {
@@ -242,24 +243,36 @@ function parseFieldsBody(value: unknown): FieldsSelection {
   return { include: list(value.include, 'include'), exclude: list(value.exclude, 'exclude') };
 }
 
+/**
+ * A GET `filter`: CQL2 text by default (the filter extension's default for GET), CQL2 JSON when
+ * `filter-lang=cql2-json` or, without `filter-lang`, when the text is a JSON object.
+ */
 function filterFromText(text: string, lang: string | undefined, crs: string | undefined): Filter {
-  if (lang !== undefined && lang !== 'cql2-json') throw new SearchError(`"filter-lang" ${JSON.stringify(lang)} is not supported; use cql2-json`);
-  let json: unknown;
+  const json = lang === 'cql2-json' || (lang === undefined && text.trimStart().startsWith('{'));
+  if (!json) return filterFromJson(text, lang ?? 'cql2-text', crs);
+  let value: unknown;
   try {
-    json = JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
-    throw new SearchError('"filter" must be CQL2 JSON (cql2-text is not supported)');
+    throw new SearchError('"filter" is not valid JSON (filter-lang=cql2-json); CQL2 text needs filter-lang=cql2-text');
   }
-  return filterFromJson(withinDepth(json, '"filter"'), 'cql2-json', crs);
+  return filterFromJson(withinDepth(value, '"filter"'), 'cql2-json', crs);
 }
 
 const CRS84 = new Set(['http://www.opengis.net/def/crs/OGC/1.3/CRS84', 'https://www.opengis.net/def/crs/OGC/1.3/CRS84']);
 
-function filterFromJson(json: unknown, lang: unknown, crs: unknown): Filter {
-  if (lang !== undefined && lang !== 'cql2-json') throw new SearchError(`"filter-lang" ${JSON.stringify(lang)} is not supported; use cql2-json`);
+const FILTER_LANGS = new Set(['cql2-json', 'cql2-text']);
+
+/** A filter in either encoding: `cql2-text` is a string, `cql2-json` a JSON value (a string filter without `filter-lang` is read as text). */
+function filterFromJson(filter: unknown, lang: unknown, crs: unknown): Filter {
+  if (lang !== undefined && (typeof lang !== 'string' || !FILTER_LANGS.has(lang))) {
+    throw new SearchError(`"filter-lang" ${JSON.stringify(lang)} is not supported; use cql2-json or cql2-text`);
+  }
   if (crs !== undefined && (typeof crs !== 'string' || !CRS84.has(crs))) throw new SearchError('"filter-crs" must be CRS84');
+  const text = lang === 'cql2-text' || (lang === undefined && typeof filter === 'string');
+  if (text && typeof filter !== 'string') throw new SearchError('"filter" must be a string with filter-lang cql2-text');
   try {
-    return parseFilter(json);
+    return parseFilter(text ? cql2TextToJson(filter as string) : filter);
   } catch (error) {
     if (error instanceof FilterError) throw new SearchError(`"filter": ${error.message}`);
     throw error;

@@ -319,6 +319,49 @@ describe('search', () => {
     expect(ids(posted)).toEqual(ALL);
   });
 
+  it('filter: CQL2 text (GET default, filter-lang=cql2-text, POST) finds what the JSON form finds', async () => {
+    const pairs: Array<[string, unknown]> = [
+      ["id = 'basic'", { op: '=', args: [{ property: 'id' }, 'basic'] }],
+      [
+        "collection = 'json' AND id LIKE '%ed'",
+        {
+          op: 'and',
+          args: [
+            { op: '=', args: [{ property: 'collection' }, 'json'] },
+            { op: 'like', args: [{ property: 'id' }, '%ed'] },
+          ],
+        },
+      ],
+      ["NOT id LIKE '%-parquet'", { op: 'not', args: [{ op: 'like', args: [{ property: 'id' }, '%-parquet'] }] }],
+      ["id IN ('basic', 'templated', 'nope')", { op: 'in', args: [{ property: 'id' }, ['basic', 'templated', 'nope']] }],
+      ['geometry IS NULL', { op: 'isNull', args: [{ property: 'geometry' }] }],
+      ["end_datetime < DATE('2000-01-20')", { op: '<', args: [{ property: 'end_datetime' }, { date: '2000-01-20' }] }],
+      ['S_INTERSECTS(geometry, BBOX(-5, -65, 5, -61))', { op: 's_intersects', args: [{ property: 'geometry' }, { bbox: [-5, -65, 5, -61] }] }],
+      ['S_INTERSECTS(geometry, POINT(0 0))', { op: 's_intersects', args: [{ property: 'geometry' }, { type: 'Point', coordinates: [0, 0] }] }],
+      ["T_INTERSECTS(datetime, INTERVAL('2001-01-01T00:00:00Z', '..'))", { op: 't_intersects', args: [{ property: 'datetime' }, { interval: ['2001-01-01T00:00:00Z', '..'] }] }],
+      ["A_CONTAINS(variables, ('plev'))", { op: 'a_contains', args: [{ property: 'variables' }, ['plev']] }],
+      [
+        "\"start_datetime\" BETWEEN TIMESTAMP('1989-01-01T00:00:00Z') AND TIMESTAMP('1999-01-01T00:00:00Z')",
+        { op: 'between', args: [{ property: 'start_datetime' }, { timestamp: '1989-01-01T00:00:00Z' }, { timestamp: '1999-01-01T00:00:00Z' }] },
+      ],
+    ];
+    for (const [text, expression] of pairs) {
+      const expected = ids(await filter(expression));
+      expect(expected.length, text).toBeGreaterThan(0);
+      // STAC Browser and curl: percent-encoded; pystac-client (requests): spaces as "+".
+      expect(ids(await search(`limit=100&filter=${encodeURIComponent(text)}`)), text).toEqual(expected);
+      expect(ids(await search(`limit=100&filter-lang=cql2-text&filter=${encodeURIComponent(text).replace(/%20/g, '+')}`)), text).toEqual(expected);
+      expect(ids(await post({ filter: text, 'filter-lang': 'cql2-text', limit: 100 })), text).toEqual(expected);
+    }
+    const conformance = await json<{ conformsTo: string[] }>('/stac/conformance');
+    expect(conformance.body.conformsTo).toEqual(
+      expect.arrayContaining(['http://www.opengis.net/spec/cql2/1.0/conf/cql2-text', 'http://www.opengis.net/spec/cql2/1.0/conf/cql2-json']),
+    );
+    const broken = await json<{ code: string; description: string }>(`/stac/search?filter=${encodeURIComponent("id = 'basic")}`);
+    expect(broken.status).toBe(400);
+    expect(broken.body.description).toBe('"filter": cql2-text syntax error at character 6: unterminated string (a string literal ends with \')');
+  });
+
   it('combined parameters', async () => {
     const result = await search(
       `collections=json&bbox=-10,-10,10,10&datetime=2000-01-01T00:00:00Z/..&sortby=-id&filter=${encodeURIComponent(
