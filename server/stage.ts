@@ -24,6 +24,11 @@ export interface StageStep {
    * moved to another thread), so it must not be an array the stage keeps.
    */
   values?(chunk: NumericArray): NumericArray;
+  /**
+   * Attributes this stage sets on the array's `.zattrs` in the view, given the source's (e.g. what
+   * a lossy stage did to the values); the other attributes are kept as written.
+   */
+  attributes?(source: Readonly<Record<string, JsonValue>>): Record<string, JsonValue>;
 }
 
 /**

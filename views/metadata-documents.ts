@@ -1,4 +1,5 @@
 import { asciiJson } from '../kerchunk/ascii-json.js';
+import type { JsonValue } from '../kerchunk/reference.js';
 import { v3MetadataTexts } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
@@ -37,4 +38,83 @@ export { asciiJson };
 function jsonBody(text: string): ServedBody {
   const bytes = new TextEncoder().encode(asciiJson(text));
   return bytesBody(bytes, etagOf(bytes), 'application/json', METADATA_CACHE_CONTROL);
+}
+
+/**
+ * A `.zattrs` text with the members of `set` added, replacing members of the same names; every
+ * other member is kept exactly as written (its text, not re-serialised: `150.0` stays a float).
+ * A text that is not a JSON object is answered with `set` alone.
+ */
+export function withAttributes(text: string, set: Readonly<Record<string, JsonValue>>): string {
+  const names = new Set(Object.keys(set));
+  if (names.size === 0) return text;
+  const members = objectMembers(text) ?? [];
+  const kept = members.filter((member) => !names.has(member.name)).map((member) => member.text);
+  const added = Object.entries(set).map(([name, value]) => `${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+  return `{${[...kept, ...added].join(', ')}}`;
+}
+
+/** The top-level members of a JSON object text (name decoded, member text as written), or undefined. */
+export function objectMembers(text: string): Array<{ name: string; text: string }> | undefined {
+  let i = 0;
+  const skipSpace = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i] as string)) i++;
+  };
+  const skipString = (): boolean => {
+    if (text[i] !== '"') return false;
+    for (i++; i < text.length; i++) {
+      if (text[i] === '\\') i++;
+      else if (text[i] === '"') {
+        i++;
+        return true;
+      }
+    }
+    return false;
+  };
+  const skipValue = (): boolean => {
+    let depth = 0;
+    const start = i;
+    while (i < text.length) {
+      const ch = text[i] as string;
+      if (ch === '"') {
+        if (!skipString()) return false;
+        continue;
+      }
+      if (ch === '{' || ch === '[') depth++;
+      else if (ch === '}' || ch === ']') {
+        if (depth === 0) break;
+        depth--;
+      } else if (ch === ',' && depth === 0) break;
+      i++;
+    }
+    return depth === 0 && i > start;
+  };
+  try {
+    if (typeof JSON.parse(text) !== 'object') return undefined;
+  } catch {
+    return undefined;
+  }
+  skipSpace();
+  if (text[i] !== '{') return undefined;
+  i++;
+  const members: Array<{ name: string; text: string }> = [];
+  skipSpace();
+  if (text[i] === '}') return members;
+  while (i < text.length) {
+    skipSpace();
+    const start = i;
+    if (!skipString()) return undefined;
+    const name = JSON.parse(text.slice(start, i)) as string;
+    skipSpace();
+    if (text[i] !== ':') return undefined;
+    i++;
+    skipSpace();
+    if (!skipValue()) return undefined;
+    members.push({ name, text: text.slice(start, i).trimEnd() });
+    skipSpace();
+    if (text[i] === ',') i++;
+    else if (text[i] === '}') return members;
+    else return undefined;
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
+import type { JsonValue } from '../kerchunk/reference.js';
 import { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
 import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { arrayMetadata, type ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
@@ -12,7 +13,7 @@ import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
-import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
+import { dimensionSeparators, renderMetadata, withAttributes } from './metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
 /** One processed array: target metadata, and the value transforms of its stages in order. */
@@ -22,6 +23,8 @@ interface ProcessedArray {
   readonly values: ArrayValues;
   readonly transforms: ReadonlyArray<(chunk: NumericArray) => NumericArray>;
   readonly fillValue: number | bigint | undefined;
+  /** Attributes the stages set on the array's `.zattrs` (none: the source's are served as written). */
+  readonly attributes: Readonly<Record<string, JsonValue>>;
 }
 
 /** Encoded chunks of the processed view, shared by all datasets, bounded in bytes. */
@@ -93,6 +96,8 @@ export class ProcessedView {
       if (processed) {
         this.arrays.set(name, processed);
         texts.set(key, JSON.stringify(processed.meta));
+        const attrsKey = name ? `${name}/.zattrs` : '.zattrs';
+        if (Object.keys(processed.attributes).length > 0) texts.set(attrsKey, withAttributes(texts.get(attrsKey) ?? '{}', processed.attributes));
       } else {
         texts.set(key, text);
       }
@@ -121,7 +126,7 @@ export class ProcessedView {
     name: string,
     values: DatasetValues,
     steps: StepFactory[],
-    variable: { dims: readonly string[]; isCoordinate: boolean } | undefined,
+    variable: { dims: readonly string[]; isCoordinate: boolean; attrs: Readonly<Record<string, JsonValue>> } | undefined,
   ): ProcessedArray | undefined {
     const source = arrayMetadata(this.dataset.references.metadata, name);
     const arrayValues = values.array(name);
@@ -137,11 +142,13 @@ export class ProcessedView {
     };
     let meta: ZarrArrayMetadata = { ...source, dtype: nativeDtype(source.dtype as string), filters: null, dimension_separator: '.' };
     const transforms: Array<(chunk: NumericArray) => NumericArray> = [];
+    const attributes: Record<string, JsonValue> = Object.create(null);
     for (const makeStep of steps) {
       const step: StageStep | undefined = makeStep(stageArray);
       if (!step) continue;
       meta = step.metadata(meta);
       if (step.values) transforms.push(step.values);
+      if (step.attributes) Object.assign(attributes, step.attributes({ ...variable?.attrs, ...attributes }));
     }
     const chunks = meta.shape.length === 0 ? [] : meta.chunks;
     let grid: ChunkGrid;
@@ -152,7 +159,7 @@ export class ProcessedView {
       if (error instanceof RangeError) return undefined;
       throw error;
     }
-    return { meta, grid, values: arrayValues, transforms, fillValue: arrayValues.fillValue };
+    return { meta, grid, values: arrayValues, transforms, fillValue: arrayValues.fillValue, attributes };
   }
 
   private async encode(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<ServedBody> {

@@ -27,6 +27,8 @@ export const bitroundPlugin: StratoPlugin = {
         const fill = typeof array.fillValue === 'number' ? array.fillValue : undefined;
         return {
           metadata: (meta) => meta,
+          // lossy means labelled: netCDF-C's attribute for the same operation (nc_def_var_quantize, BitRound)
+          attributes: (source) => roundingAttributes(source, bits),
           // in place: the processed view gives each stage a chunk of its own
           values: (chunk: NumericArray) => {
             bitRoundValuesInPlace(chunk as Float32Array | Float64Array, bits, { fillValue: fill ?? null, keepNaN: true });
@@ -51,4 +53,21 @@ function parseKeepbits(setting: JsonValue | undefined): Record<string, number> {
     throw new ProcessingConfigError('"processing.keepbits" must be a number or map variables to numbers');
   }
   return Object.fromEntries(Object.entries(setting).map(([name, bits]) => [name, check(bits, `processing.keepbits.${name}`)]));
+}
+
+/** netCDF-C records BitRound as this attribute (the explicit mantissa bits kept, as keepbits). */
+export const BITROUND_ATTRIBUTE = '_QuantizeBitRoundNumberOfSignificantBits';
+
+/**
+ * The attributes of an array bit-rounded to `bits` in the processed view: netCDF-C's record of
+ * the operation; a source `comment` that speaks of rounding is kept and completed with what the
+ * processed view did, so it cannot be read as describing the served values.
+ */
+export function roundingAttributes(source: Readonly<Record<string, JsonValue>>, bits: number): Record<string, JsonValue> {
+  const attributes: Record<string, JsonValue> = { [BITROUND_ATTRIBUTE]: bits };
+  const comment = Object.hasOwn(source, 'comment') ? source.comment : undefined;
+  if (typeof comment === 'string' && /round|bits|quantiz/i.test(comment)) {
+    attributes.comment = `${comment} (source); strato processed view: mantissa rounded to ${bits} bits (BitRound)`;
+  }
+  return attributes;
 }
