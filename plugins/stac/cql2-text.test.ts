@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ItemRecord } from '../../stac-model/items.js';
 import { FilterError, MAX_LIKE_PATTERN, parseFilter } from './cql2.js';
@@ -260,5 +261,26 @@ describe('search requests: filter-lang', () => {
     expect(() => searchFromBody({ filter: { op: '=', args: [{ property: 'id' }, 'x'] }, 'filter-lang': 'cql2-text' })).toThrow(/must be a string/);
     expect(() => searchFromBody({ filter: "id = 'x'", 'filter-lang': 'cql2-json' })).toThrow(SearchError);
     expect(() => searchFromBody({ filter: "id = 'x'", 'filter-lang': 7 })).toThrow(/filter-lang/);
+  });
+});
+
+describe('cql2-text: random token soup', () => {
+  it('answers a filter or a FilterError, never anything else', () => {
+    const pieces = [
+      ...['id', '"id"', 'geometry', 'datetime', 'keywords', 'start_datetime', '__proto__', 'constructor', "'x'", "''", "'", '"', '1', '-2.5', '1e999', '.5'],
+      ...['=', '<>', '<', '<=', '>', '>=', '(', ')', ',', '-', '+', 'AND', 'OR', 'NOT', 'LIKE', 'BETWEEN', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE'],
+      ...['DATE(', 'TIMESTAMP(', 'INTERVAL(', "'2000-01-01'", "'..'", 'POINT(', 'POLYGON((', 'BBOX(', 'Z', 'S_INTERSECTS(', 'T_AFTER(', 'A_CONTAINS(', 'CASEI('],
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 24 }), (parts) => {
+        try {
+          const filter = parseFilter(cql2TextToJson(parts.join(' ')));
+          for (const r of RECORDS) filter(r);
+        } catch (error) {
+          if (!(error instanceof FilterError)) throw error;
+        }
+      }),
+      { numRuns: 3000, seed: 16 },
+    );
   });
 });
