@@ -1,5 +1,6 @@
 import { adminPlugin } from '../plugins/admin/index.js';
 import { bitroundPlugin } from '../plugins/bitround/index.js';
+import { catalogTreePlugin } from '../plugins/catalog-tree/index.js';
 import { compressPlugin } from '../plugins/compress/index.js';
 import { datasetInfoPlugin } from '../plugins/dataset-info/index.js';
 import { intakePlugin } from '../plugins/intake/index.js';
@@ -22,6 +23,7 @@ export const defaultPlugins: readonly StratoPlugin[] = [
   datasetInfoPlugin,
   kerchunkPlugin,
   zarrPlugin,
+  catalogTreePlugin,
   rechunkPlugin,
   bitroundPlugin,
   compressPlugin,

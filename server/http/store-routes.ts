@@ -49,6 +49,11 @@ export function storeRoutes(viewOf: (dataset: Dataset) => StoreView, viewName: s
   return app;
 }
 
+/** Answers a store body as the store routes do (`respond`; streamed in pieces when large and streamable). */
+export function respondStoreBody(c: Context, body: ServedBody): Promise<Response> {
+  return isStreamable(body) ? respondStreaming(c, body) : respond(c, body);
+}
+
 function isStreamable(body: ServedBody): body is StreamableBody {
   return typeof (body as Partial<StreamableBody>).stream === 'function';
 }

@@ -1,0 +1,72 @@
+import type { Dataset } from '../catalog/dataset.js';
+import { CatalogTree, type CatalogTreeOptions, type TreeEntry, treeEntryOf } from './catalog-tree.js';
+import { CatalogTreeStore, type CatalogTreeStoreOptions, type TreeFace } from './catalog-tree-store.js';
+import type { VisibleDatasets } from './visible-datasets.js';
+
+export interface CatalogTreesOptions extends CatalogTreeOptions, CatalogTreeStoreOptions {}
+
+/**
+ * The catalog trees of an app: one index per catalog version and visibility filter (built on
+ * the first request that needs it, from per-dataset summaries kept per opened dataset, so a new
+ * version costs one pass over the ids), and one store per tree and face. Old versions go with
+ * their catalog object (WeakMaps).
+ */
+export class CatalogTrees {
+  private readonly trees = new WeakMap<object, Map<string, CatalogTree>>();
+  private readonly stores = new WeakMap<CatalogTree, Map<string, CatalogTreeStore>>();
+  private readonly entries = new WeakMap<Dataset, TreeEntry>();
+
+  constructor(private readonly options: CatalogTreesOptions = {}) {}
+
+  /** The tree of the datasets visible now. */
+  tree(visible: VisibleDatasets): CatalogTree {
+    let byFilter = this.trees.get(visible.version);
+    if (!byFilter) {
+      byFilter = new Map();
+      this.trees.set(visible.version, byFilter);
+    }
+    let tree = byFilter.get(visible.filter);
+    if (!tree) {
+      tree = new CatalogTree(
+        visible.all().map((dataset) => this.entryOf(dataset)),
+        this.options,
+      );
+      byFilter.set(visible.filter, tree);
+    }
+    return tree;
+  }
+
+  /** The store of the visible tree for one face. */
+  store(visible: VisibleDatasets, face: TreeFace): CatalogTreeStore {
+    const tree = this.tree(visible);
+    let byFace = this.stores.get(tree);
+    if (!byFace) {
+      byFace = new Map();
+      this.stores.set(tree, byFace);
+    }
+    let store = byFace.get(face.name);
+    if (!store) {
+      store = new CatalogTreeStore(tree, (id) => visible.get(id), face, referenceAttributes, this.options);
+      byFace.set(face.name, store);
+    }
+    return store;
+  }
+
+  private entryOf(dataset: Dataset): TreeEntry {
+    let entry = this.entries.get(dataset);
+    if (!entry) {
+      entry = treeEntryOf(dataset.id, dataset.references.metadataText);
+      this.entries.set(dataset, entry);
+    }
+    return entry;
+  }
+}
+
+/**
+ * A dataset group's attributes in listings of large subtrees: the root `.zattrs` of its
+ * references (what both views serve as the group's `.zattrs` today), read without making the
+ * views of thousands of datasets.
+ */
+function referenceAttributes(dataset: Dataset): string {
+  return dataset.references.metadataText.get('.zattrs') ?? '{}';
+}
