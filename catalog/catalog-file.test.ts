@@ -56,6 +56,99 @@ sources:
   });
 });
 
+describe('fail-closed dataset entries and access', () => {
+  const auth = `auth:
+  issuers:
+    - {issuer: "https://idp.example.org/realms/climate", audience: strato}
+`;
+
+  it('serves a protected dataset with its access rule, a public one without', () => {
+    const catalog = parseCatalog(
+      `${auth}datasets:
+  embargoed: {refs: e.json, access: {roles: [eerie-members]}}
+  open: {refs: o.json}
+`,
+      '/c/catalog.yaml',
+    );
+    expect(catalog.problems).toEqual([]);
+    expect(catalog.auth?.issuers[0]?.audience).toBe('strato');
+    expect(catalog.datasets.find((d) => d.id === 'embargoed')?.access).toEqual({ roles: ['eerie-members'], groups: [], entitlements: [], scopes: [] });
+    expect(catalog.datasets.find((d) => d.id === 'open')?.access).toBeUndefined();
+  });
+
+  it('leaves out an entry with a misspelt or unknown key, so a typo never publishes it', () => {
+    const catalog = parseCatalog(
+      `${auth}datasets:
+  typo: {refs: e.json, acess: {roles: [eerie-members]}}
+  proto:
+    refs: e.json
+    __proto__: {access: {roles: [x]}}
+  ok: {refs: o.json}
+`,
+      '/c/catalog.yaml',
+    );
+    expect(catalog.datasets.map((d) => d.id)).toEqual(['ok']);
+    expect(catalog.problems.map((p) => p.id)).toEqual(['typo', 'proto']);
+    expect(catalog.problems[0]?.message).toMatch(/unknown key\(s\) "acess"/);
+    expect(catalog.problems[1]?.message).toMatch(/unknown key\(s\) "__proto__"/);
+  });
+
+  it('leaves out an entry whose access rule is malformed or empty', () => {
+    const catalog = parseCatalog(
+      `${auth}datasets:
+  empty: {refs: e.json, access: {}}
+  nulled: {refs: e.json, access: }
+  listed: {refs: e.json, access: [eerie-members]}
+  wrongkey: {refs: e.json, access: {role: [eerie-members]}}
+  scalar: {refs: e.json, access: {roles: eerie-members}}
+  badstac: {refs: e.json, stac: [1]}
+`,
+      '/c/catalog.yaml',
+    );
+    expect(catalog.datasets).toEqual([]);
+    expect(catalog.problems.map((p) => p.id)).toEqual(['empty', 'nulled', 'listed', 'wrongkey', 'scalar', 'badstac']);
+  });
+
+  it('keeps protected datasets unserved when "auth" is missing or unusable, and serves the public ones', () => {
+    for (const head of ['', 'auth:\n  issuers:\n    - {issuer: "http://idp.example.org", audience: strato}\n', 'auth: {issuers: []}\n']) {
+      const catalog = parseCatalog(
+        `${head}datasets:
+  embargoed: {refs: e.json, access: {roles: [eerie-members]}}
+  open: {refs: o.json}
+`,
+        '/c/catalog.yaml',
+      );
+      expect(
+        catalog.datasets.map((d) => d.id),
+        head,
+      ).toEqual(['open']);
+      expect(catalog.problems.map((p) => p.id)).toEqual(['embargoed']);
+      expect(catalog.problems[0]?.message).toMatch(/not served/);
+      expect(catalog.auth).toBeUndefined();
+      if (head !== '') expect(catalog.authProblem).toBeDefined();
+    }
+  });
+
+  it('knows every key strato documents and reads', () => {
+    const catalog = parseCatalog(
+      `${auth}datasets:
+  all:
+    refs: a.json
+    title: t
+    description: d
+    license: CC-BY-4.0
+    processing: {chunks: {time: 30}}
+    stac: {collection: strato, keywords: [a]}
+    providers: [{name: DKRZ}]
+    access: {scopes: [read]}
+    derive: {from: other, reduce: mean}
+`,
+      '/c/catalog.yaml',
+    );
+    expect(catalog.problems).toEqual([]);
+  });
+});
+
 describe('dataset ids', () => {
   it('accepts ids of letters, digits, dot, dash and underscore', () => {
     for (const id of ['tas', 'tas-daily_v1.2', '0abc']) expect(datasetIdProblem(id)).toBeUndefined();

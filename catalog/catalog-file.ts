@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { JsonValue } from '../kerchunk/reference.js';
+import { type AccessRule, type AuthSettings, parseAccess, parseAuth } from './auth-settings.js';
 
 /**
  * The catalog file (YAML, intake-like): the single source of truth for what is served.
@@ -12,9 +13,16 @@ import type { JsonValue } from '../kerchunk/reference.js';
  *     refs: refs/tas-daily.json      # kerchunk JSON v0/v1, or a parquet reference directory
  *     title: ...
  *     processing: {...}              # the processed view (/zarr) only
+ *     access: {roles: [members]}     # a protected dataset (auth-settings.ts); none = public
  * sources:
  *   allow: [data/]                   # nothing outside these roots is ever read
+ * auth: {issuers: [...]}             # OpenID Connect issuers whose tokens are accepted
  * ```
+ *
+ * Fail closed: a key of a dataset entry that is not in DATASET_KEYS, or a known key of the wrong
+ * shape, leaves that dataset out as a problem entry (a misspelt `acess:` must not publish an
+ * embargoed run); a protected dataset is left out too when the `auth` section is missing or
+ * unusable.
  */
 export interface DatasetEntry {
   readonly id: string;
@@ -27,6 +35,8 @@ export interface DatasetEntry {
   readonly license?: string;
   readonly processing?: JsonValue;
   readonly stac?: JsonValue;
+  /** Who may read it (`access:`); undefined = public. */
+  readonly access?: AccessRule;
   /** Every field of the entry as written, for plugins that read their own settings. */
   readonly fields: Readonly<Record<string, JsonValue>>;
 }
@@ -54,6 +64,10 @@ export interface Catalog {
   readonly sources: SourcesSettings;
   /** Entries left out because they are malformed (the rest of the catalog is served). */
   readonly problems: readonly CatalogProblem[];
+  /** The `auth` section, when present and usable. */
+  readonly auth?: AuthSettings;
+  /** Why the `auth` section cannot be used (its protected datasets are then problem entries). */
+  readonly authProblem?: string;
   /** Top-level fields as written (title, description, plugins, ...). */
   readonly fields: Readonly<Record<string, JsonValue>>;
 }
@@ -62,6 +76,12 @@ export interface Catalog {
 export class CatalogError extends Error {
   override readonly name = 'CatalogError';
 }
+
+/**
+ * Every key a dataset entry may have: the ones strato documents (README, DESIGN, catalog docs)
+ * and reads (`providers`: STAC providers; `derive`: derived datasets). Anything else is refused.
+ */
+export const DATASET_KEYS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'license', 'processing', 'stac', 'providers', 'access', 'derive']);
 
 export const DATASET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const MAX_DATASET_ID_LENGTH = 128;
@@ -98,23 +118,49 @@ export function parseCatalog(text: string, file: string): Catalog {
   const problems: CatalogProblem[] = [];
   const entries = document.datasets ?? {};
   if (!isRecord(entries)) throw new CatalogError(`catalog ${file}: "datasets" must be a mapping of id → entry`);
+  const auth = document.auth === undefined || document.auth === null ? undefined : parseAuth(document.auth);
+  const authProblem = typeof auth === 'string' ? auth : undefined;
   for (const [id, entry] of Object.entries(entries)) {
     const result = readEntry(id, entry, dir);
     if (typeof result === 'string') problems.push({ id, message: result });
+    else if (result.access && auth === undefined)
+      problems.push({ id, message: `dataset "${id}" is protected by "access" but the catalog has no "auth" section: it is not served` });
+    else if (result.access && authProblem !== undefined)
+      problems.push({ id, message: `dataset "${id}" is protected by "access" but the catalog's "auth" cannot be used (${authProblem}): it is not served` });
     else datasets.push(result);
   }
   const fields = { ...document } as Record<string, JsonValue>;
   delete fields.datasets;
-  return { file, dir, datasets, sources: readSources(document.sources, file), problems, fields };
+  return {
+    file,
+    dir,
+    datasets,
+    sources: readSources(document.sources, file),
+    problems,
+    ...(auth !== undefined && typeof auth !== 'string' ? { auth } : {}),
+    ...(authProblem !== undefined ? { authProblem } : {}),
+    fields,
+  };
 }
 
 function readEntry(id: string, entry: unknown, dir: string): DatasetEntry | string {
   const idProblem = datasetIdProblem(id);
   if (idProblem) return idProblem;
   if (!isRecord(entry)) return `dataset "${id}" must be a mapping with at least "refs"`;
+  const unknown = Object.keys(entry).filter((key) => !DATASET_KEYS.has(key));
+  if (unknown.length > 0) return `dataset "${id}": unknown key(s) ${unknown.map((key) => JSON.stringify(key.slice(0, 64))).join(', ')}; known: ${[...DATASET_KEYS].join(', ')}`;
+  let access: AccessRule | undefined;
+  if (Object.hasOwn(entry, 'access')) {
+    const parsed = parseAccess(entry.access);
+    if (typeof parsed === 'string') return `dataset "${id}": ${parsed}`;
+    access = parsed;
+  }
   if (typeof entry.refs !== 'string' || entry.refs.length === 0) return `dataset "${id}" needs "refs": the path of its reference table`;
   for (const field of ['title', 'description', 'license'] as const) {
     if (entry[field] !== undefined && typeof entry[field] !== 'string') return `dataset "${id}": "${field}" must be text`;
+  }
+  for (const field of ['processing', 'stac'] as const) {
+    if (entry[field] !== undefined && entry[field] !== null && !isRecord(entry[field])) return `dataset "${id}": "${field}" must be a mapping`;
   }
   return {
     id,
@@ -125,6 +171,7 @@ function readEntry(id: string, entry: unknown, dir: string): DatasetEntry | stri
     ...(typeof entry.license === 'string' ? { license: entry.license } : {}),
     ...(entry.processing !== undefined ? { processing: entry.processing as JsonValue } : {}),
     ...(entry.stac !== undefined ? { stac: entry.stac as JsonValue } : {}),
+    ...(access ? { access } : {}),
     fields: entry as Record<string, JsonValue>,
   };
 }

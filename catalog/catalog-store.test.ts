@@ -68,6 +68,17 @@ describe('addDataset', () => {
     expect(await ids()).toEqual(['alpha', 'beta']);
   });
 
+  it('keeps the access rule of a replaced entry: re-registering never publishes a protected dataset', async () => {
+    await writeFile(
+      file,
+      'auth:\n  issuers:\n    - {issuer: "https://idp.example.org", audience: strato}\ndatasets:\n  secret:\n    refs: refs/a.json\n    access: {roles: [members]}\n',
+    );
+    await addDataset(file, { id: 'secret', refs: 'refs/b.json', title: 'New' }, { replace: true });
+    const secret = (await loadCatalog(file)).datasets.find((d) => d.id === 'secret');
+    expect(secret?.refs).toBe('refs/b.json');
+    expect(secret?.access?.roles).toEqual(['members']);
+  });
+
   it('writes nothing when a replacement says the same', async () => {
     const before = await stat(file);
     const result = await addDataset(file, { id: 'beta', refs: 'refs/beta.json', license: 'CC0-1.0' }, { replace: true });

@@ -97,7 +97,9 @@ export interface AddDatasetResult extends CatalogUpdate {
 
 /**
  * Adds (or with `replace`, replaces) a dataset entry. A replaced entry is edited in place: fields
- * that keep their value keep their comments; fields the record does not have are removed.
+ * that keep their value keep their comments; fields the record does not have are removed, except
+ * `access`, which records cannot set: re-registering a protected dataset never publishes it (fail
+ * closed; access is changed by editing the catalog).
  */
 export async function addDataset(file: string, record: DatasetRecord, options: AddDatasetOptions = {}): Promise<AddDatasetResult> {
   const idProblem = datasetIdProblem(record.id);
@@ -117,6 +119,7 @@ export async function addDataset(file: string, record: DatasetRecord, options: A
       if (isMap(existing)) {
         for (const item of [...existing.items]) {
           const key = isScalar(item.key) ? item.key.value : item.key;
+          if (key === 'access') continue;
           if (typeof key !== 'string' || !(key in fields)) existing.delete(item.key);
         }
         for (const [key, value] of Object.entries(fields)) {

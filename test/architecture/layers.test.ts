@@ -21,6 +21,8 @@ import { describe, expect, it } from 'vitest';
  * - `cf/` (the CF conventions: calendars, time units, axes, packing) and `stac-model/` (STAC
  *   Items, Collections and catalog documents, used by the STAC API plugin and the static tree):
  *   on top of kerchunk/ and catalog/; never `server/`, `views/`, `static-stac/` (rule f).
+ * - `auth/` (OpenID Connect tokens, principals, access decisions): on top of catalog/ only (its
+ *   settings types); never `server/`, `views/`, `plugins/` or anything else (rule i).
  * - `server/`, `cf/`, `stac-model/`, `static-stac/`, `ingest/` and the rest of the core: never
  *   `plugins/`, except the one place that names the plugins: `server/default-plugins.ts` (the
  *   default set). The CLI (`cli/`) is above the core and reaches the plugins only through
@@ -39,7 +41,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SKIPPED = /^(node_modules|dist|\.git|\.tmp|test|bench|scripts|demo)$/;
 
 /** The core folders: none of them may import plugins/ (rule e). */
-const CORE = ['kerchunk', 'catalog', 'views', 'server', 'cf', 'stac-model', 'static-stac', 'ingest'];
+const CORE = ['kerchunk', 'catalog', 'auth', 'views', 'server', 'cf', 'stac-model', 'static-stac', 'ingest'];
 
 /** Core files that assemble the plugins and may therefore import them. */
 const MAY_NAME_PLUGINS = new Set(['server/default-plugins.ts']);
@@ -108,8 +110,9 @@ function violation(edge: Import): string | undefined {
   const fromPlugin = pluginOf(edge.from);
   const toPlugin = pluginOf(edge.to);
   if (fromPlugin && toPlugin && fromPlugin !== toPlugin) return `(a) plugin "${fromPlugin}" imports plugin "${toPlugin}"`;
-  if (from === 'kerchunk' && ['catalog', 'server', 'views', 'plugins', 'static-stac'].includes(to)) return `(b) kerchunk/ imports ${to}/`;
-  if (from === 'catalog' && ['server', 'views', 'plugins', 'static-stac'].includes(to)) return `(c) catalog/ imports ${to}/`;
+  if (from === 'auth' && !['auth', 'catalog'].includes(to)) return `(i) auth/ imports ${to}/ (it may use catalog/ only)`;
+  if (from === 'kerchunk' && ['catalog', 'auth', 'server', 'views', 'plugins', 'static-stac'].includes(to)) return `(b) kerchunk/ imports ${to}/`;
+  if (from === 'catalog' && ['auth', 'server', 'views', 'plugins', 'static-stac'].includes(to)) return `(c) catalog/ imports ${to}/`;
   if (from === 'views') {
     if (to === 'plugins' || to === 'static-stac') return `(d) views/ imports ${to}/`;
     if (to === 'server' && !edge.to.startsWith('server/http/') && edge.to !== 'server/stage.ts' && edge.to !== 'server/plugin.ts') {
@@ -163,5 +166,8 @@ describe('layers', () => {
     expect(violation({ from: 'ingest/run-ingest.ts', to: 'server/app.ts' })).toMatch(/^\(h\)/);
     expect(violation({ from: 'ingest/run-ingest.ts', to: 'views/raw-view.ts' })).toMatch(/^\(h\)/);
     expect(violation({ from: 'ingest/run-ingest.ts', to: 'catalog/catalog-store.ts' })).toBeUndefined();
+    expect(violation({ from: 'auth/decide.ts', to: 'server/http/problem.ts' })).toMatch(/^\(i\)/);
+    expect(violation({ from: 'auth/decide.ts', to: 'catalog/auth-settings.ts' })).toBeUndefined();
+    expect(violation({ from: 'catalog/catalog-file.ts', to: 'auth/decide.ts' })).toMatch(/^\(c\)/);
   });
 });
