@@ -9,47 +9,55 @@ import { respondStoreBody } from '../../server/http/store-routes.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import type { TreeNode } from '../../views/catalog-tree.js';
 import type { CatalogTreeStore, TreeFace } from '../../views/catalog-tree-store.js';
-import { CatalogTrees } from '../../views/catalog-trees.js';
+import { CatalogTrees, type CatalogTreesOptions } from '../../views/catalog-trees.js';
 import { visibleDatasets } from '../../views/visible-datasets.js';
-
-const makeTrees = () => new CatalogTrees();
 
 /**
  * `/catalog/kerchunk/{key}` and `/catalog/zarr/{key}`: the whole catalog as one Zarr hierarchy,
  * each dataset a group at its id split on `.`, answered by its raw or processed view
  * (views/catalog-tree*.ts). Groups answer as static directories (`…/icon` → `…/icon/`, an index).
  */
-export const catalogTreePlugin: StratoPlugin = {
-  name: 'catalog-tree',
-  version: '1.0.0',
-  appRoutes(context: PluginContext) {
-    const trees = context.shared(makeTrees);
-    const app = new Hono();
-    const faces: ReadonlyArray<readonly [string, TreeFace]> = [
-      ['kerchunk', { name: 'raw view', view: (dataset) => context.views.raw(dataset) }],
-      ['zarr', { name: 'processed view', view: (dataset) => context.views.processed(dataset) }],
-    ];
-    for (const [prefix, face] of faces) {
-      const storeOf = (c: Context): CatalogTreeStore => trees.store(visibleDatasets(context.registry, c.req), face);
-      app.get(`/catalog/${prefix}`, (c) => group(c, storeOf(c), storeOf(c).tree.root));
-      app.get(`/catalog/${prefix}/*`, async (c) => {
-        const store = storeOf(c);
-        const path = new URL(c.req.url).pathname;
-        if (path.endsWith('/')) {
-          const at = groupPath(path);
-          const node = at === undefined ? undefined : store.tree.node(at);
-          if (!node) throw notFound('no such group in the catalog tree');
-          return group(c, store, node);
-        }
-        const key = storeKey(c, 2);
-        const answer = await store.answer(key, requestSignal() ?? c.req.raw.signal);
-        if (!answer) throw notFound(`no key "${key}" in the catalog tree (${face.name})`);
-        return answer.kind === 'group' ? group(c, store, answer.node) : respondStoreBody(c, answer.body);
-      });
-    }
-    return app;
-  },
-};
+export function createCatalogTreePlugin(options: CatalogTreesOptions = {}): StratoPlugin {
+  const makeTrees = () => new CatalogTrees(options);
+  return {
+    name: 'catalog-tree',
+    version: '1.0.0',
+    appRoutes: (context) => treeRoutes(context, context.shared(makeTrees)),
+  };
+}
+
+/** The catalog tree with the default listing thresholds. */
+export const catalogTreePlugin: StratoPlugin = createCatalogTreePlugin();
+
+function treeRoutes(context: PluginContext, trees: CatalogTrees): Hono {
+  const app = new Hono();
+  const faces: ReadonlyArray<readonly [string, TreeFace]> = [
+    ['kerchunk', { name: 'raw view', view: (dataset) => context.views.raw(dataset) }],
+    ['zarr', { name: 'processed view', view: (dataset) => context.views.processed(dataset) }],
+  ];
+  for (const [prefix, face] of faces) {
+    const storeOf = (c: Context): CatalogTreeStore => trees.store(visibleDatasets(context.registry, c.req), face);
+    app.get(`/catalog/${prefix}`, (c) => {
+      const store = storeOf(c);
+      return group(c, store, store.tree.root);
+    });
+    app.get(`/catalog/${prefix}/*`, async (c) => {
+      const store = storeOf(c);
+      const path = new URL(c.req.url).pathname;
+      if (path.endsWith('/')) {
+        const at = groupPath(path);
+        const node = at === undefined ? undefined : store.tree.node(at);
+        if (!node) throw notFound('no such group in the catalog tree');
+        return group(c, store, node);
+      }
+      const key = storeKey(c, 2);
+      const answer = await store.answer(key, requestSignal() ?? c.req.raw.signal);
+      if (!answer) throw notFound(`no key "${key}" in the catalog tree (${face.name})`);
+      return answer.kind === 'group' ? group(c, store, answer.node) : respondStoreBody(c, answer.body);
+    });
+  }
+  return app;
+}
 
 /** A group as a directory: without its slash a redirect to it, with it an index (store-listing.ts). */
 async function group(c: Context, store: CatalogTreeStore, node: TreeNode): Promise<Response> {

@@ -21,6 +21,11 @@ const KEY =
   'A Zarr store key: `.zmetadata`, `.zgroup`, `.zattrs`, `VAR/.zarray`, `VAR/.zattrs`, a chunk like `VAR/0.1.2`, or the Zarr v3 face (`zarr.json`, `VAR/c/0/1/2`). Keys contain `/`: send them unencoded.';
 const STORE_NOTE = ' Every key answers GET and HEAD, single byte ranges (206/416), ETag/If-None-Match; a missing chunk is 404 (clients use the fill value).';
 
+const TREE_ROOT = 'Redirects to the slash-terminated root, an HTML index of its documents and top-level groups; read `.zmetadata` (v2) or `zarr.json` (v3) below it.';
+const TREE_KEY =
+  "Each dataset is a group at its id split on `.` (`icon.hist.atmos` → `icon/hist/atmos/`), its keys answered by the dataset's own view; every group has consolidated metadata (holding every array for small subtrees). A group path without its slash redirects to the index with it.";
+const TREE_TYPES = ['application/json', 'application/octet-stream', 'text/html'];
+
 const STAC_SEARCH: RouteDoc['query'] = [
   { name: 'bbox', description: 'Bounding box `west,south,east,north`.', schema: { type: 'string' } },
   { name: 'datetime', description: 'Instant or interval (`2001-01-01/2001-12-31`, open ends `..`).', schema: { type: 'string' } },
@@ -128,6 +133,20 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: 'Processed view: a Zarr key',
     description: `The dataset after its processing chain (rechunk, bit-round, re-compress).${STORE_NOTE}`,
     produces: ['application/json', 'application/octet-stream'],
+    params: { key: KEY },
+  },
+  'GET /catalog/kerchunk': { summary: 'The whole catalog as one Zarr tree (raw view): root', description: TREE_ROOT, produces: HTML },
+  'GET /catalog/kerchunk/{key}': {
+    summary: 'The whole catalog as one Zarr tree (raw view): a key',
+    description: `${TREE_KEY}${STORE_NOTE}`,
+    produces: TREE_TYPES,
+    params: { key: KEY },
+  },
+  'GET /catalog/zarr': { summary: 'The whole catalog as one Zarr tree (processed view): root', description: TREE_ROOT, produces: HTML },
+  'GET /catalog/zarr/{key}': {
+    summary: 'The whole catalog as one Zarr tree (processed view): a key',
+    description: `${TREE_KEY}${STORE_NOTE}`,
+    produces: TREE_TYPES,
     params: { key: KEY },
   },
   'GET /datasets/{id}/opendap': {
