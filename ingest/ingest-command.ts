@@ -26,6 +26,9 @@ registers the dataset in the catalog (atomically; running servers reload it).
   --title, --description, --license   catalog fields of the dataset
   --inline-threshold  chunks smaller than this many bytes are stored in the table (default 500)
   --record-size       rows per parquet record file (default 100000)
+  --relative-paths    write local file paths relative to the table (a folder of files and table
+                      can then move together; plain fsspec resolves them against its working
+                      directory) instead of absolute paths (the default: opens from anywhere)
   --dry-run           scan and report; write nothing
   --replace           replace an existing dataset of the same id (and its table)
 `;
@@ -91,6 +94,7 @@ function parseOptions(args: string[]): IngestOptions | 'help' {
       'record-size': { type: 'string', default: '100000' },
       'dry-run': { type: 'boolean', default: false },
       replace: { type: 'boolean', default: false },
+      'relative-paths': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -120,6 +124,7 @@ function parseOptions(args: string[]): IngestOptions | 'help' {
     recordSize: count('--record-size', values['record-size'], 1),
     dryRun: values['dry-run'],
     replace: values.replace,
+    relativePaths: values['relative-paths'],
   };
 }
 

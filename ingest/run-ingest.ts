@@ -20,9 +20,11 @@ import { regenerateStaticStac } from '../static-stac/regenerate.js';
  * reference table → a registered dataset.
  *
  * 1. every file must exist and lie inside the catalog's `sources.allow` (checked before scanning);
- * 2. each file is scanned (chunk URLs written relative to where the table will live: the JSON
- *    file's directory, or the parquet directory itself, which is how strato resolves them), its
- *    unlimited-dimension lengths harmonized; several files are combined along `concatDim`;
+ * 2. each file is scanned (local chunk URLs written as absolute paths, which plain fsspec opens
+ *    from any working directory; with `relativePaths`, relative to where the table will live: the
+ *    JSON file's directory, or the parquet directory itself, as strato resolves them, so a folder
+ *    of files and table can be moved together), its unlimited-dimension lengths harmonized;
+ *    several files are combined along `concatDim`;
  * 3. the table is written to a staging name beside its target and validated as the admin API
  *    validates a registration (metadata sane, every reference inside `sources.allow`, the table
  *    inside the catalog's directory or an allowed root); a refusal removes it;
@@ -47,6 +49,11 @@ export interface IngestOptions {
   readonly license?: string;
   readonly inlineThreshold: number;
   readonly recordSize: number;
+  /**
+   * Write local chunk paths relative to the table (movable with its files; strato resolves them
+   * against the table, plain fsspec against the working directory) instead of absolute.
+   */
+  readonly relativePaths?: boolean;
   readonly dryRun: boolean;
   readonly replace: boolean;
   /** Bound on source bytes read at once (default: the process-wide one). */
@@ -116,7 +123,7 @@ export async function runIngest(options: IngestOptions, progress: IngestProgress
     for (const [index, file] of files.entries()) {
       progress.scanning(index, files.length, file);
       const scanStart = performance.now();
-      const url = isRemote(file) ? file : toPosix(relative(base, file));
+      const url = isRemote(file) ? file : options.relativePaths ? toPosix(relative(base, file)) : toPosix(file);
       const scanned = await scanFile(file, { url, inlineThreshold: options.inlineThreshold });
       const harmonized = harmonizeDimensions(scanned);
       const seconds = (performance.now() - scanStart) / 1000;
