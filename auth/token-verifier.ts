@@ -28,7 +28,7 @@ export type Verification =
 
 export const ALGORITHMS: readonly string[] = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export interface TokenVerifierOptions extends IssuerKeysOptions, Omit<IntrospectorOptions, 'clockSkewSeconds'> {
   /** Environment the introspection client secret is read from (default: process.env). */
