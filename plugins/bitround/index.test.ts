@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BITROUND_ATTRIBUTE, roundingAttributes } from './index.js';
+import { BITROUND_ATTRIBUTE } from '../../cf/quantize.js';
+import { roundingAttributes } from './index.js';
 
 describe('roundingAttributes', () => {
   it("records the bits kept under netCDF-C's attribute name", () => {

@@ -1,3 +1,4 @@
+import { BITROUND_ATTRIBUTE } from '../../cf/quantize.js';
 import type { NumericArray } from '../../kerchunk/array-values.js';
 import { bitRoundValuesInPlace } from '../../kerchunk/codecs/bitround.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
@@ -54,9 +55,6 @@ function parseKeepbits(setting: JsonValue | undefined): Record<string, number> {
   }
   return Object.fromEntries(Object.entries(setting).map(([name, bits]) => [name, check(bits, `processing.keepbits.${name}`)]));
 }
-
-/** netCDF-C records BitRound as this attribute (the explicit mantissa bits kept, as keepbits). */
-export const BITROUND_ATTRIBUTE = '_QuantizeBitRoundNumberOfSignificantBits';
 
 /**
  * The attributes of an array bit-rounded to `bits` in the processed view: netCDF-C's record of

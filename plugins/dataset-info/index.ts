@@ -3,6 +3,7 @@ import { type DatasetSchema, schemaOf, type VariableSchema } from '../../catalog
 import type { JsonValue } from '../../kerchunk/reference.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetPage } from './dataset-html.js';
+import { pageFacts } from './page-facts.js';
 
 /**
  * xpublish's dataset_info routes: `/datasets` (ids), and per dataset `/` (HTML view), `/keys`
@@ -18,7 +19,19 @@ export const datasetInfoPlugin: StratoPlugin = {
   },
   datasetRoutes(context: PluginContext) {
     const app = new Hono<DatasetEnv>();
-    app.get('/', (c) => datasetPage(c.var.dataset, schemaOf(c.var.dataset), c.req.raw, context.version));
+    app.get('/', async (c) => {
+      const dataset = c.var.dataset;
+      const schema = schemaOf(dataset);
+      const facts = await pageFacts(schema, {
+        raw: (key) => context.views.raw(dataset).metadata(key),
+        processed: () => {
+          const view = context.views.processed(dataset);
+          return (key) => view.metadata(key);
+        },
+        values: context.values(dataset),
+      });
+      return datasetPage(dataset, schema, c.req.raw, context.version, facts);
+    });
     app.get('/keys', (c) => c.json(schemaOf(c.var.dataset).variables.map((v) => v.name)));
     app.get('/dict', (c) => c.json(datasetDict(schemaOf(c.var.dataset))));
     app.get('/info', (c) => c.json(datasetInfo(schemaOf(c.var.dataset))));
