@@ -5,6 +5,7 @@ import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { describeDatacube } from './datacube.js';
 import { type Bbox, bboxGeometry } from './geometry.js';
+import { describeKeepbits } from './lossy.js';
 import { DATACUBE_EXTENSION, DEFAULT_COLLECTION, isObject, type JsonObject, MEDIA, objectOf, STAC_VERSION, XARRAY_EXTENSION } from './stac-types.js';
 
 /**
@@ -32,6 +33,11 @@ export interface ItemOptions {
   readonly signal?: AbortSignal;
   /** The time used as `datetime` of a dataset without any time information (default: now). */
   readonly now?: () => Date;
+  /**
+   * The mantissa bits each bit-rounded array keeps in the processed view (read from that view's
+   * metadata): labels the `zarr` asset as lossy (`description`, `strato:keepbits`).
+   */
+  readonly keepbits?: (dataset: Dataset) => Promise<ReadonlyMap<string, number> | undefined>;
 }
 
 /** The STAC collection a catalog entry belongs to (`stac: {collection: ID}`), default `strato`. */
@@ -67,7 +73,7 @@ export async function buildItem(dataset: Dataset, reader: DatasetValues, options
     ...(cube.bbox ? { bbox: [...cube.bbox] } : {}),
     properties,
     links: [],
-    assets: assets(dataset, options.views ?? ALL_VIEWS),
+    assets: assets(dataset, options.views ?? ALL_VIEWS, options.keepbits ? await options.keepbits(dataset) : undefined),
   };
   const start = Date.parse(String(properties.start_datetime ?? properties.datetime));
   const end = Date.parse(String(properties.end_datetime ?? properties.datetime));
@@ -137,7 +143,7 @@ function providerList(value: JsonValue | undefined): JsonObject[] {
 
 const ZARR_OPEN_KWARGS: JsonObject = { engine: 'zarr', consolidated: true };
 
-function assets(dataset: Dataset, views: ReadonlySet<AssetView>): JsonObject {
+function assets(dataset: Dataset, views: ReadonlySet<AssetView>, keepbits: ReadonlyMap<string, number> | undefined): JsonObject {
   const base = `/datasets/${dataset.id}`;
   const out: JsonObject = {};
   if (views.has('kerchunk')) {
@@ -154,6 +160,7 @@ function assets(dataset: Dataset, views: ReadonlySet<AssetView>): JsonObject {
       href: `${base}/zarr`,
       type: MEDIA.zarr,
       title: "Zarr v2 store, processed view (the catalog entry's processing applied)",
+      ...(keepbits ? { description: describeKeepbits(keepbits), 'strato:keepbits': objectOf(keepbits) } : {}),
       roles: ['data'],
       'xarray:open_kwargs': { ...ZARR_OPEN_KWARGS },
     };

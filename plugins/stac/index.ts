@@ -1,10 +1,12 @@
 import { type Context, Hono } from 'hono';
+import type { Dataset } from '../../catalog/dataset.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import { publicBaseUrl, publicRequestUrl } from '../../server/http/public-url.js';
 import { readBodyLimited } from '../../server/http/request-body.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { buildCollections, type CollectionRecord, catalogDescription } from '../../stac-model/collections.js';
 import type { AssetView, ItemRecord } from '../../stac-model/items.js';
+import { keepbitsFromZmetadata } from '../../stac-model/lossy.js';
 import { type JsonObject, MEDIA } from '../../stac-model/stac-types.js';
 import { ApiUrls, collectionDocument, collectionsDocument, getNextLink, itemCollection, itemDocument, landingPage, postNextLink } from './api-documents.js';
 import { CONFORMANCE } from './conformance.js';
@@ -26,7 +28,18 @@ function makeItemCache(context: PluginContext): ItemCache {
   const views = new Set<AssetView>(['kerchunk']);
   if (names.has('zarr')) views.add('zarr');
   if (names.has('intake')) views.add('intake');
-  return new ItemCache(context.values, { views });
+  return new ItemCache(context.values, { views, ...(names.has('zarr') ? { keepbits: (dataset: Dataset) => processedKeepbits(context, dataset) } : {}) });
+}
+
+/** The bits each bit-rounded array keeps, from the processed view's own `.zmetadata` (undefined when that view cannot be made). */
+async function processedKeepbits(context: PluginContext, dataset: Dataset): Promise<ReadonlyMap<string, number> | undefined> {
+  try {
+    const body = context.views.processed(dataset).metadata('.zmetadata');
+    if (!body) return undefined;
+    return keepbitsFromZmetadata(JSON.parse(new TextDecoder().decode(await body.read(0, body.size))));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
