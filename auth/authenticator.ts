@@ -88,6 +88,22 @@ export function decideFor(authentication: Authentication, access: AccessRule | u
   return decide(authentication.kind === 'principal' ? authentication.principal : undefined, access);
 }
 
+/**
+ * What the access log says of a decision: who (subject and issuer), the decision, and for a
+ * refused token the reason (for operators). Never the token.
+ */
+export function accessLogFields(authentication: Authentication, decision: Decision): Record<string, string> {
+  const fields: Record<string, string> = { access: decision };
+  if (authentication.kind === 'principal') {
+    fields.subject = authentication.principal.subject;
+    fields.issuer = authentication.principal.issuer;
+  } else {
+    fields.authentication = authentication.kind;
+    if (authentication.kind === 'rejected' || authentication.kind === 'unavailable') fields.authReason = authentication.reason;
+  }
+  return fields;
+}
+
 /** The answer to a request that is not let in (`unauthenticated` or `forbidden`), per RFC 6750 §3. */
 export function refusal(decision: 'unauthenticated' | 'forbidden', authentication: Authentication): Refusal {
   if (decision === 'forbidden') {

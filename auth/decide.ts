@@ -16,6 +16,18 @@ export function decide(principal: Principal | undefined, access: AccessRule | un
   return grants(principal, access) ? 'allowed' : 'forbidden';
 }
 
+/**
+ * The decision for a dataset built on others (a derived dataset, its `from` chain): every rule on
+ * the way must let the principal in. `public` only when no rule applies; otherwise the first
+ * refusal, `unauthenticated` before `forbidden` (a token may help).
+ */
+export function decideEach(principal: Principal | undefined, rules: ReadonlyArray<AccessRule | undefined>): Decision {
+  const decisions = rules.map((access) => decide(principal, access));
+  if (decisions.includes('unauthenticated')) return 'unauthenticated';
+  if (decisions.includes('forbidden')) return 'forbidden';
+  return decisions.includes('allowed') ? 'allowed' : 'public';
+}
+
 /** Whether a listing may show the dataset to this caller (`public` or `allowed`). */
 export function mayRead(principal: Principal | undefined, access: AccessRule | undefined): boolean {
   const decision = decide(principal, access);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, mayRead } from './decide.js';
+import { decide, decideEach, mayRead } from './decide.js';
 import { MAX_VALUES, principalFromClaims } from './principal.js';
 
 const ISSUER = 'https://idp.example.org/realms/climate';
@@ -85,6 +85,16 @@ describe('decide', () => {
     expect(decide(outsider, protectedRule)).toBe('forbidden');
     expect(mayRead(outsider, protectedRule)).toBe(false);
     expect(mayRead(member, protectedRule)).toBe(true);
+  });
+
+  it('a dataset built on protected ones needs every rule on the way', () => {
+    const roles = rule({ roles: ['eerie-members'] });
+    const other = rule({ roles: ['other'] });
+    expect(decideEach(member, [undefined, undefined])).toBe('public');
+    expect(decideEach(member, [undefined, roles])).toBe('allowed');
+    expect(decideEach(member, [roles, other])).toBe('forbidden');
+    expect(decideEach(undefined, [undefined, roles])).toBe('unauthenticated');
+    expect(decideEach(outsider, [roles, undefined])).toBe('forbidden');
   });
 
   it('matches names exactly: no parent groups, no last segments, no entitlement prefixes', () => {

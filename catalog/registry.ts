@@ -25,6 +25,12 @@ export interface RegistryOptions extends OpenDatasetOptions {
    * loaded stages): a message leaves the entry out as `entry-invalid`.
    */
   readonly checkEntry?: (entry: DatasetEntry) => string | undefined;
+  /**
+   * Serve datasets protected by `access:`. Only a server that checks access on every face and
+   * every listing sets it; without it (the default: the static STAC tree, tools, a server not
+   * yet wired) a protected dataset is left out as `entry-invalid`, never served to anyone.
+   */
+  readonly servesProtected?: boolean;
 }
 
 /**
@@ -131,7 +137,7 @@ export class DatasetRegistry {
       entries.map(async (entry): Promise<Dataset | undefined> => {
         const reused = reusable.get(entry.id);
         if (reused) return reused;
-        const invalid = this.options.checkEntry?.(entry);
+        const invalid = entry.access && !this.options.servesProtected ? 'protected by "access", which this server does not enforce: not served' : this.options.checkEntry?.(entry);
         if (invalid !== undefined) {
           const message = `dataset "${entry.id}": ${invalid}`;
           problems.push({ id: entry.id, reason: 'entry-invalid', message });

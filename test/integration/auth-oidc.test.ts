@@ -57,6 +57,8 @@ describe('tokens of a real OpenID Provider', () => {
     expect(decideFor(member, rule({ roles: ['manage-account'] }))).toBe('forbidden'); // another client's role
     expect(decideFor(member, rule({ groups: ['/eerie/members'] }))).toBe('allowed');
 
+    expect(accessLogFields(member, 'allowed')).toEqual({ access: 'allowed', subject: 'member', issuer: op.issuer });
+
     const outsider = await authenticator.authenticate(bearer(await op.token('outsider')));
     expect(decideFor(outsider, members)).toBe('forbidden');
     expect(refusal('forbidden', outsider)).toMatchObject({
@@ -189,6 +191,9 @@ describe('attacks', () => {
     const answer = refusal('unauthenticated', rejected);
     expect(answer).toMatchObject({ status: 401, detail: 'the token is not valid', headers: { 'WWW-Authenticate': 'Bearer realm="strato", error="invalid_token"' } });
     expect(JSON.stringify(answer)).not.toMatch(/issuer|signature|expired|kid|audience/i);
+    const logged = accessLogFields(rejected, 'unauthenticated');
+    expect(logged).toMatchObject({ access: 'unauthenticated', authentication: 'rejected', authReason: 'unknown issuer' });
+    expect(JSON.stringify(logged)).not.toContain('eyJ');
   });
 });
 
