@@ -1,4 +1,3 @@
-import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { datasetIdProblem } from '../catalog/catalog-file.js';
 import type { Dataset } from '../catalog/dataset.js';
@@ -9,14 +8,12 @@ import { CodecError } from '../kerchunk/codecs/codec.js';
 import { type ChunkCodecs, CodecPool, inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
-import { BudgetExceededError, type BudgetLimits, LazyBudget, RequestBudget, withBudget } from '../kerchunk/request-budget.js';
+import { BudgetExceededError, type BudgetLimits } from '../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { DatasetViews } from '../views/dataset-views.js';
 import { readConfig, type StratoConfig } from './config.js';
-import { accessObserver } from './http/access.js';
-import { cors } from './http/cors.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
-import { requestId } from './http/request-id.js';
+import { requestFrame } from './http/request-frame.js';
 import type { Logger } from './log.js';
 import { type AppMetrics, type CatalogState, createMetrics } from './metrics.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from './plugin.js';
@@ -61,20 +58,16 @@ export function createApp(options: AppOptions): Hono {
   const config = options.config ?? readConfig(process.env);
   // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
   const app = new Hono({ strict: false });
-  // cors first: it answers preflights and (for HEAD) rebuilds the final response, so it must run last on the way out
-  app.use('*', cors());
-  app.use('*', requestId());
   app.use(
     '*',
-    accessObserver({
+    requestFrame({
       logger,
       metrics,
       slowMs: options.slowRequestMs ?? config.slowRequestMs,
       logAll: options.logAllRequests ?? config.logAllRequests,
+      budget: options.budgetLimits ?? config.budget,
     }),
   );
-  app.use('*', noSniff);
-  app.use('*', requestBudget(options.budgetLimits ?? config.budget));
   metrics.watchCatalog(() => catalogState(registry));
   if (codecs instanceof CodecPool) metrics.watchCodecs(() => ({ threads: codecs.size, pending: codecs.pendingJobs }));
   const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
@@ -168,58 +161,6 @@ function catalogState(registry: DatasetRegistry): CatalogState {
 function isParquetStore(references: ReferenceStore): references is ParquetReferenceStore {
   return typeof (references as Partial<ParquetReferenceStore>).cacheStats === 'function';
 }
-
-/**
- * Every request runs under its own budget (chunks, decoded bytes, wall time until the answer
- * starts), aborted when the client goes away; the readers find it through `currentBudget()`.
- */
-function requestBudget(limits: BudgetLimits): MiddlewareHandler {
-  return async (c, next) => {
-    // made on first use (most requests never use it); its wall time still counts from here
-    const started = performance.now();
-    const budget = new LazyBudget(
-      (signal) => new RequestBudget(limits, signal, started),
-      () => clientSignal(c),
-    );
-    try {
-      await withBudget(budget, next);
-    } finally {
-      budget.answered();
-    }
-  };
-}
-
-/**
- * A signal aborted when the client goes away, as @hono/node-server aborts the request's own: the
- * response closed before it was finished, or the request failed. Made from the Node response
- * itself, because asking for `c.req.raw.signal` makes node-server build a whole Request (about
- * 40 µs, the largest cost of a cached answer). Without a Node response (`app.request()` in
- * tests) the request's own signal is used.
- */
-function clientSignal(c: Context): AbortSignal {
-  const { incoming, outgoing } = (c.env ?? {}) as Partial<HttpBindings>;
-  if (!incoming || !outgoing) return c.req.raw.signal;
-  const gone = (): string | undefined => {
-    if (incoming.errored) return incoming.errored.toString();
-    return outgoing.writableFinished ? undefined : 'Client connection prematurely closed.';
-  };
-  if (outgoing.closed) {
-    const reason = gone();
-    return reason === undefined ? new AbortController().signal : AbortSignal.abort(reason);
-  }
-  const controller = new AbortController();
-  outgoing.once('close', () => {
-    const reason = gone();
-    if (reason !== undefined) controller.abort(reason);
-  });
-  return controller.signal;
-}
-
-/** `X-Content-Type-Options: nosniff` on every response: browsers never guess a type we did not declare. */
-const noSniff: MiddlewareHandler = async (c, next) => {
-  await next();
-  c.res.headers.set('x-content-type-options', 'nosniff');
-};
 
 function datasetResolver(registry: DatasetRegistry): MiddlewareHandler<DatasetEnv> {
   return async (c, next) => {

@@ -6,6 +6,8 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** Whether lines at `level` are written (callers skip assembling lines nobody reads); absent = always. */
+  isLevelEnabled?(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
@@ -39,7 +41,13 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
     if (fields) logger[name](fields, message);
     else logger[name](message);
   };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    isLevelEnabled: (name) => logger.isLevelEnabled(name),
+  };
 }
 
 export function isLogLevel(value: string): value is LogLevel {

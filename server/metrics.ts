@@ -55,6 +55,14 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean;
 }
 
+const STANDARD_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+
+interface RequestSeries {
+  readonly count: { inc(): void };
+  readonly duration: { observe(value: number): void };
+  readonly bytes: { inc(value: number): void };
+}
+
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const SOURCE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -102,6 +110,21 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     registers,
   });
   const sourceBytes = new Counter({ name: 'strato_source_read_bytes_total', help: 'Bytes read from sources, by source kind', labelNames: ['kind'] as const, registers });
+
+  // The series of each route, method and status, looked up once (prom-client hashes the label
+  // values of every `inc`/`observe` otherwise). Methods outside the standard ones count as OTHER,
+  // so a client inventing methods cannot grow the series without bound.
+  const series = new Map<string, RequestSeries>();
+  const requestSeries = (route: string, rawMethod: string, status: number): RequestSeries => {
+    const method = STANDARD_METHODS.has(rawMethod) ? rawMethod : 'OTHER';
+    const key = `${route} ${method} ${status}`;
+    let found = series.get(key);
+    if (!found) {
+      found = { count: requests.labels(route, method, String(status)), duration: duration.labels(route, method), bytes: responseBytes.labels(route) };
+      series.set(key, found);
+    }
+    return found;
+  };
 
   let catalogState: (() => CatalogState) | undefined;
   new Gauge({
@@ -164,23 +187,27 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       };
     },
     requestDone({ route, method, status, seconds, bytes }) {
-      requests.inc({ route, method, status: String(status) });
-      duration.observe({ route, method }, seconds);
-      if (bytes !== undefined && bytes > 0) responseBytes.inc({ route }, bytes);
+      const series = requestSeries(route, method, status);
+      series.count.inc();
+      series.duration.observe(seconds);
+      if (bytes !== undefined && bytes > 0) series.bytes.inc(bytes);
     },
     cache(name) {
-      cacheBytes.set({ cache: name }, 0);
+      const hits = cacheHits.labels(name);
+      const misses = cacheMisses.labels(name);
+      const held = cacheBytes.labels(name);
+      held.set(0);
       return {
-        hit: () => cacheHits.inc({ cache: name }),
-        miss: () => cacheMisses.inc({ cache: name }),
-        held: (bytes) => cacheBytes.set({ cache: name }, bytes),
+        hit: () => hits.inc(),
+        miss: () => misses.inc(),
+        held: (bytes) => held.set(bytes),
       };
     },
     sources: {
       read({ kind, seconds, bytes, failure }) {
-        sourceReads.inc({ kind, outcome: failure ?? 'ok' });
-        sourceSeconds.observe({ kind }, seconds);
-        if (bytes > 0) sourceBytes.inc({ kind }, bytes);
+        sourceReads.labels(kind, failure ?? 'ok').inc();
+        sourceSeconds.labels(kind).observe(seconds);
+        if (bytes > 0) sourceBytes.labels(kind).inc(bytes);
       },
     },
     watchCatalog(state) {

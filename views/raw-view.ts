@@ -1,9 +1,10 @@
 import type { Dataset } from '../catalog/dataset.js';
 import type { ChunkReference } from '../kerchunk/reference.js';
-import type { Sources } from '../kerchunk/sources/sources.js';
+import type { OpenedReference, Sources } from '../kerchunk/sources/sources.js';
 import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
+import { whenResponseOver } from '../server/http/response-lifetime.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
 import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
@@ -49,7 +50,11 @@ export class RawView {
     return this.referenceBody(reference, signal);
   }
 
-  /** `signal`: the request's; a client that leaves cancels the source read it started (shared reads: once every reader left). */
+  /**
+   * `signal`: the request's; a client that leaves cancels the source read it started (shared
+   * reads: once every reader left). The reference is resolved and checked once per request; a
+   * local file's bytes go into a pooled buffer, handed back once the response is written out.
+   */
   private async referenceBody(reference: ChunkReference, signal: AbortSignal | undefined): Promise<ServedBody> {
     const base = this.dataset.referenceBase;
     switch (reference.kind) {
@@ -63,26 +68,26 @@ export class RawView {
           const bytes = await this.sources.readShared(reference, base, undefined, signal);
           return bytesBody(bytes, etagOf(bytes), BYTES_TYPE, CHUNK_CACHE_CONTROL);
         }
-        const version = (await this.sources.version(reference, base)) ?? '';
-        return this.sourceBody(reference, size, etagOf(reference.url, 'whole', size, version), signal);
+        const opened = await this.sources.open(reference, base, signal);
+        return this.sourceBody(opened, size, etagOf(reference.url, 'whole', size, opened.version ?? ''), signal);
       }
       case 'range': {
-        const version = (await this.sources.version(reference, base)) ?? '';
-        return this.sourceBody(reference, reference.length, etagOf(reference.url, reference.offset, reference.length, version), signal);
+        const opened = await this.sources.open(reference, base, signal);
+        return this.sourceBody(opened, reference.length, etagOf(reference.url, reference.offset, reference.length, opened.version ?? ''), signal);
       }
     }
   }
 
-  /** A body of `size` bytes read from the source by range, on demand (concurrent equal reads shared). */
-  private sourceBody(reference: ChunkReference, size: number, etag: string, requestSignal: AbortSignal | undefined): StreamableBody {
-    const base = this.dataset.referenceBase;
-    const read = (start: number, end: number, signal?: AbortSignal) => this.sources.readShared(reference, base, { start, end }, signal);
+  /** A body of `size` bytes read from the source by range, on demand. */
+  private sourceBody(opened: OpenedReference, size: number, etag: string, requestSignal: AbortSignal | undefined): StreamableBody {
+    const read = (start: number, end: number, signal?: AbortSignal) => opened.read({ start, end }, signal);
     return {
       size,
       etag,
       contentType: BYTES_TYPE,
       cacheControl: CHUNK_CACHE_CONTROL,
-      read: (start, end) => read(start, end, requestSignal),
+      // the bytes only go into this request's response: lend them a pooled buffer until it is written out
+      read: (start, end) => opened.read({ start, end }, requestSignal, (release) => whenResponseOver(requestSignal, release)),
       stream: (start, end, signal) => pieces(start, end, signal, read),
     };
   }

@@ -103,13 +103,15 @@ export class FileSource implements ByteSource {
     return this.pool.size + this.retiredInUse.size;
   }
 
-  async read(url: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+  /** `into`: where the bytes go (exactly `length` bytes long), instead of a new buffer. */
+  async read(url: string, offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
     checkRange(url, offset, length, this.maxReadBytes);
+    if (into && into.byteLength !== length) throw new RangeError(`a read of ${length} bytes into ${into.byteLength}`);
     signal?.throwIfAborted();
     const path = toPath(url);
     const file = await this.acquire(path);
     try {
-      return await readExactly(file, offset, length);
+      return await readExactly(file, offset, length, into);
     } finally {
       this.release(file);
     }
@@ -309,8 +311,8 @@ export class FileSource implements ByteSource {
   }
 }
 
-async function readExactly(file: PooledFile, offset: number, length: number): Promise<Uint8Array> {
-  const buffer = Buffer.allocUnsafeSlow(length);
+async function readExactly(file: PooledFile, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+  const buffer = into ?? Buffer.allocUnsafeSlow(length);
   let filled = 0;
   while (filled < length) {
     let bytesRead: number;

@@ -1,5 +1,6 @@
 import type { ChunkReference } from '../reference.js';
 import { type ResolvedUrl, SourceAllowList, SourcesConfigError } from './allow-list.js';
+import { BufferPool } from './buffer-pool.js';
 import type { ByteRange, ByteSource } from './byte-source.js';
 import type { CoalesceOptions } from './coalesce.js';
 import { FileSource, type FileSourceOptions } from './file-source.js';
@@ -44,6 +45,23 @@ export interface ReadRequest {
   readonly range?: ChunkRange;
 }
 
+/**
+ * A reference resolved for serving: routed and checked against the allow list once, its
+ * object's version known (see `Sources.open`).
+ */
+export interface OpenedReference {
+  /** A version tag of the object (size and mtime of a file, an http ETag), undefined when unknown. */
+  readonly version: string | undefined;
+  /**
+   * Bytes `range` of the reference. With `lend`, the bytes of a local file may be read into a
+   * pooled buffer instead of a new one: `lend(release)` is asked first, and when it returns true
+   * it promises to call `release` once the bytes are no longer used (a response written out);
+   * the caller must not touch them afterwards. Otherwise (false, no `lend`, remote sources)
+   * concurrent reads of the same bytes are shared as in `readShared`.
+   */
+  read(range: ChunkRange, signal?: AbortSignal, lend?: (release: () => void) => boolean): Promise<Uint8Array>;
+}
+
 interface Route {
   readonly source: ByteSource;
   readonly url: string;
@@ -66,6 +84,8 @@ interface Route {
  */
 export class Sources {
   private readonly shared = new Map<string, SharedRead>();
+  /** Buffers lent to `OpenedReference.read` callers (local files only). */
+  private readonly pool = new BufferPool();
 
   private constructor(
     readonly allowList: SourceAllowList,
@@ -138,6 +158,51 @@ export class Sources {
     const base = ref.kind === 'range' ? ref.offset : 0;
     const start = base + (range?.start ?? 0);
     const end = range ? base + range.end : ref.kind === 'range' ? ref.offset + ref.length : undefined;
+    return this.sharedRead(route, start, end, signal);
+  }
+
+  /**
+   * A reference resolved once for serving several reads of it (a response's pieces): its route
+   * and allow-list check, and its object's version (see OpenedReference).
+   */
+  async open(ref: ChunkReference, relativeTo: string, signal?: AbortSignal): Promise<OpenedReference> {
+    if (ref.kind === 'inline') return { version: undefined, read: async (range) => sliceInline(ref.data, range) };
+    signal?.throwIfAborted();
+    const route = await this.route(ref.url, relativeTo);
+    const version = await route.source.version(route.url, signal);
+    const base = ref.kind === 'range' ? ref.offset : 0;
+    const length = ref.kind === 'range' ? ref.length : undefined;
+    return {
+      version,
+      read: async (range, readSignal, lend) => {
+        checkChunkRange(range, length);
+        readSignal?.throwIfAborted();
+        const bytes = range.end - range.start;
+        const buffer = route.source === this.files && lend ? this.pool.acquire(bytes) : undefined;
+        if (buffer) {
+          let lent = true;
+          const release = () => {
+            if (!lent) return;
+            lent = false;
+            this.pool.release(buffer);
+          };
+          if (lend?.(release)) {
+            try {
+              return await this.budgeted(bytes, readSignal, () => this.observed(route, () => this.files.read(route.url, base + range.start, bytes, readSignal, buffer)));
+            } catch (error) {
+              release();
+              throw error;
+            }
+          }
+          release();
+        }
+        return this.sharedRead(route, base + range.start, base + range.end, readSignal);
+      },
+    };
+  }
+
+  /** Bytes [start, end) of a routed object (to its end when `end` is undefined), concurrent equal reads shared. */
+  private sharedRead(route: Route, start: number, end: number | undefined, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const key = `${route.kind}\0${route.url}\0${start}\0${end ?? 'end'}`;
     signal?.throwIfAborted();
     let entry = this.shared.get(key);

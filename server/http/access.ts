@@ -1,7 +1,8 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../log.js';
 import type { AppMetrics } from '../metrics.js';
+import { declaredLength } from './served-body.js';
 
 export interface AccessOptions {
   readonly logger: Logger;
@@ -13,37 +14,27 @@ export interface AccessOptions {
 }
 
 /**
- * Times every request, counts it in the metrics under its matched route pattern, and writes one
- * access line: method, path (never the query string, which may carry secrets), route, status,
- * ms, bytes (when declared) and the request id. At PB scale most requests are cache-friendly
- * chunk reads, so the line is `debug` unless the request failed on our side (5xx) or was slow.
- * Request headers are never logged (no Authorization, no tokens).
+ * What to do once a request is answered: count it in the metrics under its matched route
+ * pattern, and write one access line: method, path (never the query string, which may carry
+ * secrets), route, status, ms, bytes (when declared) and the request id. At PB scale most
+ * requests are cache-friendly chunk reads, so the line is `debug` unless the request failed on
+ * our side (5xx) or was slow; a debug line is not even assembled when debug is off. Request
+ * headers are never logged (no Authorization, no tokens).
  */
-export function accessObserver({ logger, metrics, slowMs = 1000, logAll = false }: AccessOptions): MiddlewareHandler {
-  return async (c, next) => {
-    const started = performance.now();
-    const done = metrics.requestStarted();
-    try {
-      await next();
-    } finally {
-      done();
-    }
+export function accessRecorder({ logger, metrics, slowMs = 1000, logAll = false }: AccessOptions): (c: Context, started: number, requestId: string) => void {
+  const debugOn = logger.isLevelEnabled?.('debug') ?? true;
+  return (c, started, requestId) => {
     const ms = performance.now() - started;
-    const status = c.res.status;
+    const response = c.res;
+    const status = response.status;
     const route = routePattern(c);
-    const length = c.res.headers.get('content-length');
-    const bytes = length === null ? undefined : Number(length);
-    metrics.requestDone({ route, method: c.req.method, status, seconds: ms / 1000, ...(bytes !== undefined && Number.isFinite(bytes) ? { bytes } : {}) });
-    const fields = {
-      requestId: c.get('requestId'),
-      method: c.req.method,
-      path: c.req.path,
-      route,
-      status,
-      ms: Math.round(ms * 10) / 10,
-      ...(bytes !== undefined ? { bytes } : {}),
-    };
-    if (logAll || status >= 500 || ms >= slowMs) logger.info('request', fields);
+    const bytes = declaredLength(response);
+    const method = c.req.method;
+    metrics.requestDone({ route, method, status, seconds: ms / 1000, ...(bytes !== undefined ? { bytes } : {}) });
+    const info = logAll || status >= 500 || ms >= slowMs;
+    if (!info && !debugOn) return;
+    const fields = { requestId, method, path: c.req.path, route, status, ms: Math.round(ms * 10) / 10, ...(bytes !== undefined ? { bytes } : {}) };
+    if (info) logger.info('request', fields);
     else logger.debug('request', fields);
   };
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -14,11 +13,3 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:+=/@-]{1,128}$/;
 export function requestIdOf(header: string | undefined): string {
   return header !== undefined && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }
-
-/** Gives every request an id (`c.get('requestId')`) and returns it as `X-Request-Id`, errors included. */
-export const requestId = (): MiddlewareHandler => async (c, next) => {
-  const id = requestIdOf(c.req.header('x-request-id'));
-  c.set('requestId', id);
-  await next();
-  c.res.headers.set('x-request-id', id);
-};

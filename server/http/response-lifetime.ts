@@ -1,0 +1,26 @@
+import type { ServerResponse } from 'node:http';
+
+/** The Node response behind each request's client signal (request-frame.ts). */
+const responses = new WeakMap<AbortSignal, ServerResponse>();
+
+export function trackResponse(signal: AbortSignal, outgoing: ServerResponse): void {
+  responses.set(signal, outgoing);
+}
+
+/**
+ * Calls `done` once the response of the request whose client signal is `signal` is over: all
+ * its bytes handed to the kernel, or the connection gone. Returns false (and never calls `done`)
+ * when the signal belongs to no Node response (tests through `app.request()`, work outside a
+ * request): then whoever handed out bytes cannot know when they are no longer used.
+ */
+export function whenResponseOver(signal: AbortSignal | undefined, done: () => void): boolean {
+  const outgoing = signal && responses.get(signal);
+  if (!outgoing) return false;
+  if (outgoing.closed) {
+    queueMicrotask(done);
+    return true;
+  }
+  // 'close' follows 'finish' on a finished response, and comes alone when the connection breaks
+  outgoing.once('close', done);
+  return true;
+}
