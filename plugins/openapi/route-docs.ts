@@ -58,7 +58,8 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   },
   'GET /intake.yaml': {
     summary: 'intake catalog of all datasets',
-    description: 'intake v1 YAML with the `zarr` driver; parameter `method` chooses `kerchunk` (raw) or `zarr` (processed).',
+    description:
+      "intake v1 YAML: per dataset a source `ID` (driver `zarr`, needs intake-xarray) and `ID_arrays` (intake's built-in `zarr_cat`: dask arrays); parameter `method` chooses `kerchunk` (raw) or `zarr` (processed).",
     produces: ['application/yaml', 'text/yaml'],
   },
   'GET /stac': { summary: 'STAC API landing page (catalog root)', produces: JSON_TYPE },
