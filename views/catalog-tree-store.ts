@@ -115,31 +115,68 @@ export class CatalogTreeStore {
   }
 
   private async render(node: TreeNode, name: string): Promise<ServedBody> {
-    const texts = await this.listing(node);
+    const { full, groups } = await this.listing(node);
     if (name === '.zmetadata') {
-      const members = [...texts].map(([key, text]) => `${JSON.stringify(key)}: ${text}`);
+      const members: string[] = [];
+      for (const [key, text] of full) members.push(`${JSON.stringify(key)}: ${text}`);
+      for (const [path, attributes] of groups) members.push(`${JSON.stringify(`${path}/.zgroup`)}: ${GROUP_TEXT}`, `${JSON.stringify(`${path}/.zattrs`)}: ${attributes}`);
       return jsonBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`);
     }
-    return jsonBody(v3MetadataTexts(texts).get('zarr.json') as string);
+    // the v3 documents of what is listed in full; groups listed by attributes are v3 groups as they are
+    const members: string[] = [];
+    for (const [key, text] of v3MetadataTexts(full)) {
+      if (key !== 'zarr.json') members.push(`${JSON.stringify(key.slice(0, -'/zarr.json'.length))}: ${text}`);
+    }
+    for (const [path, attributes] of groups) members.push(`${JSON.stringify(path)}: {"zarr_format": 3, "node_type": "group", "attributes": ${attributes}}`);
+    const attributes = full.get('.zattrs') ?? '{}';
+    return jsonBody(
+      `{"zarr_format": 3, "node_type": "group", "attributes": ${attributes}, "consolidated_metadata": {"kind": "inline", "must_understand": false, "metadata": {\n${members.join(',\n')}\n}}}`,
+    );
   }
 
-  /** The v2 documents (key relative to `node` → JSON text) its consolidated metadata holds. */
-  private async listing(node: TreeNode): Promise<Map<string, string>> {
-    const texts = new Map<string, string>();
+  /**
+   * What the consolidated metadata of `node` holds: `full`, the v2 documents (key relative to
+   * `node` → JSON text) of the node itself and of every dataset listed with its arrays; `groups`,
+   * the groups listed by their attributes only (path relative to `node` → attributes text).
+   */
+  private async listing(node: TreeNode): Promise<{ full: Map<string, string>; groups: Array<readonly [string, string]> }> {
     const every = this.tree.listsEveryArray(node);
-    const add = async (at: TreeNode, prefix: string): Promise<void> => {
-      const dataset = at.dataset && this.datasets(at.dataset.id);
-      const own = (every || at === node) && dataset ? await this.datasetTexts(dataset) : undefined;
+    // the datasets listed with every array: the whole subtree when it is small, else the node's own
+    const fullPaths = every ? datasetPaths(node) : node.dataset ? [node.path] : [];
+    const documents = new Map<string, Map<string, string> | undefined>();
+    await Promise.all(
+      fullPaths.map(async (path) => {
+        const id = this.tree.node(path)?.dataset?.id;
+        const dataset = id === undefined ? undefined : this.datasets(id);
+        documents.set(path, dataset && (await this.datasetTexts(dataset)));
+      }),
+    );
+    const full = new Map<string, string>();
+    const groups: Array<readonly [string, string]> = [];
+    const relative = (at: TreeNode) => (node.path === '' ? at.path : at.path.slice(node.path.length + 1));
+    const stack: TreeNode[] = [node];
+    for (let at = stack.pop(); at; at = stack.pop()) {
+      const own = documents.get(at.path);
+      const path = relative(at);
+      const prefix = path === '' ? '' : `${path}/`;
       if (own) {
-        for (const [key, text] of own) texts.set(prefix + key, text);
+        for (const [key, text] of own) full.set(prefix + key, text);
       } else {
-        texts.set(`${prefix}.zgroup`, GROUP_TEXT);
-        texts.set(`${prefix}.zattrs`, dataset ? this.safeAttributes(dataset) : at.path === '' ? this.rootAttributes() : '{}');
+        const dataset = at.dataset && this.datasets(at.dataset.id);
+        const attributes = dataset ? this.safeAttributes(dataset) : at.path === '' ? this.rootAttributes() : '{}';
+        if (at === node) {
+          full.set('.zgroup', GROUP_TEXT);
+          full.set('.zattrs', attributes);
+        } else if (every) {
+          full.set(`${prefix}.zgroup`, GROUP_TEXT);
+          full.set(`${prefix}.zattrs`, attributes);
+        } else {
+          groups.push([path, attributes]);
+        }
       }
-      for (const [name, child] of at.children) await add(child, `${prefix}${name}/`);
-    };
-    await add(node, '');
-    return texts;
+      for (const child of at.children.values()) stack.push(child);
+    }
+    return { full, groups };
   }
 
   /** The dataset's v2 documents exactly as its view serves them (from its `.zmetadata`), or undefined when the view fails. */
@@ -189,6 +226,17 @@ export class CatalogTreeStore {
       },
     );
   }
+}
+
+/** The paths of the dataset groups of a subtree. */
+function datasetPaths(node: TreeNode): string[] {
+  const paths: string[] = [];
+  const stack: TreeNode[] = [node];
+  for (let at = stack.pop(); at; at = stack.pop()) {
+    if (at.dataset) paths.push(at.path);
+    for (const child of at.children.values()) stack.push(child);
+  }
+  return paths;
 }
 
 function jsonBody(text: string): ServedBody {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as zarr from 'zarrita';
 import { createCatalogTreePlugin } from '../../plugins/catalog-tree/index.js';
 import { defaultPlugins } from '../../server/default-plugins.js';
 import { createLogger } from '../../server/log.js';
@@ -24,11 +25,11 @@ interface CheckReport {
 }
 
 /**
- * Debian's zarr-python 2 and xarray read the catalog tree: `zarr.open_consolidated(URL)` walks
+ * Debian's zarr-python 2 and xarray (and zarrita.js, v2 and v3) read the catalog tree: `zarr.open_consolidated(URL)` walks
  * every group, `xr.open_dataset(URL + "/icon/hist/atmos")` and `group=` open a dataset with
  * exactly the values of its own route, and those equal the NetCDF4 files (check_xarray.py).
  */
-describe('the catalog tree read by zarr-python 2 and xarray', () => {
+describe('the catalog tree read by zarr-python 2, xarray and zarrita', () => {
   let fixtures: Fixtures;
   let dir: string;
   let server: RunningServer;
@@ -73,6 +74,42 @@ describe('the catalog tree read by zarr-python 2 and xarray', () => {
       expect(report.groups).toBe(TREE_GROUPS.length);
       expect(report.problems.filter((p) => !/^[a-z0-9/]+: arrays \[\] != \[/.test(p))).toEqual([]);
     });
+  }
+
+  /** Every array of a group read by zarrita, as bytes by name. */
+  async function arraysOf(url: string, format: 'v2' | 'v3', path: string): Promise<Map<string, Buffer>> {
+    const store = await zarr.withConsolidatedMetadata(new zarr.FetchStore(url), { format });
+    const group = await zarr.open(zarr.root(store).resolve(path), { kind: 'group' });
+    const arrays = new Map<string, Buffer>();
+    for (const key of store.contents().map((c) => c.path)) {
+      const prefix = path === '' ? '/' : `/${path}/`;
+      if (!key.startsWith(prefix) || key.slice(prefix.length).includes('/') || key === prefix) continue;
+      const name = key.slice(prefix.length);
+      let array: zarr.Array<zarr.DataType, typeof store>;
+      try {
+        array = await zarr.open(group.resolve(name), { kind: 'array' });
+      } catch {
+        continue; // a group
+      }
+      const result = (await zarr.get(array)) as unknown;
+      const data = typeof result === 'object' && result !== null ? (result as { data: ArrayBufferView }).data : undefined;
+      arrays.set(name, data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(String(result)));
+    }
+    return arrays;
+  }
+
+  for (const face of ['kerchunk', 'zarr']) {
+    for (const format of ['v2', 'v3'] as const) {
+      it(`${face}: zarrita (${format}) reads every array through the tree's root exactly as through each dataset's own route`, async () => {
+        for (const id of Object.keys(TREE)) {
+          const path = id.split('.').join('/');
+          const [mine, theirs] = await Promise.all([arraysOf(`${server.url}/catalog/${face}`, format, path), arraysOf(`${server.url}/datasets/${id}/${face}`, format, '')]);
+          expect([...mine.keys()].sort(), id).toEqual([...theirs.keys()].sort());
+          expect(theirs.size, id).toBeGreaterThan(3);
+          for (const [name, bytes] of theirs) expect(mine.get(name)?.equals(bytes), `${id}/${name}`).toBe(true);
+        }
+      });
+    }
   }
 
   for (const [id, fixture] of Object.entries(TREE)) {
