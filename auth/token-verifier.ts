@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { AuthSettings, IssuerSettings } from '../catalog/auth-settings.js';
 import { MAX_TOKEN_LENGTH } from './credentials.js';
@@ -19,6 +20,11 @@ import { type Principal, principalFromClaims } from './principal.js';
  * Anything else is an opaque token: introspected (RFC 7662) by the one issuer configured for it,
  * else refused.
  *
+ * A JWT found valid is remembered (by its SHA-256, in a bounded LRU of `maxVerified`) until its
+ * `exp` and at most `verifiedTtlMs` (default 60 s): a client sends the same token with every chunk
+ * request, and a signature check costs 0.1–0.5 ms. A key the issuer removes therefore stops
+ * working at most that much later than it would uncached.
+ *
  * `reason` is for the log only: clients are never told why a token failed.
  */
 export type Verification =
@@ -31,6 +37,9 @@ export const ALGORITHMS: readonly string[] = Object.freeze(['RS256', 'RS384', 'R
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export interface TokenVerifierOptions extends IssuerKeysOptions, Omit<IntrospectorOptions, 'clockSkewSeconds'> {
+  /** JWTs found valid kept (default 10 000), and for how long at most (default 60 000 ms). */
+  readonly maxVerified?: number;
+  readonly verifiedTtlMs?: number;
   /** Environment the introspection client secret is read from (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -45,12 +54,17 @@ export class TokenVerifier {
   private readonly introspector: Introspector | undefined;
   private readonly introspectionProblem: string | undefined;
   private readonly now: () => number;
+  private readonly verified = new Map<string, { readonly principal: Principal; readonly until: number }>();
+  private readonly maxVerified: number;
+  private readonly verifiedTtl: number;
 
   constructor(
     readonly settings: AuthSettings,
     options: TokenVerifierOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.maxVerified = options.maxVerified ?? 10_000;
+    this.verifiedTtl = options.verifiedTtlMs ?? 60_000;
     for (const issuer of settings.issuers) this.issuers.set(issuer.issuer, { settings: issuer, keys: new IssuerKeys(issuer.issuer, options) });
     const introspected = settings.issuers.find((issuer) => issuer.introspection !== undefined);
     if (introspected?.introspection) {
@@ -86,12 +100,29 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<Verification> {
     if (token.length > MAX_TOKEN_LENGTH) return { kind: 'invalid', reason: 'token too large' };
-    if (JWS_COMPACT.test(token)) return this.verifyJwt(token);
+    if (JWS_COMPACT.test(token)) {
+      const key = createHash('sha256').update(token).digest('base64url');
+      const known = this.verified.get(key);
+      if (known && known.until > this.now()) return { kind: 'valid', principal: known.principal };
+      if (known) this.verified.delete(key);
+      const verification = await this.verifyJwt(token);
+      if (verification.kind === 'valid' && this.verifiedTtl > 0) this.remember(key, verification.principal, verification.exp);
+      return verification.kind === 'valid' ? { kind: 'valid', principal: verification.principal } : verification;
+    }
     if (token.split('.').length === 5) return { kind: 'invalid', reason: 'encrypted tokens (JWE) are not accepted' };
     return this.verifyOpaque(token);
   }
 
-  private async verifyJwt(token: string): Promise<Verification> {
+  private remember(key: string, principal: Principal, exp: number): void {
+    this.verified.set(key, { principal, until: Math.min(exp * 1000, this.now() + this.verifiedTtl) });
+    while (this.verified.size > this.maxVerified) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest === undefined) break;
+      this.verified.delete(oldest);
+    }
+  }
+
+  private async verifyJwt(token: string): Promise<Exclude<Verification, { kind: 'valid' }> | { readonly kind: 'valid'; readonly principal: Principal; readonly exp: number }> {
     let alg: unknown;
     let iss: unknown;
     try {
@@ -113,7 +144,7 @@ export class TokenVerifier {
         currentDate: new Date(this.now()),
       });
       if (typeof payload.typ === 'string' && payload.typ !== 'Bearer') return { kind: 'invalid', reason: `not an access token (typ ${payload.typ.slice(0, 20)})` };
-      return { kind: 'valid', principal: principalFromClaims(payload, issuer.settings.issuer, issuer.settings.audience) };
+      return { kind: 'valid', principal: principalFromClaims(payload, issuer.settings.issuer, issuer.settings.audience), exp: payload.exp as number };
     } catch (error) {
       if (error instanceof IssuerUnavailableError) return { kind: 'unavailable', reason: error.message };
       if (error instanceof errors.JOSEError) return { kind: 'invalid', reason: error.code };

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { base64url, exportSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticator, adminDecision, decideFor, refusal } from '../../auth/authenticator.js';
+import { Authenticator, accessLogFields, adminDecision, decideFor, refusal } from '../../auth/authenticator.js';
 import { MAX_TOKEN_LENGTH } from '../../auth/credentials.js';
 import { decide } from '../../auth/decide.js';
 import { TokenVerifier, type Verification } from '../../auth/token-verifier.js';
