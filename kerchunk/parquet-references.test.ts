@@ -397,6 +397,11 @@ describe('the record cache', () => {
     );
     const store = await openParquetReferences(narrow);
     expect(await store.chunk('v/99999')).toEqual({ kind: 'range', url: 'data/one.nc', offset: 512 + 99_999 * 3000, length: 3000 });
+    // One key reads one piece of the record, not the record.
+    expect(store.cacheStats()).toMatchObject({ records: 1, loads: 1 });
+    expect(store.cacheStats().bytes).toBeLessThan(40_000);
+    for (let index = 0; index < rows; index += 997) await store.chunk(`v/${index}`);
+    expect(store.cacheStats().loads).toBe(Math.ceil(rows / 1024));
     expect(store.cacheStats().bytes / rows).toBeLessThan(10.5);
 
     // 300 files, offsets past 4 GiB: wider columns, the same answers.
@@ -404,6 +409,7 @@ describe('the record cache', () => {
     const reference = (index: number): ChunkReference => ({ kind: 'range', url: `data/file-${index % 300}.nc`, offset: 2 ** 33 + index * 7, length: 7 + (index % 5) });
     await writeParquetReferences(wide, { metadata, chunks: { reference: (_, index) => reference(index) } }, { recordSize: rows });
     const wideStore = await openParquetReferences(wide);
+    for (let index = 0; index < rows; index += 997) expect(await wideStore.chunk(`v/${index}`), `v/${index}`).toEqual(reference(index));
     for (const index of [0, 1, 255, 256, 299, 300, 54_321, 99_999]) expect(await wideStore.chunk(`v/${index}`), `v/${index}`).toEqual(reference(index));
     expect(wideStore.cacheStats().bytes / rows).toBeGreaterThan(15);
   });
@@ -434,16 +440,18 @@ describe('the record cache', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed / 2 ** 31;
     };
+    const pieces = new Set<string>();
     for (let i = 0; i < 2000; i++) {
       const index = Math.floor(random() * count);
+      pieces.add(`${Math.floor(index / 100_000)}:${Math.floor((index % 100_000) / 1024)}`); // pieces of 1024 rows in each record
       expect(await store.chunk(`t/${grid.suffixOf(index)}`)).toEqual(referenceOf(index));
     }
     const stats = store.cacheStats();
-    expect(stats.loads).toBe(10);
+    expect(stats.loads).toBe(pieces.size); // each piece of 1024 rows read once, never a whole record
     expect(stats.bytes).toBeLessThanOrEqual(stats.maxBytes);
     console.info(
       `1M chunks: write ${(written - started).toFixed(0)} ms, open + 2000 random lookups ${(performance.now() - written).toFixed(0)} ms, ` +
-        `cache ${(stats.bytes / 2 ** 20).toFixed(1)} MiB in ${stats.records} records`,
+        `cache ${(stats.bytes / 2 ** 20).toFixed(1)} MiB in ${stats.records} pieces`,
     );
   });
 });

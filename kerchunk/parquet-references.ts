@@ -1,10 +1,11 @@
 import type { Dir } from 'node:fs';
-import { opendir, readFile } from 'node:fs/promises';
+import { type FileHandle, open, opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ColumnData, type FileMetaData, parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { ChunkGrid, locateChunk } from './chunk-grid.js';
 import { objectMemberTexts } from './json-spans.js';
+import { LIMITS } from './parquet/limits.js';
+import { type ColumnName, type RecordLayout, type RowGroupLayout, readRecordLayout } from './parquet/record-layout.js';
+import { type ColumnRows, readRowRange } from './parquet/row-range.js';
 import { type ChunkReference, type JsonValue, ReferenceFormatError, type ReferenceStore } from './reference.js';
 import { SingleFlightCache } from './single-flight-cache.js';
 import { keyProblem } from './zarr-keys.js';
@@ -24,21 +25,26 @@ import { type ZarrArrayMetadata, zarrayProblem } from './zarr-metadata.js';
  * file that does not exist holds only missing chunks (fsspec answers KeyError for its keys); one
  * that cannot be decoded makes `chunk()` reject with a ReferenceFormatError naming the file.
  *
- * Records load on demand, decoded into typed arrays, and live in an LRU cache bounded in bytes.
+ * A request reads only what its row needs: the record file's footer and offset indexes (kept
+ * in a small LRU), then the pages holding the row's piece of LIMITS.pieceRows rows — or, for
+ * files without an offset index (fsspec's, older strato's), the row group holding it. Pieces
+ * are decoded into typed arrays and live in an LRU bounded in bytes; concurrent requests for
+ * one piece read it once. Every size a record file declares is checked before it is used
+ * (parquet/record-layout.ts, parquet/row-range.ts).
  */
 export interface ParquetReferenceOptions {
-  /** Upper bound on the decoded records kept in memory, in bytes (default 64 MiB). */
+  /** Upper bound on the record layouts and decoded pieces kept in memory, in bytes (default 64 MiB; an eighth for layouts). */
   readonly cacheBytes?: number;
 }
 
 export interface ParquetCacheStats {
-  /** Bytes of decoded records held now. */
+  /** Bytes of decoded pieces and record layouts held now. */
   readonly bytes: number;
-  /** Records held now. */
+  /** Decoded pieces (row ranges of records) held now. */
   readonly records: number;
   /** The bound on `bytes`. */
   readonly maxBytes: number;
-  /** Record files read and decoded since the store was opened. */
+  /** Pieces (row ranges) read and decoded since the store was opened: the cache misses. */
   readonly loads: number;
 }
 
@@ -153,7 +159,11 @@ function gridOf(zarray: ZarrArrayMetadata, key: string, file: string): ChunkGrid
 }
 
 class LazyParquetStore implements ParquetReferenceStore {
-  private readonly cache: SingleFlightCache<RecordTable>;
+  /** Footers and offset indexes of record files (what it takes to find a row's bytes). */
+  private readonly layouts: SingleFlightCache<RecordLayout>;
+  /** Decoded row ranges of records. */
+  private readonly pieces: SingleFlightCache<RecordTable>;
+  private readonly reads = new Gate(PARALLEL_READS);
   private loads = 0;
 
   constructor(
@@ -164,21 +174,27 @@ class LazyParquetStore implements ParquetReferenceStore {
     private readonly grids: ReadonlyMap<string, ChunkGrid>,
     private readonly cacheBytes: number,
   ) {
-    this.cache = new SingleFlightCache({ maxBytes: cacheBytes, sizeOf: (table) => table.byteSize });
+    const layoutBytes = Math.max(1, Math.floor(cacheBytes / 8));
+    this.layouts = new SingleFlightCache({ maxBytes: layoutBytes, sizeOf: (layout) => layout.byteSize });
+    this.pieces = new SingleFlightCache({ maxBytes: Math.max(1, cacheBytes - layoutBytes), sizeOf: (table) => table.byteSize });
   }
 
   async chunk(key: string): Promise<ChunkReference | undefined> {
     const location = locateChunk(key, this.grids);
     if (location === undefined) return undefined;
     const record = Math.floor(location.index / this.recordSize);
-    const table = await this.record(location.array, record);
-    return table.reference(location.index - record * this.recordSize);
+    const row = location.index - record * this.recordSize;
+    const layout = await this.layout(location.array, record, true);
+    if (row >= layout.rows) return undefined;
+    const { group, from, to } = pieceOf(layout, row);
+    const table = await this.pieces.get(pieceKey(location.array, record, from), () => this.readRows(location.array, record, group, from, to));
+    return table.reference(row - from);
   }
 
   /**
    * The distinct URLs of the record files that exist. Each array's directory is listed, so the
    * cost follows the files on disk, never the size of the chunk grid (a sparse set may declare
-   * 10^12 records and hold two). Yields to the event loop between records; stops with the
+   * 10^12 records and hold two). Yields to the event loop between row groups; stops with the
    * signal's reason when `signal` aborts.
    */
   async *urls(options: { readonly signal?: AbortSignal } = {}): AsyncIterable<string> {
@@ -188,14 +204,18 @@ class LazyParquetStore implements ParquetReferenceStore {
       signal?.throwIfAborted();
       const records = Math.ceil(grid.size / this.recordSize);
       for (const record of await this.recordFiles(array, records, signal)) {
-        await yieldToEventLoop();
-        signal?.throwIfAborted();
-        // Walk past the LRU: a full scan must not evict the records that serve requests.
-        const table = this.cache.peek(cacheKey(array, record)) ?? (await this.load(array, record, false));
-        for (const url of table.paths) {
-          if (seen.has(url)) continue;
-          seen.add(url);
-          yield url;
+        // Walk past the caches: a full scan must not evict what serves requests.
+        const layout = await this.layout(array, record, false);
+        for (const group of layout.rowGroups) {
+          await yieldToEventLoop();
+          signal?.throwIfAborted();
+          if (group.rows === 0) continue;
+          const table = await this.readRows(array, record, group, group.start, group.start + group.rows);
+          for (const url of table.paths) {
+            if (seen.has(url)) continue;
+            seen.add(url);
+            yield url;
+          }
         }
       }
     }
@@ -229,35 +249,100 @@ class LazyParquetStore implements ParquetReferenceStore {
   }
 
   cacheStats(): ParquetCacheStats {
-    return { bytes: this.cache.bytes, records: this.cache.size, maxBytes: this.cacheBytes, loads: this.loads };
+    return { bytes: this.pieces.bytes + this.layouts.bytes, records: this.pieces.size, maxBytes: this.cacheBytes, loads: this.loads };
   }
 
   async close(): Promise<void> {
-    this.cache.clear();
+    this.pieces.clear();
+    this.layouts.clear();
   }
 
-  /** A record from the cache, or loaded once however many requests ask for it meanwhile. */
-  private record(array: string, record: number): Promise<RecordTable> {
-    return this.load(array, record, true);
+  /** A record file's layout from the cache, or read once however many requests ask for it meanwhile. */
+  private layout(array: string, record: number, keep: boolean): Promise<RecordLayout> {
+    const read = () => this.reads.run(() => this.withFile(array, record, (handle, file) => readRecordLayout(handle, file, this.recordSize), NO_FILE));
+    return this.layouts.get(cacheKey(array, record), read, { keep });
   }
 
-  private load(array: string, record: number, keep: boolean): Promise<RecordTable> {
-    return this.cache.get(cacheKey(array, record), () => this.readRecord(array, record), { keep });
+  /** Rows [from, to) of a record (one row group's), decoded; at most PARALLEL_READS at a time. */
+  private readRows(array: string, record: number, group: RowGroupLayout, from: number, to: number): Promise<RecordTable> {
+    return this.reads.run(() =>
+      this.withFile(
+        array,
+        record,
+        async (handle, file) => {
+          const columns = await readRowRange(handle, file, group, from - group.start, to - group.start);
+          this.loads++;
+          return buildTable(columns, to - from, from, file);
+        },
+        undefined,
+      ),
+    );
   }
 
-  private async readRecord(array: string, record: number): Promise<RecordTable> {
+  /**
+   * `use` with the record file open. A file that is not there answers `missing` (fsspec: it
+   * holds no chunks) or, when it went away since its layout was read, an error.
+   */
+  private async withFile<T>(array: string, record: number, use: (handle: FileHandle, file: string) => Promise<T>, missing: T | undefined): Promise<T> {
     const file = recordFilePath(this.dir, array, record);
-    let bytes: Buffer;
+    let handle: FileHandle;
     try {
-      bytes = await readFile(file);
+      handle = await open(file, 'r');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      // fsspec: a record file that is not there holds no chunks (its keys raise KeyError).
-      if (code === 'ENOENT' || code === 'ENOTDIR') return RecordTable.EMPTY;
+      if (missing !== undefined && (code === 'ENOENT' || code === 'ENOTDIR')) return missing;
       throw new ReferenceFormatError(`cannot read record file ${file}: ${(error as Error).message}`);
     }
-    this.loads++;
-    return decodeRecord(bytes, file, this.recordSize);
+    try {
+      return await use(handle, file);
+    } catch (error) {
+      if (error instanceof ReferenceFormatError) throw error;
+      throw new ReferenceFormatError(`${file}: cannot decode the parquet data: ${(error as Error).message}`);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** Footers or row ranges read and decoded at the same time (bounds the memory of a burst of misses). */
+const PARALLEL_READS = 4;
+
+/** A record file that is not there: no rows, so every chunk of it is missing. */
+const NO_FILE: RecordLayout = Object.freeze({ file: '', rows: 0, columns: [], rowGroups: [], byteSize: 64 });
+
+/** The rows read together for `row`: its page-aligned piece where the file can seek, else its row group. */
+function pieceOf(layout: RecordLayout, row: number): { group: RowGroupLayout; from: number; to: number } {
+  const groups = layout.rowGroups;
+  let low = 0;
+  let high = groups.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if ((groups[middle] as RowGroupLayout).start <= row) low = middle;
+    else high = middle - 1;
+  }
+  const group = groups[low] as RowGroupLayout;
+  const end = group.start + group.rows;
+  if (!group.seekable) return { group, from: group.start, to: end };
+  const from = group.start + Math.floor((row - group.start) / LIMITS.pieceRows) * LIMITS.pieceRows;
+  return { group, from, to: Math.min(end, from + LIMITS.pieceRows) };
+}
+
+/** At most `limit` tasks run at once; the others wait in order. */
+class Gate {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
   }
 }
 
@@ -273,8 +358,12 @@ function cacheKey(array: string, record: number): string {
   return `${array}\u0000${record}`;
 }
 
+function pieceKey(array: string, record: number, from: number): string {
+  return `${array}\u0000${record}\u0000${from}`;
+}
+
 // ---------------------------------------------------------------------------------------------
-// One record file, decoded
+// Rows of a record, decoded
 
 // 0: no reference (a missing chunk)
 const INLINE = 1;
@@ -282,19 +371,10 @@ const RANGE = 2;
 const WHOLE = 3;
 
 /**
- * The rows of one record file, column-wise in typed arrays. Rows past `rows` are missing chunks,
+ * Rows of one record file, column-wise in typed arrays. Rows past `rows` are missing chunks,
  * so the null padding fsspec writes up to record_size costs nothing here.
  */
 class RecordTable {
-  static readonly EMPTY = new RecordTable({
-    rows: 0,
-    kinds: new Uint8Array(0),
-    pathIds: new Uint32Array(0),
-    paths: [],
-    offsets: new Float64Array(0),
-    sizes: new Uint32Array(0),
-  });
-
   readonly byteSize: number;
 
   constructor(private readonly columns: RecordColumns) {
@@ -326,14 +406,14 @@ class RecordTable {
   }
 }
 
-/** A decoded record, column-wise; rows past `rows` are missing chunks. */
+/** Decoded rows, column-wise; rows past `rows` are missing chunks. */
 interface RecordColumns {
   readonly rows: number;
   /** 0 (missing), INLINE, RANGE or WHOLE per row. */
   readonly kinds: Uint8Array;
   /** Index into `paths` per range or whole row; 8 or 16 bits when the record has few paths (the usual case). */
   readonly pathIds: Uint8Array | Uint16Array | Uint32Array;
-  /** Distinct paths of the record, as written. */
+  /** Distinct paths of the rows, as written. */
   readonly paths: readonly string[];
   /** 32 bits when every offset fits (sources under 4 GiB). */
   readonly offsets: Uint32Array | Float64Array;
@@ -344,96 +424,28 @@ interface RecordColumns {
   readonly rawBytes?: Uint8Array;
 }
 
-const COLUMNS = ['path', 'offset', 'size', 'raw'] as const;
-type ColumnName = (typeof COLUMNS)[number];
-type ColumnValues = Map<ColumnName, ArrayLike<unknown>>;
-
-/** Decodes a record file; `file` names it in errors. */
-async function decodeRecord(bytes: Uint8Array, file: string, recordSize: number): Promise<RecordTable> {
-  const buffer = toArrayBuffer(bytes);
-  let metadata: FileMetaData;
-  try {
-    metadata = parquetMetadata(buffer);
-  } catch (error) {
-    throw new ReferenceFormatError(`${file} is not a readable parquet file (truncated or not parquet?): ${(error as Error).message}`);
-  }
-  const present = checkSchema(metadata, file);
-  const rows = Number(metadata.num_rows);
-  if (rows > recordSize) {
-    throw new ReferenceFormatError(`${file} has ${rows} rows, more than the record_size ${recordSize} of .zmetadata`);
-  }
-  const chunks: ColumnData[] = [];
-  try {
-    await parquetRead({ file: buffer, metadata, columns: present, compressors, utf8: false, onChunk: (chunk) => chunks.push(chunk) });
-  } catch (error) {
-    throw new ReferenceFormatError(`${file}: cannot decode the parquet data: ${(error as Error).message}`);
-  }
-  const columns: ColumnValues = new Map(present.map((name) => [name, gather(chunks, name, rows)]));
-  return buildTable(columns, rows, file);
-}
-
-/** The reference columns a record file has; errors for files that cannot be reference records. */
-function checkSchema(metadata: FileMetaData, file: string): ColumnName[] {
-  const present: ColumnName[] = [];
-  for (const child of parquetSchema(metadata).children) {
-    const { name, type } = child.element;
-    const column = COLUMNS.find((candidate) => candidate === name);
-    if (column === undefined) continue;
-    const integer = column === 'offset' || column === 'size';
-    const expected = integer ? 'INT64' : 'BYTE_ARRAY';
-    if (child.children.length > 0 || (type !== expected && !(integer && type === 'INT32'))) {
-      throw new ReferenceFormatError(`${file}: column "${name}" has type ${type ?? 'group'}, expected ${expected}`);
-    }
-    present.push(column);
-  }
-  const has = (name: ColumnName): boolean => present.includes(name);
-  if (!has('path') && !has('raw')) {
-    throw new ReferenceFormatError(`${file} has neither a "path" nor a "raw" column (columns: ${columnNames(metadata)})`);
-  }
-  if (has('path')) {
-    for (const name of ['offset', 'size'] as const) {
-      if (!has(name)) throw new ReferenceFormatError(`${file} has a "path" column but no "${name}" column (columns: ${columnNames(metadata)})`);
-    }
-  }
-  return present;
-}
-
-function columnNames(metadata: FileMetaData): string {
-  return (
-    parquetSchema(metadata)
-      .children.map((child) => child.element.name)
-      .join(', ') || 'none'
-  );
-}
-
-/** One column's values for rows [0, rows): the decoded array itself when one chunk covers them all. */
-function gather(chunks: readonly ColumnData[], name: ColumnName, rows: number): ArrayLike<unknown> {
-  const parts = chunks.filter((chunk) => chunk.columnName === name);
-  const only = parts[0];
-  if (parts.length === 1 && only !== undefined && only.rowStart === 0 && only.columnData.length >= rows) return only.columnData;
-  const values = new Array<unknown>(rows).fill(null);
-  for (const { columnData, rowStart, rowEnd } of parts) {
-    const end = Math.min(rowEnd, rows);
-    for (let row = Math.max(rowStart, 0); row < end; row++) values[row] = columnData[row - rowStart];
-  }
-  return values;
-}
-
-function buildTable(columns: ColumnValues, rows: number, file: string): RecordTable {
-  const paths = columns.get('path');
-  const raws = columns.get('raw');
-  const offsets = columns.get('offset');
-  const sizes = columns.get('size');
+/** `rows` rows read from record row `firstRow` on (error messages name record rows). */
+function buildTable(columns: ReadonlyMap<ColumnName, ColumnRows>, rows: number, firstRow: number, file: string): RecordTable {
+  const column = (name: ColumnName): ((row: number) => unknown) => {
+    const read = columns.get(name);
+    if (read === undefined) return () => null;
+    const { values, at } = read;
+    return (row) => values[at + row];
+  };
+  const pathOf = column('path');
+  const rawOf = column('raw');
+  const offsetOf = column('offset');
+  const sizeOf = column('size');
 
   // Trailing missing rows (fsspec pads every record to record_size) are not stored.
   let used = 0;
   for (let row = rows - 1; row >= 0; row--) {
-    if (raws?.[row] != null || (paths?.[row] != null && paths[row] !== '')) {
+    const path = pathOf(row);
+    if (rawOf(row) != null || (path != null && path !== '')) {
       used = row + 1;
       break;
     }
   }
-
   const kinds = new Uint8Array(used);
   const pathIds = new Uint32Array(used);
   const offsetColumn = new Float64Array(used);
@@ -447,26 +459,26 @@ function buildTable(columns: ColumnValues, rows: number, file: string): RecordTa
 
   for (let row = 0; row < used; row++) {
     rawStarts[row] = rawLength;
-    const raw = raws?.[row];
+    const raw = rawOf(row);
     if (raw != null) {
-      const data = asBytes(raw, file, row);
+      const data = asBytes(raw, file, firstRow + row);
       inline.push(data);
       rawLength += data.byteLength;
       if (rawLength > 0xffffffff) throw new ReferenceFormatError(`${file} holds more than 4 GiB of inline data`);
       kinds[row] = INLINE;
       continue;
     }
-    const path = paths?.[row];
+    const path = pathOf(row);
     if (path == null) continue;
     // Dictionary-encoded columns repeat one decoded value object: decode its text once.
     if (path !== lastPath) {
       lastPath = path;
-      lastUrl = asText(path, file, row);
+      lastUrl = asText(path, file, firstRow + row);
     }
     const url = lastUrl;
     if (url === '') continue;
-    const offset = asCount(offsets?.[row], 'offset', file, row);
-    const size = asCount(sizes?.[row], 'size', file, row);
+    const offset = asCount(offsetOf(row), 'offset', file, firstRow + row);
+    const size = asCount(sizeOf(row), 'size', file, firstRow + row);
     let id = distinct.get(url);
     if (id === undefined) {
       id = distinct.size;
@@ -531,15 +543,6 @@ function asCount(value: unknown, column: string, file: string, row: number): num
     throw new ReferenceFormatError(`${file}: row ${row} has a path but ${column} ${describe(value)}, expected a non-negative integer`);
   }
   return number;
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-    return bytes.buffer;
-  }
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return copy;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

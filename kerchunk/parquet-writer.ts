@@ -18,7 +18,9 @@ import { type ChunkReference, type JsonValue, ReferenceFormatError } from './ref
  *   `150.0` stays a float for Python readers), written last (temp file + rename);
  * - `dir/<array>/refs.<record>.parq` for every record of every array's chunk grid, chunks with a
  *   reference or not, each with exactly N rows (null padding, as fsspec pads) and one row group;
- *   columns path (UTF8, optional), offset and size (INT64, required), raw (binary, optional).
+ *   columns path (UTF8, optional), offset and size (INT64, required), raw (binary, optional);
+ *   pages of about 8 KiB with an offset index, so readers can decode just the rows of one key
+ *   (parquet-references.ts does), and statistics on an all-null column so they skip it.
  *
  * A range reference of length 0 at offset 0 would read back as "whole file", so it is written as
  * empty inline data. Existing files in `dir` are replaced, never removed.
@@ -225,6 +227,9 @@ const SCHEMA: SchemaElement[] = [
 
 const EMPTY_BYTES = new Uint8Array(0);
 
+/** Target uncompressed bytes of a data page: 1024 offsets or sizes, 2048 dictionary-coded paths. */
+const PAGE_BYTES = 8192;
+
 /** Encodes records of `recordSize` rows as parquet files. */
 class RecordEncoder {
   private emptyRecord: Uint8Array | undefined;
@@ -248,16 +253,19 @@ class RecordEncoder {
     const sizes = new BigInt64Array(size);
     const raws = new Array<Uint8Array | null>(size).fill(null);
     let anyPath = false;
+    let anyRaw = false;
     for (let row = 0; row < size; row++) {
       const reference = rows[row];
       if (reference === undefined) continue;
       if (reference.kind === 'inline') {
         raws[row] = reference.data;
+        anyRaw = true;
         continue;
       }
       if (reference.kind === 'range') {
         if (reference.offset === 0 && reference.length === 0) {
           raws[row] = EMPTY_BYTES; // [url, 0, 0] means the whole file
+          anyRaw = true;
           continue;
         }
         offsets[row] = BigInt(reference.offset);
@@ -268,10 +276,11 @@ class RecordEncoder {
     }
     const columnData: ColumnSource[] = [
       // Dictionary pages keep repeated urls small and decode fast; an all-null column gets none.
-      { name: 'path', data: paths, ...(anyPath ? { encoding: 'RLE_DICTIONARY' as const } : {}) },
+      // An all-null column carries statistics (null_count = rows), so readers skip it unread.
+      { name: 'path', data: paths, ...(anyPath ? { encoding: 'RLE_DICTIONARY' as const } : { statistics: true }) },
       { name: 'offset', data: offsets },
       { name: 'size', data: sizes },
-      { name: 'raw', data: raws },
+      { name: 'raw', data: raws, ...(anyRaw ? {} : { statistics: true }) },
     ];
     const compressor = COMPRESSORS[this.codec];
     const buffer = parquetWriteBuffer({
@@ -281,6 +290,9 @@ class RecordEncoder {
       ...(compressor ? { compressors: { [this.codec]: compressor } } : {}),
       statistics: false,
       rowGroupSize: size,
+      // Small pages and an offset index per column (hyparquet-writer writes one for every
+      // chunk of several pages): a reader seeks to the ~1000 rows holding a key, not the record.
+      pageSize: PAGE_BYTES,
       createdBy: 'strato (hyparquet-writer)',
     });
     return new Uint8Array(buffer);
