@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Authenticator, accessLogFields, adminDecision, decideFor, refusal } from '../../auth/authenticator.js';
 import { MAX_TOKEN_LENGTH } from '../../auth/credentials.js';
 import { decide } from '../../auth/decide.js';
+import { Introspector } from '../../auth/introspection.js';
 import { TokenVerifier, type Verification } from '../../auth/token-verifier.js';
 import { type AccessRule, type AuthSettings, parseAuth } from '../../catalog/auth-settings.js';
 import { RESOURCE_OPAQUE, RESOURCE_OTHER, startIdentityProvider, type TestIdentityProvider } from '../helpers/oidc-provider.js';
@@ -260,6 +261,29 @@ describe('introspection of opaque tokens (RFC 7662)', () => {
     expect(withoutSecret.status()[0]?.problem).toMatch(/STRATO_TEST_INTROSPECTION is not set/);
     const noIntrospection = Authenticator.create(settings());
     expect((await noIntrospection.authenticate(bearer(opaque))).kind).toBe('rejected');
+  });
+});
+
+describe('the introspection cache', () => {
+  it('keeps an answer at most maxTtlMs and never past exp, and stays bounded', async () => {
+    let clock = Date.now();
+    const settings = { endpoint: op.introspection.endpoint, clientId: op.introspection.clientId, clientSecretEnv: 'UNUSED' };
+    const introspector = new Introspector(op.issuer, op.audience, settings, op.introspection.clientSecret, { now: () => clock, maxTtlMs: 300_000, maxEntries: 2 });
+    const count = () => op.requests.get('/token/introspection') ?? 0;
+    const opaque = await op.token('checkin', { resource: RESOURCE_OPAQUE });
+    const before = count();
+    expect((await introspector.introspect(opaque))?.eduperson_entitlement).toEqual(expect.arrayContaining(['urn:mace:egi.eu:group:eerie.eu:role=member#aai.egi.eu']));
+    clock += 299_000;
+    await introspector.introspect(opaque);
+    expect(count()).toBe(before + 1);
+    clock += 2_000;
+    expect(await introspector.introspect(opaque)).toBeDefined();
+    expect(count()).toBe(before + 2);
+    // past the token's own exp (an hour, by our clock): the cached answer is gone and a fresh one is refused
+    clock += 3_600_000;
+    expect(await introspector.introspect(opaque)).toBeUndefined();
+    for (const bogus of ['a1', 'b2', 'c3', 'd4']) await introspector.introspect(bogus);
+    expect(introspector.size).toBe(2);
   });
 });
 
