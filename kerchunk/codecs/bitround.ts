@@ -1,6 +1,7 @@
 import { elementType, swapBytes } from '../dtype.js';
 import type { JsonValue } from '../reference.js';
 import { type Codec, type CodecConfig, type CodecContext, CodecError } from './codec.js';
+import { nativeCodecs } from './native.js';
 import { CodecOptions } from './options.js';
 
 /** Mantissa bits of the float types bitround handles. */
@@ -117,8 +118,15 @@ function roundWords(source: Uint32Array, target: Uint32Array, size: 4 | 8, keepb
 type Keep32 = number | 'nan';
 type Keep64 = readonly [lo: number, hi: number] | 'nan';
 
-/** numcodecs' `b += ((b >> maskbits) & 1) + half_quantum1; b &= mask` on 32-bit words (wrapping). */
+/** numcodecs' `b += ((b >> maskbits) & 1) + half_quantum1; b &= mask` on 32-bit words (wrapping): native/bitround.c, else round32Js. */
 function round32(source: Uint32Array, target: Uint32Array, maskbits: number, keepNaN: boolean, keep: number | undefined): void {
+  if (!nativeCodecs) return round32Js(source, target, maskbits, keepNaN, keep);
+  const bytes = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  nativeCodecs.bitround32(bytes(source), bytes(target), maskbits, keepNaN, keep ?? -1);
+}
+
+/** The JavaScript float32 rounding: the reference of the native one, and its fallback. */
+export function round32Js(source: Uint32Array, target: Uint32Array, maskbits: number, keepNaN: boolean, keep: number | undefined): void {
   const half = (1 << (maskbits - 1)) - 1;
   const mask = -1 << maskbits;
   const n = source.length;

@@ -30,9 +30,15 @@ describe('blosc frames with native block compressors, read by c-blosc', () => {
     const compress = await nativeBlockCompressor(cname, 5);
     expect(compress).toBeDefined();
     const data = smoothFloats(100_003);
-    for (const shuffle of [true, false]) {
+    // lz4: the C frame writer (native/addon.c) and this module's own, both
+    for (const [shuffle, useNative] of [
+      [true, true],
+      [false, true],
+      [true, false],
+      [false, false],
+    ] as const) {
       for (const blocksize of [0, 4096, 65_537]) {
-        const frame = writeBloscFrame(data, { compressor: cname, compress: compress!, clevel: 5, shuffle, typesize: 4, blocksize });
+        const frame = writeBloscFrame(data, { compressor: cname, compress: compress!, clevel: 5, shuffle, typesize: 4, blocksize, useNative });
         const header = bloscHeader(frame);
         expect(header.nbytes).toBe(data.byteLength);
         expect(header.cbytes).toBe(frame.byteLength);
@@ -46,8 +52,10 @@ describe('blosc frames with native block compressors, read by c-blosc', () => {
   it('a length that is not whole elements keeps the trailing bytes in place', async () => {
     const compress = (await nativeBlockCompressor('lz4', 5))!;
     const data = smoothFloats(5000).subarray(0, 19_999);
-    const frame = writeBloscFrame(data, { compressor: 'lz4', compress, clevel: 5, shuffle: true, typesize: 4, blocksize: 8192 });
-    expect(same(await cblosc.decode(frame), data)).toBe(true);
+    for (const useNative of [true, false]) {
+      const frame = writeBloscFrame(data, { compressor: 'lz4', compress, clevel: 5, shuffle: true, typesize: 4, blocksize: 8192, useNative });
+      expect(same(await cblosc.decode(frame), data)).toBe(true);
+    }
   });
 
   it('incompressible data are stored as they are (memcpyed frame); clevel 0 too', async () => {
@@ -65,8 +73,10 @@ describe('blosc frames with native block compressors, read by c-blosc', () => {
     const compress = (await nativeBlockCompressor('lz4', 5))!;
     const data = new Uint8Array(40_000);
     data.set(noise(10_000), 0); // first block noise, the rest zeros
-    const frame = writeBloscFrame(data, { compressor: 'lz4', compress, clevel: 5, shuffle: false, typesize: 1, blocksize: 10_000 });
-    expect(bloscHeader(frame).flags & 0x02).toBe(0);
-    expect(same(await cblosc.decode(frame), data)).toBe(true);
+    for (const useNative of [true, false]) {
+      const frame = writeBloscFrame(data, { compressor: 'lz4', compress, clevel: 5, shuffle: false, typesize: 1, blocksize: 10_000, useNative });
+      expect(bloscHeader(frame).flags & 0x02).toBe(0);
+      expect(same(await cblosc.decode(frame), data)).toBe(true);
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { deflateSync, inflateSync } from 'node:zlib';
+import { blosclzDecompressJs } from './blosclz.js';
 import { CodecError } from './codec.js';
-import { shuffleBytes, unshuffleBytes } from './shuffle.js';
+import { nativeCodecs, uninitialisedBytes } from './native.js';
+import { shuffleBytes, unshuffleBytesJs } from './shuffle.js';
 
 /**
  * Writes c-blosc 1 frames with native block compressors (lz4-napi, zstd-napi, node:zlib): the
@@ -39,6 +41,8 @@ export interface BloscFrameOptions {
   readonly typesize: number;
   /** Block length in bytes (rounded down to whole elements); 0 = automatic. */
   readonly blocksize: number;
+  /** false: never the native frame writer (tests compare it with this module's own). Default true. */
+  readonly useNative?: boolean;
 }
 
 /** A blocksize like c-blosc's: larger for stronger levels and for the slower codecs. */
@@ -56,6 +60,8 @@ export function writeBloscFrame(data: Uint8Array, options: BloscFrameOptions): U
   if (options.clevel === 0 || nbytes < typesize * 16) return memcpyedFrame(data, typesize, options.compressor);
   const requested = options.blocksize > 0 ? options.blocksize : automaticBlocksize(nbytes, options.clevel, options.compressor, typesize);
   const blocksize = Math.min(nbytes, Math.max(typesize, requested - (requested % typesize)));
+  // the whole frame in C (native/addon.c: the same layout, its own LZ4 block compressor)
+  if (options.compressor === 'lz4' && nativeCodecs && options.useNative !== false) return nativeCodecs.bloscLz4Frame(data, typesize, blocksize, options.shuffle, options.clevel);
   const blocks = Math.ceil(nbytes / blocksize);
   const streams: Uint8Array[] = [];
   let cbytes = HEADER_BYTES + 4 * blocks;
@@ -99,14 +105,9 @@ function writeHeader(view: DataView, flags: number, typesize: number, nbytes: nu
   view.setUint32(12, cbytes, true);
 }
 
-/** Blosc's per-block shuffle: whole elements shuffled, the bytes of a partial element copied. */
+/** Blosc's per-block shuffle: whole elements shuffled, the bytes of a partial element copied (as shuffleBytes does). */
 function shuffleBlock(block: Uint8Array, typesize: number): Uint8Array {
-  const whole = block.byteLength - (block.byteLength % typesize);
-  if (whole === block.byteLength) return shuffleBytes(block, typesize);
-  const out = new Uint8Array(block.byteLength);
-  out.set(shuffleBytes(block.subarray(0, whole), typesize));
-  out.set(block.subarray(whole), whole);
-  return out;
+  return shuffleBytes(block, typesize);
 }
 
 interface Lz4Module {
@@ -199,9 +200,21 @@ export async function nativeBlockDecompressor(compressor: string): Promise<Block
     }
     case 'zlib':
       return (stream, out) => inflateSync(stream, { maxOutputLength: Math.max(1, out.byteLength) });
+    case 'blosclz':
+      return blosclzBlockDecompressor();
     default:
       return undefined;
   }
+}
+
+/** blosclz streams: the checked native decoder, or its JavaScript twin. */
+export function blosclzBlockDecompressor(useNative = true): BlockDecompressor {
+  const decode = nativeCodecs && useNative ? nativeCodecs.blosclzDecompress : blosclzDecompressJs;
+  return (stream, out) => {
+    const written = decode(stream, out);
+    if (written < 0) throw new Error('corrupt blosclz stream');
+    return written === out.byteLength ? out : out.subarray(0, written);
+  };
 }
 
 const FLAG_BITSHUFFLE = 0x04;
@@ -236,7 +249,8 @@ export function readBloscFrame(frame: Uint8Array, header: BloscFrameHeader, deco
   const { nbytes, blocksize, typesize, flags, cbytes } = header;
   const corrupt = (detail: string): CodecError => new CodecError('blosc', `corrupt data: ${detail}`);
   const view = new DataView(frame.buffer, frame.byteOffset, cbytes);
-  const out = new Uint8Array(nbytes);
+  // every byte is written below (a block decodes to exactly its size, or the frame is refused)
+  const out = uninitialisedBytes(nbytes);
   const shuffled = !checkOnly && (flags & FLAG_SHUFFLE) !== 0 && typesize > 1;
   const dontSplit = (flags & FLAG_DONT_SPLIT) !== 0;
   const blocks = Math.ceil(nbytes / blocksize);
@@ -272,11 +286,13 @@ export function readBloscFrame(frame: Uint8Array, header: BloscFrameHeader, deco
       }
       at += length;
     }
-    if (scratch) {
-      const whole = bsize - (bsize % typesize);
-      target.set(unshuffleBytes(work.subarray(0, whole), typesize));
-      target.set(work.subarray(whole), whole);
-    }
+    if (scratch) unshuffleInto(work, target, typesize);
   }
   return out;
+}
+
+/** Unshuffles a block's bytes into `target` (same length; a partial element's bytes copied). */
+function unshuffleInto(work: Uint8Array, target: Uint8Array, typesize: number): void {
+  if (nativeCodecs) nativeCodecs.unshuffle(work, target, typesize);
+  else target.set(unshuffleBytesJs(work, typesize));
 }

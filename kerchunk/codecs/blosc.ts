@@ -1,5 +1,6 @@
 import { itemsize } from '../dtype.js';
 import {
+  type BlockCompressor,
   type BlockDecompressor,
   isNativeBloscCompressor,
   isNativelyReadable,
@@ -100,15 +101,16 @@ function blockDecompressor(compressor: string): Promise<BlockDecompressor | unde
 /**
  * numcodecs Blosc (c-blosc 1 frames): `cname` blosclz, lz4, lz4hc, zlib, zstd; `clevel` 0..9;
  * `shuffle` 0 none, 1 byte, 2 bit, -1 auto (bit for 1-byte elements, else byte); `blocksize`
- * 0 = automatic. Decoding reads any of these from the frame: lz4, lz4hc, zlib and zstd frames
- * without bit shuffle with native block decompressors (readBloscFrame: each block checked to
- * decode to exactly its size), the rest with numcodecs' wasm build, which does not report a
- * block that fails to decode (bit-shuffled frames are checked natively first; blosclz frames
- * cannot be). Either way the header is checked first (bloscHeader) and a frame
- * claiming more than `context.maxDecodedBytes` is refused before anything is allocated.
+ * 0 = automatic. Decoding reads any of these from the frame: frames without bit shuffle with
+ * checked block decompressors (readBloscFrame: each block must decode to exactly its size;
+ * blosclz with strato's own checked decoder, native/blosclz.c or blosclz.ts), bit-shuffled ones
+ * with numcodecs' wasm build after their streams were checked the same way (the wasm build does
+ * not report a block that fails to decode). Either way the header is checked first (bloscHeader)
+ * and a frame claiming more than `context.maxDecodedBytes` is refused before anything is allocated.
  * Encoding lz4, zlib and zstd without bit shuffle writes frames with native block compressors
- * (blosc-frame.ts), with the data's own typesize; the rest runs on the wasm build, which always
- * uses a typesize of 4 (valid frames for every reader; 8- and 2-byte data compress a bit worse).
+ * (blosc-frame.ts; lz4 wholly in C where the addon is built), with the data's own typesize; the
+ * rest runs on the wasm build, which always uses a typesize of 4 (valid frames for every reader;
+ * 8- and 2-byte data compress a bit worse).
  */
 export function bloscCodec(config: CodecConfig, context: CodecContext = {}): Codec {
   const options = new CodecOptions(config);
@@ -122,14 +124,17 @@ export function bloscCodec(config: CodecConfig, context: CodecContext = {}): Cod
   const elementBytes = context.dtype !== undefined ? itemsize(context.dtype) : undefined;
   if (shuffle === -1) shuffle = elementBytes === 1 ? 2 : 1;
   const typesize = elementBytes ?? (configuredTypesize || 4);
-  const wasm = import('numcodecs/blosc').then(({ default: Blosc }) => new Blosc(clevel, cname, shuffle, blocksize));
-  const native = shuffle !== 2 && isNativeBloscCompressor(cname) ? nativeBlockCompressor(cname, clevel) : Promise.resolve(undefined);
+  // made on first use: a chain is built per chunk, most never need the wasm build
+  let wasmCodec: Promise<{ encode(data: Uint8Array): Promise<Uint8Array>; decode(data: Uint8Array): Promise<Uint8Array> }> | undefined;
+  const wasm = () => (wasmCodec ??= import('numcodecs/blosc').then(({ default: Blosc }) => new Blosc(clevel, cname, shuffle, blocksize)));
+  let nativeCompressor: Promise<BlockCompressor | undefined> | undefined;
+  const native = () => (nativeCompressor ??= shuffle !== 2 && isNativeBloscCompressor(cname) ? nativeBlockCompressor(cname, clevel) : Promise.resolve(undefined));
   return {
     config,
     encode: (data) =>
       guarded('blosc', 'compress', async () => {
-        const compress = await native;
-        if (!compress || !isNativeBloscCompressor(cname)) return (await wasm).encode(data);
+        const compress = await native();
+        if (!compress || !isNativeBloscCompressor(cname)) return (await wasm()).encode(data);
         return writeBloscFrame(data, { compressor: cname, compress, clevel, shuffle: shuffle === 1, typesize, blocksize });
       }),
     decode: (data) =>
@@ -145,7 +150,7 @@ export function bloscCodec(config: CodecConfig, context: CodecContext = {}): Cod
         // the wasm build does not report a block that fails to decode (it returns uninitialised
         // memory): check the streams natively first where a native decompressor exists
         if (decompress) readBloscFrame(frame, header, decompress, true);
-        const decoded = await (await wasm).decode(frame);
+        const decoded = await (await wasm()).decode(frame);
         if (decoded.byteLength !== header.nbytes) {
           throw new CodecError('blosc', `corrupt data: decoded ${decoded.byteLength} bytes, the header says ${header.nbytes}`);
         }

@@ -1,5 +1,6 @@
 import type { Codec, CodecConfig, CodecContext } from './codec.js';
 import { CodecError, checkDecodedSize } from './codec.js';
+import { nativeCodecs, uninitialisedBytes } from './native.js';
 import { CodecOptions } from './options.js';
 
 /**
@@ -25,14 +26,34 @@ export function shuffleCodec(config: CodecConfig, context: CodecContext = {}): C
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Byte shuffle (a new array; `data.length` a multiple of `size`). */
+/**
+ * Byte shuffle (a new array): whole `size`-byte elements; the bytes of a trailing partial element
+ * stay where they are. Native (native/shuffle.c) where the addon is built, else shuffleBytesJs.
+ */
 export function shuffleBytes(data: Uint8Array, size: number): Uint8Array {
+  if (!nativeCodecs) return shuffleBytesJs(data, size);
+  const out = uninitialisedBytes(data.length);
+  nativeCodecs.shuffle(data, out, size);
+  return out;
+}
+
+/** Inverse of shuffleBytes. */
+export function unshuffleBytes(data: Uint8Array, size: number): Uint8Array {
+  if (!nativeCodecs) return unshuffleBytesJs(data, size);
+  const out = uninitialisedBytes(data.length);
+  nativeCodecs.unshuffle(data, out, size);
+  return out;
+}
+
+/** The JavaScript byte shuffle: the reference of the native one, and its fallback. */
+export function shuffleBytesJs(data: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(data.length);
   if (size <= 1) {
     out.set(data);
     return out;
   }
-  const count = data.length / size;
+  const count = Math.floor(data.length / size);
+  out.set(data.subarray(count * size), count * size);
   if (LITTLE_ENDIAN && size === 4 && data.byteOffset % 4 === 0 && count % 4 === 0) {
     shuffleWords(new Uint32Array(data.buffer, data.byteOffset, count), new Uint32Array(out.buffer, 0, count));
     return out;
@@ -44,14 +65,15 @@ export function shuffleBytes(data: Uint8Array, size: number): Uint8Array {
   return out;
 }
 
-/** Inverse of shuffleBytes. */
-export function unshuffleBytes(data: Uint8Array, size: number): Uint8Array {
+/** The JavaScript inverse of shuffleBytesJs. */
+export function unshuffleBytesJs(data: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(data.length);
   if (size <= 1) {
     out.set(data);
     return out;
   }
-  const count = data.length / size;
+  const count = Math.floor(data.length / size);
+  out.set(data.subarray(count * size), count * size);
   if (LITTLE_ENDIAN && size === 4 && data.byteOffset % 4 === 0 && count % 4 === 0) {
     unshuffleWords(new Uint32Array(data.buffer, data.byteOffset, count), new Uint32Array(out.buffer, 0, count));
     return out;

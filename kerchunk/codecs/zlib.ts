@@ -26,15 +26,22 @@ export function gzipCodec(config: CodecConfig, context: CodecContext = {}): Code
   };
 }
 
+/** Output pieces no larger than this are allocated whole, in one piece (see inflateBounded). */
+const ONE_PIECE_BYTES = 64 * 1024 * 1024;
+
 /**
  * Inflates with node:zlib's `maxOutputLength`, which stops the inflater as soon as its output
- * passes the limit (the output is collected in small pieces, never allocated at full size).
+ * passes the limit. A limit up to 64 MiB (a chunk's decoded size) is also the output piece size:
+ * a chunk inflates into one buffer of its size, not into 16 KiB pieces joined by a copy (the
+ * piece is allocated, not written, before the stream says how much it holds).
  */
 function inflateBounded(codecId: string, inflate: (data: Uint8Array, options: ZlibOptions) => Buffer, data: Uint8Array, limit: number | undefined): Uint8Array {
   if (limit === undefined) return asBytes(inflate(data, {}));
   try {
-    // maxOutputLength must be ≥ 1; a 0-byte chunk is checked after
-    const out = inflate(data, { maxOutputLength: Math.max(1, limit) });
+    // maxOutputLength must be ≥ 1, chunkSize ≥ 64; a 0-byte chunk is checked after
+    const options: ZlibOptions = { maxOutputLength: Math.max(1, limit) };
+    if (limit >= 64 && limit <= ONE_PIECE_BYTES) options.chunkSize = limit;
+    const out = inflate(data, options);
     if (out.byteLength > limit) throw new RangeError('output too large');
     return asBytes(out);
   } catch (error) {

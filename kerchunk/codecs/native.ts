@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+
+/**
+ * strato's native codec kernels (native/*.c, built by node-gyp during `npm ci` into
+ * build/Release/strato_native.node): byte shuffle, blosc LZ4 frames, float32 bit rounding, a
+ * checked blosclz decoder.
+ * Each has a JavaScript twin that stays the reference (tests prove them equal bit for bit) and the
+ * fallback: when the addon was not built (or STRATO_NATIVE=0), everything runs in JavaScript and
+ * the main thread says so once.
+ */
+export interface NativeCodecs {
+  /** Byte shuffle of `src` into `dst` (same length, not overlapping): whole `size`-byte elements; a partial tail is copied. */
+  shuffle(src: Uint8Array, dst: Uint8Array, size: number): void;
+  /** The inverse of shuffle. */
+  unshuffle(src: Uint8Array, dst: Uint8Array, size: number): void;
+  /** One LZ4 block (no size prefix). */
+  lz4Compress(src: Uint8Array): Uint8Array;
+  /** A blosc 1 frame of LZ4 blocks, laid out as writeBloscFrame lays it out (blocksize final: a multiple of typesize, ≤ data length). */
+  bloscLz4Frame(data: Uint8Array, typesize: number, blocksize: number, shuffle: boolean, clevel: number): Uint8Array;
+  /** float32 bit rounding (bitround.ts round32Js) of whole words, src → dst (the same bytes or apart); keep: a word left as it is, or -1. */
+  bitround32(src: Uint8Array, dst: Uint8Array, maskbits: number, keepNaN: boolean, keep: number): void;
+  /** Decodes one blosclz stream into `out`: the bytes written, or -1 for a corrupt stream (nothing outside `out` is touched). */
+  blosclzDecompress(stream: Uint8Array, out: Uint8Array): number;
+}
+
+const ADDON = join('build', 'Release', 'strato_native.node');
+
+/** The addon's path: build/Release under the package root, searched upwards from this module (sources or dist/). */
+function addonPath(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(dir, ADDON);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
+}
+
+function load(): NativeCodecs | undefined {
+  if (process.env.STRATO_NATIVE === '0') return undefined;
+  const path = addonPath();
+  let reason = 'build/Release/strato_native.node is missing (run `npm rebuild` or `npx node-gyp rebuild`)';
+  if (path) {
+    try {
+      return createRequire(import.meta.url)(path) as NativeCodecs;
+    } catch (error) {
+      reason = `it does not load: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  if (isMainThread) process.emitWarning(`native codecs unavailable, byte shuffle and blosc run in JavaScript: ${reason}`, { code: 'STRATO_NATIVE' });
+  return undefined;
+}
+
+/** The native kernels, or undefined (JavaScript fallback). */
+export const nativeCodecs: NativeCodecs | undefined = load();
+
+/**
+ * A new byte array of `length` bytes whose memory is not zeroed first: only for outputs that
+ * are written whole before anyone reads them. Spans its whole ArrayBuffer (transferable).
+ */
+export function uninitialisedBytes(length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
