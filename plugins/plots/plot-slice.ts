@@ -171,5 +171,18 @@ export async function readField(source: PlotSource, slice: PlotSlice, signal?: A
       out[row * width + col] = values[xFirst ? c * height + r : r * width + c] as number;
     }
   }
-  return { width, height, values: out };
+  const field: Field = { width, height, values: out };
+  if (!axes.geographic) return field;
+  const [x, y] = await Promise.all([axisValues(source, axes.x, stride, flipCols, signal), axisValues(source, axes.y, stride, flipRows, signal)]);
+  return x && y && x.length === width && y.length === height ? { ...field, x, y } : field;
+}
+
+/** A 1-D coordinate read every `stride`-th value (reversed when the image is), or undefined. */
+async function axisValues(source: PlotSource, dim: string, stride: number, reverse: boolean, signal?: AbortSignal): Promise<Float64Array | undefined> {
+  const coordinate = coordinateArray(source, dim);
+  if (!coordinate) return undefined;
+  const n = coordinate.array.shape[0] as number;
+  const raw = await coordinate.array.read([{ start: 0, stop: n, step: stride }], signal);
+  const values = unpack(raw, packingOf(coordinate.schema.attrs, coordinate.array.fillValue));
+  return reverse ? values.reverse() : values;
 }

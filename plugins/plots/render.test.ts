@@ -61,4 +61,47 @@ describe('renderPlot', () => {
     expect(formatTick(1234567)).toBe('1.23e+6');
     expect(formatTick(0)).toBe('0');
   });
+
+  it('draws lon/lat ticks with degree labels and the coastline on geographic fields, deterministically', () => {
+    const width = 72;
+    const height = 36;
+    const geo = {
+      width,
+      height,
+      values: Float64Array.from({ length: width * height }, (_, i) => Math.floor(i / width)),
+      x: Float64Array.from({ length: width }, (_, i) => 2.5 + 5 * i),
+      y: Float64Array.from({ length: height }, (_, i) => 87.5 - 5 * i),
+    };
+    const plain = renderPlot({ width, height, values: geo.values }, { title: 't', colormap: viridis });
+    const drawn = renderPlot(geo, { title: 't', colormap: viridis });
+    const again = renderPlot(geo, { title: 't', colormap: viridis });
+    expect(Buffer.from(drawn.raster.pixels).equals(Buffer.from(again.raster.pixels))).toBe(true);
+    const { mapX, mapY, cell } = drawn.layout;
+    // room for the latitude labels on the left
+    expect(mapX).toBeGreaterThan(plain.layout.mapX);
+    const ink = (x: number, y: number) => {
+      const i = (y * drawn.raster.width + x) * 4;
+      return drawn.raster.pixels[i] as number;
+    };
+    // a tick below the map at 180°: 36 cells from the left edge
+    expect(ink(mapX + 36 * cell, mapY + height * cell + 1)).toBeLessThan(60);
+    // a tick left of the map at the equator
+    expect(ink(mapX - 2, mapY + 18 * cell)).toBeLessThan(60);
+    // coastline pixels (near-black over light colours, near-white over dark ones) inside the map, none on the plain render
+    const dark = (raster: typeof drawn.raster, layout: typeof drawn.layout) => {
+      let count = 0;
+      for (let y = layout.mapY + 1; y < layout.mapY + height * layout.cell - 1; y++) {
+        for (let x = layout.mapX + 1; x < layout.mapX + width * layout.cell - 1; x++) {
+          const i = (y * raster.width + x) * 4;
+          const [r, g, b] = [raster.pixels[i] as number, raster.pixels[i + 1] as number, raster.pixels[i + 2] as number];
+          if ((r < 30 && g < 30 && b < 30) || (r === 235 && g === 235 && b === 235)) count++;
+        }
+      }
+      return count;
+    };
+    expect(dark(drawn.raster, drawn.layout)).toBeGreaterThan(3000);
+    expect(dark(plain.raster, plain.layout)).toBe(0);
+    const bare = renderPlot(geo, { title: 't', colormap: viridis, coastlines: false });
+    expect(dark(bare.raster, bare.layout)).toBe(0);
+  });
 });
