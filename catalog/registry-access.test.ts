@@ -45,4 +45,19 @@ describe('protected datasets in the registry', () => {
       await enforcing.close();
     }
   });
+
+  it('an unusable auth section is logged, and its protected datasets are problem entries', async () => {
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    const logger = { warn: (message: string, fields?: Record<string, unknown>) => warnings.push([message, fields]), info: () => undefined };
+    const catalog = parseCatalog(catalogText.replace('https://idp.example.org', 'http://idp.example.org'), join(dir, 'catalog.yaml'));
+    const registry = await DatasetRegistry.open(catalog, { servesProtected: true, logger });
+    try {
+      expect(registry.ids()).toEqual(['open']);
+      expect(registry.problems().map((p) => p.id)).toEqual(['embargoed']);
+      expect(warnings.map(([message]) => message)).toEqual(['catalog "auth" unusable: protected datasets are not served', 'catalog entry left out']);
+      expect(String(warnings[0]?.[1]?.reason)).toMatch(/loopback/);
+    } finally {
+      await registry.close();
+    }
+  });
 });

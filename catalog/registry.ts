@@ -159,6 +159,8 @@ export class DatasetRegistry {
   }
 
   private report(problems: readonly CatalogProblem[]): void {
+    if (this.catalog.authProblem !== undefined)
+      this.options.logger?.warn('catalog "auth" unusable: protected datasets are not served', { reasonClass: 'entry-invalid', reason: this.catalog.authProblem });
     for (const problem of problems) this.options.logger?.warn('catalog entry left out', { dataset: problem.id, reasonClass: 'entry-invalid', reason: problem.message });
   }
 }
