@@ -90,6 +90,18 @@ describe('datasetValues', () => {
           const selection = array.shape.map((n) => randomSlice(n, random));
           expect(Array.from(await array.read(selection), Number), `${id}/${name} ${JSON.stringify(selection)}`).toEqual(pick(want, selection));
         }
+        // whole chunks and step-1 slabs (one contiguous copy per chunk where trailing dimensions are whole)
+        const chunkSelections = [0, 1, 2].map((k) =>
+          array.shape.map((n, d) => {
+            const c = array.chunks[d] as number;
+            const start = d === 0 ? Math.min(k, Math.ceil(n / c) - 1) * c : 0;
+            return { start, stop: Math.min(start + c, n), step: 1 };
+          }),
+        );
+        const stepOne = [0, 1, 2].map(() => array.shape.map((n) => ({ ...randomSlice(n, random), step: 1 })));
+        for (const selection of array.shape.length > 0 ? [...chunkSelections, ...stepOne] : []) {
+          expect(Array.from(await array.read(selection), Number), `${id}/${name} ${JSON.stringify(selection)}`).toEqual(pick(want, selection));
+        }
         checked++;
       }
       expect(checked).toBeGreaterThan(3);

@@ -181,30 +181,38 @@ class ReferencedArray implements ArrayValues {
     const outStrides = strides(counts);
     const chunkStrides = strides(this.chunks);
     const last = rank - 1;
-    const inner = pairs[last] as { outPositions: number[]; chunkPositions: number[] };
-    const contiguous = selection[last]?.step === 1;
     const target = out as unknown as { [i: number]: number | bigint; set(a: ArrayLike<number | bigint>, o: number): void; fill(v: number | bigint, a: number, b: number): void };
     const source = chunk as unknown as { [i: number]: number | bigint; subarray(a: number, b: number): ArrayLike<number | bigint> };
+    // Trailing dimensions the selection covers whole, in the chunk and in the output alike, are
+    // one contiguous run with the dimension before them: a whole chunk is one copy, not a copy
+    // per row (and no view object per row).
+    let runDim = last;
+    if (selection[last]?.step === 1) {
+      const whole = (d: number): boolean =>
+        selection[d]?.step === 1 && (pairs[d] as { chunkPositions: number[] }).chunkPositions.length === this.chunks[d] && counts[d] === this.chunks[d];
+      while (runDim > 0 && whole(runDim) && selection[runDim - 1]?.step === 1) runDim--;
+    }
+    const runInner = this.chunks.slice(runDim + 1).reduce((a, b) => a * b, 1);
     const walk = (d: number, outBase: number, chunkBase: number): void => {
-      if (d === last) {
-        if (constant) {
-          if (contiguous && inner.outPositions.length > 0) {
-            const from = outBase + (inner.outPositions[0] as number);
-            target.fill(chunk, from, from + inner.outPositions.length);
-          } else for (const position of inner.outPositions) target[outBase + position] = chunk;
-          return;
-        }
-        if (contiguous && inner.outPositions.length > 0) {
-          const from = chunkBase + (inner.chunkPositions[0] as number);
-          target.set(source.subarray(from, from + inner.chunkPositions.length), outBase + (inner.outPositions[0] as number));
-          return;
-        }
-        for (let k = 0; k < inner.outPositions.length; k++) {
-          target[outBase + (inner.outPositions[k] as number)] = source[chunkBase + (inner.chunkPositions[k] as number)] as number;
+      const { outPositions, chunkPositions } = pairs[d] as { outPositions: number[]; chunkPositions: number[] };
+      if (d === runDim && (d < last || selection[last]?.step === 1)) {
+        // contiguous: selection step 1 along d, everything after d whole
+        if (outPositions.length === 0) return;
+        const from = outBase + (outPositions[0] as number) * (outStrides[d] as number);
+        const length = outPositions.length * runInner;
+        if (constant) target.fill(chunk, from, from + length);
+        else {
+          const start = chunkBase + (chunkPositions[0] as number) * (chunkStrides[d] as number);
+          target.set(source.subarray(start, start + length), from);
         }
         return;
       }
-      const { outPositions, chunkPositions } = pairs[d] as { outPositions: number[]; chunkPositions: number[] };
+      if (d === last) {
+        for (let k = 0; k < outPositions.length; k++) {
+          target[outBase + (outPositions[k] as number)] = constant ? chunk : (source[chunkBase + (chunkPositions[k] as number)] as number);
+        }
+        return;
+      }
       for (let k = 0; k < outPositions.length; k++) {
         walk(d + 1, outBase + (outPositions[k] as number) * (outStrides[d] as number), chunkBase + (chunkPositions[k] as number) * (chunkStrides[d] as number));
       }
