@@ -17,10 +17,11 @@ import { type ChunkReference, type JsonValue, ReferenceFormatError } from './ref
  *   documents as JSON objects (their `metadataText` verbatim where it still says the same, so
  *   `150.0` stays a float for Python readers), written last (temp file + rename);
  * - `dir/<array>/refs.<record>.parq` for every record of every array's chunk grid, chunks with a
- *   reference or not, each with exactly N rows (null padding, as fsspec pads) and one row group;
- *   columns path (UTF8, optional), offset and size (INT64, required), raw (binary, optional);
- *   pages of about 8 KiB with an offset index, so readers can decode just the rows of one key
- *   (parquet-references.ts does), and statistics on an all-null column so they skip it.
+ *   reference or not, each with exactly N rows (null padding, as fsspec pads); columns path
+ *   (UTF8, optional), offset and size (INT64, required), raw (binary, optional); row groups of
+ *   10 000 rows, pages of about 8 KiB with an offset index, so readers can decode just the rows
+ *   of one key (parquet-references.ts does), and statistics on an all-null column chunk so they
+ *   skip it.
  *
  * A range reference of length 0 at offset 0 would read back as "whole file", so it is written as
  * empty inline data. Existing files in `dir` are replaced, never removed.
@@ -230,6 +231,9 @@ const EMPTY_BYTES = new Uint8Array(0);
 /** Target uncompressed bytes of a data page: 1024 offsets or sizes, 2048 dictionary-coded paths. */
 const PAGE_BYTES = 8192;
 
+/** Rows of a row group (the last of a record may have fewer). */
+const ROW_GROUP_ROWS = 10_000;
+
 /** Encodes records of `recordSize` rows as parquet files. */
 class RecordEncoder {
   private emptyRecord: Uint8Array | undefined;
@@ -253,19 +257,16 @@ class RecordEncoder {
     const sizes = new BigInt64Array(size);
     const raws = new Array<Uint8Array | null>(size).fill(null);
     let anyPath = false;
-    let anyRaw = false;
     for (let row = 0; row < size; row++) {
       const reference = rows[row];
       if (reference === undefined) continue;
       if (reference.kind === 'inline') {
         raws[row] = reference.data;
-        anyRaw = true;
         continue;
       }
       if (reference.kind === 'range') {
         if (reference.offset === 0 && reference.length === 0) {
           raws[row] = EMPTY_BYTES; // [url, 0, 0] means the whole file
-          anyRaw = true;
           continue;
         }
         offsets[row] = BigInt(reference.offset);
@@ -276,11 +277,11 @@ class RecordEncoder {
     }
     const columnData: ColumnSource[] = [
       // Dictionary pages keep repeated urls small and decode fast; an all-null column gets none.
-      // An all-null column carries statistics (null_count = rows), so readers skip it unread.
-      { name: 'path', data: paths, ...(anyPath ? { encoding: 'RLE_DICTIONARY' as const } : { statistics: true }) },
+      // The nullable columns carry statistics (null_count): readers skip an all-null chunk unread.
+      { name: 'path', data: paths, statistics: true, ...(anyPath ? { encoding: 'RLE_DICTIONARY' as const } : {}) },
       { name: 'offset', data: offsets },
       { name: 'size', data: sizes },
-      { name: 'raw', data: raws, ...(anyRaw ? {} : { statistics: true }) },
+      { name: 'raw', data: raws, statistics: true },
     ];
     const compressor = COMPRESSORS[this.codec];
     const buffer = parquetWriteBuffer({
@@ -289,9 +290,12 @@ class RecordEncoder {
       codec: this.codec,
       ...(compressor ? { compressors: { [this.codec]: compressor } } : {}),
       statistics: false,
-      rowGroupSize: size,
-      // Small pages and an offset index per column (hyparquet-writer writes one for every
-      // chunk of several pages): a reader seeks to the ~1000 rows holding a key, not the record.
+      statisticsTruncateLength: 64, // min / max of paths and inline data: a bound, not a copy
+      // Row groups of 10 000 rows and small pages with an offset index per column
+      // (hyparquet-writer writes one for every chunk of several pages): a reader seeks to the
+      // ~1000 rows holding a key, not the record. The row groups bound what a reader decodes for
+      // a column of few values (inline data, a sparse path), which fills a single page.
+      rowGroupSize: ROW_GROUP_ROWS,
       pageSize: PAGE_BYTES,
       createdBy: 'strato (hyparquet-writer)',
     });
