@@ -266,3 +266,44 @@ describe('F2: LIKE matches in linear time', () => {
     expect(answer.text).toContain('1000');
   });
 });
+
+describe('F2b: CQL2 text filters (the GET default) are bounded', () => {
+  const text = (filter: string) => hostile(() => get(query({ filter })));
+  const location = /character \d+/;
+
+  it('the catastrophic LIKE pattern in text: linear, no match', async () => {
+    const answer = await text(`description LIKE '${CATASTROPHIC}'`);
+    expect(answer.status).toBe(200);
+    expect(features(answer)).toEqual([]);
+  });
+
+  it('100,000 nested parentheses: 400 before any recursion (length bound)', async () => {
+    const answer = await hostile(() => post(JSON.stringify({ filter: `${'('.repeat(50_000)}id = 'x'${')'.repeat(50_000)}`, 'filter-lang': 'cql2-text' })));
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain('at most 100000 characters');
+  });
+
+  it('65 levels of parentheses and 2,000 NOTs: 400 naming the nesting limit and the place', async () => {
+    for (const filter of [`${'('.repeat(65)}id = 'x'${')'.repeat(65)}`, `${'NOT '.repeat(2000)}TRUE`]) {
+      const answer = await text(filter);
+      expect(answer.status).toBe(400);
+      expect(answer.text).toContain('nests deeper than 64 levels');
+      expect(answer.text).toMatch(location);
+    }
+  });
+
+  it('unterminated strings and quoted names, huge numbers, prototype names: 400 naming the place', async () => {
+    for (const filter of ["id = 'x", '"id = 1', `id = 1${'0'.repeat(5000)}`, '__proto__ IS NULL', '"constructor" = 1', "__proto__(id, 'x')", "id = 'a' OR"]) {
+      const answer = await text(filter);
+      expect(answer.status, filter).toBe(400);
+    }
+    const answer = await text("id = 'x");
+    expect(answer.text).toMatch(location);
+  });
+
+  it('3,000 ORed comparisons: an answer, not a stack overflow', async () => {
+    const answer = await hostile(() => post(JSON.stringify({ filter: Array.from({ length: 3000 }, (_, i) => `id = 'n${i}'`).join(' OR '), 'filter-lang': 'cql2-text' })));
+    expect(answer.status).toBe(200);
+    expect(features(answer)).toEqual([]);
+  });
+});
