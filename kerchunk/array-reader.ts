@@ -89,6 +89,8 @@ class ReferencedArray implements ArrayValues {
   readonly fillValue: number | bigint | undefined;
   private readonly separator: string;
   private readonly chunkLength: number;
+  /** Zero of the element type (bigint for 64-bit integers). */
+  private readonly zero: number | bigint;
 
   constructor(
     readonly name: string,
@@ -102,6 +104,7 @@ class ReferencedArray implements ArrayValues {
     this.fillValue = parseFillValue(meta.fill_value, type);
     this.separator = meta.dimension_separator ?? '.';
     this.chunkLength = this.chunks.reduce((a, b) => a * b, 1);
+    this.zero = type.size === 8 && type.kind !== 'f' ? 0n : 0;
   }
 
   async read(selection: readonly Slice[], signal?: AbortSignal): Promise<NumericArray> {
@@ -114,7 +117,8 @@ class ReferencedArray implements ArrayValues {
     // Both checked before anything is allocated or read: a request past its budget costs nothing.
     budget.chargeChunks(chunkCount(selection, this.chunks));
     budget.chargeDecodedBytes(total * this.type.size);
-    const out = this.type.create(total);
+    // not zeroed: every element is written below, from its chunk or as a fill value (0 included)
+    const out = this.type.createUninitialised(total);
     let batch: number[][] = [];
     for (const chunkIndex of chunksCovering(selection, this.chunks)) {
       await budget.checkpoint();
@@ -135,10 +139,10 @@ class ReferencedArray implements ArrayValues {
       const chunk = chunks[n] as NumericArray | undefined;
       if (chunk) {
         this.copyInto(out, counts, selection, chunkIndex, chunk);
-      } else if (this.fillValue !== undefined && this.fillValue !== 0 && this.fillValue !== 0n) {
-        this.copyInto(out, counts, selection, chunkIndex, this.fillValue);
+      } else {
+        // a missing chunk: its fill value, or zeros without one
+        this.copyInto(out, counts, selection, chunkIndex, this.fillValue ?? this.zero);
       }
-      // a missing chunk without a fill value, or with 0, is already there: the output starts zeroed
     });
   }
 

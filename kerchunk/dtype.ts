@@ -11,6 +11,11 @@ import type { JsonValue } from './reference.js';
 export interface NumericDtype extends ElementType {
   /** Typed array of this kind and size, native byte order. */
   create(length: number): NumericArray;
+  /**
+   * The same without zeroing its memory first (spans its whole ArrayBuffer): only for arrays
+   * every element of which is written before anyone reads it.
+   */
+  createUninitialised(length: number): NumericArray;
   /** A native-order view over bytes already in native order (copies when misaligned). */
   view(bytes: Uint8Array): NumericArray;
 }
@@ -44,6 +49,10 @@ export function parseNumericDtype(dtype: string | JsonValue[]): NumericDtype | u
   return {
     ...type,
     create: (length) => new Constructor(length),
+    createUninitialised: (length) => {
+      const memory = Buffer.allocUnsafeSlow(length * bytes);
+      return new Constructor(memory.buffer, memory.byteOffset, length);
+    },
     view: (data) => {
       if (data.byteOffset % bytes === 0) return new Constructor(data.buffer, data.byteOffset, data.byteLength / bytes);
       const copy = new Uint8Array(data.byteLength);
