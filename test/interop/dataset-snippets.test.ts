@@ -3,7 +3,10 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemaOf } from '../../catalog/dataset-schema.js';
+import { snippetsOf } from '../../plugins/dataset-info/dataset-html.js';
 import type { RunningServer } from '../../server/serve.js';
+import { makeGridCatalog } from '../helpers/grid-fixture.js';
 import { lastJsonLine, PYTHON, runPython } from '../helpers/python.js';
 import { repoRoot, startInProcess } from '../helpers/server.js';
 
@@ -174,5 +177,31 @@ print(np.array_equal(got[:], want), got.shape)`,
     ]);
     expect(compare.code, compare.stderr).toBe(0);
     expect(compare.stdout.trim()).toBe('True (4, 37, 72)');
+  }, 120_000);
+});
+
+describe("GDAL's index syntax for a 4-D variable", () => {
+  it('gdalinfo opens the source the page shows for u(time, lev, lat, lon), and gdal_translate writes it', async () => {
+    const made = await makeGridCatalog();
+    const grid = await startInProcess(made.catalog);
+    try {
+      const dataset = grid.registry.get('grid');
+      if (!dataset) throw new Error('no grid dataset');
+      const schema = schemaOf(dataset);
+      // u as the first map variable: what its page would show
+      const only = { ...schema, variables: schema.variables.filter((v) => v.name !== 't') };
+      const gdal = snippetsOf(dataset, only, grid.url).find((s) => s.label.startsWith('GDAL'));
+      expect(gdal?.code).toContain(':/u:0:0');
+      const dir = await mkdtemp(join(work, 'grid-'));
+      for (const line of (gdal?.code ?? '').split('\n')) {
+        const result = await run('bash', ['-euo', 'pipefail', '-c', line], dir);
+        expect(result.code, `${line}\n${result.stderr}`).toBe(0);
+        if (line.startsWith('gdalinfo')) expect(result.stdout).toContain('Size is 6, 4');
+      }
+      expect((await stat(join(dir, 'u.tif'))).size).toBeGreaterThan(0);
+    } finally {
+      await grid.close();
+      await rm(made.dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
