@@ -158,6 +158,27 @@ describe('GDAL opens both store roots', () => {
     }, 120_000);
   }
 
+  it('fsspec lists both roots, and zarr opens the group without consolidated metadata', async () => {
+    const result = await run(PYTHON, [
+      '-c',
+      `import json, sys, fsspec, zarr
+out = {}
+for view in ("zarr", "kerchunk"):
+    url = f"{sys.argv[1]}/datasets/tas-daily/{view}"
+    names = sorted(p.rstrip("/").rsplit("/", 1)[1] for p in fsspec.filesystem("http").ls(url + "/", detail=False))
+    group = zarr.open_group(fsspec.get_mapper(url), mode="r")
+    out[view] = {"ls": names, "arrays": sorted(group.array_keys())}
+print(json.dumps(out))`,
+      server.url,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const listed = lastJsonLine<Record<string, { ls: string[]; arrays: string[] }>>(result.stdout);
+    for (const view of ['zarr', 'kerchunk']) {
+      expect(listed[view]?.ls).toEqual(['.zattrs', '.zgroup', '.zmetadata', 'lat', 'lon', 'tas', 'time', 'time_bnds', 'zarr.json']);
+      expect(listed[view]?.arrays).toEqual(['lat', 'lon', 'tas', 'time', 'time_bnds']);
+    }
+  }, 120_000);
+
   it('gdalmdimtranslate of a subarray of /zarr equals the source file', async () => {
     const dir = await mkdtemp(join(work, 'mdim-'));
     const out = join(dir, 'pr.nc');
