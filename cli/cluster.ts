@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { SERVER_PROCESSES_VARIABLE } from '../server/config.js';
 import type { Logger } from '../server/log.js';
 
 /** What a worker tells the primary once it listens. */
@@ -33,7 +34,8 @@ export function runPrimary(workers: number, logger: Logger, drainMs = 10_000): v
   let announced = false;
   const ready = new Set<number>();
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    // each worker sizes its memory caches to its share of the machine (server/config.ts)
+    const worker = cluster.fork({ [SERVER_PROCESSES_VARIABLE]: String(workers) });
     worker.on('message', (message: unknown) => {
       if (!isListening(message)) return;
       ready.add(worker.id);

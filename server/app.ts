@@ -11,6 +11,7 @@ import type { ReferenceStore } from '../kerchunk/reference.js';
 import { BudgetExceededError, type BudgetLimits } from '../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { DatasetViews } from '../views/dataset-views.js';
+import type { DiskChunkCache } from '../views/disk-chunk-cache.js';
 import { readConfig, type StratoConfig } from './config.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
 import { requestFrame } from './http/request-frame.js';
@@ -28,10 +29,12 @@ export interface AppOptions {
    * from `process.env` when the app is built. The options below win over it.
    */
   readonly config?: StratoConfig;
-  /** Bytes of decoded source chunks kept in memory (default `config.decodedCacheBytes`: $STRATO_DECODED_CACHE_MB or 256 MiB). */
+  /** Bytes of decoded source chunks kept in memory (default `config.decodedCacheBytes`: $STRATO_DECODED_CACHE_MB or 1/8 of the memory, shared by the server processes). */
   readonly decodedCacheBytes?: number;
-  /** Bytes of encoded processed-view chunks kept in memory (default `config.encodedCacheBytes`: $STRATO_ENCODED_CACHE_MB or 256 MiB). */
+  /** Bytes of encoded processed-view chunks kept in memory (default `config.encodedCacheBytes`: $STRATO_ENCODED_CACHE_MB or 1/16 of the memory, shared by the server processes). */
   readonly encodedCacheBytes?: number;
+  /** The encoded-chunk tier on disk shared by the server processes (default none: memory only). */
+  readonly diskCache?: DiskChunkCache | undefined;
   /** Where chunks are decoded and encoded (default: on the calling thread). */
   readonly codecs?: ChunkCodecs;
   /** Where requests, caches and source reads are counted (default: a fresh registry of this app). */
@@ -83,6 +86,8 @@ export function createApp(options: AppOptions): Hono {
     codecs,
     encodedCacheBytes: options.encodedCacheBytes ?? config.encodedCacheBytes,
     encodedCacheObserver: metrics.cache('encoded'),
+    diskCache: options.diskCache,
+    diskCacheObserver: metrics.cache('encoded-disk'),
     logger,
   });
   const madeOnce = new WeakMap<(context: PluginContext) => unknown, unknown>();

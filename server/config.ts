@@ -1,3 +1,5 @@
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { type BudgetLimits, DEFAULT_BUDGET_LIMITS } from '../kerchunk/request-budget.js';
 import { DEFAULT_READ_BUDGET } from '../kerchunk/sources/read-budget.js';
 import type { RateLimitOptions } from './http/rate-limit.js';
@@ -42,10 +44,24 @@ export interface StratoConfig {
    * that is not a positive number is ignored (the default applies), as it always was.
    */
   readonly readBudget: { readonly maxBytes: number; readonly maxWaitMs: number };
-  /** `STRATO_DECODED_CACHE_MB`: bytes of decoded source chunks kept in memory. Default 256 MiB. */
+  /**
+   * `STRATO_DECODED_CACHE_MB`: bytes of decoded source chunks kept in memory by this process.
+   * Default 1/8 of the machine's memory (or of the cgroup's limit, when lower), shared among the
+   * server processes of `--workers N`; at least 64 MiB.
+   */
   readonly decodedCacheBytes: number;
-  /** `STRATO_ENCODED_CACHE_MB`: bytes of encoded processed-view chunks kept in memory. Default 256 MiB. */
+  /**
+   * `STRATO_ENCODED_CACHE_MB`: bytes of encoded processed-view chunks kept in memory by this
+   * process. Default 1/16 of the memory, shared among the server processes; at least 64 MiB.
+   */
   readonly encodedCacheBytes: number;
+  /**
+   * The encoded-chunk tier on disk that all server processes share (and that outlives them):
+   * `STRATO_CACHE_DIR` (`dir`, default `<os tmpdir>/strato-cache-<uid>`) and
+   * `STRATO_DISK_CACHE_MB` (`maxBytes`; default undefined: a quarter of the free space there,
+   * at most 8 GiB; 0 turns the tier off).
+   */
+  readonly diskCache: { readonly dir: string; readonly maxBytes: number | undefined };
   /** `STRATO_DAP_MAX_BYTES`: the largest OPeNDAP `.dods` answer (a byte count, `k`/`M`/`G` suffixes in powers of 1024). Default 1 GiB. */
   readonly dapMaxBytes: number;
   /** `STRATO_ADMIN_TOKEN`: the admin API's Bearer token (also unlocks `/health` details). Default none: the admin API is off. */
@@ -105,7 +121,32 @@ export const DEFAULT_DRAIN_MS = 10_000;
 const MIB = 1024 * 1024;
 const GIB = 1024 ** 3;
 
-export const DEFAULT_CHUNK_CACHE_BYTES = 256 * MIB;
+/** The smallest default of a memory cache. */
+export const MIN_DEFAULT_CACHE_BYTES = 64 * MIB;
+
+/** Set by `strato serve --workers N` in its workers: how many server processes share the machine. */
+export const SERVER_PROCESSES_VARIABLE = 'STRATO_SERVER_PROCESSES';
+
+/** The memory this process may count on: the machine's, or its cgroup's limit when lower. */
+export function memoryLimit(): number {
+  const total = totalmem();
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 && constrained < total ? constrained : total;
+}
+
+/** `fraction` of the memory limit, shared among the server processes, at least 64 MiB. */
+export function defaultCacheBytes(fraction: number, env: Env, memory = memoryLimit()): number {
+  const processes = Number(text(env[SERVER_PROCESSES_VARIABLE]) ?? 1);
+  const share = Number.isInteger(processes) && processes >= 1 && processes <= 64 ? processes : 1;
+  return Math.max(MIN_DEFAULT_CACHE_BYTES, Math.floor((memory * fraction) / share));
+}
+
+function diskCacheBytes(env: Env): number {
+  const given = text(env.STRATO_DISK_CACHE_MB) as string;
+  const mib = Number(given);
+  if (!Number.isFinite(mib) || mib < 0) throw new ConfigError(`STRATO_DISK_CACHE_MB must be a size in MiB (0: no disk cache), got "${given}"`);
+  return Math.floor(mib * MIB);
+}
 
 /** The admin API's rate limit without settings. */
 export const DEFAULT_ADMIN_RATE_LIMIT: AdminRateLimit = { ratePerSecond: 10, burst: 20, failedAuthCost: 5 };
@@ -125,8 +166,12 @@ export function readConfig(env: Env = process.env): StratoConfig {
     connections: connectionLimitsFromEnv(env),
     budget: budgetLimitsFromEnv(env),
     readBudget: readBudgetFromEnv(env),
-    decodedCacheBytes: cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES, env),
-    encodedCacheBytes: cacheBytesFromEnv('STRATO_ENCODED_CACHE_MB', DEFAULT_CHUNK_CACHE_BYTES, env),
+    decodedCacheBytes: cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', defaultCacheBytes(1 / 8, env), env),
+    encodedCacheBytes: cacheBytesFromEnv('STRATO_ENCODED_CACHE_MB', defaultCacheBytes(1 / 16, env), env),
+    diskCache: {
+      dir: text(env.STRATO_CACHE_DIR) ?? join(tmpdir(), `strato-cache-${process.getuid?.() ?? 'user'}`),
+      maxBytes: text(env.STRATO_DISK_CACHE_MB) === undefined ? undefined : diskCacheBytes(env),
+    },
     dapMaxBytes: maxBytesFromEnv(env.STRATO_DAP_MAX_BYTES),
     adminToken: text(env.STRATO_ADMIN_TOKEN),
     adminRateLimit: { ...DEFAULT_ADMIN_RATE_LIMIT, ...rateLimitFromEnv(env) },

@@ -126,6 +126,9 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     return found;
   };
 
+  // with `--workers N` a scrape reaches any one worker: its pid tells them apart
+  new Gauge({ name: 'strato_process_info', help: 'This server process (pid)', labelNames: ['pid'] as const, registers }).set({ pid: String(process.pid) }, 1);
+
   let catalogState: (() => CatalogState) | undefined;
   new Gauge({
     name: 'strato_catalog_datasets',

@@ -8,6 +8,7 @@ import { DatasetRegistry } from '../catalog/registry.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { ReadBudget } from '../kerchunk/sources/read-budget.js';
+import { DiskChunkCache } from '../views/disk-chunk-cache.js';
 import { createApp } from './app.js';
 import { CONNECTION_DEFAULTS, type ConnectionLimits, readConfig, type StratoConfig } from './config.js';
 import { defaultPlugins } from './default-plugins.js';
@@ -68,6 +69,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const readBudget = new ReadBudget(config.readBudget.maxBytes, config.readBudget.maxWaitMs);
   const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget });
   const codecs = new CodecPool(options.codecThreads);
+  // the encoded-chunk tier all server processes share (STRATO_CACHE_DIR, STRATO_DISK_CACHE_MB; 0: off)
+  const diskCache = config.diskCache.maxBytes === 0 ? undefined : await DiskChunkCache.open({ ...config.diskCache, logger: options.logger });
   const limits = connectionLimits(options.connections ?? config.connections);
   let server: ServerType;
   try {
@@ -82,6 +85,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       slowRequestMs: options.slowRequestMs ?? config.slowRequestMs,
       logAllRequests: options.logAllRequests ?? config.logAllRequests,
       budgetLimits: options.budgetLimits ?? config.budget,
+      diskCache,
     });
     server = await listen(app.fetch, options.port, options.host, limits);
   } catch (error) {

@@ -11,8 +11,8 @@ import { HttpProblem } from '../server/http/problem.js';
 import { DatasetViews } from './dataset-views.js';
 
 /** A dataset of one inline chunk (no source is read): v = [1, 2, 3, 4] as '<f4'. */
-function dataset(processing?: JsonValue): Dataset {
-  const chunk = Buffer.from(new Float32Array([1, 2, 3, 4]).buffer).toString('base64');
+function dataset(processing?: JsonValue, values = [1, 2, 3, 4]): Dataset {
+  const chunk = Buffer.from(new Float32Array(values).buffer).toString('base64');
   const refs = {
     version: 1,
     refs: {
@@ -70,8 +70,13 @@ describe('DatasetViews', () => {
     expect(again).toBe(first);
     expect(counts).toMatchObject({ hits: 1, misses: 1 });
     expect(counts.bytes).toBeGreaterThan(0);
-    // another dataset object has keys of its own in the shared cache
-    await views.processed(dataset()).chunk('v/0');
+    // the cache is keyed by what a chunk is made of: a reloaded dataset with the same references
+    // and processing shares the entry; one whose references changed has an entry of its own
+    const reloaded = await views.processed(dataset()).chunk('v/0');
+    expect(reloaded?.etag).toBe(first?.etag);
+    expect(counts).toMatchObject({ hits: 2, misses: 1 });
+    const changed = await views.processed(dataset(undefined, [1, 2, 3, 5])).chunk('v/0');
+    expect(changed?.etag).not.toBe(first?.etag);
     expect(counts.misses).toBe(2);
   });
 

@@ -5,6 +5,7 @@ import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { Sources } from '../kerchunk/sources/sources.js';
 import { HttpProblem } from '../server/http/problem.js';
 import { ProcessingConfigError, type ProcessingStage } from '../server/stage.js';
+import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { EncodedChunkCache, ProcessedView } from './processed-view.js';
 import { RawView } from './raw-view.js';
 
@@ -26,6 +27,10 @@ export interface DatasetViewsOptions {
   readonly encodedCacheBytes: number;
   /** Hits, misses and bytes of the encoded-chunk cache. */
   readonly encodedCacheObserver?: CacheObserver;
+  /** The encoded-chunk tier on disk shared by all server processes (none: memory only). */
+  readonly diskCache?: Promise<DiskChunkCache | undefined> | DiskChunkCache | undefined;
+  /** Hits and misses of the disk tier. */
+  readonly diskCacheObserver?: CacheObserver;
   readonly logger: ViewsLogger;
 }
 
@@ -40,11 +45,9 @@ export class DatasetViews {
   private readonly raws = new WeakMap<Dataset, RawView>();
   private readonly processedViews = new WeakMap<Dataset, ProcessedView>();
   private readonly encoded: EncodedChunkCache;
-  /** Makes each processed view's keys in the shared cache its own. */
-  private generation = 0;
 
   constructor(private readonly options: DatasetViewsOptions) {
-    this.encoded = new EncodedChunkCache(options.encodedCacheBytes, options.encodedCacheObserver);
+    this.encoded = new EncodedChunkCache(options.encodedCacheBytes, options.encodedCacheObserver, options.diskCache, options.diskCacheObserver);
   }
 
   /** The raw view of a dataset. */
@@ -73,7 +76,7 @@ export class DatasetViews {
           stages: stages(),
           raw: this.raw(dataset),
           cache: this.encoded,
-          cachePrefix: `${++this.generation}\0`,
+          sources: this.options.sources(),
           codecs,
         });
       } catch (error) {

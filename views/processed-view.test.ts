@@ -69,7 +69,7 @@ describe('rechunking', () => {
         stages,
         raw: new RawView(dataset, registry.sources),
         cache: new EncodedChunkCache(1 << 20),
-        cachePrefix: 'test\0',
+        sources: registry.sources,
         codecs: inlineCodecs,
       });
       const { values: got, meta } = await reassemble(view, 'tas');
@@ -89,7 +89,7 @@ describe('rechunking', () => {
       stages,
       raw: new RawView(dataset, registry.sources),
       cache: new EncodedChunkCache(),
-      cachePrefix: 'k\0',
+      sources: registry.sources,
       codecs: inlineCodecs,
     });
     const lat = await reassemble(view, 'lat');

@@ -1,24 +1,39 @@
+import { createHash } from 'node:crypto';
 import type { Dataset } from '../catalog/dataset.js';
 import { schemaOf } from '../catalog/dataset-schema.js';
-import type { ArrayValues, DatasetValues, NumericArray } from '../kerchunk/array-values.js';
+import { chunkCount, chunksCovering } from '../kerchunk/array-reader.js';
+import type { ArrayValues, DatasetValues, NumericArray, Slice } from '../kerchunk/array-values.js';
 import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
+import type { Sources } from '../kerchunk/sources/sources.js';
 import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { arrayMetadata, type ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
 import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
+import { stratoVersion } from '../server/version.js';
+import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { dimensionSeparators, renderMetadata, withAttributes } from './metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
+/** Bump when an encoder's output changes for the same input (keys of the disk tier change with it). */
+const ENCODING_GENERATION = 1;
+/** Target chunks made of more source chunks than this are not cached (see `chunkTag`). */
+const MAX_TAGGED_SOURCES = 100_000;
+
 /** One processed array: target metadata, and the value transforms of its stages in order. */
 interface ProcessedArray {
+  readonly name: string;
   readonly meta: ZarrArrayMetadata;
+  /** `meta` and the source's metadata as JSON (part of every chunk's ETag). */
+  readonly metaText: string;
+  /** The source array's chunk shape and key separator (to find the source chunks of a target chunk). */
+  readonly source: { readonly chunks: readonly number[]; readonly separator: string };
   readonly grid: ChunkGrid;
   readonly values: ArrayValues;
   readonly transforms: ReadonlyArray<(chunk: NumericArray) => NumericArray>;
@@ -27,17 +42,41 @@ interface ProcessedArray {
   readonly attributes: Readonly<Record<string, JsonValue>>;
 }
 
-/** Encoded chunks of the processed view, shared by all datasets, bounded in bytes. */
+/**
+ * Encoded chunks of the processed view, shared by all datasets, bounded in bytes: a memory LRU
+ * of this process in front of an optional disk tier shared by all server processes
+ * (disk-chunk-cache.ts). Keys are the chunks' ETags (see `ProcessedView.chunkTag`), which change
+ * whenever the bytes could.
+ */
 export class EncodedChunkCache {
   private readonly chunks: SingleFlightCache<ServedBody>;
 
-  constructor(maxBytes = 256 * 1024 * 1024, observer?: CacheObserver) {
+  constructor(
+    maxBytes = 256 * 1024 * 1024,
+    observer?: CacheObserver,
+    private readonly disk?: Promise<DiskChunkCache | undefined> | DiskChunkCache,
+    private readonly diskObserver?: CacheObserver,
+  ) {
     this.chunks = new SingleFlightCache({ maxBytes, sizeOf: (body) => body.size, observer });
   }
 
-  /** The cached body, or the one `make` computes; concurrent identical requests share one computation. */
-  get(key: string, make: () => Promise<ServedBody>): Promise<ServedBody> {
-    return this.chunks.get(key, make);
+  /**
+   * The chunk whose ETag is `etag`: from memory, else from disk, else as `encode` makes it (then
+   * stored in both); concurrent identical requests share one computation.
+   */
+  get(etag: string, encode: () => Promise<Uint8Array>): Promise<ServedBody> {
+    return this.chunks.get(etag, async () => {
+      const disk = await this.disk;
+      const stored = disk && (await disk.get(etag));
+      if (stored) {
+        this.diskObserver?.hit();
+        return bytesBody(stored, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+      }
+      if (disk) this.diskObserver?.miss();
+      const encoded = await encode();
+      if (disk) void disk.set(etag, encoded);
+      return bytesBody(encoded, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+    });
   }
 }
 
@@ -52,8 +91,8 @@ export interface ProcessedViewOptions {
   readonly raw: RawView;
   /** Encoded chunks, possibly shared with other views. */
   readonly cache: EncodedChunkCache;
-  /** Prefix of this view's keys in `cache`, unique among the views sharing it. */
-  readonly cachePrefix: string;
+  /** The sources the dataset is read from (versions of the objects its chunks are in). */
+  readonly sources: Sources;
   /** Where chunks are encoded. */
   readonly codecs: ChunkCodecs;
 }
@@ -70,8 +109,10 @@ export class ProcessedView {
   private readonly dataset: Dataset;
   private readonly raw: RawView;
   private readonly cache: EncodedChunkCache;
-  private readonly cachePrefix: string;
+  private readonly sources: Sources;
   private readonly codecs: ChunkCodecs;
+  /** What every chunk of this view depends on besides its source chunks (see `chunkTag`). */
+  private readonly identity: string;
 
   /** Throws ProcessingConfigError when the dataset's `processing` block does not suit the stages. */
   constructor(options: ProcessedViewOptions) {
@@ -79,8 +120,9 @@ export class ProcessedView {
     this.dataset = dataset;
     this.raw = options.raw;
     this.cache = options.cache;
-    this.cachePrefix = options.cachePrefix;
+    this.sources = options.sources;
     this.codecs = options.codecs;
+    this.identity = JSON.stringify([ENCODING_GENERATION, stratoVersion(), dataset.id, dataset.entry.processing ?? null, stages.map((stage) => stage.key)]);
     const steps = configureStages(stages, dataset.entry.processing);
     const schema = schemaOf(dataset);
     const texts = completeMetadata(dataset.references.metadataText);
@@ -119,7 +161,53 @@ export class ProcessedView {
     if (!array) return this.raw.chunk(key, signal);
     const index = array.grid.indexOf(parts.chunk);
     if (index === undefined) return undefined;
-    return this.cache.get(this.cachePrefix + v2Key, () => this.encode(array, parts.chunk, signal));
+    const etag = await this.chunkTag(array, parts.chunk, signal);
+    if (etag === undefined) {
+      const encoded = await this.encode(array, parts.chunk, signal);
+      return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
+    }
+    return this.cache.get(etag, () => this.encode(array, parts.chunk, signal));
+  }
+
+  /**
+   * The ETag of a processed chunk, made without its bytes: a SHA-256 of what they are made from —
+   * the view's identity (encoder generation, strato version, dataset id, `processing` block,
+   * stages), the array's source and target metadata, the chunk's index, and for every source
+   * chunk it covers the reference (`[url, offset, length]`, inline bytes, or missing) and the
+   * version of the object it points into (a file's size and mtime, an http ETag). So it changes
+   * whenever the bytes could (a re-registered dataset, a rewritten source file, a new release),
+   * and it keys the encoded-chunk caches. Selections touching more than MAX_TAGGED_SOURCES source
+   * chunks (a pathological re-chunking, refused by the request budget anyway) get no tag: they
+   * are encoded without the caches and tagged by their bytes.
+   */
+  private async chunkTag(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<string | undefined> {
+    const selection = selectionOf(array.meta, suffix);
+    const source = array.source;
+    const hash = createHash('sha256').update(this.identity).update('\0').update(array.metaText).update('\0').update(suffix);
+    if (chunkCount(selection, source.chunks) > MAX_TAGGED_SOURCES) return undefined;
+    const base = this.dataset.referenceBase;
+    const versions = new Map<string, string>();
+    for (const index of chunksCovering(selection, source.chunks)) {
+      signal?.throwIfAborted();
+      const key = `${array.name}/${index.length === 0 ? '0' : index.join(source.separator)}`;
+      const reference = await this.dataset.references.chunk(key);
+      hash.update('\0').update(key).update('\0');
+      if (!reference) {
+        hash.update('fill');
+        continue;
+      }
+      if (reference.kind === 'inline') {
+        hash.update('inline\0').update(reference.data);
+        continue;
+      }
+      let version = versions.get(reference.url);
+      if (version === undefined) {
+        version = (await this.sources.version(reference, base, signal)) ?? '';
+        versions.set(reference.url, version);
+      }
+      hash.update(JSON.stringify(reference.kind === 'range' ? [reference.url, reference.offset, reference.length, version] : [reference.url, version]));
+    }
+    return `"${hash.digest('base64url')}"`;
   }
 
   private processArray(
@@ -159,23 +247,37 @@ export class ProcessedView {
       if (error instanceof RangeError) return undefined;
       throw error;
     }
-    return { meta, grid, values: arrayValues, transforms, fillValue: arrayValues.fillValue, attributes };
+    return {
+      name,
+      meta,
+      metaText: JSON.stringify([meta, source, attributes]),
+      source: { chunks: source.shape.length === 0 ? [] : source.chunks, separator: source.dimension_separator ?? '.' },
+      grid,
+      values: arrayValues,
+      transforms,
+      fillValue: arrayValues.fillValue,
+      attributes,
+    };
   }
 
-  private async encode(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<ServedBody> {
+  private async encode(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<Uint8Array> {
     const { meta } = array;
-    const origin = meta.shape.length === 0 ? [] : suffix.split('.').map(Number);
-    const selection = origin.map((i, d) => {
-      const start = i * (meta.chunks[d] as number);
-      return { start, stop: Math.min(start + (meta.chunks[d] as number), meta.shape[d] as number), step: 1 };
-    });
+    const selection = selectionOf(meta, suffix);
     let chunk = padToChunk(await array.values.read(selection, signal), selection, meta.shape.length === 0 ? [] : meta.chunks, array.fillValue);
     for (const transform of array.transforms) chunk = transform(chunk);
     const raw = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     // the chunk was made for this request alone (read() returns a new array): hand it over
-    const encoded = await this.codecs.encode(raw, meta, { transfer: true });
-    return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
+    return this.codecs.encode(raw, meta, { transfer: true });
   }
+}
+
+/** The selection (in source coordinates) of the target chunk `suffix` ('3.0.1'). */
+function selectionOf(meta: ZarrArrayMetadata, suffix: string): Slice[] {
+  const origin = meta.shape.length === 0 ? [] : suffix.split('.').map(Number);
+  return origin.map((i, d) => {
+    const start = i * (meta.chunks[d] as number);
+    return { start, stop: Math.min(start + (meta.chunks[d] as number), meta.shape[d] as number), step: 1 };
+  });
 }
 
 /** A selection's values placed in a full chunk (Zarr v2 edge chunks are stored full size), the rest filled. */
