@@ -79,6 +79,13 @@ describe('addDataset', () => {
     expect(secret?.access?.roles).toEqual(['members']);
   });
 
+  it('refuses to replace an entry with an unknown key, and leaves the file as it was', async () => {
+    const text = 'datasets:\n  secret:\n    refs: refs/a.json\n    acess: {roles: [members]}\n';
+    await writeFile(file, text);
+    await expect(addDataset(file, { id: 'secret', refs: 'refs/b.json' }, { replace: true })).rejects.toThrow(/keys strato does not know.*"acess"/);
+    expect(await readFile(file, 'utf8')).toBe(text);
+  });
+
   it('writes nothing when a replacement says the same', async () => {
     const before = await stat(file);
     const result = await addDataset(file, { id: 'beta', refs: 'refs/beta.json', license: 'CC0-1.0' }, { replace: true });

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Document, isMap, isScalar, parseDocument, YAMLMap } from 'yaml';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { removeLeftoverTemporaries, writeFileAtomic } from './atomic-write.js';
-import { type Catalog, CatalogError, datasetIdProblem, parseCatalog } from './catalog-file.js';
+import { type Catalog, CatalogError, DATASET_KEYS, datasetIdProblem, parseCatalog } from './catalog-file.js';
 import { FileLockError, type FileLockOptions, withFileLock } from './file-lock.js';
 
 /**
@@ -99,7 +99,8 @@ export interface AddDatasetResult extends CatalogUpdate {
  * Adds (or with `replace`, replaces) a dataset entry. A replaced entry is edited in place: fields
  * that keep their value keep their comments; fields the record does not have are removed, except
  * `access`, which records cannot set: re-registering a protected dataset never publishes it (fail
- * closed; access is changed by editing the catalog).
+ * closed; access is changed by editing the catalog). An entry with keys strato does not know (a
+ * misspelt `acess:`) is not replaced at all (CatalogError).
  */
 export async function addDataset(file: string, record: DatasetRecord, options: AddDatasetOptions = {}): Promise<AddDatasetResult> {
   const idProblem = datasetIdProblem(record.id);
@@ -117,6 +118,13 @@ export async function addDataset(file: string, record: DatasetRecord, options: A
       }
       const fields = entryFields(record);
       if (isMap(existing)) {
+        const unknown = existing.items.map((item) => (isScalar(item.key) ? item.key.value : item.key)).filter((key) => typeof key !== 'string' || !DATASET_KEYS.has(key));
+        if (unknown.length > 0) {
+          // a misspelt `acess:` is someone's intent to protect the dataset: never drop it silently
+          throw new CatalogError(
+            `dataset "${record.id}" has keys strato does not know in the catalog (${unknown.map((key) => JSON.stringify(String(key).slice(0, 64))).join(', ')}): fix the entry by hand before replacing it`,
+          );
+        }
         for (const item of [...existing.items]) {
           const key = isScalar(item.key) ? item.key.value : item.key;
           if (key === 'access') continue;
