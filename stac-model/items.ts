@@ -176,7 +176,12 @@ function assets(dataset: Dataset, views: ReadonlySet<AssetView>, keepbits: Reado
     };
   }
   if (views.has('intake')) {
-    out.intake = { href: `${base}/catalog.yaml`, type: MEDIA.yaml, title: 'intake catalog (sources with driver zarr need intake-xarray; the *_arrays sources open with intake alone)', roles: ['metadata'] };
+    out.intake = {
+      href: `${base}/catalog.yaml`,
+      type: MEDIA.yaml,
+      title: 'intake catalog (sources with driver zarr need intake-xarray; the *_arrays sources open with intake alone)',
+      roles: ['metadata'],
+    };
   }
   return out;
 }
