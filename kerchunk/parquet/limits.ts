@@ -19,6 +19,8 @@ export const LIMITS = {
   pageBytes: 64 * 1024 * 1024,
   /** A column chunk this small without an offset index is read whole with every row range. */
   smallChunkBytes: 64 * 1024,
+  /** The pages a lookup needs are read with one system call when they lie within this span. */
+  coalesceBytes: 256 * 1024,
   /** Rows read at once from a file with offset indexes (pieces of the record). */
   pieceRows: 1024,
 } as const;

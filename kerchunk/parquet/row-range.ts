@@ -23,44 +23,94 @@ export interface ColumnRows {
 
 /** Columns whose statistics say they hold only nulls are left out (every row is null). */
 export async function readRowRange(handle: FileHandle, file: string, group: RowGroupLayout, from: number, to: number): Promise<Map<ColumnName, ColumnRows>> {
+  const plans = group.columns.filter((column) => !column.allNull).map((column) => planColumn(group, column, from, to));
+  const spans = await fetchSpans(
+    handle,
+    file,
+    plans.flatMap((plan) => plan.spans),
+  );
   const columns = new Map<ColumnName, ColumnRows>();
-  for (const column of group.columns) {
-    if (column.allNull) continue;
-    columns.set(column.name, await readColumnRows(handle, file, group, column, from, to));
+  let next = 0;
+  for (const plan of plans) {
+    const parts = spans.slice(next, next + plan.spans.length);
+    next += plan.spans.length;
+    columns.set(plan.column.name, decodeColumnRows(file, group, plan, joined(parts), from, to));
   }
   return columns;
 }
 
 type Decoder = Parameters<typeof readColumn>[2];
 
-async function readColumnRows(handle: FileHandle, file: string, group: RowGroupLayout, column: ColumnLayout, from: number, to: number): Promise<ColumnRows> {
-  const where = `${file}: column "${column.name}"`;
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The bytes to read for a column: its dictionary page and the data pages holding the rows. */
+interface ColumnPlan {
+  readonly column: ColumnLayout;
+  readonly spans: readonly Span[];
+  /** The first row of the first data page read, relative to the row group. */
+  readonly first: number;
+}
+
+function planColumn(group: RowGroupLayout, column: ColumnLayout, from: number, to: number): ColumnPlan {
   const { pages } = column;
-  let bytes: Uint8Array;
-  // The first row in `bytes` (a data page boundary), relative to the row group.
-  let first = 0;
-  if (pages !== undefined && (from > 0 || to < group.rows)) {
-    let firstPage = -1;
-    let lastPage = 0;
-    for (let i = 0; i < pages.length; i++) {
-      const pageStart = (pages[i] as (typeof pages)[number]).firstRow;
-      const pageEnd = i + 1 < pages.length ? (pages[i + 1] as (typeof pages)[number]).firstRow : group.rows;
-      if (firstPage < 0 && pageEnd > from) firstPage = i;
-      if (pageStart < to) lastPage = i;
-    }
-    const start = pages[Math.max(firstPage, 0)] as (typeof pages)[number];
-    const last = pages[lastPage] as (typeof pages)[number];
-    first = start.firstRow;
-    // The dictionary page lies between the chunk's start and its first data page.
-    const dictionaryBytes = (pages[0] as (typeof pages)[number]).offset - column.start;
-    const dataBytes = last.offset + last.bytes - start.offset;
-    bytes = new Uint8Array(dictionaryBytes + dataBytes);
-    if (dictionaryBytes > 0) await readInto(handle, bytes.subarray(0, dictionaryBytes), column.start, file);
-    await readInto(handle, bytes.subarray(dictionaryBytes), start.offset, file);
-  } else {
-    bytes = new Uint8Array(column.end - column.start);
-    await readInto(handle, bytes, column.start, file);
+  if (pages === undefined || (from === 0 && to >= group.rows)) return { column, spans: [{ start: column.start, end: column.end }], first: 0 };
+  let firstPage = -1;
+  let lastPage = 0;
+  for (let i = 0; i < pages.length; i++) {
+    const pageStart = (pages[i] as (typeof pages)[number]).firstRow;
+    const pageEnd = i + 1 < pages.length ? (pages[i + 1] as (typeof pages)[number]).firstRow : group.rows;
+    if (firstPage < 0 && pageEnd > from) firstPage = i;
+    if (pageStart < to) lastPage = i;
   }
+  const start = pages[Math.max(firstPage, 0)] as (typeof pages)[number];
+  const last = pages[lastPage] as (typeof pages)[number];
+  const data = { start: start.offset, end: last.offset + last.bytes };
+  // The dictionary page lies between the chunk's start and its first data page.
+  const dictionaryEnd = (pages[0] as (typeof pages)[number]).offset;
+  if (dictionaryEnd === column.start) return { column, spans: [data], first: start.firstRow };
+  if (dictionaryEnd === data.start) return { column, spans: [{ start: column.start, end: data.end }], first: start.firstRow };
+  return { column, spans: [{ start: column.start, end: dictionaryEnd }, data], first: start.firstRow };
+}
+
+/**
+ * The bytes of each span: one read when they all lie within LIMITS.coalesceBytes (the columns
+ * of a row group usually do: one system call for a lookup instead of one per page run).
+ */
+async function fetchSpans(handle: FileHandle, file: string, spans: readonly Span[]): Promise<Uint8Array[]> {
+  if (spans.length === 0) return [];
+  const low = Math.min(...spans.map((span) => span.start));
+  const high = Math.max(...spans.map((span) => span.end));
+  if (high - low <= LIMITS.coalesceBytes) {
+    const all = new Uint8Array(high - low);
+    await readInto(handle, all, low, file);
+    return spans.map((span) => all.subarray(span.start - low, span.end - low));
+  }
+  const parts: Uint8Array[] = [];
+  for (const span of spans) {
+    const bytes = new Uint8Array(span.end - span.start);
+    await readInto(handle, bytes, span.start, file);
+    parts.push(bytes);
+  }
+  return parts;
+}
+
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  return bytes;
+}
+
+function decodeColumnRows(file: string, group: RowGroupLayout, plan: ColumnPlan, bytes: Uint8Array, from: number, to: number): ColumnRows {
+  const { column, first } = plan;
+  const where = `${file}: column "${column.name}"`;
   checkPageHeaders(bytes, group.rows, where);
 
   const decoder: Decoder = {
