@@ -176,8 +176,10 @@ export class CodecPool implements ChunkCodecs {
         job.reject(error);
       },
     });
-    // the input is copied (structured clone) unless the caller handed over a whole buffer
-    worker.postMessage({ id, op: job.op, bytes: job.bytes, meta: job.meta } satisfies CodecJob, movable(job.bytes, job.options) ? [job.bytes.buffer as ArrayBuffer] : []);
+    // the input moves when the caller handed over a whole buffer; else a copy of exactly its bytes
+    // moves (a structured clone of a view would copy its whole underlying buffer)
+    const bytes = movable(job.bytes, job.options) ? job.bytes : new Uint8Array(job.bytes);
+    worker.postMessage({ id, op: job.op, bytes, meta: job.meta } satisfies CodecJob, [bytes.buffer as ArrayBuffer]);
     return true;
   }
 

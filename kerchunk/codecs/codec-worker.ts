@@ -39,9 +39,10 @@ parentPort?.on('message', (job: CodecJob | CodecRegistration) => {
   work.then(
     (bytes) => {
       // the result may view the input (e.g. fletcher32 strips its checksum by slicing), or a part
-      // of a larger buffer: copy it then, so exactly its bytes move
+      // of a larger buffer: copy it then (into a new buffer: a Buffer's slice() is a view), so
+      // exactly its bytes move
       const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-      const own = bytes.buffer === job.bytes.buffer || !whole ? bytes.slice() : bytes;
+      const own = bytes.buffer === job.bytes.buffer || !whole ? new Uint8Array(bytes) : bytes;
       parentPort?.postMessage({ id: job.id, ok: true, bytes: own } satisfies CodecJobResult, [own.buffer as ArrayBuffer]);
     },
     (error: Error) => parentPort?.postMessage({ id: job.id, ok: false, name: error.name, message: error.message } satisfies CodecJobResult),

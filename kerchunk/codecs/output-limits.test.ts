@@ -273,4 +273,22 @@ describe.skipIf(!existsSync(builtPool))('the codec pool (built, with worker thre
       await codecs.close();
     }
   });
+
+  it('moves a whole handed-over buffer, copies only the bytes of a view, never detaches what it was not given', async () => {
+    const codecs = await pool();
+    try {
+      const m = meta({ shape: [1 << 15], chunks: [1 << 15], compressor: { id: 'blosc', cname: 'lz4', clevel: 5, shuffle: 1 } }); // 128 KiB
+      const larger = new Uint8Array(4 * (1 << 15) + 100).map((_, i) => (i * 7) & 0xff);
+      const view = larger.subarray(100);
+      const encoded = await codecs.encode(view, m, { transfer: true }); // a view: copied, never detached
+      expect(larger.byteLength).toBe(4 * (1 << 15) + 100);
+      const decoded = await codecs.decode(encoded, m);
+      expect(Buffer.from(decoded).equals(Buffer.from(view))).toBe(true);
+      const whole = view.slice();
+      await codecs.encode(whole, m, { transfer: true });
+      expect(whole.byteLength).toBe(0); // handed over: moved
+    } finally {
+      await codecs.close();
+    }
+  });
 });
