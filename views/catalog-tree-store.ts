@@ -56,6 +56,8 @@ export class CatalogTreeStore {
     /** The attributes text of a dataset's group in listings that do not hold every array. */
     private readonly groupAttributes: (dataset: Dataset) => string,
     options: CatalogTreeStoreOptions = {},
+    /** Group fragments of datasets, shared by the stores of one face across catalog versions. */
+    private readonly fragments: WeakMap<Dataset, GroupFragment> = new WeakMap(),
   ) {
     this.cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
   }
@@ -116,20 +118,20 @@ export class CatalogTreeStore {
 
   private async render(node: TreeNode, name: string): Promise<ServedBody> {
     const { full, groups } = await this.listing(node);
-    if (name === '.zmetadata') {
-      const members: string[] = [];
-      for (const [key, text] of full) members.push(`${JSON.stringify(key)}: ${text}`);
-      for (const [path, attributes] of groups) members.push(`${JSON.stringify(`${path}/.zgroup`)}: ${GROUP_TEXT}`, `${JSON.stringify(`${path}/.zattrs`)}: ${attributes}`);
-      return jsonBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`);
-    }
-    // the v3 documents of what is listed in full; groups listed by attributes are v3 groups as they are
+    // every piece is ASCII already (asciiJson here, fragments when made): the whole is not scanned again
     const members: string[] = [];
-    for (const [key, text] of v3MetadataTexts(full)) {
-      if (key !== 'zarr.json') members.push(`${JSON.stringify(key.slice(0, -'/zarr.json'.length))}: ${text}`);
+    if (name === '.zmetadata') {
+      for (const [key, text] of full) members.push(asciiJson(`${JSON.stringify(key)}: ${text}`));
+      for (const group of groups) members.push(group.v2);
+      return asciiBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`);
     }
-    for (const [path, attributes] of groups) members.push(`${JSON.stringify(path)}: {"zarr_format": 3, "node_type": "group", "attributes": ${attributes}}`);
-    const attributes = full.get('.zattrs') ?? '{}';
-    return jsonBody(
+    // the v3 documents of what is listed in full; groups listed by their attributes are v3 groups as they are
+    for (const [key, text] of v3MetadataTexts(full)) {
+      if (key !== 'zarr.json') members.push(asciiJson(`${JSON.stringify(key.slice(0, -'/zarr.json'.length))}: ${text}`));
+    }
+    for (const group of groups) members.push(group.v3);
+    const attributes = asciiJson(full.get('.zattrs') ?? '{}');
+    return asciiBody(
       `{"zarr_format": 3, "node_type": "group", "attributes": ${attributes}, "consolidated_metadata": {"kind": "inline", "must_understand": false, "metadata": {\n${members.join(',\n')}\n}}}`,
     );
   }
@@ -139,7 +141,7 @@ export class CatalogTreeStore {
    * `node` → JSON text) of the node itself and of every dataset listed with its arrays; `groups`,
    * the groups listed by their attributes only (path relative to `node` → attributes text).
    */
-  private async listing(node: TreeNode): Promise<{ full: Map<string, string>; groups: Array<readonly [string, string]> }> {
+  private async listing(node: TreeNode): Promise<{ full: Map<string, string>; groups: GroupFragment[] }> {
     const every = this.tree.listsEveryArray(node);
     // the datasets listed with every array: the whole subtree when it is small, else the node's own
     const fullPaths = every ? datasetPaths(node) : node.dataset ? [node.path] : [];
@@ -152,7 +154,7 @@ export class CatalogTreeStore {
       }),
     );
     const full = new Map<string, string>();
-    const groups: Array<readonly [string, string]> = [];
+    const groups: GroupFragment[] = [];
     const relative = (at: TreeNode) => (node.path === '' ? at.path : at.path.slice(node.path.length + 1));
     const stack: TreeNode[] = [node];
     for (let at = stack.pop(); at; at = stack.pop()) {
@@ -163,16 +165,14 @@ export class CatalogTreeStore {
         for (const [key, text] of own) full.set(prefix + key, text);
       } else {
         const dataset = at.dataset && this.datasets(at.dataset.id);
-        const attributes = dataset ? this.safeAttributes(dataset) : at.path === '' ? this.rootAttributes() : '{}';
-        if (at === node) {
-          full.set('.zgroup', GROUP_TEXT);
-          full.set('.zattrs', attributes);
-        } else if (every) {
-          full.set(`${prefix}.zgroup`, GROUP_TEXT);
-          full.set(`${prefix}.zattrs`, attributes);
-        } else {
-          groups.push([path, attributes]);
+        if (at !== node && !every) {
+          // the root's listing (paths from the root) is the one kept across versions
+          groups.push(dataset && path === at.path ? this.datasetFragment(dataset, path) : groupFragment(path, dataset ? this.safeAttributes(dataset) : '{}'));
+          for (const child of at.children.values()) stack.push(child);
+          continue;
         }
+        full.set(`${prefix}.zgroup`, GROUP_TEXT);
+        full.set(`${prefix}.zattrs`, dataset ? this.safeAttributes(dataset) : at.path === '' ? this.rootAttributes() : '{}');
       }
       for (const child of at.children.values()) stack.push(child);
     }
@@ -190,6 +190,15 @@ export class CatalogTreeStore {
     } catch {
       return undefined;
     }
+  }
+
+  /** A dataset group listed by its attributes in the root's listing, made once per opened dataset (kept across catalog versions). */
+  private datasetFragment(dataset: Dataset, path: string): GroupFragment {
+    const kept = this.fragments.get(dataset);
+    if (kept?.path === path) return kept;
+    const fragment = groupFragment(path, this.safeAttributes(dataset));
+    this.fragments.set(dataset, fragment);
+    return fragment;
   }
 
   private safeAttributes(dataset: Dataset): string {
@@ -237,6 +246,27 @@ function datasetPaths(node: TreeNode): string[] {
     for (const child of at.children.values()) stack.push(child);
   }
   return paths;
+}
+
+/** A group in a consolidated listing by its attributes alone: its v2 members and its v3 member, ASCII. */
+export interface GroupFragment {
+  readonly path: string;
+  readonly v2: string;
+  readonly v3: string;
+}
+
+function groupFragment(path: string, attributes: string): GroupFragment {
+  const ascii = asciiJson(attributes);
+  return {
+    path,
+    v2: `${asciiJson(JSON.stringify(`${path}/.zgroup`))}: ${GROUP_TEXT},\n${asciiJson(JSON.stringify(`${path}/.zattrs`))}: ${ascii}`,
+    v3: `${asciiJson(JSON.stringify(path))}: {"zarr_format": 3, "node_type": "group", "attributes": ${ascii}}`,
+  };
+}
+
+function asciiBody(text: string): ServedBody {
+  const bytes = new TextEncoder().encode(text);
+  return bytesBody(bytes, etagOf(bytes), 'application/json', METADATA_CACHE_CONTROL);
 }
 
 function jsonBody(text: string): ServedBody {

@@ -66,6 +66,9 @@ export interface CatalogTreeOptions {
 export const FULL_LISTING_MAX_DATASETS = 200;
 export const FULL_LISTING_MAX_BYTES = 4 * 1024 * 1024;
 
+/** Shared by every node without children (never written: a node gets its own map with its first child). */
+const NO_CHILDREN: Map<string, MutableNode> = new Map();
+
 interface MutableNode {
   path: string;
   children: Map<string, MutableNode>;
@@ -88,16 +91,19 @@ export class CatalogTree {
     const problems: TreeProblem[] = [];
     const root: MutableNode = { path: '', children: new Map(), datasetCount: 0, metadataBytes: 0 };
     for (const entry of entries) {
-      const problem = entryProblem(entry);
+      const segments = entry.id.split('.');
+      const problem = entryProblem(entry, segments);
       if (problem) {
         problems.push({ id: entry.id, problem });
         continue;
       }
       let node = root;
-      for (const segment of entry.id.split('.')) {
+      for (const segment of segments) {
         let child = node.children.get(segment);
         if (!child) {
-          child = { path: node.path === '' ? segment : `${node.path}/${segment}`, children: new Map(), datasetCount: 0, metadataBytes: 0 };
+          // leaves (most nodes of a large catalog) share one empty map until they get a child
+          child = { path: node.path === '' ? segment : `${node.path}/${segment}`, children: NO_CHILDREN, datasetCount: 0, metadataBytes: 0 };
+          if (node.children === NO_CHILDREN) node.children = new Map();
           node.children.set(segment, child);
         }
         node = child;
@@ -149,9 +155,9 @@ export class CatalogTree {
 }
 
 /** Why an entry cannot be placed in the tree at all, or undefined. */
-function entryProblem(entry: TreeEntry): string | undefined {
+function entryProblem(entry: TreeEntry, segments: readonly string[]): string | undefined {
   if (entry.rootIsArray) return 'the dataset root is an array, not a group';
-  for (const segment of entry.id.split('.')) {
+  for (const segment of segments) {
     if (segment === '') return 'the id has an empty segment (a leading, trailing or doubled ".")';
     if (segment.startsWith('__')) return `the id segment "${segment}" starts with "__" (reserved for Zarr)`;
   }

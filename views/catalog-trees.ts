@@ -1,6 +1,6 @@
 import type { Dataset } from '../catalog/dataset.js';
 import { CatalogTree, type CatalogTreeOptions, type TreeEntry, treeEntryOf } from './catalog-tree.js';
-import { CatalogTreeStore, type CatalogTreeStoreOptions, type TreeFace } from './catalog-tree-store.js';
+import { CatalogTreeStore, type CatalogTreeStoreOptions, type GroupFragment, type TreeFace } from './catalog-tree-store.js';
 import type { VisibleDatasets } from './visible-datasets.js';
 
 export interface CatalogTreesOptions extends CatalogTreeOptions, CatalogTreeStoreOptions {}
@@ -15,6 +15,8 @@ export class CatalogTrees {
   private readonly trees = new WeakMap<object, Map<string, CatalogTree>>();
   private readonly stores = new WeakMap<CatalogTree, Map<string, CatalogTreeStore>>();
   private readonly entries = new WeakMap<Dataset, TreeEntry>();
+  /** Per face: datasets' group fragments in large listings, kept across versions (a new version re-makes only new datasets'). */
+  private readonly fragments = new Map<string, WeakMap<Dataset, GroupFragment>>();
 
   constructor(private readonly options: CatalogTreesOptions = {}) {}
 
@@ -46,7 +48,12 @@ export class CatalogTrees {
     }
     let store = byFace.get(face.name);
     if (!store) {
-      store = new CatalogTreeStore(tree, (id) => visible.get(id), face, referenceAttributes, this.options);
+      let fragments = this.fragments.get(face.name);
+      if (!fragments) {
+        fragments = new WeakMap();
+        this.fragments.set(face.name, fragments);
+      }
+      store = new CatalogTreeStore(tree, (id) => visible.get(id), face, referenceAttributes, this.options, fragments);
       byFace.set(face.name, store);
     }
     return store;
