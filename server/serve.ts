@@ -19,6 +19,7 @@ import type { StratoPlugin } from './plugin.js';
 import { loadListedPlugins } from './plugin-loader.js';
 import { processingProblem } from './stage.js';
 import { stratoVersion } from './version.js';
+import { warmCodecs } from './warm-codecs.js';
 
 export interface ServeOptions {
   readonly catalog: string;
@@ -69,6 +70,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const readBudget = new ReadBudget(config.readBudget.maxBytes, config.readBudget.maxWaitMs);
   const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget });
   const codecs = new CodecPool(options.codecThreads);
+  // the first chunks of a fresh process as fast as later ones
+  await warmCodecs(codecs, codecs.size);
   // the encoded-chunk tier all server processes share (STRATO_CACHE_DIR, STRATO_DISK_CACHE_MB; 0: off)
   const diskCache = config.diskCache.maxBytes === 0 ? undefined : await DiskChunkCache.open({ ...config.diskCache, logger: options.logger });
   const limits = connectionLimits(options.connections ?? config.connections);
