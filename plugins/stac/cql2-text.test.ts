@@ -97,8 +97,10 @@ describe('cql2-text → the CQL2 JSON tree', () => {
     expect(cql2TextToJson('"and" = 1')).toEqual({ op: '=', args: [{ property: 'and' }, 1] });
   });
 
-  it("string literals: '' is a quote; temporal literals", () => {
+  it("string literals: '' and \\' are a quote, other backslashes stay (LIKE escapes); temporal literals", () => {
     expect(cql2TextToJson("title = 'it''s'")).toEqual({ op: '=', args: [{ property: 'title' }, "it's"] });
+    expect(cql2TextToJson("title = 'it\\'s'")).toEqual({ op: '=', args: [{ property: 'title' }, "it's"] });
+    expect(cql2TextToJson("id LIKE 'a\\_b\\%'")).toEqual({ op: 'like', args: [{ property: 'id' }, 'a\\_b\\%'] });
     expect(cql2TextToJson("datetime > TIMESTAMP('2000-01-01T00:00:00Z')")).toEqual({ op: '>', args: [{ property: 'datetime' }, { timestamp: '2000-01-01T00:00:00Z' }] });
     expect(cql2TextToJson("end_datetime < date('2000-01-20')")).toEqual({ op: '<', args: [{ property: 'end_datetime' }, { date: '2000-01-20' }] });
     expect(cql2TextToJson("T_INTERSECTS(datetime, INTERVAL('2001-01-01', '..'))")).toEqual({

@@ -16,7 +16,7 @@ import { FilterError } from './cql2.js';
  *               | INTERVAL(a, b) | WKT geometry | BBOX(…) | "(" array ")" | name "(" args ")"
  *     property  = identifier (letters, digits, `_`, `:`, `.`) | "double-quoted identifier"
  *
- * Strings use `'`, with `''` for a quote inside. WKT: POINT, LINESTRING, POLYGON, MULTIPOINT,
+ * Strings use `'`, with `''` or `\'` for a quote inside (the BNF's escapeQuote). WKT: POINT, LINESTRING, POLYGON, MULTIPOINT,
  * MULTILINESTRING, MULTIPOLYGON, GEOMETRYCOLLECTION (2-D, or with a Z/third ordinate), and
  * BBOX(w, s, e, n). Bounded: the text has at most MAX_FILTER_TEXT characters and nests at most
  * MAX_FILTER_DEPTH levels (parentheses, NOTs and functions together), so no input can exhaust the
@@ -77,12 +77,17 @@ function tokenize(text: string): Token[] {
     }
     const start = i;
     if (ch === "'") {
-      // 'it''s': two quotes stand for one; the literal ends at a lone quote.
+      // 'it''s' and 'it\'s': an escaped quote stands for one; the literal ends at a lone quote.
       let value = '';
       i++;
       for (;;) {
         if (i >= text.length) throw syntaxError(start, "unterminated string (a string literal ends with ')");
         const c = text[i] as string;
+        if (c === '\\' && text[i + 1] === "'") {
+          value += "'";
+          i += 2;
+          continue;
+        }
         if (c === "'") {
           if (text[i + 1] === "'") {
             value += "'";
