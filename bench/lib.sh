@@ -1,7 +1,8 @@
 # Pieces the benchmark scripts share; source it from bash (set -euo pipefail) at the repo root.
 #
 #   bench_setup                          scratch dir $BENCH_TMP, stops every started contender on exit
-#   bench_prerequisites                  wrk, nginx, Debian's python3 with xarray+zarr; dist/ and bench/.build/ built
+#   bench_prerequisites                  wrk, nginx, Debian's python3 with xarray+zarr; dist/ built and copied
+#                                        to $STRATO_DIST (what the run measures), bench/.build/ built
 #   bench_data DIR DAYS                  make_bench_data.py output in DIR, made once and reused
 #   free_port                            a free loopback TCP port
 #   start_nginx ROOT                     nginx serving ROOT → $NGINX_URL, $NGINX_PID
@@ -14,6 +15,10 @@
 #                                        with %d for a random index below N) → JSON line of the result
 #   sweep_measure LABEL BASE KEYS CONC   every key once (bench/sweep.ts) → JSON line, same fields
 #   bench_report JSONL                   the Markdown report of those lines with the machine (bench/report.ts)
+#   busy_start / busy_stop               a busy-loop process pinned to CPU 0 ("another job takes a core")
+#   first_byte_ms URL                    ms from a fresh request's start to its first byte (curl)
+#   metric_sum URL NAME [MATCH]          sum of a Prometheus counter's samples (lines matching MATCH)
+#   start_floor STRATO_URL PATH...       the bare node:http floor (bench/floor-server.ts) → $FLOOR_URL, $FLOOR_PID
 #
 # Settings: DURATION (wrk run, default 10s), THREADS (wrk threads, default 2).
 
@@ -47,7 +52,35 @@ bench_prerequisites() {
     bench_log "building dist/ (BUILD=0 skips when it exists)"
     (cd "$BENCH_ROOT" && npm run --silent build)
   fi
+  snapshot_dist
   "$BENCH_ROOT/node_modules/.bin/tsc" -p "$BENCH_ROOT/bench/tsconfig.json"
+}
+
+# The run measures a copy of dist/ (and of the native addon) in bench/.build, taken once: other
+# work in the tree may rebuild dist/ while the run goes on. $STRATO_DIST is the copy.
+STRATO_DIST="$BENCH_ROOT/bench/.build/dist"
+snapshot_dist() {
+  local copy="$BENCH_ROOT/bench/.build/dist.tmp" _
+  mkdir -p "$BENCH_ROOT/bench/.build"
+  for _ in $(seq 30); do
+    rm -rf "$copy"
+    if cp -r "$BENCH_ROOT/dist" "$copy" 2>/dev/null && node "$copy/cli/cli.js" --version >/dev/null 2>&1; then
+      rm -rf "$STRATO_DIST"
+      mv "$copy" "$STRATO_DIST"
+      # the addon is found upwards from dist/kerchunk/codecs: build/Release beside the copy
+      rm -rf "$BENCH_ROOT/bench/.build/build"
+      if [ -d "$BENCH_ROOT/build/Release" ]; then
+        mkdir -p "$BENCH_ROOT/bench/.build/build/Release"
+        cp "$BENCH_ROOT"/build/Release/*.node "$BENCH_ROOT/bench/.build/build/Release/" 2>/dev/null || true
+      fi
+      STRATO_REVISION="$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_ROOT" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
+      return
+    fi
+    bench_log "dist/ is being rebuilt; waiting for it"
+    sleep 2
+  done
+  echo "no complete dist/ to measure (npm run build)" >&2
+  return 1
 }
 
 # Benchmark data in DIR for DAYS days; reused when DIR holds a complete set for the same DAYS.
@@ -124,7 +157,7 @@ start_strato() {
   local catalog=$1 workers=${2:-1}
   local log="$BENCH_TMP/strato-$RANDOM.out"
   STRATO_START_MS=$(now_ms)
-  node "$BENCH_ROOT/dist/cli/cli.js" serve --catalog "$catalog" --port 0 --workers "$workers" --log-level warn > "$log" 2> "$log.err" &
+  node "$STRATO_DIST/cli/cli.js" serve --catalog "$catalog" --port 0 --workers "$workers" --log-level warn > "$log" 2> "$log.err" &
   STRATO_PID=$!
   BENCH_PIDS+=("$STRATO_PID")
   local _
@@ -265,7 +298,7 @@ measure() {
   ticks1=$(cpu_ticks "$SERVER_PID"); t1=$(now_ms)
   local peak
   peak=$(rss_watch_stop)
-  awk -v label="$label" -v conns="$connections" -v cpu="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" -v rss="$peak" '
+  awk -v label="$label" -v conns="$connections" -v cpu="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" -v cpums="$(( (ticks1 - ticks0) * 1000 / CLK_TCK ))" -v rss="$peak" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     function mb(v) { if (v ~ /GB$/) return v * 1024; if (v ~ /MB$/) return v + 0; if (v ~ /KB$/) return v / 1024; return v / 1048576 }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
@@ -273,8 +306,8 @@ measure() {
     /Non-2xx/ { errors += $NF }
     /Socket errors/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
     / requests in / { requests = $1 }
-    END { printf "{\"label\":\"%s\",\"conns\":%d,\"requests\":%d,\"rps\":%.1f,\"mbps\":%.1f,\"p50\":%.2f,\"p99\":%.2f,\"errors\":%d,\"cpu\":%.0f,\"rss\":%d}\n",
-      label, conns, requests, rps, mbs, p50, p99, errors, cpu, rss }' "$out"
+    END { printf "{\"label\":\"%s\",\"conns\":%d,\"requests\":%d,\"rps\":%.1f,\"mbps\":%.1f,\"p50\":%.2f,\"p99\":%.2f,\"errors\":%d,\"cpu\":%.0f,\"cpuMs\":%d,\"rss\":%d}\n",
+      label, conns, requests, rps, mbs, p50, p99, errors, cpu, cpums, rss }' "$out"
 }
 
 # sweep_measure LABEL BASE_URL KEYS_FILE CONCURRENCY — every key once; same JSON fields as measure.
@@ -286,11 +319,11 @@ sweep_measure() {
   result=$(node "$BENCH_ROOT/bench/.build/bench/sweep.js" "$base" "$keys_file" --concurrency "$concurrency")
   ticks1=$(cpu_ticks "$SERVER_PID"); t1=$(now_ms)
   peak=$(rss_watch_stop)
-  LABEL="$label" CONNS="$concurrency" CPU="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" RSS="$peak" RESULT="$result" node -e '
+  LABEL="$label" CONNS="$concurrency" CPU="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" CPUMS="$(( (ticks1 - ticks0) * 1000 / CLK_TCK ))" RSS="$peak" RESULT="$result" node -e '
     const r = JSON.parse(process.env.RESULT);
     const e = process.env;
     console.log(JSON.stringify({ label: e.LABEL, conns: Number(e.CONNS), requests: r.requests, rps: r.rps, mbps: r.mbps, p50: r.p50, p99: r.p99,
-      errors: r.errors, cpu: Number(e.CPU), rss: Number(e.RSS) }))'
+      errors: r.errors, cpu: Number(e.CPU), cpuMs: Number(e.CPUMS), rss: Number(e.RSS), bytes: r.bytes }))'
 }
 
 # bench_report RESULTS_JSONL — prints the Markdown report; the caller sets BENCH_COMMAND,
@@ -300,6 +333,46 @@ bench_report() {
     BENCH_CPU="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
     BENCH_MEMORY="$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)" BENCH_KERNEL="Linux $(uname -r)" \
     BENCH_NODE="$(node --version)" BENCH_NGINX="$(nginx -v 2>&1 | sed 's/^nginx version: //')" \
-    BENCH_WRK="$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)" BENCH_STRATO="$(node -p "require('$BENCH_ROOT/package.json').version")" \
+    BENCH_WRK="$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)" BENCH_STRATO="$(node -p "require('$BENCH_ROOT/package.json').version") (${STRATO_REVISION:-?})" \
     node "$BENCH_ROOT/bench/.build/bench/report.js" "$1"
+}
+
+busy_start() {
+  taskset -c 0 /usr/bin/python3 -c 'while True: pass' &
+  BUSY_PID=$!
+  BENCH_PIDS+=("$BUSY_PID")
+}
+
+busy_stop() {
+  [ -n "${BUSY_PID:-}" ] || return 0
+  kill "$BUSY_PID" 2>/dev/null || true
+  wait "$BUSY_PID" 2>/dev/null || true
+  BUSY_PID=
+}
+
+first_byte_ms() {
+  curl -s -o /dev/null -w '%{time_starttransfer}\n' "$1" | awk '{ printf "%.1f\n", $1 * 1000 }'
+}
+
+metric_sum() {
+  curl -s "$1/metrics" | awk -v name="$2" -v match_="${3:-}" '
+    index($0, name) == 1 && (match_ == "" || index($0, match_) > 0) { sum += $NF } END { print sum + 0 }'
+}
+
+start_floor() {
+  local base=$1 log="$BENCH_TMP/floor-$RANDOM.out" _
+  shift
+  node "$BENCH_ROOT/bench/.build/bench/floor-server.js" "$base" "$@" > "$log" 2> "$log.err" &
+  FLOOR_PID=$!
+  BENCH_PIDS+=("$FLOOR_PID")
+  for _ in $(seq 300); do
+    if grep -q 'listening on' "$log" 2>/dev/null; then
+      FLOOR_URL=$(grep -o 'http://[^ ]*' "$log" | head -1)
+      return
+    fi
+    kill -0 "$FLOOR_PID" 2>/dev/null || break
+    sleep 0.01
+  done
+  echo "floor server did not start: $(cat "$log" "$log.err")" >&2
+  return 1
 }

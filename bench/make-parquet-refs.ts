@@ -1,6 +1,6 @@
 /**
  * A synthetic fsspec parquet reference set with millions of chunks, written with strato's own
- * writer (kerchunk/parquet-writer.ts), for the cold-start and memory benchmark.
+ * writer (kerchunk/parquet-writer.ts as built, from the run's copy of dist/), for the cold-start and memory benchmark.
  *
  *   node bench/.build/bench/make-parquet-refs.js REFS_JSON OUT_DIR [--chunks 10000000] [--record-size 100000]
  *
@@ -13,10 +13,39 @@
  */
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChunkGrid } from '../kerchunk/chunk-grid.js';
-import { openJsonReferences } from '../kerchunk/json-references.js';
-import { type IndexedChunks, writeParquetReferences } from '../kerchunk/parquet-writer.js';
-import type { ChunkReference, JsonValue, ReferenceStore } from '../kerchunk/reference.js';
+
+/** What this script uses of strato's kerchunk modules (kerchunk/reference.ts, chunk-grid.ts, parquet-writer.ts). */
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+type ChunkReference =
+  | { readonly kind: 'inline'; readonly data: Uint8Array }
+  | { readonly kind: 'range'; readonly url: string; readonly offset: number; readonly length: number }
+  | { readonly kind: 'whole'; readonly url: string };
+interface ReferenceStore {
+  readonly metadata: ReadonlyMap<string, JsonValue>;
+  readonly metadataText: ReadonlyMap<string, string>;
+  chunk(key: string): Promise<ChunkReference | undefined>;
+  close(): Promise<void>;
+}
+interface IndexedChunks {
+  reference(array: string, index: number): ChunkReference | undefined;
+}
+interface Kerchunk {
+  ChunkGrid: new (shape: readonly number[], chunks: readonly number[], separator: '.' | '/') => { readonly size: number; suffixOf(index: number): string };
+  openJsonReferences(path: string): Promise<ReferenceStore>;
+  writeParquetReferences(
+    dir: string,
+    references: { metadata: Map<string, JsonValue>; metadataText: Map<string, string>; chunks: IndexedChunks },
+    options: { recordSize: number },
+  ): Promise<Record<string, unknown>>;
+}
+
+// strato as built: the copy of dist/ the benchmark measures (bench/lib.sh snapshot_dist), not the
+// sources, which other work may be changing; so no compile-time import of them either.
+const dist = new URL('../dist/kerchunk/', import.meta.url);
+const kerchunk = async (module: string): Promise<Partial<Kerchunk>> => (await import(new URL(module, dist).href)) as Partial<Kerchunk>;
+const { ChunkGrid } = (await kerchunk('chunk-grid.js')) as Pick<Kerchunk, 'ChunkGrid'>;
+const { openJsonReferences } = (await kerchunk('json-references.js')) as Pick<Kerchunk, 'openJsonReferences'>;
+const { writeParquetReferences } = (await kerchunk('parquet-writer.js')) as Pick<Kerchunk, 'writeParquetReferences'>;
 
 const STRETCHED = 'tas';
 const DROPPED = 'time';

@@ -25,9 +25,9 @@ OUT="$BENCH_TMP/results.jsonl"
 start_nginx "$DATA/static"
 start_strato "$DATA/catalog.yaml" "$WORKERS"
 for c in $CONNECTIONS; do
-  SERVER_PID=$NGINX_PID measure 'nginx static' "$NGINX_URL/tas/kerchunk/" "$c" | sed 's|^{|{"section":"load",|' >> "$OUT"
-  SERVER_PID=$STRATO_PID measure 'strato /kerchunk' "$STRATO_URL/datasets/tas/kerchunk/" "$c" | sed 's|^{|{"section":"load",|' >> "$OUT"
+  SERVER_PID=$NGINX_PID measure nginx "$NGINX_URL/tas/kerchunk/" "$c" | sed 's|^{|{"section":"load","group":"raw",|' >> "$OUT"
+  SERVER_PID=$STRATO_PID measure strato "$STRATO_URL/datasets/tas/kerchunk/" "$c" | sed 's|^{|{"section":"load","group":"raw",|' >> "$OUT"
 done
-echo "{\"section\":\"data\",\"days\":$DAYS,\"chunkMib\":$(( $(du -sb "$DATA/static/tas/kerchunk/tas" | cut -f1) / 1048576 )),\"decodedChunkBytes\":$(( 1440 * 721 * 4 )),\"warmKeys\":0}" >> "$OUT"
+echo "{\"section\":\"data\",\"days\":$DAYS,\"chunkMib\":$(( $(du -sb "$DATA/static/tas/kerchunk/tas" | cut -f1) / 1048576 )),\"decodedChunkBytes\":$(( 1440 * 721 * 4 )),\"workers\":$WORKERS}" >> "$OUT"
 BENCH_COMMAND="DAYS=$DAYS DURATION=$DURATION CONNECTIONS=\"$CONNECTIONS\" WORKERS=$WORKERS bash bench/raw-vs-nginx.sh" \
   BENCH_LOADAVG="$loadavg" BENCH_DURATION="$DURATION" BENCH_WORKERS="$WORKERS" bench_report "$OUT"

@@ -6,7 +6,7 @@
  *
  * BASE_URL ends where the key starts (http://127.0.0.1:8000/datasets/tas/zarr/). Prints one JSON
  * line: requests, errors (non-2xx and failed requests), seconds, req/s, MB/s of response bytes,
- * p50 and p99 latency in ms.
+ * p50 and p99 latency in ms, bytes received in all.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ interface SweepResult {
   readonly mbps: number;
   readonly p50: number;
   readonly p99: number;
+  readonly bytes: number;
 }
 
 /** The value below which `fraction` of the sorted values lie (nearest rank). */
@@ -60,6 +61,7 @@ async function sweep(base: string, keys: readonly string[], concurrency: number)
     mbps: round(bytes / 1048576 / seconds, 1),
     p50: round(percentile(latencies, 0.5), 2),
     p99: round(percentile(latencies, 0.99), 2),
+    bytes,
   };
 }
 
