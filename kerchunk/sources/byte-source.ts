@@ -1,9 +1,3 @@
-/** One byte range of a source. */
-export interface ByteRange {
-  readonly offset: number;
-  readonly length: number;
-}
-
 /**
  * Reads bytes from one kind of location (local files, http(s), s3). URLs given to a ByteSource
  * are already resolved and checked against the allow list (see allow-list.ts): a ByteSource never
@@ -14,8 +8,6 @@ export interface ByteSource {
   read(url: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
   /** The whole object. */
   readWhole(url: string, signal?: AbortSignal): Promise<Uint8Array>;
-  /** Several ranges of one object; adjacent or nearby ranges are fetched as one read. Results in input order. */
-  readRanges(url: string, ranges: readonly ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]>;
   /** The object's length in bytes (fstat, HEAD or a Range probe; cached briefly); undefined when the source does not say. */
   size(url: string, signal?: AbortSignal): Promise<number | undefined>;
   /** A version tag of the object (size + mtime, or ETag) for cache validation; undefined when unknown. */

@@ -41,13 +41,6 @@ describe('FileSource reads', () => {
       expect(await source.read(pathToFileURL(path).href, 0, 10)).toEqual(bytes.slice(0, 10));
       expect(await source.read(path, 10_000, 0)).toEqual(new Uint8Array(0));
       expect(await source.readWhole(path)).toEqual(bytes);
-      const ranges = [
-        { offset: 9000, length: 1000 },
-        { offset: 0, length: 3 },
-        { offset: 5, length: 5 },
-      ];
-      const results = await source.readRanges(path, ranges);
-      expect(results).toEqual(ranges.map((r) => bytes.slice(r.offset, r.offset + r.length)));
     } finally {
       await source.close();
     }

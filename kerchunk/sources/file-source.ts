@@ -2,8 +2,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readlink, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
-import type { ByteRange, ByteSource } from './byte-source.js';
-import { type CoalesceOptions, readCoalesced } from './coalesce.js';
+import type { ByteSource } from './byte-source.js';
 import { SourceError, SourceForbiddenError } from './source-error.js';
 
 /**
@@ -49,7 +48,6 @@ export interface FileSourceOptions {
   readonly revalidateMs?: number;
   /** Largest single read (whole files included); larger requests fail with `bad-response`. Default 1 GiB. */
   readonly maxReadBytes?: number;
-  readonly coalesce?: CoalesceOptions;
   /**
    * Whether the real path of an opened descriptor may be read (the allow list's roots). Checked
    * on every open and re-check; undefined = no check (any path the caller passes is read).
@@ -130,11 +128,6 @@ export class FileSource implements ByteSource {
     } finally {
       this.release(file);
     }
-  }
-
-  async readRanges(url: string, ranges: readonly ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
-    for (const range of ranges) checkRange(url, range.offset, range.length, Number.MAX_SAFE_INTEGER);
-    return readCoalesced(ranges, (offset, length) => this.read(url, offset, length, signal), this.options.coalesce);
   }
 
   async version(url: string, signal?: AbortSignal): Promise<string | undefined> {

@@ -193,14 +193,6 @@ describe('HttpSource ranges', () => {
     };
     expect((await failure(source().read(url(), 0, 10))).failure).toBe('bad-response');
   });
-
-  it('coalesces readRanges into fewer requests and slices the results back', async () => {
-    const ranges = Array.from({ length: 20 }, (_, i) => ({ offset: 1000 + i * 100, length: 100 })).reverse();
-    ranges.push({ offset: 90_000, length: 50 });
-    const results = await source({ coalesce: { gapBytes: 1024 } }).readRanges(url(), ranges);
-    results.forEach((bytes, i) => expect(bytes).toEqual(object.slice(ranges[i]!.offset, ranges[i]!.offset + ranges[i]!.length)));
-    expect(server.requests.map((r) => r.range).sort()).toEqual(['bytes=1000-2999', 'bytes=90000-90049']);
-  });
 });
 
 describe('HttpSource failures and retries', () => {

@@ -2,8 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import { Agent, type Dispatcher } from 'undici';
 import { concatBytes } from '../concat-bytes.js';
-import type { ByteRange, ByteSource } from './byte-source.js';
-import { type CoalesceOptions, readCoalesced } from './coalesce.js';
+import type { ByteSource } from './byte-source.js';
 import { parseContentRange } from './content-range.js';
 import { SourceError } from './source-error.js';
 
@@ -61,7 +60,6 @@ export interface HttpSourceOptions {
   /** Whether a redirect to `target` (absolute URL) may be followed. Default: none are. */
   readonly followRedirect?: (target: string) => boolean;
   readonly maxRedirects?: number;
-  readonly coalesce?: CoalesceOptions;
   readonly userAgent?: string;
 }
 
@@ -130,10 +128,6 @@ export class HttpSource implements ByteSource {
 
   async readWhole(url: string, signal?: AbortSignal): Promise<Uint8Array> {
     return this.withRetries(url, signal, (attempt) => this.getWhole(url, attempt));
-  }
-
-  async readRanges(url: string, ranges: readonly ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
-    return readCoalesced(ranges, (offset, length) => this.read(url, offset, length, signal), this.options.coalesce);
   }
 
   async version(url: string, signal?: AbortSignal): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import type { ByteRange, ByteSource } from './byte-source.js';
+import type { ByteSource } from './byte-source.js';
 import { HttpSource, type HttpSourceOptions } from './http-source.js';
 import { checkS3Endpoint, parseS3Url, s3ObjectUrl } from './s3-url.js';
 import { SourceError } from './source-error.js';
@@ -42,10 +42,6 @@ export class S3Source implements ByteSource {
 
   async readWhole(url: string, signal?: AbortSignal): Promise<Uint8Array> {
     return this.http.readWhole(this.objectUrl(url), signal);
-  }
-
-  async readRanges(url: string, ranges: readonly ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> {
-    return this.http.readRanges(this.objectUrl(url), ranges, signal);
   }
 
   async size(url: string, signal?: AbortSignal): Promise<number | undefined> {

@@ -1,8 +1,7 @@
 import type { ChunkReference } from '../reference.js';
 import { type ResolvedUrl, SourceAllowList, SourcesConfigError } from './allow-list.js';
 import { BufferPool } from './buffer-pool.js';
-import type { ByteRange, ByteSource } from './byte-source.js';
-import type { CoalesceOptions } from './coalesce.js';
+import type { ByteSource } from './byte-source.js';
 import { FileSource, type FileSourceOptions } from './file-source.js';
 import { HttpSource } from './http-source.js';
 import { type ReadBudget, sharedReadBudget } from './read-budget.js';
@@ -22,8 +21,6 @@ export interface SourcesConfig {
   readonly s3Endpoint?: string;
   readonly http?: { readonly timeoutMs?: number; readonly retries?: number; readonly connections?: number };
   readonly file?: FileSourceOptions;
-  /** Coalescing of `readMany` reads (gap and merged size). */
-  readonly coalesce?: CoalesceOptions;
   /** How long a local file's symlink resolution is reused by the allow list (default 1000 ms). */
   readonly realpathCacheMs?: number;
   /** Told about every read (kind, latency, bytes, failure); for metrics. */
@@ -36,13 +33,6 @@ export interface SourcesConfig {
 export interface ChunkRange {
   readonly start: number;
   readonly end: number;
-}
-
-export interface ReadRequest {
-  readonly ref: ChunkReference;
-  /** Directory of the reference file, against which relative URLs resolve. */
-  readonly relativeTo: string;
-  readonly range?: ChunkRange;
 }
 
 /**
@@ -71,7 +61,9 @@ interface Route {
 /**
  * Every byte a dataset serves from its sources goes through here: references are resolved and
  * checked against the allow list on every read (not only at registration), then read from the
- * file, http(s) or s3 source. `readMany` groups requests by object and coalesces their ranges.
+ * file, http(s) or s3 source, one read per chunk. (Reads are not coalesced: measured on local
+ * files, merging adjacent 2.3 MB chunks into one read and slicing it back cost 2.8× the CPU per
+ * chunk of reading each on its own, and remote chunks are read concurrently anyway.)
  *
  * Local files are also checked after they are opened: the file source verifies each descriptor's
  * real path against the allow list (see file-source.ts), so a directory swapped for a symlink
@@ -104,11 +96,9 @@ export class Sources {
     if (hasS3Roots && !config.s3Endpoint) {
       throw new SourcesConfigError('sources.allow has s3:// entries but no S3 endpoint is configured (sources.s3.endpoint)');
     }
-    const coalesce = config.coalesce ? { coalesce: config.coalesce } : {};
-    const files = new FileSource({ ...config.file, ...coalesce, allowsRealPath: (path) => allowList.allowsRealPath(path) });
+    const files = new FileSource({ ...config.file, allowsRealPath: (path) => allowList.allowsRealPath(path) });
     const http = new HttpSource({
       ...config.http,
-      ...coalesce,
       followRedirect: (target) => allowList.allowsHttpUrl(target),
     });
     let s3: S3Source | undefined;
@@ -237,44 +227,6 @@ export class Sources {
     return source.size(url, signal);
   }
 
-  /**
-   * Several reads at once, results in input order. Requests for the same object are grouped and
-   * their ranges coalesced (one read for ranges that are adjacent or close); whole-object requests
-   * of one object are read once. The first failure aborts the remaining reads and is thrown.
-   */
-  async readMany(requests: readonly ReadRequest[], signal?: AbortSignal): Promise<Uint8Array[]> {
-    const controller = new AbortController();
-    const forward = () => controller.abort(signal?.reason);
-    if (signal?.aborted) forward();
-    signal?.addEventListener('abort', forward, { once: true });
-    try {
-      const results: Uint8Array[] = requests.map(() => new Uint8Array(0));
-      const groups = await this.group(requests, results);
-      await Promise.all(
-        [...groups.values()].map(async (group) => {
-          const [ranged, whole] = await Promise.all([
-            group.ranges.length > 0
-              ? this.budgeted(
-                  group.ranges.reduce((sum, range) => sum + range.length, 0),
-                  controller.signal,
-                  () => this.observed(group.route, () => group.route.source.readRanges(group.route.url, group.ranges, controller.signal)),
-                )
-              : [],
-            group.whole.length > 0 ? this.readWholeObject(group.route, controller.signal) : undefined,
-          ]);
-          group.rangeIndices.forEach((index, i) => (results[index] = ranged[i] as Uint8Array));
-          for (const index of group.whole) results[index] = whole as Uint8Array;
-        }),
-      ).catch((error: unknown) => {
-        controller.abort(error);
-        throw error;
-      });
-      return results;
-    } finally {
-      signal?.removeEventListener('abort', forward);
-    }
-  }
-
   /** A version tag of the object a reference points into (undefined for inline data or when unknown). */
   async version(ref: ChunkReference, relativeTo: string, signal?: AbortSignal): Promise<string | undefined> {
     if (ref.kind === 'inline') return undefined;
@@ -330,43 +282,6 @@ export class Sources {
       throw error;
     }
   }
-
-  /** Resolves every request (inline ones are answered at once) and groups the rest by object. */
-  private async group(requests: readonly ReadRequest[], results: Uint8Array[]): Promise<Map<string, Group>> {
-    const routes = await Promise.all(
-      requests.map((request, index) => {
-        if (request.ref.kind === 'inline') {
-          results[index] = sliceInline(request.ref.data, request.range);
-          return undefined;
-        }
-        if (request.ref.kind === 'range') checkChunkRange(request.range, request.ref.length);
-        else if (request.range) checkChunkRange(request.range, undefined);
-        return this.route(request.ref.url, request.relativeTo);
-      }),
-    );
-    const groups = new Map<string, Group>();
-    requests.forEach((request, index) => {
-      const route = routes[index];
-      if (!route || request.ref.kind === 'inline') return;
-      const key = `${route.source === this.files ? 'file' : 'url'}:${route.url}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { route, ranges: [], rangeIndices: [], whole: [] };
-        groups.set(key, group);
-      }
-      const { ref, range } = request;
-      if (ref.kind === 'whole' && !range) {
-        group.whole.push(index);
-        return;
-      }
-      const base = ref.kind === 'range' ? ref.offset : 0;
-      const start = range?.start ?? 0;
-      const end = range?.end ?? (ref.kind === 'range' ? ref.length : 0);
-      group.ranges.push({ offset: base + start, length: end - start });
-      group.rangeIndices.push(index);
-    });
-    return groups;
-  }
 }
 
 interface SharedRead {
@@ -414,13 +329,6 @@ function joinShared(entry: SharedRead, signal: AbortSignal | undefined, forget: 
       },
     );
   });
-}
-
-interface Group {
-  readonly route: Route;
-  readonly ranges: ByteRange[];
-  readonly rangeIndices: number[];
-  readonly whole: number[];
 }
 
 function readFailure(error: unknown): NonNullable<SourceReadEvent['failure']> {
