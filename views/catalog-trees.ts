@@ -15,6 +15,8 @@ export class CatalogTrees {
   private readonly trees = new WeakMap<object, Map<string, CatalogTree>>();
   private readonly stores = new WeakMap<CatalogTree, Map<string, CatalogTreeStore>>();
   private readonly entries = new WeakMap<Dataset, TreeEntry>();
+  /** The newest tree of each filter and the datasets it was made of. */
+  private readonly latest = new Map<string, { readonly datasets: readonly Dataset[]; readonly tree: CatalogTree }>();
   /** Per face: datasets' group fragments in large listings, kept across versions (a new version re-makes only new datasets'). */
   private readonly fragments = new Map<string, WeakMap<Dataset, GroupFragment>>();
 
@@ -29,10 +31,17 @@ export class CatalogTrees {
     }
     let tree = byFilter.get(visible.filter);
     if (!tree) {
-      tree = new CatalogTree(
-        visible.all().map((dataset) => this.entryOf(dataset)),
-        this.options,
-      );
+      const datasets = visible.all();
+      // a reload that changed nothing visible (the watcher's, after every write) keeps the tree and its documents
+      const last = this.latest.get(visible.filter);
+      tree =
+        last && sameDatasets(last.datasets, datasets)
+          ? last.tree
+          : new CatalogTree(
+              datasets.map((dataset) => this.entryOf(dataset)),
+              this.options,
+            );
+      this.latest.set(visible.filter, { datasets, tree });
       byFilter.set(visible.filter, tree);
     }
     return tree;
@@ -67,6 +76,13 @@ export class CatalogTrees {
     }
     return entry;
   }
+}
+
+/** The same opened datasets in the same order. */
+function sameDatasets(a: readonly Dataset[], b: readonly Dataset[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
