@@ -33,7 +33,7 @@ import { type ZarrArrayMetadata, zarrayProblem } from './zarr-metadata.js';
  * (parquet/record-layout.ts, parquet/row-range.ts).
  */
 export interface ParquetReferenceOptions {
-  /** Upper bound on the record layouts and decoded pieces kept in memory, in bytes (default 64 MiB; an eighth for layouts). */
+  /** Upper bound on the record layouts and decoded pieces kept in memory, in bytes (default 64 MiB; up to an eighth, at most 2 MiB, for layouts). */
   readonly cacheBytes?: number;
 }
 
@@ -174,7 +174,8 @@ class LazyParquetStore implements ParquetReferenceStore {
     private readonly grids: ReadonlyMap<string, ChunkGrid>,
     private readonly cacheBytes: number,
   ) {
-    const layoutBytes = Math.max(1, Math.floor(cacheBytes / 8));
+    // Layouts are a few KiB a record: 2 MiB holds hundreds; the rest is for decoded rows.
+    const layoutBytes = Math.max(1, Math.min(Math.floor(cacheBytes / 8), 2 * 1024 * 1024));
     this.layouts = new SingleFlightCache({ maxBytes: layoutBytes, sizeOf: (layout) => layout.byteSize });
     this.pieces = new SingleFlightCache({ maxBytes: Math.max(1, cacheBytes - layoutBytes), sizeOf: (table) => table.byteSize });
   }
