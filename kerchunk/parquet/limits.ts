@@ -13,10 +13,13 @@ export const LIMITS = {
   footerBytes: 256 * 1024,
   /** The span of offset indexes read at once (a 100 000-row record has ~3 KiB). */
   indexBytes: 1024 * 1024,
-  /** Compressed bytes of one column chunk (a 100 000-row record column is about 1 MB). */
-  columnChunkBytes: 64 * 1024 * 1024,
-  /** Uncompressed bytes of one page. */
-  pageBytes: 64 * 1024 * 1024,
+  /**
+   * Compressed bytes of one column chunk (a 100 000-row record column is about 1 MB), and
+   * uncompressed bytes of one page (fastparquet writes a page per chunk: inline data of a few
+   * hundred bytes a row). With four reads at a time, a burst of misses holds at most 4 × 32 MiB.
+   */
+  columnChunkBytes: 32 * 1024 * 1024,
+  pageBytes: 32 * 1024 * 1024,
   /** A column chunk this small without an offset index is read whole with every row range. */
   smallChunkBytes: 64 * 1024,
   /** The pages a lookup needs are read with one system call when they lie within this span. */

@@ -222,6 +222,10 @@ describe('reading the part of a record a key needs', () => {
     const store = await openParquetReferences(dir, { cacheBytes: 200_000 });
     for (const index of [0, 1023, 1024, 54_321, 99_999, 99_998]) expect(await store.chunk(`v/${index}`)).toEqual(expected(index));
     expect(store.cacheStats().loads).toBe(4);
+    const urls: string[] = [];
+    for await (const url of store.urls()) urls.push(url);
+    expect(urls.sort()).toEqual(['data/0.nc', 'data/1.nc', 'data/2.nc']);
+    expect(store.cacheStats().loads).toBe(4 + 10); // a scan reads each row group whole, past the cache
   });
 
   it('reads files without an offset index (fsspec, older strato) a row group at a time', async () => {
