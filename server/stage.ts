@@ -10,6 +10,8 @@ export interface StageArray {
   readonly shape: readonly number[];
   /** Coordinates (named like a dimension, or listed in `coordinates`) are never made lossy. */
   readonly isCoordinate: boolean;
+  /** Named by a variable's CF `bounds` or `climatology` attribute: cell edges of a coordinate. */
+  readonly isBounds: boolean;
   readonly dtype: NumericDtype;
   readonly fillValue: number | bigint | undefined;
 }

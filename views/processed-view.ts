@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Dataset } from '../catalog/dataset.js';
 import { schemaOf } from '../catalog/dataset-schema.js';
+import { boundsVariables } from '../cf/axes.js';
 import { chunkCount, chunksCovering } from '../kerchunk/array-reader.js';
 import type { ArrayValues, DatasetValues, NumericArray, Slice } from '../kerchunk/array-values.js';
 import type { CacheObserver } from '../kerchunk/cache-observer.js';
@@ -22,7 +23,7 @@ import { dimensionSeparators, renderMetadata, withAttributes } from './metadata-
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
 /** Bump when an encoder's output changes for the same input (keys of the disk tier change with it). */
-const ENCODING_GENERATION = 1;
+const ENCODING_GENERATION = 2;
 /** Target chunks made of more source chunks than this are not cached (see `chunkTag`). */
 const MAX_TAGGED_SOURCES = 100_000;
 
@@ -125,6 +126,7 @@ export class ProcessedView {
     this.identity = JSON.stringify([ENCODING_GENERATION, stratoVersion(), dataset.id, dataset.entry.processing ?? null, stages.map((stage) => stage.key)]);
     const steps = configureStages(stages, dataset.entry.processing);
     const schema = schemaOf(dataset);
+    const bounds = boundsVariables(schema.variables);
     const texts = completeMetadata(dataset.references.metadataText);
     for (const [key, text] of texts) {
       if (!key.endsWith('.zarray')) continue;
@@ -134,6 +136,7 @@ export class ProcessedView {
         values,
         steps,
         schema.variables.find((v) => v.name === name),
+        bounds.has(name),
       );
       if (processed) {
         this.arrays.set(name, processed);
@@ -215,6 +218,7 @@ export class ProcessedView {
     values: DatasetValues,
     steps: StepFactory[],
     variable: { dims: readonly string[]; isCoordinate: boolean; attrs: Readonly<Record<string, JsonValue>> } | undefined,
+    isBounds: boolean,
   ): ProcessedArray | undefined {
     const source = arrayMetadata(this.dataset.references.metadata, name);
     const arrayValues = values.array(name);
@@ -225,6 +229,7 @@ export class ProcessedView {
       dims: variable?.dims ?? source.shape.map((_, i) => `dim_${i}`),
       shape: source.shape,
       isCoordinate: variable?.isCoordinate ?? false,
+      isBounds,
       dtype,
       fillValue: arrayValues.fillValue,
     };

@@ -10,8 +10,10 @@ const ALL = '*';
 /**
  * `processing.keepbits: N` (every float data variable) or `{var: N, ...}`: lossy rounding of the
  * float mantissa to N bits, bit for bit as numcodecs.BitRound, except that the fill value, NaN
- * and ±inf are kept exactly. Coordinates are never rounded. The advertised metadata needs no
- * filter: clients read plain (rounded) floats.
+ * and ±inf are kept exactly. Coordinates and their CF bounds (`time_bnds`, `climatology`) are
+ * never rounded: 10 bits of "hours since 1850" would move a cell edge by days. The advertised
+ * metadata needs no filter: clients read plain (rounded) floats. Variable names come from the
+ * references, so the setting is looked up in a Map (`constructor` is a legal NetCDF name).
  */
 export const bitroundPlugin: StratoPlugin = {
   name: 'bitround',
@@ -21,8 +23,8 @@ export const bitroundPlugin: StratoPlugin = {
     configure(setting) {
       const keepbits = parseKeepbits(setting);
       return (array: StageArray): StageStep | undefined => {
-        const bits = keepbits[array.name] ?? keepbits[ALL];
-        if (bits === undefined || array.isCoordinate || array.dtype.kind !== 'f') return undefined;
+        const bits = keepbits.get(array.name) ?? keepbits.get(ALL);
+        if (bits === undefined || array.isCoordinate || array.isBounds || array.dtype.kind !== 'f') return undefined;
         const mantissa = array.dtype.size === 4 ? 23 : 52;
         if (bits >= mantissa) return undefined;
         const fill = typeof array.fillValue === 'number' ? array.fillValue : undefined;
@@ -41,19 +43,19 @@ export const bitroundPlugin: StratoPlugin = {
   },
 };
 
-function parseKeepbits(setting: JsonValue | undefined): Record<string, number> {
-  if (setting === undefined || setting === null) return {};
+function parseKeepbits(setting: JsonValue | undefined): Map<string, number> {
+  if (setting === undefined || setting === null) return new Map();
   const check = (bits: JsonValue | undefined, where: string): number => {
     if (typeof bits !== 'number' || !Number.isSafeInteger(bits) || bits < 0 || bits > 52) {
       throw new ProcessingConfigError(`"${where}" must be an integer from 0 to 52 (mantissa bits kept)`);
     }
     return bits;
   };
-  if (typeof setting === 'number') return { [ALL]: check(setting, 'processing.keepbits') };
+  if (typeof setting === 'number') return new Map([[ALL, check(setting, 'processing.keepbits')]]);
   if (typeof setting !== 'object' || Array.isArray(setting)) {
     throw new ProcessingConfigError('"processing.keepbits" must be a number or map variables to numbers');
   }
-  return Object.fromEntries(Object.entries(setting).map(([name, bits]) => [name, check(bits, `processing.keepbits.${name}`)]));
+  return new Map(Object.entries(setting).map(([name, bits]) => [name, check(bits, `processing.keepbits.${name}`)]));
 }
 
 /**

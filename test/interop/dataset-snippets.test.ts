@@ -56,7 +56,7 @@ function snippetsOfPage(html: string): PageSnippet[] {
 
 /** The demo datasets: their source files, and the mantissa bits their processed view keeps. */
 const DEMO: Readonly<Record<string, { sources: string[]; keepbits: Record<string, number> }>> = {
-  'tas-daily': { sources: ['demo/data/tas_day_2001.nc', 'demo/data/tas_day_2002.nc'], keepbits: { tas: 10, time_bnds: 10 } },
+  'tas-daily': { sources: ['demo/data/tas_day_2001.nc', 'demo/data/tas_day_2002.nc'], keepbits: { tas: 10 } },
   'pr-daily': { sources: ['demo/data/pr_day_2001-2002.nc'], keepbits: {} },
 };
 
