@@ -21,6 +21,8 @@ PACKAGES=(
   python3-cftime
   python3-jinja2
   python3-intake
+  python3-prov
+  python3-owslib
   nginx-light
   wrk
   netcdf-bin

@@ -9,6 +9,7 @@ import { metricsPlugin } from '../plugins/metrics/index.js';
 import { openapiPlugin } from '../plugins/openapi/index.js';
 import { opendapPlugin } from '../plugins/opendap/index.js';
 import { plotsPlugin } from '../plugins/plots/index.js';
+import { provenancePlugin } from '../plugins/provenance/index.js';
 import { rechunkPlugin } from '../plugins/rechunk/index.js';
 import { stacPlugin } from '../plugins/stac/index.js';
 import { versionsPlugin } from '../plugins/versions/index.js';
@@ -34,4 +35,5 @@ export const defaultPlugins: readonly StratoPlugin[] = [
   openapiPlugin,
   stacPlugin,
   intakePlugin,
+  provenancePlugin,
 ];

@@ -73,6 +73,7 @@ export function itemDocument(urls: ApiUrls, catalog: CatalogDescription, record:
     { rel: 'parent', href: urls.collection(record.collection), type: MEDIA.json },
     { rel: 'collection', href: urls.collection(record.collection), type: MEDIA.json },
     { rel: 'alternate', href: `${urls.base}/datasets/${encodeURIComponent(record.id)}/`, type: MEDIA.html, title: 'Dataset page' },
+    { rel: 'provenance', href: `${urls.base}/datasets/${encodeURIComponent(record.id)}/provenance`, type: MEDIA.json, title: 'Provenance (W3C PROV-JSON)' },
   ];
   return { ...absoluteItem(record.item, urls.base), links: linksToJson(links) };
 }

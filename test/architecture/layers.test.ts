@@ -41,7 +41,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SKIPPED = /^(node_modules|dist|\.git|\.tmp|test|bench|scripts|demo)$/;
 
 /** The core folders: none of them may import plugins/ (rule e). */
-const CORE = ['kerchunk', 'catalog', 'auth', 'views', 'server', 'cf', 'stac-model', 'static-stac', 'ingest'];
+const CORE = ['kerchunk', 'catalog', 'auth', 'views', 'server', 'cf', 'stac-model', 'static-stac', 'ingest', 'provenance', 'processes', 'derive'];
 
 /** Core files that assemble the plugins and may therefore import them. */
 const MAY_NAME_PLUGINS = new Set(['server/default-plugins.ts']);
@@ -121,6 +121,8 @@ function violation(edge: Import): string | undefined {
   }
   if (CORE.includes(from) && to === 'plugins' && !MAY_NAME_PLUGINS.has(edge.from)) return `(e) core folder ${from}/ imports plugins/`;
   if ((from === 'cf' || from === 'stac-model') && ['server', 'views', 'static-stac'].includes(to)) return `(f) ${from}/ imports ${to}/`;
+  if (from === 'derive' && ['server', 'views', 'plugins', 'static-stac'].includes(to)) return `(k) derive/ imports ${to}/`;
+  if (from === 'provenance' && ['server', 'views', 'static-stac', 'processes'].includes(to)) return `(j) provenance/ imports ${to}/`;
   if (from === 'cli' && to === 'plugins') return '(g) cli/ imports plugins/ (it names them through server/default-plugins.ts)';
   if (from === 'ingest' && (to === 'plugins' || to === 'views' || edge.to === 'server/app.ts')) return `(h) ingest/ imports ${to === 'server' ? 'server/app.ts' : `${to}/`}`;
   return undefined;
