@@ -29,6 +29,7 @@ typedef struct {
   uint8_t *block;
   size_t block_capacity;
   uint32_t *table;
+  void *inflater;
 } Scratch;
 
 static void free_scratch(napi_env env, void *data, void *hint) {
@@ -38,6 +39,7 @@ static void free_scratch(napi_env env, void *data, void *hint) {
   free(scratch->frame);
   free(scratch->block);
   free(scratch->table);
+  strato_inflater_free(scratch->inflater);
   free(scratch);
 }
 
@@ -291,6 +293,28 @@ static napi_value bitround32(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* inflateZlib(stream, out): bytes written into out, -1 refused (ask node:zlib), -2 more than out holds, -3 no libdeflate. */
+static napi_value inflate_zlib(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "expected (stream, out)");
+    return NULL;
+  }
+  uint8_t *src, *dst;
+  size_t src_length, dst_length;
+  if (!bytes_arg(env, argv[0], "stream must be a Uint8Array", &src, &src_length)) return NULL;
+  if (!bytes_arg(env, argv[1], "out must be a Uint8Array", &dst, &dst_length)) return NULL;
+  if (src_length > 0 && dst_length > 0 && src < dst + dst_length && dst < src + src_length) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "stream and out must not overlap");
+    return NULL;
+  }
+  Scratch *scratch = scratch_of(env);
+  if (!scratch) return number(env, -3);
+  if (!scratch->inflater && strato_has_libdeflate()) scratch->inflater = strato_inflater_new();
+  return number(env, (double)strato_inflate_zlib(scratch->inflater, src, src_length, dst, dst_length));
+}
+
 /* blosclzDecompress(stream, out): bytes written into out (all of it), or -1 for a corrupt stream. */
 static napi_value blosclz_decompress(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -323,8 +347,12 @@ NAPI_MODULE_INIT() {
       {"lz4Compress", NULL, lz4_compress, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bloscLz4Frame", NULL, blosc_lz4_frame, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bitround32", NULL, bitround32, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"inflateZlib", NULL, inflate_zlib, NULL, NULL, NULL, napi_enumerable, NULL},
       {"blosclzDecompress", NULL, blosclz_decompress, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(methods) / sizeof(methods[0]), methods);
+  napi_value has_libdeflate;
+  napi_get_boolean(env, strato_has_libdeflate(), &has_libdeflate);
+  napi_set_named_property(env, exports, "hasLibdeflate", has_libdeflate);
   return exports;
 }

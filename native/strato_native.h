@@ -19,4 +19,10 @@ long strato_blosclz_decompress(const uint8_t *src, size_t length, uint8_t *dst, 
 /* float32 bit rounding (maskbits 1..23) of `count` words from src to dst (the same or not overlapping). */
 void strato_bitround32(const uint8_t *src, uint8_t *dst, size_t count, unsigned maskbits, int keep_nan, int has_keep, uint32_t keep);
 
+/* zlib streams through libdeflate where it was linked (inflate.c): bytes written, -1 refused, -2 past capacity, -3 unavailable. */
+void *strato_inflater_new(void);
+void strato_inflater_free(void *inflater);
+long strato_inflate_zlib(void *inflater, const uint8_t *src, size_t length, uint8_t *dst, size_t capacity);
+int strato_has_libdeflate(void);
+
 #endif

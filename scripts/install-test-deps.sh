@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # The one list. python3-dask: xarray.open_mfdataset; python3-cftime: non-standard calendars;
-# python3-jinja2: fsspec expands `gen` blocks of reference tables with it.
+# python3-jinja2: fsspec expands `gen` blocks of reference tables with it. libdeflate-dev: the native
+# codec addon links it for zlib inflate when present (npm rebuild after installing it).
 PACKAGES=(
   python3-numpy
   python3-netcdf4
@@ -30,6 +31,7 @@ PACKAGES=(
   chromium
   gdal-bin
   procps
+  libdeflate-dev
 )
 
 missing=()

@@ -1,3 +1,4 @@
+import { deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { round32Js } from './bitround.js';
 import { bloscCodec, bloscHeader } from './blosc.js';
@@ -5,6 +6,7 @@ import { blosclzBlockDecompressor, readBloscFrame, writeBloscFrame } from './blo
 import { blosclzDecompressJs } from './blosclz.js';
 import { CodecError } from './codec.js';
 import { nativeCodecs } from './native.js';
+import { codecFromConfig } from './registry.js';
 import { shuffleBytesJs, unshuffleBytesJs } from './shuffle.js';
 
 // The addon is built by `npm ci` (native/build.mjs); these tests prove it equal to the JavaScript
@@ -221,6 +223,55 @@ describe('blosclz: the checked decoder, native and JavaScript alike', () => {
   });
 });
 
+describe.skipIf(!nativeCodecs?.hasLibdeflate)('zlib by libdeflate: the same bytes as node:zlib, or node:zlib decides', () => {
+  const inputs = [new Uint8Array(0), noise(1), smoothFloats(20_000), noise(300_000), new Uint8Array(1 << 20)];
+  it('inflates every level of every input exactly as node:zlib', () => {
+    for (const data of inputs) {
+      for (const level of [0, 1, 4, 9]) {
+        const stream = deflateSync(data, { level });
+        const out = new Uint8Array(data.byteLength);
+        expect(native.inflateZlib(stream, out)).toBe(data.byteLength);
+        expect(same(out, inflateSync(stream))).toBe(true);
+        expect(native.inflateZlib(stream, new Uint8Array(data.byteLength + 100))).toBe(data.byteLength);
+      }
+    }
+  });
+
+  it('refuses output past the buffer (-2), corrupt streams and trailing bytes (-1)', () => {
+    const data = smoothFloats(10_000);
+    const stream = deflateSync(data);
+    expect(native.inflateZlib(stream, new Uint8Array(data.byteLength - 1))).toBe(-2);
+    expect(native.inflateZlib(stream.subarray(0, stream.byteLength - 5), new Uint8Array(data.byteLength))).toBe(-1);
+    const flipped = stream.slice();
+    flipped[stream.byteLength - 1] = (flipped[stream.byteLength - 1] as number) ^ 1; // the Adler-32
+    expect(native.inflateZlib(flipped, new Uint8Array(data.byteLength))).toBe(-1);
+    const trailing = new Uint8Array([...stream, 1, 2, 3]);
+    expect(native.inflateZlib(trailing, new Uint8Array(data.byteLength))).toBe(-1);
+  });
+
+  it('the zlib codec answers as node:zlib does: values, limits, errors', async () => {
+    const data = smoothFloats(10_000);
+    const stream = deflateSync(data);
+    const codec = (limit: number) => codecFromConfig({ id: 'zlib' }, { maxDecodedBytes: limit });
+    expect(same(await codec(data.byteLength).decode(stream), data)).toBe(true);
+    expect(same(await codec(data.byteLength * 2).decode(stream), data)).toBe(true);
+    await expect(codec(data.byteLength - 1).decode(stream)).rejects.toThrow(/more than the/);
+    await expect(codec(data.byteLength).decode(stream.subarray(0, 100))).rejects.toThrow(CodecError);
+    const trailing = new Uint8Array([...stream, 1, 2, 3]);
+    const byNode = await Promise.resolve()
+      .then(() => inflateSync(trailing))
+      .then(
+        (bytes) => new Uint8Array(bytes),
+        (error: unknown) => error,
+      );
+    const byCodec = await codec(data.byteLength)
+      .decode(trailing)
+      .catch((error: unknown) => error);
+    if (byNode instanceof Uint8Array) expect(same(byCodec as Uint8Array, byNode)).toBe(true);
+    else expect(byCodec).toBeInstanceOf(CodecError);
+  });
+});
+
 describe('bad arguments throw JavaScript errors, never touch memory', () => {
   const data = noise(1024);
   const calls: Array<[string, () => unknown]> = [
@@ -249,6 +300,8 @@ describe('bad arguments throw JavaScript errors, never touch memory', () => {
     ['bit rounding into an overlapping view', () => native.bitround32(data.subarray(0, 512), data.subarray(4, 516), 13, false, -1)],
     ['blosclz into an overlapping view', () => native.blosclzDecompress(data.subarray(0, 512), data.subarray(100, 612))],
     ['blosclz of a string', () => native.blosclzDecompress('abc' as unknown as Uint8Array, new Uint8Array(8))],
+    ['inflate into an overlapping view', () => native.inflateZlib(data.subarray(0, 512), data.subarray(100, 612))],
+    ['inflate of an ArrayBuffer', () => native.inflateZlib(data.buffer as unknown as Uint8Array, new Uint8Array(8))],
   ];
   it.each(calls)('%s', (_, call) => {
     expect(call).toThrow();

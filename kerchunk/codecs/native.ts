@@ -7,7 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 /**
  * strato's native codec kernels (native/*.c, built by node-gyp during `npm ci` into
  * build/Release/strato_native.node): byte shuffle, blosc LZ4 frames, float32 bit rounding, a
- * checked blosclz decoder.
+ * checked blosclz decoder, and zlib inflate by libdeflate where the build found it.
  * Each has a JavaScript twin that stays the reference (tests prove them equal bit for bit) and the
  * fallback: when the addon was not built (or STRATO_NATIVE=0), everything runs in JavaScript and
  * the main thread says so once.
@@ -23,6 +23,10 @@ export interface NativeCodecs {
   bloscLz4Frame(data: Uint8Array, typesize: number, blocksize: number, shuffle: boolean, clevel: number): Uint8Array;
   /** float32 bit rounding (bitround.ts round32Js) of whole words, src → dst (the same bytes or apart); keep: a word left as it is, or -1. */
   bitround32(src: Uint8Array, dst: Uint8Array, maskbits: number, keepNaN: boolean, keep: number): void;
+  /** Whether inflateZlib has libdeflate (linked when the build found libdeflate-dev). */
+  readonly hasLibdeflate: boolean;
+  /** Inflates one zlib stream into `out`: bytes written; -1 refused or not ending where the input ends (ask node:zlib), -2 more than `out` holds, -3 no libdeflate. */
+  inflateZlib(stream: Uint8Array, out: Uint8Array): number;
   /** Decodes one blosclz stream into `out`: the bytes written, or -1 for a corrupt stream (nothing outside `out` is touched). */
   blosclzDecompress(stream: Uint8Array, out: Uint8Array): number;
 }

@@ -1,5 +1,6 @@
 import { deflateSync, gunzipSync, gzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { type Codec, type CodecConfig, type CodecContext, CodecError, guarded } from './codec.js';
+import { nativeCodecs, uninitialisedBytes } from './native.js';
 import { CodecOptions } from './options.js';
 
 /** numcodecs Zlib: a zlib stream (RFC 1950), `level` 0..9 (default 1). */
@@ -10,8 +11,23 @@ export function zlibCodec(config: CodecConfig, context: CodecContext = {}): Code
   return {
     config,
     encode: (data) => guarded('zlib', 'compress', () => asBytes(deflateSync(data, { level }))),
-    decode: (data) => guarded('zlib', 'decompress', () => inflateBounded('zlib', inflateSync, data, context.maxDecodedBytes)),
+    decode: (data) => guarded('zlib', 'decompress', () => inflateZlib(data, context.maxDecodedBytes)),
   };
+}
+
+/**
+ * A zlib stream, inflated by libdeflate into one buffer of the chunk's size where the addon has
+ * it (native/inflate.c); a stream libdeflate refuses, or that does not end where the input ends,
+ * goes to node:zlib, whose answer (its bytes, or its error) is the reference either way.
+ */
+function inflateZlib(data: Uint8Array, limit: number | undefined): Uint8Array {
+  if (nativeCodecs?.hasLibdeflate && limit !== undefined && limit <= ONE_PIECE_BYTES) {
+    const out = uninitialisedBytes(limit);
+    const written = nativeCodecs.inflateZlib(data, out);
+    if (written >= 0) return written === limit ? out : out.slice(0, written);
+    if (written === -2) throw new CodecError('zlib', `corrupt data: decompresses to more than the ${limit} bytes this chunk may hold`);
+  }
+  return inflateBounded('zlib', inflateSync, data, limit);
 }
 
 /** numcodecs GZip: a gzip stream (RFC 1952; several members are concatenated), `level` 0..9 (default 1). */
