@@ -256,11 +256,13 @@ export interface GroupFragment {
 }
 
 function groupFragment(path: string, attributes: string): GroupFragment {
-  const ascii = asciiJson(attributes);
+  const ascii = attributes === '{}' ? attributes : asciiJson(attributes);
+  const quoted = asciiJson(JSON.stringify(path)); // `"a/b"`: member names are made by inserting before the closing quote
+  const member = (name: string) => `${quoted.slice(0, -1)}/${name}"`;
   return {
     path,
-    v2: `${asciiJson(JSON.stringify(`${path}/.zgroup`))}: ${GROUP_TEXT},\n${asciiJson(JSON.stringify(`${path}/.zattrs`))}: ${ascii}`,
-    v3: `${asciiJson(JSON.stringify(path))}: {"zarr_format": 3, "node_type": "group", "attributes": ${ascii}}`,
+    v2: `${member('.zgroup')}: ${GROUP_TEXT},\n${member('.zattrs')}: ${ascii}`,
+    v3: `${quoted}: {"zarr_format": 3, "node_type": "group", "attributes": ${ascii}}`,
   };
 }
 
