@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { type AccessRule, type AuthSettings, parseAccess, parseAuth } from './auth-settings.js';
+import { type DeriveSpec, parseDeriveSpec } from './derive-entry.js';
 
 /**
  * The catalog file (YAML, intake-like): the single source of truth for what is served.
@@ -37,6 +38,8 @@ export interface DatasetEntry {
   readonly stac?: JsonValue;
   /** Who may read it (`access:`); undefined = public. */
   readonly access?: AccessRule;
+  /** A dataset computed from another (`derive:`, derive-entry.ts); `refs` is then ''. */
+  readonly derive?: DeriveSpec;
   /** Every field of the entry as written, for plugins that read their own settings. */
   readonly fields: Readonly<Record<string, JsonValue>>;
 }
@@ -79,9 +82,10 @@ export class CatalogError extends Error {
 
 /**
  * Every key a dataset entry may have: the ones strato documents (README, DESIGN, catalog docs)
- * and reads (`providers`: STAC providers; `derive`: derived datasets). Anything else is refused.
+ * and reads (`providers`: STAC providers; `derive`: derived datasets; `metadata`: carried over by
+ * `strato ingest --from-intake`). Anything else is refused.
  */
-export const DATASET_KEYS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'license', 'processing', 'stac', 'providers', 'access', 'derive']);
+export const DATASET_KEYS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'license', 'processing', 'stac', 'providers', 'access', 'derive', 'metadata']);
 
 export const DATASET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const MAX_DATASET_ID_LENGTH = 128;
@@ -155,7 +159,9 @@ function readEntry(id: string, entry: unknown, dir: string): DatasetEntry | stri
     if (typeof parsed === 'string') return `dataset "${id}": ${parsed}`;
     access = parsed;
   }
-  if (typeof entry.refs !== 'string' || entry.refs.length === 0) return `dataset "${id}" needs "refs": the path of its reference table`;
+  const derive = entry.derive === undefined ? undefined : Object.hasOwn(entry, 'refs') ? '"derive" and "refs" exclude each other' : parseDeriveSpec(entry.derive);
+  if (typeof derive === 'string') return `dataset "${id}": ${derive}`;
+  if (!derive && (typeof entry.refs !== 'string' || entry.refs.length === 0)) return `dataset "${id}" needs "refs": the path of its reference table`;
   for (const field of ['title', 'description', 'license'] as const) {
     if (entry[field] !== undefined && typeof entry[field] !== 'string') return `dataset "${id}": "${field}" must be text`;
   }
@@ -164,8 +170,9 @@ function readEntry(id: string, entry: unknown, dir: string): DatasetEntry | stri
   }
   return {
     id,
-    refs: entry.refs,
-    refsLocation: resolveLocation(entry.refs, dir),
+    refs: derive ? '' : (entry.refs as string),
+    refsLocation: derive ? '' : resolveLocation(entry.refs as string, dir),
+    ...(derive ? { derive } : {}),
     ...(typeof entry.title === 'string' ? { title: entry.title } : {}),
     ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
     ...(typeof entry.license === 'string' ? { license: entry.license } : {}),

@@ -31,6 +31,11 @@ export interface RegistryOptions extends OpenDatasetOptions {
    * yet wired) a protected dataset is left out as `entry-invalid`, never served to anyone.
    */
   readonly servesProtected?: boolean;
+  /**
+   * Opens the derived entries (`derive:`) once the others are open (derive/open-derived.ts);
+   * without it they are left out as `entry-invalid`. Derived datasets are reopened on every apply.
+   */
+  readonly openDerived?: (entries: readonly DatasetEntry[], opened: ReadonlyMap<string, Dataset>, sources: Sources) => Promise<{ datasets: Dataset[]; problems: CatalogProblem[] }>;
 }
 
 /**
@@ -132,7 +137,8 @@ export class DatasetRegistry {
   }
 
   /** Opens the entries (reusing what it can); what cannot be opened is appended to `problems`. */
-  private async collect(entries: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>, problems: DatasetProblem[]): Promise<Map<string, Dataset>> {
+  private async collect(all: readonly DatasetEntry[], reusable: ReadonlyMap<string, Dataset>, problems: DatasetProblem[]): Promise<Map<string, Dataset>> {
+    const entries = all.filter((entry) => !entry.derive);
     const opened = await Promise.all(
       entries.map(async (entry): Promise<Dataset | undefined> => {
         const reused = reusable.get(entry.id);
@@ -155,7 +161,21 @@ export class DatasetRegistry {
         }
       }),
     );
-    return new Map(opened.filter((d): d is Dataset => d !== undefined).map((d) => [d.id, d]));
+    const datasets = new Map(opened.filter((d): d is Dataset => d !== undefined).map((d) => [d.id, d]));
+    const derived = all.filter((entry) => entry.derive && !(entry.access && !this.options.servesProtected));
+    for (const entry of all)
+      if (entry.derive && !derived.includes(entry))
+        problems.push({ id: entry.id, reason: 'entry-invalid', message: `dataset "${entry.id}": protected by "access", which this server does not enforce: not served` });
+    if (derived.length === 0) return datasets;
+    const result = this.options.openDerived
+      ? await this.options.openDerived(derived, datasets, this.sourcesInUse)
+      : { datasets: [], problems: derived.map((entry) => ({ id: entry.id, message: `dataset "${entry.id}": derived datasets are not served here` })) };
+    for (const dataset of result.datasets) datasets.set(dataset.id, dataset);
+    for (const problem of result.problems) {
+      problems.push({ ...problem, reason: 'entry-invalid' });
+      this.options.logger?.warn('dataset left out', { dataset: problem.id, reasonClass: 'entry-invalid', reason: problem.message });
+    }
+    return datasets;
   }
 
   private report(problems: readonly CatalogProblem[]): void {

@@ -5,6 +5,7 @@ import { getRequestListener, type ServerType } from '@hono/node-server';
 import { type DatasetEntry, loadCatalog } from '../catalog/catalog-file.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
+import { derivedOpener } from '../derive/open-derived.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { ReadBudget } from '../kerchunk/sources/read-budget.js';
@@ -68,7 +69,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const checkEntry = (entry: DatasetEntry) => processingProblem(stages, entry.processing);
   // source bytes in flight, across every request of this server (STRATO_MAX_READ_MB, STRATO_READ_WAIT_SECONDS)
   const readBudget = new ReadBudget(config.readBudget.maxBytes, config.readBudget.maxWaitMs);
-  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget });
+  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget, openDerived: derivedOpener() });
   const codecs = new CodecPool(options.codecThreads);
   // the first chunks of a fresh process as fast as later ones
   await warmCodecs(codecs, codecs.size);

@@ -1,0 +1,137 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runIngest } from '../../ingest/run-ingest.js';
+import type { RunningServer } from '../../server/serve.js';
+import { runPython } from '../helpers/python.js';
+import { startInProcess } from '../helpers/server.js';
+
+/*
+ * Derived datasets (catalog `derive:`) opened by xarray through /zarr equal xarray computing the
+ * same on the source NetCDF files: resample, groupby, area-weighted field means, select, and
+ * compositions; float32 with NaN and a missing chunk, packed int16 with _FillValue in a noleap
+ * calendar, a 360_day calendar. Exact for min/max/count/select, within float rounding otherwise.
+ */
+
+const DERIVED: Record<string, string> = {
+  'tas-monthly': '{from: tas, resample: {time: month}, reduce: mean}',
+  'tas-monthly-max': '{from: tas, resample: {time: month}, reduce: max}',
+  'tas-monthly-min': '{from: tas, resample: {time: month}, reduce: min}',
+  'tas-monthly-count': '{from: tas, resample: {time: month}, reduce: count}',
+  'tas-monthly-sum': '{from: tas, resample: {time: month}, reduce: sum}',
+  'tas-monthly-std': '{from: tas, resample: {time: month}, reduce: std}',
+  'tas-daily': '{from: tas, resample: {time: day}, reduce: mean}',
+  'tas-yearly': '{from: tas, resample: {time: year}, reduce: mean}',
+  'tas-seasonal': '{from: tas, resample: {time: season}, reduce: mean}',
+  'tas-clim': '{from: tas, groupby: time.month, reduce: mean}',
+  'tas-season-clim': '{from: tas, groupby: time.season, reduce: mean}',
+  'tas-doy-max': '{from: tas, groupby: time.dayofyear, reduce: max}',
+  'tas-fldmean': '{from: tas, reduce: mean, over: [lat, lon], weights: area}',
+  'tas-fldmax': '{from: tas, reduce: max, over: [lat, lon]}',
+  'tas-europe': '{from: tas, select: {lat: [30, 70], lon: [-10, 40], time: ["1950-01-05", "1950-02-10"]}, variables: [tas]}',
+  'tas-europe-lat': '{from: tas-europe, select: {lat: [30, 70]}}',
+  'tas-europe-monthly-max': '{from: tas-europe, resample: {time: month}, reduce: max}',
+  'tas-monthly-fldmean': '{from: tas, resample: {time: month}, reduce: mean, over: [lat, lon], weights: area}',
+  'pr-monthly': '{from: pr, resample: {time: month}, reduce: mean}',
+  'pr-monthly-min': '{from: pr, resample: {time: month}, reduce: min}',
+  'pr-clim': '{from: pr, groupby: time.month, reduce: mean}',
+  'ts-monthly': '{from: ts, resample: {time: month}, reduce: mean}',
+  'ts-clim-std': '{from: ts, groupby: time.month, reduce: std}',
+};
+
+/** Entries that must be problem entries, never a crash. */
+const BAD: Record<string, string> = {
+  'bad-op': '{from: tas, resample: {time: month}, reduce: median}',
+  'bad-var': '{from: tas, variables: [nope]}',
+  'bad-dim': '{from: tas, reduce: mean, over: [depth]}',
+  'bad-proto': '{from: tas, variables: [__proto__]}',
+  'bad-cycle-a': '{from: bad-cycle-b, resample: {time: month}, reduce: mean}',
+  'bad-cycle-b': '{from: bad-cycle-a, resample: {time: month}, reduce: mean}',
+  'bad-from': '{from: nothing-here, resample: {time: month}, reduce: mean}',
+  'bad-select': '{from: tas, select: {lat: [1000, 2000]}}',
+  'bad-date': '{from: tas, select: {time: ["yesterday", "1950-02-10"]}}',
+  'bad-huge': '{from: tas, select: {lat: [-1e400, 1e400]}}',
+  'bad-key': '{from: tas, resample: {time: month}, reduce: mean, evil: 1}',
+};
+
+let dir: string;
+let server: RunningServer;
+let url: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'strato-derived-'));
+  await mkdir(join(dir, 'data'));
+  const made = await runPython('test/interop/check_derived.py', ['make', join(dir, 'data')]);
+  if (made.code !== 0) throw new Error(made.stderr);
+  const catalog = join(dir, 'catalog.yaml');
+  await writeFile(catalog, 'datasets: {}\nsources:\n  allow: [data/]\n');
+  const quiet = { scanning() {}, scanned() {}, note() {} };
+  for (const [id, file] of [
+    ['tas', 'tas.nc'],
+    ['pr', 'pr.nc'],
+    ['ts', 'c360.nc'],
+  ] as const) {
+    await runIngest({ catalog, id, files: [join(dir, 'data', file)], format: 'json', inlineThreshold: 0, recordSize: 10_000, dryRun: false, replace: false }, quiet);
+  }
+  const entries = [
+    ...['tas', 'pr', 'ts'].map((id) => `  ${id}:\n    refs: refs/${id}.json`),
+    ...Object.entries({ ...DERIVED, ...BAD }).map(([id, derive]) => `  ${id}:\n    derive: ${derive}`),
+  ];
+  await writeFile(catalog, `datasets:\n${entries.join('\n')}\nsources:\n  allow: [data/]\n`);
+  server = await startInProcess(catalog);
+  url = server.url;
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('derived datasets against xarray', () => {
+  it('every derived dataset through /zarr equals xarray on the source files', async () => {
+    const result = await runPython('test/interop/check_derived.py', ['check', url, join(dir, 'data')], 300_000);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { id: string; ok: boolean; detail: unknown });
+    const failures = lines.filter((line) => !line.ok);
+    expect(failures, result.stderr).toEqual([]);
+    expect(lines.map((line) => line.id).sort()).toEqual(Object.keys(DERIVED).sort());
+  }, 300_000);
+
+  it('CF metadata: time bounds, climatology bounds and cell_methods', async () => {
+    const monthly = (await (await fetch(`${url}/datasets/tas-monthly/zarr/.zmetadata`)).json()) as { metadata: Record<string, Record<string, unknown>> };
+    expect(monthly.metadata['time/.zattrs']).toMatchObject({ bounds: 'time_bnds', units: 'days since 1950-01-01', calendar: 'standard' });
+    expect(monthly.metadata['tas/.zattrs']).toMatchObject({ cell_methods: 'time: mean time: mean', units: 'K' });
+    const bounds = (await (await fetch(`${url}/datasets/tas-monthly/zarr/time_bnds/.zarray`)).json()) as { shape: number[] };
+    expect(bounds.shape).toEqual([14, 2]);
+    const clim = (await (await fetch(`${url}/datasets/tas-clim/zarr/.zmetadata`)).json()) as { metadata: Record<string, Record<string, unknown>> };
+    expect(clim.metadata['time/.zattrs']).toMatchObject({ climatology: 'climatology_bnds' });
+    expect(clim.metadata['tas/.zattrs']).toMatchObject({ cell_methods: 'time: mean time: mean within years time: mean over years' });
+    const fld = (await (await fetch(`${url}/datasets/tas-fldmean/zarr/.zmetadata`)).json()) as { metadata: Record<string, Record<string, unknown>> };
+    expect(fld.metadata['tas/.zattrs']).toMatchObject({ cell_methods: 'time: mean area: mean', _ARRAY_DIMENSIONS: ['time'] });
+  });
+
+  it('bad specs are problem entries with a clear message, the rest is served', async () => {
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBeLessThan(500);
+    for (const id of Object.keys(BAD)) {
+      const response = await fetch(`${url}/datasets/${id}/zarr/.zmetadata`);
+      expect(response.status, id).toBe(404);
+    }
+    const ok = await fetch(`${url}/datasets/tas-monthly/zarr/.zmetadata`);
+    expect(ok.status).toBe(200);
+  });
+
+  it('serves the same chunk bytes through /kerchunk and answers a bad chunk key with 404', async () => {
+    const meta = (await (await fetch(`${url}/datasets/tas-monthly/kerchunk/tas/.zarray`)).json()) as { chunks: number[]; dtype: string };
+    expect(meta.dtype).toBe('<f4');
+    const raw = await fetch(`${url}/datasets/tas-monthly/kerchunk/tas/0.0.0`);
+    expect(raw.status).toBe(200);
+    expect((await raw.arrayBuffer()).byteLength).toBe(meta.chunks.reduce((a, b) => a * b, 4));
+    expect((await fetch(`${url}/datasets/tas-monthly/zarr/tas/99.0.0`)).status).toBe(404);
+    expect((await fetch(`${url}/datasets/tas-monthly/zarr/__proto__/0`)).status).toBe(404);
+  });
+});
