@@ -7,6 +7,7 @@
 #   free_port                            a free loopback TCP port
 #   start_nginx ROOT                     nginx serving ROOT → $NGINX_URL, $NGINX_PID
 #   start_strato CATALOG [WORKERS]       strato serve → $STRATO_URL, $STRATO_PID, $STRATO_START_MS
+#                                        (an empty STRATO_CACHE_DIR of its own: nothing cached from before)
 #   stop_contender PID                   SIGTERM, then wait until the whole process tree has gone
 #   tree_pids PID                        PID and all its descendants (cluster workers, nginx workers)
 #   cpu_ticks PID / rss_kib PID          utime+stime clock ticks / resident KiB, summed over the tree
@@ -156,12 +157,17 @@ CONF
 start_strato() {
   local catalog=$1 workers=${2:-1}
   local log="$BENCH_TMP/strato-$RANDOM.out"
+  # Every start gets an empty cache directory of its own (strato's disk tier, shared by its
+  # workers and kept across restarts): a cold figure starts from nothing cached anywhere.
+  STRATO_CACHE_DIR="$BENCH_TMP/strato-cache-$(now_ms)-$RANDOM"
+  mkdir -p "$STRATO_CACHE_DIR"
   STRATO_START_MS=$(now_ms)
-  node "$STRATO_DIST/cli/cli.js" serve --catalog "$catalog" --port 0 --workers "$workers" --log-level warn > "$log" 2> "$log.err" &
+  STRATO_CACHE_DIR=$STRATO_CACHE_DIR node "$STRATO_DIST/cli/cli.js" serve --catalog "$catalog" --port 0 --workers "$workers" --log-level warn > "$log" 2> "$log.err" &
   STRATO_PID=$!
   BENCH_PIDS+=("$STRATO_PID")
-  local _
-  for _ in $(seq 600); do
+  # a catalog of thousands of datasets takes seconds to open: wait up to STRATO_START_SECONDS (120)
+  local deadline=$(( STRATO_START_MS + ${STRATO_START_SECONDS:-120} * 1000 ))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
     if grep -q 'listening on' "$log" 2>/dev/null; then
       STRATO_URL=$(grep -o 'http://[^ ]*' "$log" | head -1)
       return

@@ -41,6 +41,8 @@ export interface LoadRow {
   readonly chunks?: number;
   readonly datasets?: number;
   readonly listenMs?: number;
+  /** Catalog growth: first byte of the first chunk request after listening. */
+  readonly firstMs?: number;
   readonly idleRss?: number;
 }
 
@@ -334,7 +336,8 @@ export function render(rows: readonly Row[], env: Readonly<Record<string, string
         `${fixed(f.decodedChunk / 1e6, 2)} MB decoded per chunk. wrk runs of random keys, ${env.BENCH_DURATION ?? '?'} each ` +
         `(growth tables ${env.BENCH_GROW_DURATION ?? '?'}); strato with ${workers} worker processes where nginx runs beside it ` +
         "(nginx: `worker_processes auto`, as many). Server CPU: utime+stime of the contender's whole process tree over the run; " +
-        'RSS: peak over the run, all its processes. Contenders of one figure run back to back in the same run.',
+        'RSS: peak over the run, all its processes. Contenders of one figure run back to back in the same run. ' +
+        'Every strato start has an empty cache directory of its own (`STRATO_CACHE_DIR`): nothing is cached from an earlier start.',
       '',
     );
   }
@@ -601,14 +604,18 @@ export function render(rows: readonly Row[], env: Readonly<Record<string, string
     );
   }
   if (growCatalog.length > 0) {
-    out.push('### Catalog size (N datasets of 16 × 50 KB chunks each; random chunks of random datasets; 16 connections; 1 process)', '');
+    out.push(
+      '### Catalog size (N datasets of 16 × 50 KB chunks each; random chunks of random datasets; 16 connections; 1 process; first chunk: the first request after it listens, then the load)',
+      '',
+    );
     const base = cpuUsPerRequest(growCatalog[0]);
     out.push(
       table(
-        ['datasets', 'start → listening ms', 'idle RSS MiB', 'req/s', 'CPU µs/req', 'CPU ×smallest', 'p99 ms', 'peak RSS MiB'],
+        ['datasets', 'start → listening ms', 'first chunk ms', 'idle RSS MiB', 'req/s', 'CPU µs/req', 'CPU ×smallest', 'p99 ms', 'peak RSS MiB'],
         growCatalog.map((row) => [
           (row.datasets ?? 0).toLocaleString('en-US'),
           fixed(row.listenMs),
+          fixed(row.firstMs, 1),
           fixed(row.idleRss),
           fixed(row.rps),
           us(row),

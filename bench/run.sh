@@ -18,7 +18,8 @@
 #
 # Settings (environment; QUICK=1 changes the defaults): DAYS (365), DURATION (10s per wrk run),
 # SOAK (30s; 0 skips), CONNECTIONS ("1 16 64"), WORKERS (strato processes, default nproc like
-# nginx's worker_processes auto), GROW_DURATION (5s per growth run), CODEC_SECONDS (5),
+# nginx's worker_processes auto), GROW_DURATION (5s per growth run), FLOOR_DURATION (5s per
+# per-request-CPU run), CODEC_SECONDS (5),
 # CHUNK_SIZES (bytes), CATALOG_SIZES ("1 100 10000"), REF_SIZES ("1000 100000" plus
 # PARQUET_CHUNKS, 10000000), XARRAY_STEPS (100), BENCH_DATA, GROWTH_DATA (data directories),
 # GROWTH_MIB (64: bytes cut into chunks for the chunk-size table),
@@ -28,7 +29,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 
 if [ "${QUICK:-0}" = 1 ]; then
-  : "${DAYS:=30}" "${DURATION:=2s}" "${SOAK:=0}" "${GROW_DURATION:=1s}" "${CODEC_SECONDS:=2}"
+  : "${DAYS:=30}" "${DURATION:=2s}" "${SOAK:=0}" "${GROW_DURATION:=1s}" "${FLOOR_DURATION:=2s}" "${CODEC_SECONDS:=2}"
   : "${PARQUET_CHUNKS:=1000000}" "${REF_SIZES:=1000}" "${CATALOG_SIZES:=1 1000}" "${XARRAY_STEPS:=10}"
   : "${CHUNK_SIZES:=16384 51200 1048576 8388608}"
 fi
@@ -38,6 +39,7 @@ SOAK=${SOAK:-30s}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 WORKERS=${WORKERS:-$(nproc)}
 GROW_DURATION=${GROW_DURATION:-5s}
+FLOOR_DURATION=${FLOOR_DURATION:-5s}
 CODEC_SECONDS=${CODEC_SECONDS:-5}
 CHUNK_SIZES=${CHUNK_SIZES:-"16384 51200 262144 1048576 8388608"}
 CATALOG_SIZES=${CATALOG_SIZES:-"1 100 10000"}
@@ -162,8 +164,8 @@ echo x/0 > "$BENCH_TMP/chunk-key.txt"
 for request in .zmetadata "$FLOOR_CHUNK B chunk"; do
   if [ "$request" = .zmetadata ]; then path=/datasets/tas/kerchunk/; keys=$BENCH_TMP/zmetadata-key.txt
   else path=/datasets/c$FLOOR_CHUNK/kerchunk/; keys=$BENCH_TMP/chunk-key.txt; fi
-  SERVER_PID=$FLOOR_PID measured floor 'node:http floor' "$FLOOR_URL$path" "$SMALL_CONNS" "$keys" "\"request\":\"$request\""
-  SERVER_PID=$STRATO_PID measured floor 'strato' "$STRATO_URL$path" "$SMALL_CONNS" "$keys" "\"request\":\"$request\""
+  SERVER_PID=$FLOOR_PID DURATION=$FLOOR_DURATION measured floor 'node:http floor' "$FLOOR_URL$path" "$SMALL_CONNS" "$keys" "\"request\":\"$request\""
+  SERVER_PID=$STRATO_PID DURATION=$FLOOR_DURATION measured floor 'strato' "$STRATO_URL$path" "$SMALL_CONNS" "$keys" "\"request\":\"$request\""
 done
 stop_contender "$FLOOR_PID"
 stop_contender "$STRATO_PID"
@@ -281,8 +283,10 @@ for datasets in $CATALOG_SIZES; do
   start_strato "$catalog" 1
   listen_ms=$(( $(now_ms) - STRATO_START_MS ))
   SERVER_PID=$STRATO_PID
+  first_ms=$(first_byte_ms "$STRATO_URL/datasets/$(head -1 "$BENCH_TMP/catalog-keys.txt")")
   idle_rss=$(( $(rss_kib "$STRATO_PID") / 1024 ))
-  DURATION=$GROW_DURATION measured grow-catalog 'strato' "$STRATO_URL/datasets/" "$SMALL_CONNS" "$BENCH_TMP/catalog-keys.txt" "\"datasets\":$datasets,\"listenMs\":$listen_ms,\"idleRss\":$idle_rss"
+  DURATION=$GROW_DURATION measured grow-catalog 'strato' "$STRATO_URL/datasets/" "$SMALL_CONNS" "$BENCH_TMP/catalog-keys.txt" \
+    "\"datasets\":$datasets,\"listenMs\":$listen_ms,\"firstMs\":$first_ms,\"idleRss\":$idle_rss"
   stop_contender "$STRATO_PID"
 done
 

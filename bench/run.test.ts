@@ -137,6 +137,17 @@ describe('bench/report.ts on the rows of a real run', () => {
     expect(verdict(slower)).toBe(false);
   });
 
+  it('compares the first processed chunk of a fresh process with the median of the next ones', () => {
+    const fresh = rows.find((row) => row.section === 'fresh');
+    expect(fresh?.section).toBe('fresh');
+    const ms = fresh?.section === 'fresh' ? [...fresh.ms] : [];
+    expect(ms.length).toBe(6);
+    const later = [...ms.slice(1)].sort((a, b) => a - b)[2] as number;
+    const target = figures(rows).targets.find((t) => t.target.startsWith('fresh process: first processed chunk'));
+    expect(target?.met).toBe((ms[0] as number) / later <= 1.5);
+    expect(target?.measured).toBe(`${(ms[0] as number).toFixed(1)} vs ${later.toFixed(1)} ms: ${((ms[0] as number) / later).toFixed(2)} ×`);
+  });
+
   it('marks the header of a noisy run and names the command', () => {
     expect(report).toMatch(/^\*\*NOISY\*\*$/m);
     expect(report).toMatch(/^Command: `QUICK=1 npm run bench`/m);
