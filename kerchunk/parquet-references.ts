@@ -3,6 +3,7 @@ import { type FileHandle, open, opendir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkGrid, locateChunk } from './chunk-grid.js';
 import { objectMemberTexts } from './json-spans.js';
+import { Gate } from './parquet/gate.js';
 import { LIMITS } from './parquet/limits.js';
 import { type ColumnName, type RecordLayout, type RowGroupLayout, readRecordLayout } from './parquet/record-layout.js';
 import { type ColumnRows, readRowRange } from './parquet/row-range.js';
@@ -163,7 +164,7 @@ class LazyParquetStore implements ParquetReferenceStore {
   private readonly layouts: SingleFlightCache<RecordLayout>;
   /** Decoded row ranges of records. */
   private readonly pieces: SingleFlightCache<RecordTable>;
-  private readonly reads = new Gate(PARALLEL_READS);
+  private readonly reads = new Gate(PARALLEL_READS, PARALLEL_ROWS);
   private loads = 0;
 
   constructor(
@@ -260,13 +261,13 @@ class LazyParquetStore implements ParquetReferenceStore {
 
   /** A record file's layout from the cache, or read once however many requests ask for it meanwhile. */
   private layout(array: string, record: number, keep: boolean): Promise<RecordLayout> {
-    const read = () => this.reads.run(() => this.withFile(array, record, (handle, file) => readRecordLayout(handle, file, this.recordSize), NO_FILE));
+    const read = () => this.reads.run(LIMITS.pieceRows, () => this.withFile(array, record, (handle, file) => readRecordLayout(handle, file, this.recordSize), NO_FILE));
     return this.layouts.get(cacheKey(array, record), read, { keep });
   }
 
-  /** Rows [from, to) of a record (one row group's), decoded; at most PARALLEL_READS at a time. */
+  /** Rows [from, to) of a record (one row group's), decoded; through the gate of PARALLEL_READS and PARALLEL_ROWS. */
   private readRows(array: string, record: number, group: RowGroupLayout, from: number, to: number): Promise<RecordTable> {
-    return this.reads.run(() =>
+    return this.reads.run(to - from, () =>
       this.withFile(
         array,
         record,
@@ -305,8 +306,13 @@ class LazyParquetStore implements ParquetReferenceStore {
   }
 }
 
-/** Footers or row ranges read and decoded at the same time (bounds the memory of a burst of misses). */
+/**
+ * Footers or row ranges read and decoded at the same time, and the rows they may hold between
+ * them: what a burst of misses holds in memory is bounded however the reads fall (four records
+ * of 100 000 rows, or four pieces; a record larger than that is read alone).
+ */
 const PARALLEL_READS = 4;
+const PARALLEL_ROWS = 400_000;
 
 /** A record file that is not there: no rows, so every chunk of it is missing. */
 const NO_FILE: RecordLayout = Object.freeze({ file: '', rows: 0, columns: [], rowGroups: [], byteSize: 64 });
@@ -326,25 +332,6 @@ function pieceOf(layout: RecordLayout, row: number): { group: RowGroupLayout; fr
   if (!group.seekable) return { group, from: group.start, to: end };
   const from = group.start + Math.floor((row - group.start) / LIMITS.pieceRows) * LIMITS.pieceRows;
   return { group, from, to: Math.min(end, from + LIMITS.pieceRows) };
-}
-
-/** At most `limit` tasks run at once; the others wait in order. */
-class Gate {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await task();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
-  }
 }
 
 /** `refs.<record>.parq`, the record number written as `recordFilePath` writes it. */

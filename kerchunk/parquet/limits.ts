@@ -5,7 +5,7 @@
  */
 export const LIMITS = {
   /** Rows of one record file, whatever record_size says (fsspec writes 10 000 to 100 000). */
-  recordRows: 1 << 22,
+  recordRows: 1 << 20,
   /**
    * Footer (file metadata) bytes. A record's footer is a few KiB; hyparquet needs ~25 bytes of
    * heap and ~0.3 µs per footer byte, so this bounds one parse to ~7 MiB and ~80 ms.
@@ -16,10 +16,10 @@ export const LIMITS = {
   /**
    * Compressed bytes of one column chunk (a 100 000-row record column is about 1 MB), and
    * uncompressed bytes of one page (fastparquet writes a page per chunk: inline data of a few
-   * hundred bytes a row). With four reads at a time, a burst of misses holds at most 4 × 32 MiB.
+   * hundred bytes a row). With four reads at a time, a burst of misses holds at most 4 × 2 × 16 MiB.
    */
-  columnChunkBytes: 32 * 1024 * 1024,
-  pageBytes: 32 * 1024 * 1024,
+  columnChunkBytes: 16 * 1024 * 1024,
+  pageBytes: 16 * 1024 * 1024,
   /** A column chunk this small without an offset index is read whole with every row range. */
   smallChunkBytes: 64 * 1024,
   /** The pages a lookup needs are read with one system call when they lie within this span. */

@@ -113,11 +113,11 @@ describe('hostile record files: a clear error, bounded memory and time', () => {
     expect(await refusal(dir)).toMatch(new RegExp(`has 5000000000 rows, more than the ${LIMITS.recordRows} a record file may have`));
     // A row count within the bound whose pages do not hold the rows is an error too, not a hang.
     const short = withFooter(rangeRecord(4), (metadata) => {
-      metadata.num_rows = 4_000_000n;
-      for (const group of metadata.row_groups) group.num_rows = 4_000_000n;
-      for (const column of metadata.row_groups[0]?.columns ?? []) if (column.meta_data) column.meta_data.num_values = 4_000_000n;
+      metadata.num_rows = 1_000_000n;
+      for (const group of metadata.row_groups) group.num_rows = 1_000_000n;
+      for (const column of metadata.row_groups[0]?.columns ?? []) if (column.meta_data) column.meta_data.num_values = 1_000_000n;
     });
-    expect(await refusal(await setWithRecord('millions', short, 1e12, 1e12), 'v/3999999')).toMatch(/pages hold values up to row 4, the row group has rows up to 4000000/);
+    expect(await refusal(await setWithRecord('millions', short, 1e12, 1e12), 'v/999999')).toMatch(/pages hold values up to row 4, the row group has rows up to 1000000/);
   });
 
   it('refuses row groups that do not add up to the rows of the file', async () => {
