@@ -72,10 +72,12 @@ export interface DatasetRecord {
   readonly license?: string;
   readonly processing?: JsonValue;
   readonly stac?: JsonValue;
+  /** Metadata carried over from where the dataset was found (an intake entry's `metadata`). */
+  readonly metadata?: JsonValue;
 }
 
 /** Field order of entries written into the catalog. */
-const ENTRY_FIELDS = ['refs', 'title', 'description', 'license', 'processing', 'stac'] as const;
+const ENTRY_FIELDS = ['refs', 'title', 'description', 'license', 'processing', 'stac', 'metadata'] as const;
 
 /** `addDataset` without `replace` found the id already registered. */
 export class DatasetExistsError extends Error {
@@ -116,32 +118,105 @@ export async function addDataset(file: string, record: DatasetRecord, options: A
         if (!options.replace) throw new DatasetExistsError(record.id);
         created = false;
       }
-      const fields = entryFields(record);
-      if (isMap(existing)) {
-        const unknown = existing.items.map((item) => (isScalar(item.key) ? item.key.value : item.key)).filter((key) => typeof key !== 'string' || !DATASET_KEYS.has(key));
-        if (unknown.length > 0) {
-          // a misspelt `acess:` is someone's intent to protect the dataset: never drop it silently
-          throw new CatalogError(
-            `dataset "${record.id}" has keys strato does not know in the catalog (${unknown.map((key) => JSON.stringify(String(key).slice(0, 64))).join(', ')}): fix the entry by hand before replacing it`,
-          );
-        }
-        for (const item of [...existing.items]) {
-          const key = isScalar(item.key) ? item.key.value : item.key;
-          if (key === 'access') continue;
-          if (typeof key !== 'string' || !(key in fields)) existing.delete(item.key);
-        }
-        for (const [key, value] of Object.entries(fields)) {
-          const current: unknown = existing.get(key, true);
-          const same = current !== undefined && isDeepStrictEqual(toJson(current), value);
-          if (!same) existing.set(key, document.createNode(value));
-        }
-      } else {
-        datasets.set(record.id, document.createNode(fields));
-      }
+      putEntry(document, datasets, record, existing);
     },
     options,
   );
   return { ...update, created };
+}
+
+/**
+ * Writes `record` into `datasets` (an existing entry is edited in place: fields that keep their
+ * value keep their comments; fields the record does not have are removed, except `access`). An
+ * existing entry with keys strato does not know is refused (CatalogError).
+ */
+function putEntry(document: Document, datasets: YAMLMap, record: DatasetRecord, existing: unknown, managed?: ReadonlySet<string>): void {
+  const fields = entryFields(record);
+  if (isMap(existing)) {
+    const unknown = existing.items.map((item) => (isScalar(item.key) ? item.key.value : item.key)).filter((key) => typeof key !== 'string' || !DATASET_KEYS.has(key));
+    if (unknown.length > 0) {
+      // a misspelt `acess:` is someone's intent to protect the dataset: never drop it silently
+      throw new CatalogError(
+        `dataset "${record.id}" has keys strato does not know in the catalog (${unknown.map((key) => JSON.stringify(String(key).slice(0, 64))).join(', ')}): fix the entry by hand before replacing it`,
+      );
+    }
+    for (const item of [...existing.items]) {
+      const key = isScalar(item.key) ? item.key.value : item.key;
+      if (key === 'access' || (managed && typeof key === 'string' && !managed.has(key))) continue;
+      if (typeof key !== 'string' || !(key in fields)) existing.delete(item.key);
+    }
+    for (const [key, value] of Object.entries(fields)) {
+      const current: unknown = existing.get(key, true);
+      const same = current !== undefined && isDeepStrictEqual(toJson(current), value);
+      if (!same) existing.set(key, document.createNode(value));
+    }
+  } else {
+    datasets.set(record.id, document.createNode(fields));
+  }
+}
+
+/** The fields `applyDatasets` owns in an entry: what a reference set or an intake entry says. */
+const INGESTED_FIELDS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'metadata']);
+
+/** What `applyDatasets` does with each id. */
+export interface DatasetChanges {
+  readonly added: readonly string[];
+  readonly updated: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly removed: readonly string[];
+  /** Entries that could not be written (an existing entry with keys strato does not know), and why. */
+  readonly refused: ReadonlyArray<{ readonly id: string; readonly reason: string }>;
+}
+
+/**
+ * Puts several datasets and removes others in one write of the catalog (one lock, one atomic
+ * rename; nothing written when nothing changes). A put whose entry already holds exactly the
+ * record's fields is `unchanged`; only `refs`, `title`, `description` and `metadata` of an existing
+ * entry are written (its `processing`, `stac`, `access`, ... are the operator's and kept); an
+ * existing entry with unknown keys is left as it is and reported in `refused`.
+ */
+export async function applyDatasets(
+  file: string,
+  put: readonly DatasetRecord[],
+  remove: readonly string[],
+  options: CatalogStoreOptions = {},
+): Promise<DatasetChanges & CatalogUpdate> {
+  for (const record of put) {
+    const idProblem = datasetIdProblem(record.id);
+    if (idProblem) throw new CatalogError(idProblem);
+    if (typeof record.refs !== 'string' || record.refs.length === 0) throw new CatalogError(`dataset "${record.id}" needs "refs"`);
+  }
+  let changes: DatasetChanges = { added: [], updated: [], unchanged: [], removed: [], refused: [] };
+  const update = await updateCatalog(
+    file,
+    (document) => {
+      // re-run from scratch if the lock had to be retried: the lists describe the last mutation
+      const added: string[] = [];
+      const updated: string[] = [];
+      const unchanged: string[] = [];
+      const removed: string[] = [];
+      const refused: Array<{ id: string; reason: string }> = [];
+      const datasets = datasetsMap(document);
+      for (const record of put) {
+        const existing: unknown = datasets.get(record.id, true);
+        const before = existing === undefined ? undefined : JSON.stringify(toJson(existing));
+        try {
+          putEntry(document, datasets, record, existing, INGESTED_FIELDS);
+        } catch (error) {
+          if (!(error instanceof CatalogError)) throw error;
+          refused.push({ id: record.id, reason: error.message });
+          continue;
+        }
+        if (before === undefined) added.push(record.id);
+        else if (before === JSON.stringify(toJson(datasets.get(record.id, true)))) unchanged.push(record.id);
+        else updated.push(record.id);
+      }
+      for (const id of remove) if (datasets.delete(id)) removed.push(id);
+      changes = { added, updated, unchanged, removed, refused };
+    },
+    options,
+  );
+  return { ...update, ...changes };
 }
 
 /** Removes a dataset entry; false (and nothing written) when there is none. */

@@ -9,6 +9,7 @@ import { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { SourcesConfigError } from '../kerchunk/sources/sources.js';
 import type { StratoConfig } from '../server/config.js';
+import { bulkIngest } from './bulk-command.js';
 import { type FileScanSummary, IngestError, type IngestOptions, type IngestProgress, type IngestSummary, type ReferenceFormat, runIngest } from './run-ingest.js';
 
 export const INGEST_HELP = `Usage:
@@ -31,6 +32,9 @@ registers the dataset in the catalog (atomically; running servers reload it).
                       directory) instead of absolute paths (the default: opens from anywhere)
   --dry-run           scan and report; write nothing
   --replace           replace an existing dataset of the same id (and its table)
+
+  strato ingest --catalog catalog.yaml --from-intake CATALOG|URL   (see --from-intake --help)
+  strato ingest --catalog catalog.yaml --from-dir DIR              registers existing reference sets
 `;
 
 export interface IngestIo {
@@ -45,6 +49,7 @@ class UsageError extends Error {}
  * `config.readBudget` (STRATO_MAX_READ_MB, STRATO_READ_WAIT_SECONDS) bounds the source bytes read at once.
  */
 export async function ingest(args: string[], io: IngestIo = { stdout: process.stdout, stderr: process.stderr }, config?: Pick<StratoConfig, 'readBudget'>): Promise<number> {
+  if (args.some((arg) => /^--from-(intake|dir)(=|$)/.test(arg))) return bulkIngest(args, io);
   let options: IngestOptions;
   try {
     const parsed = parseOptions(args);

@@ -6,6 +6,7 @@ import { type DatasetEntry, loadCatalog } from '../catalog/catalog-file.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { derivedOpener } from '../derive/open-derived.js';
+import { watchDirSettings, watchReferenceDir } from '../ingest/watch-dir.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { ReadBudget } from '../kerchunk/sources/read-budget.js';
@@ -62,6 +63,7 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const config = options.config ?? readConfig(process.env);
   const catalog = await loadCatalog(options.catalog);
+  const watchDir = watchDirSettings(catalog); // `catalog: {watch_dir}`: a malformed block stops the start
   const metrics = createMetrics({ processMetrics: true });
   const plugins = [...(options.plugins ?? defaultPlugins), ...(await loadListedPlugins(catalog.fields.plugins, catalog.dir))];
   const stages = plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : []));
@@ -100,6 +102,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   // Replicas share nothing but the catalog file: every change to it is applied here.
   const watcher = watchCatalog(registry, { logger: options.logger });
+  // a directory of reference sets kept registered in the catalog file (ingest/watch-dir.ts)
+  const dirWatcher = watchDir ? watchReferenceDir(catalog.file, watchDir, { logger: options.logger }) : undefined;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -127,6 +131,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     registry,
     close: async () => {
       const drained = await drain(server as Server, options.drainMs ?? config.drainMs);
+      await dirWatcher?.close();
       await watcher.close();
       await registry.close();
       await codecs.close();
