@@ -22,6 +22,8 @@ export interface ItemRecord {
   readonly end?: number;
   /** Coordinates that could not be read: the Item lacks their extents. */
   readonly problems: readonly string[];
+  /** The Item a derived dataset (`derive:`) is computed from: its `derived_from` link. */
+  readonly derivedFrom?: { readonly id: string; readonly collection: string };
 }
 
 /** The views an Item links to as assets. */
@@ -77,6 +79,7 @@ export async function buildItem(dataset: Dataset, reader: DatasetValues, options
   };
   const start = Date.parse(String(properties.start_datetime ?? properties.datetime));
   const end = Date.parse(String(properties.end_datetime ?? properties.datetime));
+  const derivedFrom = derivedFromOf(dataset);
   return {
     id: dataset.id,
     collection,
@@ -84,7 +87,14 @@ export async function buildItem(dataset: Dataset, reader: DatasetValues, options
     ...(cube.bbox ? { bbox: cube.bbox } : {}),
     ...(Number.isFinite(start) && Number.isFinite(end) ? { start, end } : {}),
     problems: cube.problems,
+    ...(derivedFrom ? { derivedFrom } : {}),
   };
+}
+
+/** The source of a derived dataset (derive/derived-dataset.ts sets `derivedFrom`). */
+function derivedFromOf(dataset: Dataset): { id: string; collection: string } | undefined {
+  const source = (dataset as { readonly derivedFrom?: Dataset }).derivedFrom;
+  return dataset.entry.derive && source ? { id: source.id, collection: collectionOf(source) } : undefined;
 }
 
 function describeEntry(dataset: Dataset, schema: DatasetSchema): JsonObject {

@@ -74,6 +74,7 @@ export function itemDocument(urls: ApiUrls, catalog: CatalogDescription, record:
     { rel: 'collection', href: urls.collection(record.collection), type: MEDIA.json },
     { rel: 'alternate', href: `${urls.base}/datasets/${encodeURIComponent(record.id)}/`, type: MEDIA.html, title: 'Dataset page' },
     { rel: 'provenance', href: `${urls.base}/datasets/${encodeURIComponent(record.id)}/provenance`, type: MEDIA.json, title: 'Provenance (W3C PROV-JSON)' },
+    ...(record.derivedFrom ? [{ rel: 'derived_from', href: urls.item(record.derivedFrom.collection, record.derivedFrom.id), type: MEDIA.geojson }] : []),
   ];
   return { ...absoluteItem(record.item, urls.base), links: linksToJson(links) };
 }

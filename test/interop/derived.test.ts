@@ -40,6 +40,11 @@ const DERIVED: Record<string, string> = {
   'ts-clim-std': '{from: ts, groupby: time.month, reduce: std}',
 };
 
+/** Served, checked by the face tests below. */
+const OTHER: Record<string, string> = {
+  'tas-europe-kb': '{from: tas, select: {lat: [30, 70], lon: [-10, 40]}, variables: [tas]}\n    processing: {keepbits: {tas: 8}}',
+};
+
 /** Entries that must be problem entries, never a crash. */
 const BAD: Record<string, string> = {
   'bad-op': '{from: tas, resample: {time: month}, reduce: median}',
@@ -76,7 +81,7 @@ beforeAll(async () => {
   }
   const entries = [
     ...['tas', 'pr', 'ts'].map((id) => `  ${id}:\n    refs: refs/${id}.json`),
-    ...Object.entries({ ...DERIVED, ...BAD }).map(([id, derive]) => `  ${id}:\n    derive: ${derive}`),
+    ...Object.entries({ ...DERIVED, ...OTHER, ...BAD }).map(([id, derive]) => `  ${id}:\n    derive: ${derive}`),
   ];
   await writeFile(catalog, `datasets:\n${entries.join('\n')}\nsources:\n  allow: [data/]\n`);
   server = await startInProcess(catalog);
@@ -133,5 +138,30 @@ describe('derived datasets against xarray', () => {
     expect((await raw.arrayBuffer()).byteLength).toBe(meta.chunks.reduce((a, b) => a * b, 4));
     expect((await fetch(`${url}/datasets/tas-monthly/zarr/tas/99.0.0`)).status).toBe(404);
     expect((await fetch(`${url}/datasets/tas-monthly/zarr/__proto__/0`)).status).toBe(404);
+  });
+
+  it('every face serves a derived dataset: zarr v3, OPeNDAP, plots, STAC (derived_from), intake', async () => {
+    const v3 = await fetch(`${url}/datasets/tas-clim/zarr/tas/zarr.json`);
+    expect(v3.status).toBe(200);
+    expect(((await v3.json()) as { shape: number[] }).shape).toEqual([12, 7, 8]);
+    const dds = await fetch(`${url}/datasets/tas-monthly/opendap.dds`);
+    expect(dds.status).toBe(200);
+    expect(await dds.text()).toMatch(/Float32 tas\[time = 14\]\[lat = 7\]\[lon = 8\]/);
+    const dods = await fetch(`${url}/datasets/tas-fldmean/opendap.dods?tas[0:1:2]`);
+    expect(dods.status).toBe(200);
+    const plot = await fetch(`${url}/datasets/tas-monthly/plot/tas.png?time=1`);
+    expect(plot.status).toBe(200);
+    expect(plot.headers.get('content-type')).toBe('image/png');
+    const item = (await (await fetch(`${url}/stac/collections/strato/items/tas-monthly`)).json()) as { links: Array<{ rel: string; href: string }> };
+    expect(item.links.find((link) => link.rel === 'derived_from')?.href).toBe(`${url}/stac/collections/strato/items/tas`);
+    const intake = await fetch(`${url}/datasets/tas-monthly/catalog.yaml`);
+    expect(intake.status).toBe(200);
+    expect(await intake.text()).toContain('/datasets/tas-monthly/zarr');
+  });
+
+  it('processing applies after the derivation', async () => {
+    // tas-europe-kb: keepbits on a derived dataset; its values are the bit-rounded derived ones
+    const meta = (await (await fetch(`${url}/datasets/tas-europe-kb/zarr/tas/.zattrs`)).json()) as Record<string, unknown>;
+    expect(JSON.stringify(meta)).toMatch(/BitRound/);
   });
 });
