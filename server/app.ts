@@ -87,6 +87,7 @@ export function createApp(options: AppOptions): Hono {
     encodedCacheBytes: options.encodedCacheBytes ?? config.encodedCacheBytes,
     encodedCacheObserver: metrics.cache('encoded'),
     diskCache: options.diskCache,
+    version,
     diskCacheObserver: metrics.cache('encoded-disk'),
     logger,
   });

@@ -32,6 +32,8 @@ export interface DatasetViewsOptions {
   /** Hits and misses of the disk tier. */
   readonly diskCacheObserver?: CacheObserver;
   readonly logger: ViewsLogger;
+  /** strato's version (part of the processed chunks' ETags). */
+  readonly version?: string;
 }
 
 /**
@@ -77,6 +79,7 @@ export class DatasetViews {
           raw: this.raw(dataset),
           cache: this.encoded,
           sources: this.options.sources(),
+          ...(this.options.version !== undefined ? { version: this.options.version } : {}),
           codecs,
         });
       } catch (error) {

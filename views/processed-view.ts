@@ -17,7 +17,6 @@ import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
-import { stratoVersion } from '../server/version.js';
 import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { dimensionSeparators, renderMetadata, withAttributes } from './metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
@@ -96,6 +95,8 @@ export interface ProcessedViewOptions {
   readonly sources: Sources;
   /** Where chunks are encoded. */
   readonly codecs: ChunkCodecs;
+  /** strato's version: part of every chunk's ETag (a new release may encode differently). Default ''. */
+  readonly version?: string;
 }
 
 /**
@@ -123,7 +124,7 @@ export class ProcessedView {
     this.cache = options.cache;
     this.sources = options.sources;
     this.codecs = options.codecs;
-    this.identity = JSON.stringify([ENCODING_GENERATION, stratoVersion(), dataset.id, dataset.entry.processing ?? null, stages.map((stage) => stage.key)]);
+    this.identity = JSON.stringify([ENCODING_GENERATION, options.version ?? '', dataset.id, dataset.entry.processing ?? null, stages.map((stage) => stage.key)]);
     const steps = configureStages(stages, dataset.entry.processing);
     const schema = schemaOf(dataset);
     const bounds = boundsVariables(schema.variables);

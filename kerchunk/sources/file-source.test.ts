@@ -46,6 +46,38 @@ describe('FileSource reads', () => {
     }
   });
 
+  it('reads the same bytes on the calling thread (small reads) and through the thread pool, into given buffers too', async () => {
+    const bytes = pattern(300_000);
+    const path = await file('modes.bin', bytes);
+    const inline = new FileSource();
+    const pooled = new FileSource({ syncReadMaxBytes: 0 });
+    try {
+      for (const [offset, length] of [
+        [0, 10],
+        [1000, 50_000],
+        [5, 131_072],
+        [0, 300_000],
+        [299_999, 1],
+      ] as const) {
+        const want = bytes.slice(offset, offset + length);
+        expect(await inline.read(path, offset, length)).toEqual(want);
+        expect(await pooled.read(path, offset, length)).toEqual(want);
+        const into = new Uint8Array(length);
+        expect((await inline.read(path, offset, length, undefined, into)).buffer).toBe(into.buffer);
+        expect(into).toEqual(want);
+      }
+      // a small read is never a slice of a shared buffer (it may be transferred to a codec thread)
+      const small = await inline.read(path, 0, 16);
+      expect(small.buffer.byteLength).toBe(16);
+      expect((await failure(inline.read(path, 299_990, 20))).failure).toBe('short-read');
+      expect((await failure(pooled.read(path, 299_990, 20))).failure).toBe('short-read');
+      await expect(inline.read(path, 0, 10, undefined, new Uint8Array(9))).rejects.toThrow(RangeError);
+    } finally {
+      await inline.close();
+      await pooled.close();
+    }
+  });
+
   it('reports a range past the end as short-read, and a missing file as not-found', async () => {
     const path = await file('short.bin', pattern(100));
     const source = new FileSource();

@@ -10,7 +10,7 @@ import { type RunningServer, startServer } from '../../server/serve.js';
 // Raw chunks of local files are read into pooled buffers that go back to the pool once their
 // response is written out: many concurrent responses over a real server must each carry their
 // own chunk's bytes, also when clients leave midway.
-const CHUNK = 300_000;
+const CHUNK = 1_200_000;
 const CHUNKS = 12;
 let dir: string;
 let server: RunningServer;
