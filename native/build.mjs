@@ -24,6 +24,9 @@ function nodeGyp() {
 const gyp = nodeGyp();
 const result = gyp ? spawnSync(process.execPath, [gyp, ...args], { cwd: root, encoding: 'utf8' }) : undefined;
 if (result?.status !== 0) {
-  const detail = result ? `${result.stderr || result.stdout || ''}`.trim().split('\n').slice(-3).join(' | ') : 'node-gyp not found';
+  // the compiler's first error says most; node-gyp's own last lines say little
+  const lines = result ? `${result.stdout ?? ''}\n${result.stderr ?? ''}`.split('\n').map((line) => line.trim()) : [];
+  const compiler = lines.find((line) => /error|\*\*\*/i.test(line) && !line.startsWith('gyp'));
+  const detail = result ? (compiler ?? lines.filter(Boolean).slice(-3).join(' | ')) : 'node-gyp not found';
   console.warn(`strato: native codecs not built, JavaScript codecs will be used (${detail})`);
 }
