@@ -196,11 +196,19 @@ try {
       };
     }
     // a registration makes a new catalog version: the next root request rebuilds the index and the document
-    result.registration = await cold(pid, `${url}/admin/datasets`, 'POST', JSON.stringify({ id: 'model0.exp0.extra.atmos', refs: 'refs/extra.json' }));
-    result.afterRegistration = {
-      // the root at once (the admin API's reload is done; the watcher's own reload of the written file may still run)
+    const register = (id: string) => cold(pid, `${url}/admin/datasets`, 'POST', JSON.stringify({ id, refs: 'refs/extra.json' }));
+    result.registration = await register('model0.exp0.extra.atmos');
+    // at once: the catalog watcher's own reload of the written file (all 10,000 entries) runs meanwhile
+    result.afterRegistrationAtOnce = {
       rootZmetadataCold: await cold(pid, `${url}/catalog/kerchunk/.zmetadata`),
       rootZmetadataWarm: await warm(`${url}/catalog/kerchunk/.zmetadata`),
+    };
+    await register('model0.exp0.extra2.atmos');
+    // once that reload is over: the tree's own cost for a new version
+    await settle(url);
+    result.afterRegistrationSettled = {
+      rootZmetadataCold: await cold(pid, `${url}/catalog/kerchunk/.zmetadata`),
+      rootZarrJsonCold: await cold(pid, `${url}/catalog/kerchunk/zarr.json`),
     };
     result.loadAverage = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
     result.rssEndMiB = await rssMiB(pid);
