@@ -192,7 +192,9 @@ export function figures(rows: readonly Row[]): Figures {
     ...(smallChunk
       ? [{ request: '50 KB chunk', nginx: inGroup('grow-chunk', 'nginx', (row) => row.size === 51200), strato: inGroup('grow-chunk', 'strato', (row) => row.size === 51200) }]
       : []),
-  ].map((entry) => ({ ...entry, ratio: ratio(entry.strato?.rps, entry.nginx?.rps) }));
+  ]
+    .filter((entry) => entry.nginx !== undefined || entry.strato !== undefined)
+    .map((entry) => ({ ...entry, ratio: ratio(entry.strato?.rps, entry.nginx?.rps) }));
 
   const floorRequests = [...new Set(load.filter((row) => row.group === 'floor').map((row) => row.request ?? ''))];
   const floor = floorRequests.map((request) => {

@@ -158,6 +158,8 @@ describe('bench/report.ts on the rows of a real run', () => {
     const text = render(onlyRaw, {});
     expect(text).toContain('## Raw 2.3 MB chunks');
     expect(text).not.toContain('## Processed view');
+    expect(text).not.toContain('## Small responses');
+    expect(text).not.toContain('## Per-request CPU');
     expect(
       figures(onlyRaw)
         .targets.filter((t) => t.met !== undefined)
