@@ -65,6 +65,12 @@ describe('CatalogTree', () => {
     expect(({} as Record<string, unknown>).tas).toBeUndefined();
   });
 
+  it('leaves out ids with characters no Zarr path may hold (the catalog refuses them anyway)', () => {
+    const tree = new CatalogTree(['a/b', 'a\\b', 'a\0b', 'a.b'].map((id) => entry(id)));
+    expect(tree.problems.map((p) => p.id)).toEqual(['a\0b', 'a/b', 'a\\b']); // sorted by id
+    expect(tree.node('a/b')?.dataset?.id).toBe('a.b');
+  });
+
   it('leaves out a dataset whose root is an array', () => {
     const tree = new CatalogTree([treeEntryOf('flat', new Map([['.zarray', '{}']]))]);
     expect(tree.problems).toEqual([{ id: 'flat', problem: 'the dataset root is an array, not a group' }]);

@@ -160,6 +160,8 @@ function entryProblem(entry: TreeEntry, segments: readonly string[]): string | u
   for (const segment of segments) {
     if (segment === '') return 'the id has an empty segment (a leading, trailing or doubled ".")';
     if (segment.startsWith('__')) return `the id segment "${segment}" starts with "__" (reserved for Zarr)`;
+    // the catalog's id rule already keeps these out; the tree never relies on it
+    if (/[/\\\0]/.test(segment)) return 'the id has a character that cannot be in a Zarr path ("/", "\\" or NUL)';
   }
   return undefined;
 }
