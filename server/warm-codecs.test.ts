@@ -15,6 +15,7 @@ describe('warmCodecs', () => {
         seen.push(`decode ${meta.compressor?.id} ${decoded.byteLength}`);
         return decoded;
       },
+      close: async () => undefined,
     };
     await warmCodecs(counting, 2);
     for (const id of ['blosc', 'zstd', 'zlib']) {
@@ -31,6 +32,7 @@ describe('warmCodecs', () => {
       decode: async () => {
         throw new Error('no such codec');
       },
+      close: async () => undefined,
     };
     await expect(warmCodecs(broken, 4)).resolves.toBeUndefined();
   });

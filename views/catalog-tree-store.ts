@@ -39,8 +39,9 @@ const MAX_LISTABLES = 1024;
  *   any other group consolidates its subtree: every array when the subtree is small
  *   (`CatalogTree.listsEveryArray`), else every group with its attributes plus its own arrays,
  *   so a client walks down to a dataset and reads that group's consolidated metadata.
- * A dataset whose view cannot be made (a misconfigured `processing` block) is listed with `{}`
- * attributes and no arrays; its own keys answer the view's error.
+ * A dataset whose view cannot be made (a misconfigured `processing` block) is listed as a group
+ * with its references' attributes and no arrays until the catalog changes; its own keys answer
+ * the view's error.
  */
 export class CatalogTreeStore {
   private readonly rendered = new Map<string, Promise<ServedBody>>();
