@@ -4,7 +4,7 @@ import type { DeriveSpec } from '../catalog/derive-entry.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import type { ChunkReference, JsonValue, ReferenceStore } from '../kerchunk/reference.js';
-import type { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
+import { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
 import { splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { computeChunk } from './derive-chunks.js';
 import { type DerivedArray, planDerived } from './derive-plan.js';
@@ -21,6 +21,11 @@ export interface DerivedDataset extends Dataset {
 
 /** Computed chunks, shared by all derived datasets (keys unique to each opened dataset). */
 export type DerivedChunkCache = SingleFlightCache<Uint8Array>;
+
+/** A cache of computed chunks bounded in bytes. */
+export function derivedChunkCache(maxBytes = 128 * 1024 * 1024): DerivedChunkCache {
+  return new SingleFlightCache<Uint8Array>({ maxBytes, sizeOf: (chunk) => chunk.byteLength });
+}
 
 let nextToken = 1;
 

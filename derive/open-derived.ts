@@ -3,10 +3,9 @@ import type { Dataset } from '../catalog/dataset.js';
 import type { DeriveSpec } from '../catalog/derive-entry.js';
 import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
-import { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
 import type { Sources } from '../kerchunk/sources/sources.js';
 import { DeriveError } from './derive-plan.js';
-import { type DerivedChunkCache, openDerived } from './derived-dataset.js';
+import { type DerivedChunkCache, derivedChunkCache, openDerived } from './derived-dataset.js';
 
 export interface DerivedOpenerOptions {
   /** Bytes of computed derived chunks kept (all derived datasets together). */
@@ -25,7 +24,7 @@ type DerivedEntry = DatasetEntry & { derive: DeriveSpec };
  * chain has a cycle, names a dataset that is not served, or does not fit its source is a problem.
  */
 export function derivedOpener(options: DerivedOpenerOptions = {}) {
-  const cache: DerivedChunkCache = new SingleFlightCache<Uint8Array>({ maxBytes: options.cacheBytes ?? 128 * 1024 * 1024, sizeOf: (chunk) => chunk.byteLength });
+  const cache: DerivedChunkCache = derivedChunkCache(options.cacheBytes);
   const decoded = new DecodedChunkCache(options.decodedCacheBytes ?? 128 * 1024 * 1024);
   return async (entries: readonly DatasetEntry[], opened: ReadonlyMap<string, Dataset>, sources: Sources): Promise<{ datasets: Dataset[]; problems: CatalogProblem[] }> => {
     const pending = new Map(entries.filter((e): e is DerivedEntry => e.derive !== undefined).map((e) => [e.id, e]));

@@ -3,6 +3,7 @@ import { bitroundPlugin } from '../plugins/bitround/index.js';
 import { catalogTreePlugin } from '../plugins/catalog-tree/index.js';
 import { compressPlugin } from '../plugins/compress/index.js';
 import { datasetInfoPlugin } from '../plugins/dataset-info/index.js';
+import { groupbyPlugin } from '../plugins/groupby/index.js';
 import { intakePlugin } from '../plugins/intake/index.js';
 import { kerchunkPlugin } from '../plugins/kerchunk/index.js';
 import { metricsPlugin } from '../plugins/metrics/index.js';
@@ -36,4 +37,5 @@ export const defaultPlugins: readonly StratoPlugin[] = [
   stacPlugin,
   intakePlugin,
   provenancePlugin,
+  groupbyPlugin,
 ];

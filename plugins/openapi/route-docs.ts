@@ -118,6 +118,12 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       'As a static Zarr directory: `kerchunk` redirects (301) to `kerchunk/`, an HTML index of the root documents and top-level arrays (GDAL /vsicurl/ opens the store from it); read `.zmetadata` below it.',
     produces: HTML,
   },
+  'GET /datasets/{id}/groupby/{variable}/{coord}/{action}/zarr/{key}': {
+    summary: 'Climatology of a variable as a Zarr store (cloudify-compatible groupby)',
+    description: `One variable grouped by coord (time.month, time.season, time.dayofyear, time.hour) and reduced by action (mean, min, max, sum, std, count) in its own calendar, with CF climatology bounds; every chunk computed on request and cached.${STORE_NOTE}`,
+    produces: ['application/json', 'application/octet-stream'],
+    params: { key: KEY },
+  },
   'GET /datasets/{id}/kerchunk/{key}': {
     summary: 'Raw view: a Zarr key',
     description: `Metadata from the references; chunk bytes passed through untouched.${STORE_NOTE}`,

@@ -164,4 +164,26 @@ describe('derived datasets against xarray', () => {
     const meta = (await (await fetch(`${url}/datasets/tas-europe-kb/zarr/tas/.zattrs`)).json()) as Record<string, unknown>;
     expect(JSON.stringify(meta)).toMatch(/BitRound/);
   });
+
+  it('the cloudify-compatible groupby route opens the same result without a catalog entry', async () => {
+    const route = `${url}/datasets/tas/groupby/tas/time.month/mean/zarr`;
+    const meta = await fetch(`${route}/.zmetadata`);
+    expect(meta.status).toBe(200);
+    const clim = (await (await fetch(`${url}/datasets/tas-clim/zarr/.zmetadata`)).json()) as { metadata: Record<string, unknown> };
+    const grouped = (await meta.json()) as { metadata: Record<string, unknown> };
+    expect(grouped.metadata['tas/.zarray']).toEqual(clim.metadata['tas/.zarray']);
+    expect(grouped.metadata['tas/.zattrs']).toEqual(clim.metadata['tas/.zattrs']);
+    for (const key of ['tas/0.0.0', 'time/0', 'climatology_bnds/0.0']) {
+      const a = new Uint8Array(await (await fetch(`${route}/${key}`)).arrayBuffer());
+      const b = new Uint8Array(await (await fetch(`${url}/datasets/tas-clim/zarr/${key}`)).arrayBuffer());
+      expect(Buffer.from(a).equals(Buffer.from(b)), key).toBe(true);
+    }
+    expect((await fetch(`${route.replace('zarr', '')}`)).status).toBe(404);
+    expect((await fetch(`${url}/datasets/tas/groupby/tas/time.week/mean/zarr/.zmetadata`)).status).toBe(404);
+    expect((await fetch(`${url}/datasets/tas/groupby/tas/time.month/median/zarr/.zmetadata`)).status).toBe(404);
+    expect((await fetch(`${url}/datasets/tas/groupby/__proto__/time.month/mean/zarr/.zmetadata`)).status).toBe(404);
+    expect((await fetch(`${url}/datasets/tas/groupby/lat/time.month/mean/zarr/.zmetadata`)).status).toBe(404);
+    const v3 = await fetch(`${route}/tas/zarr.json`);
+    expect(v3.status).toBe(200);
+  });
 });
