@@ -10,6 +10,12 @@ case "${1:-}" in
   unit | integration | slow) tier=$1; shift ;;
 esac
 [[ $tier == unit ]] || bash scripts/install-test-deps.sh
+# the native codecs link libdeflate when the build finds it; on a fresh machine `npm ci` ran before
+# the line above installed libdeflate-dev, so build them again (quiet) once it is there
+if pkg-config --exists libdeflate 2>/dev/null &&
+  ! node -e "process.exit(require('./build/Release/strato_native.node').hasLibdeflate ? 0 : 1)" 2>/dev/null; then
+  node native/build.mjs
+fi
 npm run --silent build
 if [[ $tier == all || $tier == slow ]]; then
   bash scripts/build-stac-browser.sh >/dev/null   # STAC Browser for test/browser (cached after the first build)
