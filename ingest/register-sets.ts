@@ -1,13 +1,15 @@
-import { stat } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { type Catalog, type DatasetEntry, loadCatalog } from '../catalog/catalog-file.js';
 import { applyDatasets, type DatasetRecord } from '../catalog/catalog-store.js';
 import { checkRegistration, RegistrationError } from '../catalog/validate-registration.js';
 import type { JsonValue } from '../kerchunk/reference.js';
+import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { Sources } from '../kerchunk/sources/sources.js';
 import { regenerateStaticStac } from '../static-stac/regenerate.js';
 import type { SkippedEntry } from './intake-catalog.js';
-import { isHttpUrl } from './read-location.js';
+import { isHttpUrl, LocationError, readLocation } from './read-location.js';
 
 /**
  * Registers many reference sets in one write of the catalog: the single point of ingest behind
@@ -19,6 +21,10 @@ import { isHttpUrl } from './read-location.js';
  * once, atomically, under its lock (catalog-store.ts `applyDatasets`). An entry whose fields are
  * already what the candidate says is unchanged, so a re-run writes nothing. With `removeWithin`,
  * entries whose table lies in that directory and no longer exists are removed (sets taken away).
+ *
+ * A JSON table at an http(s) URL (inside `sources.allow`) is fetched (bounded: REMOTE_TABLE_LIMITS)
+ * and kept beside the catalog as `refs/remote/<id>.json`, the copy strato serves; a re-run
+ * replaces it only when its bytes changed. Remote parquet directories are not fetched.
  */
 export interface Candidate {
   readonly id: string;
@@ -59,26 +65,88 @@ export async function registerSets(options: RegisterOptions): Promise<RegisterRe
   });
   const skipped: SkippedEntry[] = [];
   const put: DatasetRecord[] = [];
+  /** Fetched remote tables: staged copy → its place, moved in before the catalog is written. */
+  const fetched: Array<{ staging: string; target: string }> = [];
   try {
     for (const candidate of options.candidates) {
+      if (isHttpUrl(candidate.table)) {
+        const copy = await fetchRemote(candidate, catalog, sources);
+        if (typeof copy === 'string') {
+          skipped.push({ id: candidate.id, reason: copy, kind: 'failed' });
+          continue;
+        }
+        if (copy.staging !== undefined) fetched.push({ staging: copy.staging, target: copy.target });
+        put.push(recordOf({ ...candidate, table: copy.target }, catalog));
+        continue;
+      }
       const refused = options.trusted?.(candidate) ? undefined : await refusal(candidate, catalog, sources);
       if (refused !== undefined) skipped.push({ id: candidate.id, reason: refused, kind: 'failed' });
       else put.push(recordOf(candidate, catalog));
     }
+  } catch (error) {
+    await Promise.all(fetched.map(({ staging }) => rm(staging, { force: true })));
+    throw error;
   } finally {
     await sources.close();
   }
   const remove = options.removeWithin === undefined ? [] : await gone(catalog, resolve(options.removeWithin), new Set(options.candidates.map((c) => c.id)));
-  if (options.dryRun) return dryRun(catalog, put, remove, skipped);
+  if (options.dryRun) {
+    await Promise.all(fetched.map(({ staging }) => rm(staging, { force: true })));
+    return dryRun(catalog, put, remove, skipped);
+  }
+  for (const { staging, target } of fetched) await rename(staging, target);
   const result = await applyDatasets(catalog.file, put, remove);
   for (const { id, reason } of result.refused) skipped.push({ id, reason, kind: 'failed' });
   if (result.changed) await regenerateStaticStac(catalog.file);
   return { added: result.added, updated: result.updated, unchanged: result.unchanged, removed: result.removed, skipped, written: result.changed };
 }
 
+/** Bounds of a fetched remote reference table. */
+export const REMOTE_TABLE_LIMITS = { maxBytes: 256 * 1024 * 1024, timeoutMs: 60_000 };
+
+/**
+ * A remote JSON table fetched and validated as `refs/remote/<id>.json` beside the catalog:
+ * `staging` is set when the copy there must be replaced (absent or different bytes); or why not.
+ */
+async function fetchRemote(candidate: Candidate, catalog: Catalog, sources: Sources): Promise<{ target: string; staging?: string } | string> {
+  if (/\.parq(uet)?\/?$/i.test(new URL(candidate.table).pathname))
+    return `the reference table ${candidate.table} is a remote parquet directory: copy it beside the catalog (only remote JSON tables are fetched)`;
+  try {
+    await sources.check(candidate.table, catalog.dir);
+  } catch (error) {
+    if (error instanceof SourceForbiddenError) return `the reference table ${candidate.table} is outside sources.allow: ${error.message}`;
+    throw error;
+  }
+  let text: string;
+  try {
+    text = await readLocation(candidate.table, REMOTE_TABLE_LIMITS);
+  } catch (error) {
+    if (error instanceof LocationError) return `cannot fetch the reference table ${error.message}`;
+    throw error;
+  }
+  const dir = join(catalog.dir, 'refs', 'remote');
+  const target = join(dir, `${candidate.id}.json`);
+  await mkdir(dir, { recursive: true });
+  const staging = join(dir, `.${candidate.id}.json.${process.pid}.${randomBytes(4).toString('hex')}.staging`);
+  await writeFile(staging, text);
+  const entry: DatasetEntry = { id: candidate.id, refs: target, refsLocation: target, fields: {} };
+  try {
+    await checkRegistration(entry, { catalogDir: catalog.dir, sources, stagedAt: staging });
+  } catch (error) {
+    await rm(staging, { force: true });
+    if (error instanceof RegistrationError) return `${candidate.table}: ${error.message.replaceAll(staging, candidate.table)}`;
+    throw error;
+  }
+  const current = await readFile(target, 'utf8').catch(() => undefined);
+  if (current === text) {
+    await rm(staging, { force: true });
+    return { target };
+  }
+  return { target, staging };
+}
+
 /** Why `candidate` cannot be registered, or undefined. */
 async function refusal(candidate: Candidate, catalog: Catalog, sources: Sources): Promise<string | undefined> {
-  if (isHttpUrl(candidate.table)) return `the reference table ${candidate.table} is remote: strato serves local reference tables (copy it beside the catalog)`;
   const entry: DatasetEntry = { id: candidate.id, refs: candidate.table, refsLocation: candidate.table, fields: {} };
   try {
     await checkRegistration(entry, { catalogDir: catalog.dir, sources });

@@ -1,7 +1,12 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../catalog/catalog-file.js';
 import { DEFAULT_INTAKE_LIMITS, readIntakeCatalog } from '../../ingest/intake-catalog.js';
+import { registerSets } from '../../ingest/register-sets.js';
 
 /* `strato ingest --from-intake URL`: intake catalogs read over http(s), bounded in time and size. */
 
@@ -57,5 +62,52 @@ describe('readIntakeCatalog', () => {
     it('an HTTP error of the top catalog is an error', async () => {
       await expect(readIntakeCatalog(`${base}/nothing.yaml`)).rejects.toThrow(/HTTP 404/);
     });
+  });
+});
+
+describe('registerSets with remote JSON tables', () => {
+  let server: Server;
+  let base: string;
+  let dir: string;
+  const zarray = JSON.stringify({ shape: [2], chunks: [2], dtype: '|u1', compressor: null, filters: null, fill_value: 0, order: 'C', zarr_format: 2 });
+  const table = JSON.stringify({ version: 1, refs: { '.zgroup': '{"zarr_format": 2}', 'x/.zarray': zarray, 'x/.zattrs': '{"_ARRAY_DIMENSIONS": ["x"]}', 'x/0': 'base64:AQI=' } });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strato-remote-'));
+    server = createServer((request, response) => {
+      if (request.url === '/refs/t.json' || request.url === '/other/t.json') response.end(table);
+      else if (request.url === '/refs/bad.json') response.end('{"version": 1, "refs": {');
+      else {
+        response.statusCode = 404;
+        response.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fetches an allowed JSON table beside the catalog; refuses one outside sources.allow, a broken one, a missing one', async () => {
+    const catalog = join(dir, 'catalog.yaml');
+    await writeFile(catalog, `datasets: {}\nsources:\n  allow: ["${base}/refs/"]\n`);
+    const candidates = [
+      { id: 't', table: `${base}/refs/t.json` },
+      { id: 'outside', table: `${base}/other/t.json` },
+      { id: 'bad', table: `${base}/refs/bad.json` },
+      { id: 'gone', table: `${base}/refs/gone.json` },
+    ];
+    const first = await registerSets({ catalog, candidates });
+    expect(first.added).toEqual(['t']);
+    expect(first.skipped.map((s) => s.id)).toEqual(['outside', 'bad', 'gone']);
+    expect(first.skipped[0]?.reason).toMatch(/outside sources\.allow/);
+    expect(first.skipped[2]?.reason).toMatch(/HTTP 404/);
+    expect(await readFile(join(dir, 'refs', 'remote', 't.json'), 'utf8')).toBe(table);
+    expect((await loadCatalog(catalog)).datasets.map((d) => [d.id, d.refs])).toEqual([['t', 'refs/remote/t.json']]);
+    const second = await registerSets({ catalog, candidates });
+    expect([second.added, second.unchanged, second.written]).toEqual([[], ['t'], false]);
+    expect((await readdir(join(dir, 'refs', 'remote'))).sort()).toEqual(['t.json']); // no staging copy left
   });
 });
