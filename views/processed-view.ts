@@ -23,6 +23,10 @@ import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.
 
 /** Bump when an encoder's output changes for the same input (keys of the disk tier change with it). */
 const ENCODING_GENERATION = 2;
+/** How long a chunk's tag is reused; the file source re-checks files as often (FileSource revalidateMs). */
+const TAG_TTL_MS = 1000;
+/** Tags kept per view before they are all forgotten at once. */
+const MAX_RECENT_TAGS = 10_000;
 /** Target chunks made of more source chunks than this are not cached (see `chunkTag`). */
 const MAX_TAGGED_SOURCES = 100_000;
 
@@ -113,6 +117,8 @@ export class ProcessedView {
   private readonly cache: EncodedChunkCache;
   private readonly sources: Sources;
   private readonly codecs: ChunkCodecs;
+  /** Tags made lately, by v2 key (see `recentTag`). */
+  private readonly tags = new Map<string, { readonly tag: string; readonly at: number }>();
   /** What every chunk of this view depends on besides its source chunks (see `chunkTag`). */
   private readonly identity: string;
 
@@ -165,12 +171,27 @@ export class ProcessedView {
     if (!array) return this.raw.chunk(key, signal);
     const index = array.grid.indexOf(parts.chunk);
     if (index === undefined) return undefined;
-    const etag = await this.chunkTag(array, parts.chunk, signal);
+    const etag = await this.recentTag(v2Key, () => this.chunkTag(array, parts.chunk, signal));
     if (etag === undefined) {
       const encoded = await this.encode(array, parts.chunk, signal);
       return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
     }
     return this.cache.get(etag, () => this.encode(array, parts.chunk, signal));
+  }
+
+  /**
+   * A chunk's tag as made at most TAG_TTL_MS ago (a warm chunk needs no reference lookups and
+   * version checks per request); the file source notices a rewritten file within the same time.
+   */
+  private async recentTag(key: string, make: () => Promise<string | undefined>): Promise<string | undefined> {
+    const now = Date.now();
+    const recent = this.tags.get(key);
+    if (recent && now - recent.at < TAG_TTL_MS) return recent.tag;
+    const tag = await make();
+    if (tag === undefined) return undefined;
+    if (this.tags.size >= MAX_RECENT_TAGS) this.tags.clear();
+    this.tags.set(key, { tag, at: now });
+    return tag;
   }
 
   /**
