@@ -311,7 +311,10 @@ export async function planDerived(spec: DeriveSpec, metadata: ReadonlyMap<string
     // intermediate elements per step of the first output dim
     const intermediate = variable.dims.map((d) => lengthOf(d));
     const perStep = intermediate.reduce((a, b) => a * b, 1) / Math.max(1, outShape[0] ?? 1);
-    const chunks = outShape.length === 0 ? [] : [firstChunk(outShape[0] as number, perStep), ...outShape.slice(1)];
+    // source values read per step: a binned time axis reads a whole bin of source steps for each
+    const binned = timeAxis >= 0 && bins && bins.length > 0 ? (timeValues?.length ?? 0) / bins.length : 1;
+    const sourcePerStep = perStep * Math.max(1, binned);
+    const chunks = outShape.length === 0 ? [] : [firstChunk(outShape[0] as number, sourcePerStep), ...outShape.slice(1)];
     const chunkIntermediate = outShape.length === 0 ? intermediate.reduce((a, b) => a * b, 1) : perStep * (chunks[0] as number);
     if (chunkIntermediate > MAX_ELEMENTS)
       throw new DeriveError(`variable "${variable.name}": one derived chunk would need ${chunkIntermediate} intermediate values (at most ${MAX_ELEMENTS}); select less`);

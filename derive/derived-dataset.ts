@@ -64,7 +64,8 @@ class DerivedReferences implements ReferenceStore {
     if (grid.indexOf(parts.chunk) === undefined) return undefined;
     const index = array.meta.shape.length === 0 ? [] : parts.chunk.split('.').map(Number);
     const data = await this.cache.get(`${this.token}${key}`, () => computeChunk(array, index, this.values));
-    return { kind: 'inline', data };
+    // a copy: a served body may hand its buffer over (detach it), the cached chunk must stay whole
+    return { kind: 'inline', data: data.slice() };
   }
 
   async *urls(): AsyncIterable<string> {}

@@ -26,6 +26,8 @@ type DerivedEntry = DatasetEntry & { derive: DeriveSpec };
 export function derivedOpener(options: DerivedOpenerOptions = {}) {
   const cache: DerivedChunkCache = derivedChunkCache(options.cacheBytes);
   const decoded = new DecodedChunkCache(options.decodedCacheBytes ?? 128 * 1024 * 1024);
+  // a reload that keeps an entry and its (reused) source keeps the derived dataset and its cached chunks
+  const previous = new WeakMap<Dataset, Map<string, Dataset>>();
   return async (entries: readonly DatasetEntry[], opened: ReadonlyMap<string, Dataset>, sources: Sources): Promise<{ datasets: Dataset[]; problems: CatalogProblem[] }> => {
     const pending = new Map(entries.filter((e): e is DerivedEntry => e.derive !== undefined).map((e) => [e.id, e]));
     const done = new Map(opened);
@@ -50,8 +52,30 @@ export function derivedOpener(options: DerivedOpenerOptions = {}) {
         problems.push({ id: entry.id, message: `dataset "${entry.id}": "derive.from" names "${from}", ${why}` });
         return;
       }
+      const memo = JSON.stringify([
+        entry.id,
+        entry.derive,
+        entry.processing ?? null,
+        entry.title ?? null,
+        entry.description ?? null,
+        entry.license ?? null,
+        entry.stac ?? null,
+        entry.fields,
+      ]);
+      const kept = previous.get(source)?.get(memo);
+      if (kept) {
+        done.set(entry.id, kept);
+        datasets.push(kept);
+        return;
+      }
       try {
         const dataset = await openDerived(entry, source, datasetValues(source, sources, decoded, options.codecs), cache);
+        let bySource = previous.get(source);
+        if (!bySource) {
+          bySource = new Map();
+          previous.set(source, bySource);
+        }
+        bySource.set(memo, dataset);
         done.set(entry.id, dataset);
         datasets.push(dataset);
       } catch (error) {
