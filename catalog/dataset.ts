@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openJsonReferences } from '../kerchunk/json-references.js';
 import { openParquetReferences } from '../kerchunk/parquet-references.js';
 import { ReferenceFormatError, type ReferenceStore } from '../kerchunk/reference.js';
@@ -15,6 +15,8 @@ export interface Dataset {
   readonly references: ReferenceStore;
   /** Directory that relative source paths in the references resolve against. */
   readonly referenceBase: string;
+  /** The table's version when it was opened (tableVersion): a table rewritten in place is reopened. */
+  readonly tableVersion?: string;
 }
 
 /** A dataset that cannot be served; the message says why, naming the offending reference. */
@@ -35,6 +37,7 @@ export interface OpenDatasetOptions {
  * `checkAllSources`, else the first record of each array — reads are checked again anyway).
  */
 export async function openDataset(entry: DatasetEntry, sources: Sources, options: OpenDatasetOptions = {}): Promise<Dataset> {
+  const version = await tableVersion(entry.refsLocation);
   const references = await openReferences(entry, options);
   try {
     const referenceBase = (await isDirectory(entry.refsLocation)) ? entry.refsLocation : dirname(entry.refsLocation);
@@ -42,7 +45,7 @@ export async function openDataset(entry: DatasetEntry, sources: Sources, options
     if (problem) throw new DatasetError(`dataset "${entry.id}": ${problem}`);
     const checkAll = options.checkAllSources ?? !(await isDirectory(entry.refsLocation));
     await checkSources(entry.id, references, referenceBase, sources, checkAll);
-    return { id: entry.id, entry, references, referenceBase };
+    return { id: entry.id, entry, references, referenceBase, ...(version !== undefined ? { tableVersion: version } : {}) };
   } catch (error) {
     await references.close();
     throw error;
@@ -90,6 +93,22 @@ function firstChunkName(references: ReferenceStore, zarrayKey: string): string {
   const zarray = references.metadata.get(zarrayKey) as { shape?: unknown[]; dimension_separator?: string } | undefined;
   const rank = Math.max(1, zarray?.shape?.length ?? 1);
   return Array.from({ length: rank }, () => '0').join(zarray?.dimension_separator ?? '.');
+}
+
+/**
+ * What changes when a reference table is rewritten: inode, size and mtime of a JSON file; of a
+ * parquet directory's `.zmetadata` and of the directory itself. Undefined when it cannot be read.
+ */
+export async function tableVersion(location: string): Promise<string | undefined> {
+  if (location === '') return undefined;
+  try {
+    const info = await stat(location, { bigint: true });
+    if (!info.isDirectory()) return `${info.ino}:${info.size}:${info.mtimeNs}`;
+    const meta = await stat(join(location, '.zmetadata'), { bigint: true }).catch(() => undefined);
+    return `${info.ino}:${info.mtimeNs}:${meta?.ino ?? ''}:${meta?.size ?? ''}:${meta?.mtimeNs ?? ''}`;
+  } catch {
+    return undefined;
+  }
 }
 
 async function isDirectory(location: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js'
 import { Sources } from '../kerchunk/sources/sources.js';
 import type { Catalog, CatalogProblem, DatasetEntry, SourcesSettings } from './catalog-file.js';
 import { ReloadQueue } from './catalog-reload.js';
-import { type Dataset, DatasetError, type OpenDatasetOptions, openDataset } from './dataset.js';
+import { type Dataset, DatasetError, type OpenDatasetOptions, openDataset, tableVersion } from './dataset.js';
 
 export interface RegistryLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -114,7 +114,8 @@ export class DatasetRegistry {
     if (!sourcesChanged) {
       for (const entry of catalog.datasets) {
         const old = previous.get(entry.id);
-        if (old && isDeepStrictEqual(old.entry, entry)) reusable.set(entry.id, old);
+        // a table rewritten in place (a watched directory, `strato ingest --replace`) is reopened
+        if (old && isDeepStrictEqual(old.entry, entry) && old.tableVersion === (await tableVersion(entry.refsLocation))) reusable.set(entry.id, old);
       }
     }
     // the new datasets and their problems are swapped in together, once all are opened

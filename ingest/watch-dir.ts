@@ -43,6 +43,11 @@ export interface WatchDirOptions {
   /** Failed validations of one version of a set before it is reported (default 5). */
   readonly retries?: number;
   readonly limits?: DirLimits;
+  /**
+   * Re-applies the catalog (serve: reloadCatalog of its registry), called when a registered set
+   * was rewritten in place: the catalog file does not change, the table does.
+   */
+  readonly reload?: () => Promise<unknown>;
   /** Called after every pass that wrote the catalog or skipped something (tests). */
   readonly onSync?: (result: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly updated: readonly string[] }) => void;
 }
@@ -92,8 +97,11 @@ export function watchReferenceDir(catalogFile: string, settings: WatchDirSetting
     });
     const byId = new Map(candidates.map((set) => [set.id, set]));
     const skippedIds = new Set(report.skipped.map((entry) => entry.id));
+    let rewritten = false;
     for (const set of candidates) {
       if (skippedIds.has(set.id)) continue;
+      const before = good.get(set.path);
+      if (before !== undefined && before !== set.signature) rewritten = true;
       good.set(set.path, set.signature);
       failing.delete(set.path);
     }
@@ -119,6 +127,7 @@ export function watchReferenceDir(catalogFile: string, settings: WatchDirSetting
     if (report.added.length + report.updated.length + report.removed.length > 0) {
       options.logger?.info('watched reference directory applied', { dir: settings.dir, added: report.added, updated: report.updated, removed: report.removed });
     }
+    if (rewritten && !report.written) await options.reload?.();
     options.onSync?.(report);
   };
 

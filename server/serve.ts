@@ -3,6 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { type DatasetEntry, loadCatalog } from '../catalog/catalog-file.js';
+import { reloadCatalog } from '../catalog/catalog-reload.js';
 import { watchCatalog } from '../catalog/catalog-watch.js';
 import { DatasetRegistry } from '../catalog/registry.js';
 import { derivedOpener } from '../derive/open-derived.js';
@@ -103,7 +104,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Replicas share nothing but the catalog file: every change to it is applied here.
   const watcher = watchCatalog(registry, { logger: options.logger });
   // a directory of reference sets kept registered in the catalog file (ingest/watch-dir.ts)
-  const dirWatcher = watchDir ? watchReferenceDir(catalog.file, watchDir, { logger: options.logger }) : undefined;
+  const dirWatcher = watchDir ? watchReferenceDir(catalog.file, watchDir, { logger: options.logger, reload: () => reloadCatalog(registry) }) : undefined;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

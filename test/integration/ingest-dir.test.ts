@@ -1,4 +1,4 @@
-import { copyFile, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,7 +128,7 @@ describe('catalog: {watch_dir}', () => {
     throw new Error(`${id} did not answer ${expected} within 5 s`);
   }
 
-  it('a reference set copied in is served within a second; removed, it is gone within a second', async () => {
+  it('a reference set copied in is served within a second; rewritten, the new one; removed, it is gone within a second', async () => {
     await mkdir(join(sets, 'icon', 'hist'), { recursive: true });
     await copyFile(portableJson, join(sets, 'icon', 'hist', 'atmos.json'));
     expect(await until('icon.hist.atmos', 200)).toBeLessThan(1000);
@@ -136,6 +136,23 @@ describe('catalog: {watch_dir}', () => {
     expect(Object.keys(served.metadata)).toContain('.zgroup');
     await cp(portableParquet, join(sets, 'ocean.parq'), { recursive: true });
     expect(await until('ocean', 200)).toBeLessThan(1000);
+
+    // rewritten in place (same path, same catalog entry): the new table is served
+    const table = JSON.parse(await readFile(portableJson, 'utf8')) as { refs: Record<string, unknown> };
+    table.refs['.zattrs'] = JSON.stringify({ ...(JSON.parse(String(table.refs['.zattrs'] ?? '{}')) as object), revision: 2 });
+    const staged = join(fixtures.dir, 'atmos-v2.json');
+    await writeFile(staged, JSON.stringify(table));
+    await rename(staged, join(sets, 'icon', 'hist', 'atmos.json'));
+    const revised = async () => {
+      const started = performance.now();
+      while (performance.now() - started < 5000) {
+        const zmetadata = (await (await fetch(`${server.url}/datasets/icon.hist.atmos/kerchunk/.zmetadata`)).json()) as { metadata: Record<string, { revision?: number }> };
+        if (zmetadata.metadata['.zattrs']?.revision === 2) return performance.now() - started;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('the rewritten table was not served within 5 s');
+    };
+    expect(await revised()).toBeLessThan(1000);
 
     await rm(join(sets, 'icon', 'hist', 'atmos.json'));
     expect(await until('icon.hist.atmos', 404)).toBeLessThan(1000);
