@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIngest } from '../../ingest/run-ingest.js';
 import type { RunningServer } from '../../server/serve.js';
@@ -42,6 +44,7 @@ const DERIVED: Record<string, string> = {
 
 /** Served, checked by the face tests below. */
 const OTHER: Record<string, string> = {
+  'ts-fldmean': '{from: ts, reduce: mean, over: [lat, lon], weights: area}',
   'tas-europe-kb': '{from: tas, select: {lat: [30, 70], lon: [-10, 40]}, variables: [tas]}\n    processing: {keepbits: {tas: 8}}',
 };
 
@@ -59,6 +62,8 @@ const BAD: Record<string, string> = {
   'bad-huge': '{from: tas, select: {lat: [-1e400, 1e400]}}',
   'bad-key': '{from: tas, resample: {time: month}, reduce: mean, evil: 1}',
 };
+
+const run = promisify(execFile);
 
 let dir: string;
 let server: RunningServer;
@@ -186,4 +191,27 @@ describe('derived datasets against xarray', () => {
     const v3 = await fetch(`${route}/tas/zarr.json`);
     expect(v3.status).toBe(200);
   });
+
+  it('cdo monmean / ymonmean / fldmean on the source files give the numbers /opendap serves', async () => {
+    const cdo = async (...args: string[]) => {
+      const { stdout } = await run('cdo', ['-s', 'outputf,%.9g,1', ...args], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+      return stdout.trim().split(/\s+/).map(Number);
+    };
+    // cdo's fldmean weights cells by their spherical area (bounds it makes up), strato by
+    // cos(latitude) as xarray does: close, not to the last float32 bit
+    const cases: Array<[string, string[], number]> = [
+      ['pr-monthly', ['-monmean', join(dir, 'data', 'pr.nc')], 2e-6],
+      ['pr-clim', ['-ymonmean', join(dir, 'data', 'pr.nc')], 2e-6],
+      ['ts-monthly', ['-monmean', join(dir, 'data', 'c360.nc')], 2e-6],
+      ['ts-fldmean', ['-fldmean', join(dir, 'data', 'c360.nc')], 1e-4],
+    ];
+    for (const [id, local, tolerance] of cases) {
+      const expected = await cdo(...local);
+      const served = await cdo(`${url}/datasets/${id}/opendap`);
+      expect(served.length, id).toBe(expected.length);
+      const scale = Math.max(...expected.map(Math.abs));
+      const worst = Math.max(...served.map((v, i) => Math.abs(v - (expected[i] as number))));
+      expect(worst, id).toBeLessThan(tolerance * scale);
+    }
+  }, 300_000);
 });
