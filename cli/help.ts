@@ -7,6 +7,7 @@ Usage:
   strato serve [--catalog catalog.yaml] [--port 8000] [--host 127.0.0.1] [--log-level info] [--workers N]
   strato stac  --catalog catalog.yaml --out DIR [--base-url URL]
   strato ingest --catalog catalog.yaml --id ID [--format json|parquet] [--concat-dim DIM] FILES...
+  strato ingest --catalog catalog.yaml --from-intake CATALOG|URL | --from-dir DIR [--dry-run]
   strato --help | --version
 
 serve     Serve every dataset of the catalog over HTTP (xpublish-compatible routes):
@@ -52,7 +53,10 @@ stac      Write a static STAC catalog of the catalog's datasets (extents read fr
           --base-url   public URL of the strato server the assets point at (default: http://localhost:8000)
 
 ingest    Scan NetCDF/HDF5 files into kerchunk references and register them as a dataset
-          (see strato ingest --help: --out, --title, --inline-threshold, --dry-run, --replace, ...)
+          (see strato ingest --help: --out, --title, --inline-threshold, --dry-run, --replace, ...);
+          --from-intake / --from-dir register existing reference sets: every kerchunk entry of an
+          intake catalog (nested ones too) or every set in a directory, in one atomic write
+          (see strato ingest --from-dir --help)
 `;
 
 /** A command line that cannot be used: one line on stderr, exit 2. */
