@@ -36,7 +36,8 @@ describe('budget settings', () => {
     // demo tas: source chunks of 73 × 37 × 72 float32 (778 KB decoded); processed chunks of 30 steps
     let server: SpawnedServer;
     beforeAll(async () => {
-      server = await spawnServer('demo/catalog.yaml', ['--log-level', 'error'], { STRATO_MAX_CHUNKS: '5', STRATO_MAX_DECODED_MB: '1.2' });
+      // no disk tier: a processed chunk another run left there would be served without decoding anything
+      server = await spawnServer('demo/catalog.yaml', ['--log-level', 'error'], { STRATO_MAX_CHUNKS: '5', STRATO_MAX_DECODED_MB: '1.2', STRATO_DISK_CACHE_MB: '0' });
     });
     afterAll(async () => server?.stop());
 
