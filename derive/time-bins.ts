@@ -91,6 +91,10 @@ export function resampleBins(times: ArrayLike<number>, coder: TimeCoder, frequen
   const dates = datesOf(times, coder);
   if (typeof dates === 'string') return dates;
   if (dates.length === 0) return 'the time coordinate is empty';
+  // cheap bound first: the span over the shortest period of this frequency
+  const shortestDays = { hour: 1 / 24, day: 1, month: 28, season: 89, year: 365 }[frequency];
+  const spanDays = (((times[times.length - 1] as number) - (times[0] as number)) * coder.unitMs) / 86_400_000;
+  if (spanDays / shortestDays > MAX_BINS + 2) return `resampling to ${frequency} makes more than ${MAX_BINS} time steps`;
   const bins: TimeBin[] = [];
   let start = periodStart(dates[0] as CalendarDate, frequency);
   let i = 0;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIngest } from '../../ingest/run-ingest.js';
-import type { RunningServer } from '../../server/serve.js';
+import { readConfig } from '../../server/config.js';
+import { createLogger } from '../../server/log.js';
+import { type RunningServer, startServer } from '../../server/serve.js';
 import { runPython } from '../helpers/python.js';
 import { startInProcess } from '../helpers/server.js';
 
@@ -214,4 +216,24 @@ describe('derived datasets against xarray', () => {
       expect(worst, id).toBeLessThan(tolerance * scale);
     }
   }, 300_000);
+
+  it('a derived chunk past the request budget is a 413 problem, and the server goes on', async () => {
+    const small = await startServer({
+      catalog: join(dir, 'catalog.yaml'),
+      port: 0,
+      host: '127.0.0.1',
+      logger: createLogger('silent'),
+      config: readConfig({ ...process.env, STRATO_MAX_CHUNKS: '5' }),
+    });
+    try {
+      const refused = await fetch(`${small.url}/datasets/tas-yearly/zarr/tas/0.0.0`);
+      expect(refused.status).toBe(413);
+      expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(await refused.text()).not.toMatch(/\/tmp\//);
+      const fine = await fetch(`${small.url}/datasets/tas-europe/zarr/.zmetadata`);
+      expect(fine.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
 });
