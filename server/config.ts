@@ -2,6 +2,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type BudgetLimits, DEFAULT_BUDGET_LIMITS } from '../kerchunk/request-budget.js';
 import { DEFAULT_READ_BUDGET } from '../kerchunk/sources/read-budget.js';
+import { type JobSettings, JobSettingsError, jobSettingsFromEnv } from '../processes/job-settings.js';
 import type { RateLimitOptions } from './http/rate-limit.js';
 
 /**
@@ -38,6 +39,8 @@ export interface StratoConfig {
    * (`wallMs`, default 60 s); each a positive number.
    */
   readonly budget: BudgetLimits;
+  /** OGC API – Processes jobs: the STRATO_JOB_* variables (processes/job-settings.ts). */
+  readonly jobs: JobSettings;
   /**
    * Source bytes being read at once by the process: `STRATO_MAX_READ_MB` (`maxBytes`, default
    * 512 MiB) and `STRATO_READ_WAIT_SECONDS` (`maxWaitMs`, default 30 s) before a 503. A value
@@ -148,6 +151,14 @@ function diskCacheBytes(env: Env): number {
   return Math.floor(mib * MIB);
 }
 
+function jobsFromEnv(env: Env): JobSettings {
+  try {
+    return jobSettingsFromEnv(env);
+  } catch (error) {
+    throw error instanceof JobSettingsError ? new ConfigError(error.message) : error;
+  }
+}
+
 /** The admin API's rate limit without settings. */
 export const DEFAULT_ADMIN_RATE_LIMIT: AdminRateLimit = { ratePerSecond: 10, burst: 20, failedAuthCost: 5 };
 
@@ -165,6 +176,7 @@ export function readConfig(env: Env = process.env): StratoConfig {
     logAllRequests: env.STRATO_ACCESS_LOG === 'all',
     connections: connectionLimitsFromEnv(env),
     budget: budgetLimitsFromEnv(env),
+    jobs: jobsFromEnv(env),
     readBudget: readBudgetFromEnv(env),
     decodedCacheBytes: cacheBytesFromEnv('STRATO_DECODED_CACHE_MB', defaultCacheBytes(1 / 8, env), env),
     encodedCacheBytes: cacheBytesFromEnv('STRATO_ENCODED_CACHE_MB', defaultCacheBytes(1 / 16, env), env),

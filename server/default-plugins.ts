@@ -10,6 +10,7 @@ import { metricsPlugin } from '../plugins/metrics/index.js';
 import { openapiPlugin } from '../plugins/openapi/index.js';
 import { opendapPlugin } from '../plugins/opendap/index.js';
 import { plotsPlugin } from '../plugins/plots/index.js';
+import { processesPlugin } from '../plugins/processes/index.js';
 import { provenancePlugin } from '../plugins/provenance/index.js';
 import { rechunkPlugin } from '../plugins/rechunk/index.js';
 import { stacPlugin } from '../plugins/stac/index.js';
@@ -37,5 +38,6 @@ export const defaultPlugins: readonly StratoPlugin[] = [
   stacPlugin,
   intakePlugin,
   provenancePlugin,
+  processesPlugin,
   groupbyPlugin,
 ];

@@ -70,4 +70,6 @@ export interface StratoPlugin {
   renderProblem?(status: number, message: string, path: string): Response | undefined;
   /** A stage of the processed view's pipeline. */
   readonly stage?: ProcessingStage;
+  /** OGC conformance classes this plugin implements (listed together at `/conformance`). */
+  readonly conformsTo?: readonly string[];
 }

@@ -111,6 +111,27 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /datasets/{id}/dict': { summary: 'Dataset schema as xarray `to_dict(data=False)`', produces: JSON_TYPE },
   'GET /datasets/{id}/info': { summary: 'Dataset schema (xpublish `/info`)', produces: JSON_TYPE },
   'GET /datasets/{id}/catalog.yaml': { summary: 'intake catalog of this dataset', produces: ['application/yaml', 'text/yaml'] },
+  'GET /datasets/{id}/provenance': {
+    summary: 'Provenance of this dataset (W3C PROV)',
+    description: 'Source files, reference table, raw view, processing stages. PROV-JSON by default; `?format=provn|ttl` or Accept `text/provenance-notation` / `text/turtle`.',
+    produces: ['application/json', 'text/provenance-notation', 'text/turtle'],
+    query: [{ name: 'format', description: '`json`, `provn` or `ttl`.', schema: { type: 'string' } }],
+  },
+  'GET /conformance': { summary: 'OGC conformance classes (OGC API – Processes, STAC API)', produces: JSON_TYPE },
+  'GET /processes': { summary: 'OGC API – Processes: the processes (echo, subset)', produces: JSON_TYPE },
+  'GET /processes/{id}': { summary: 'OGC process description', produces: JSON_TYPE },
+  'POST /processes/{id}/execution': {
+    summary: 'Execute a process',
+    description:
+      'Body `{"inputs": {...}, "response": "raw"|"document"}`. Synchronous by default (subset: the NetCDF file itself); `Prefer: respond-async` answers 201 with `Location: /jobs/{jobId}`. 413 beyond STRATO_JOB_MAX_OUTPUT_MB, 429 when the queue is full.',
+    produces: ['application/json', 'application/x-netcdf'],
+    jsonBody: true,
+  },
+  'GET /jobs': { summary: 'Jobs (statusInfo list)', produces: JSON_TYPE },
+  'GET /jobs/{id}': { summary: 'Job status (statusInfo with progress)', produces: JSON_TYPE },
+  'DELETE /jobs/{id}': { summary: 'Dismiss a job (removes it and its results)', produces: JSON_TYPE },
+  'GET /jobs/{id}/results': { summary: 'Results of a job (values inline, files as links)', produces: JSON_TYPE },
+  'GET /jobs/{id}/results/{output}': { summary: 'One result of a job', produces: ['application/x-netcdf', 'application/json'], params: { output: 'Output id, e.g. `result`.' } },
   'GET /datasets/{id}/stac': { summary: 'STAC Item of this dataset', produces: ['application/geo+json', 'application/json'] },
   'GET /datasets/{id}/kerchunk': {
     summary: 'Raw view store root',

@@ -49,6 +49,7 @@ async function processedKeepbits(context: PluginContext, dataset: Dataset): Prom
 export const stacPlugin: StratoPlugin = {
   name: 'stac',
   version: '1.0.0',
+  conformsTo: CONFORMANCE,
   appRoutes(context: PluginContext) {
     const app = new Hono();
     app.onError((error, c) => stacError(error, c, context));

@@ -1,0 +1,40 @@
+import type { Dataset } from '../catalog/dataset.js';
+import type { DatasetValues } from '../kerchunk/array-values.js';
+import type { JsonValue } from '../kerchunk/reference.js';
+import type { BudgetLimits } from '../kerchunk/request-budget.js';
+import type { ResultFile } from './job-store.js';
+
+/** What a process may use while it validates and runs. */
+export interface ProcessEnvironment {
+  /** A public dataset by id (undefined: no such dataset, or one that needs access rights). */
+  dataset(id: string): Dataset | undefined;
+  values(dataset: Dataset): DatasetValues;
+  readonly budget: BudgetLimits;
+  readonly maxOutputBytes: number;
+}
+
+/** One run of a process. */
+export interface RunContext {
+  /** Directory for result files (created before the run). */
+  readonly dir: string;
+  /** 0..100 */
+  progress(percent: number): void;
+}
+
+export interface ProcessOutputs {
+  readonly outputs?: { readonly [name: string]: JsonValue };
+  readonly files?: readonly ResultFile[];
+}
+
+/** A validated execution, ready to run. */
+export interface PreparedRun {
+  run(context: RunContext): Promise<ProcessOutputs>;
+}
+
+/** An OGC process: its description (OGC Process Description, without links) and its execution. */
+export interface ProcessDefinition {
+  readonly id: string;
+  readonly description: { readonly [key: string]: JsonValue };
+  /** Checks the inputs (HttpProblem 400 / 404 / 413) and returns the run. */
+  prepare(inputs: ReadonlyMap<string, JsonValue>, environment: ProcessEnvironment): Promise<PreparedRun>;
+}

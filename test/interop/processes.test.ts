@@ -1,0 +1,138 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../../server/config.js';
+import { createLogger } from '../../server/log.js';
+import { type RunningServer, startServer } from '../../server/serve.js';
+import { lastJsonLine, runPython } from '../helpers/python.js';
+import { repoRoot, spawnServer } from '../helpers/server.js';
+
+/**
+ * OGC API – Processes with Debian's owslib and requests: list, describe, execute echo and subset
+ * sync and async, fetch results; the NetCDF result equals xarray's own subset of the source
+ * files; hostile requests; a server killed while jobs run leaves them failed with a reason.
+ */
+const catalog = join(repoRoot, 'demo', 'catalog.yaml');
+let server: RunningServer;
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'strato-processes-'));
+  const config = readConfig({ ...process.env, STRATO_JOB_DIR: join(work, 'jobs'), STRATO_JOB_MAX_OUTPUT_MB: '3' });
+  server = await startServer({ catalog, port: 0, host: '127.0.0.1', logger: createLogger('silent'), config });
+});
+afterAll(async () => {
+  await server?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+interface Report {
+  problems: string[];
+  process_ids: string[];
+  subset_inputs: string[];
+  subset_outputs: string[];
+  conformance: string[];
+  echo_sync: { status: number; body: Record<string, unknown> };
+  echo_async: { status: number; location: string; applied: string; final: string; results: Record<string, unknown> };
+  subsets: Array<Record<string, unknown>>;
+}
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('OGC API – Processes', () => {
+  it('owslib lists and describes; echo and subset run sync and async; the NetCDF equals xarray’s subset', async () => {
+    const result = await runPython('test/interop/check_processes.py', [server.url, work, join(repoRoot, 'demo', 'data')], 300_000);
+    expect(result.code, result.stderr).toBe(0);
+    const report = lastJsonLine<Report>(result.stdout);
+    expect(report.problems).toEqual([]);
+    expect(report.process_ids).toEqual(['echo', 'subset']);
+    expect(report.subset_inputs).toEqual(['bbox', 'dataset', 'datetime', 'variables']);
+    expect(report.subset_outputs).toEqual(['result']);
+    expect(report.conformance).toContain('http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core');
+    expect(report.conformance).toContain('https://api.stacspec.org/v1.0.0/core');
+    expect(report.echo_sync).toEqual({
+      status: 200,
+      body: { stringOutput: 'hello', doubleOutput: 1.5, arrayOutput: [1, 2, 3], complexObjectOutput: { value: { a: 1 }, mediaType: 'application/json' } },
+    });
+    expect(report.echo_async).toMatchObject({ status: 201, applied: 'respond-async', final: 'successful' });
+    expect(report.echo_async.location).toMatch(/\/jobs\/[0-9a-f-]{36}$/);
+    expect(report.echo_async.results.stringOutput).toBe('hello');
+    expect(report.subsets).toHaveLength(4);
+    for (const subset of report.subsets) {
+      expect((subset.shape as number[]).every((n) => n > 1)).toBe(true);
+      expect(subset, JSON.stringify(subset)).toMatchObject({ same_values: true, same_coords: true, attrs_kept: true, packed_dtype_kept: true, decoded_equal: true, ncdump: true });
+    }
+  });
+
+  it('hostile requests: prototype names, deep JSON, huge boxes, traversal ids, unknown things → problems', async () => {
+    const bad = async (response: Response, status: number) => {
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(await response.text()).not.toContain(repoRoot);
+    };
+    await bad(await post('/processes/echo/execution', '{"inputs": {"__proto__": {"polluted": 1}}}'), 400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', constructor: 1 } }), 400);
+    await bad(await post('/processes/echo/execution', `{"inputs": {"arrayInput": ${'['.repeat(5000)}${']'.repeat(5000)}}}`), 400);
+    await bad(await post('/processes/echo/execution', '{"inputs": '), 400);
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', bbox: [-1e308, -90, 1e308, 90] } }), 400);
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', datetime: '0001-01-01T00:00:00Z/9999-12-31T00:00:00Z' } }), 413); // whole archive (3.9 MB) > 3 MiB limit
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', datetime: '1800-01-01/1800-02-01' } }), 400);
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', datetime: '2001-01-01T00:00:00+05:00/..' } }), 400);
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: '../../etc/passwd' } }), 404);
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', variables: ['nope'] } }), 400);
+    await bad(await post('/processes/nope/execution', {}), 404);
+    await bad(await fetch(`${server.url}/jobs/..%2F..%2Fetc%2Fpasswd`), 404);
+    await bad(await fetch(`${server.url}/jobs/00000000-0000-0000-0000-000000000000/results`), 404);
+    await bad(await fetch(`${server.url}/processes/__proto__`), 404);
+  });
+
+  it('job list, status with progress, dismiss removes the job and its files', async () => {
+    const created = await post('/processes/subset/execution', { inputs: { dataset: 'tas-daily', bbox: [0, 0, 20, 20] } }, { prefer: 'respond-async' });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location') as string;
+    let status: { status: string; progress: number; jobID: string; type: string } = await created.json();
+    expect(status.type).toBe('process');
+    while (status.status === 'accepted' || status.status === 'running') status = await (await fetch(location)).json();
+    expect(status).toMatchObject({ status: 'successful', progress: 100 });
+    const list = (await (await fetch(`${server.url}/jobs`)).json()) as { jobs: Array<{ jobID: string }> };
+    expect(list.jobs.map((j) => j.jobID)).toContain(status.jobID);
+    const dismissed = await fetch(location, { method: 'DELETE' });
+    expect(((await dismissed.json()) as { status: string }).status).toBe('dismissed');
+    expect((await fetch(location)).status).toBe(404);
+    expect((await readdir(join(work, 'jobs'))).filter((name) => name.startsWith(status.jobID))).toEqual([]);
+  });
+
+  it('a server killed while jobs run or wait: after the restart they are failed with a reason, none stuck', async () => {
+    const jobs = join(work, 'restart-jobs');
+    const env = { STRATO_JOB_DIR: jobs, STRATO_JOB_CONCURRENCY: '1', STRATO_JOB_QUEUE: '32' };
+    const first = await spawnServer(catalog, ['--log-level', 'warn'], env);
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 8; i += 1) {
+        const response = await fetch(`${first.url}/processes/subset/execution`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+          body: JSON.stringify({ inputs: { dataset: 'pr-daily' } }),
+        });
+        expect(response.status).toBe(201);
+        ids.push(((await response.json()) as { jobID: string }).jobID);
+      }
+    } finally {
+      first.process.kill('SIGKILL');
+      await new Promise((resolve) => first.process.once('exit', resolve));
+    }
+    const second = await spawnServer(catalog, ['--log-level', 'warn'], env);
+    try {
+      const statuses = await Promise.all(ids.map(async (id) => (await (await fetch(`${second.url}/jobs/${id}`)).json()) as { status: string; message?: string }));
+      for (const status of statuses) expect(['successful', 'failed']).toContain(status.status);
+      const failed = statuses.filter((s) => s.status === 'failed');
+      expect(failed.length).toBeGreaterThan(0);
+      for (const status of failed) expect(status.message).toMatch(/server stopped while the job was (running|waiting)/);
+    } finally {
+      await second.stop();
+    }
+  });
+});
