@@ -66,6 +66,7 @@ export function watchReferenceDir(catalogFile: string, settings: WatchDirSetting
   let running: Promise<void> | undefined;
   let again = false;
   let lastScan = '';
+  let unreadable: string | undefined;
   /** path → signature of the version registered (validated) last. */
   const good = new Map<string, string>();
   /** path → signature and failures of a version that did not validate. */
@@ -76,9 +77,12 @@ export function watchReferenceDir(catalogFile: string, settings: WatchDirSetting
     try {
       found = await findReferenceSets(settings.dir, limits);
     } catch (error) {
-      options.logger?.warn('watched reference directory cannot be read', { dir: settings.dir, error: (error as Error).message });
+      const message = (error as Error).message;
+      if (message !== unreadable) options.logger?.warn('watched reference directory cannot be read', { dir: settings.dir, error: message });
+      unreadable = message; // logged once, not on every rescan
       return;
     }
+    unreadable = undefined;
     const scan = found.sets.map((set) => `${set.path}\0${set.signature}`).join('\n');
     const retrying = [...failing.values()].some((f) => f.failures < retries);
     if (!force && scan === lastScan && !retrying) return;
