@@ -113,6 +113,9 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // servers started by tests have no disk tier of processed chunks unless a test turns it on
+    // (the default one is shared by every run on the machine: a test would find chunks another left)
+    env: { STRATO_DISK_CACHE_MB: '0' },
     pool: 'forks',
     projects: [
       {
