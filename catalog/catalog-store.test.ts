@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CatalogError, loadCatalog } from './catalog-file.js';
-import { addDataset, DatasetExistsError, FileLockError, removeDataset, updateCatalog } from './catalog-store.js';
+import { addDataset, applyDatasets, DatasetExistsError, FileLockError, removeDataset, updateCatalog } from './catalog-store.js';
 import { acquireFileLock } from './file-lock.js';
 
 const CATALOG = `# Catalog of the test suite. Paths are relative to this file.
@@ -291,5 +291,56 @@ describe('the catalog lock', () => {
     expect(await held.stillHeld()).toBe(false);
     await held.release();
     expect(await readFile(lock(), 'utf8')).toContain('someone-else');
+  });
+});
+
+describe('applyDatasets', () => {
+  it('adds, updates, keeps and removes in one write; the operator fields of an entry stay', async () => {
+    await writeFile(
+      file,
+      `${CATALOG.replace('  beta: {refs: refs/beta.json, license: CC0-1.0}', '  beta: {refs: refs/beta.json, license: CC0-1.0, processing: {chunks: {time: 30}}, access: {roles: [members]}}')}auth: {issuers: [{issuer: "https://id.example", audience: strato}]}\n`,
+    );
+    const result = await applyDatasets(
+      file,
+      [
+        {
+          id: 'alpha',
+          refs: 'refs/alpha.json',
+          title: 'Alpha',
+          description: 'A folded description that is long enough to span two lines when it is written out by a person who folds text at about ninety-five columns.',
+        },
+        { id: 'beta', refs: 'refs/beta2.json', metadata: { realm: 'ocean' } },
+        { id: 'gamma', refs: 'refs/gamma.json', title: 'Gamma' },
+      ],
+      ['alpha-gone', 'delta'],
+    );
+    expect([result.added, result.updated, result.unchanged, result.removed, result.refused]).toEqual([['gamma'], ['beta'], ['alpha'], [], []]);
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('inline comment on refs'); // alpha untouched
+    const beta = (await loadCatalog(file)).datasets.find((d) => d.id === 'beta');
+    expect(beta?.fields).toMatchObject({
+      refs: 'refs/beta2.json',
+      license: 'CC0-1.0',
+      processing: { chunks: { time: 30 } },
+      access: { roles: ['members'] },
+      metadata: { realm: 'ocean' },
+    });
+    const again = await applyDatasets(file, [{ id: 'gamma', refs: 'refs/gamma.json', title: 'Gamma' }], ['gamma-none']);
+    expect([again.changed, again.unchanged]).toEqual([false, ['gamma']]);
+    expect(await readFile(file, 'utf8')).toBe(text);
+    const removed = await applyDatasets(file, [], ['gamma']);
+    expect([removed.changed, removed.removed]).toEqual([true, ['gamma']]);
+  });
+
+  it('leaves an entry with keys strato does not know as it is, and says so', async () => {
+    await writeFile(file, `${CATALOG}  # appended\n`.replace('  beta: {refs: refs/beta.json, license: CC0-1.0}', '  beta: {refs: refs/beta.json, acess: {roles: [members]}}'));
+    const before = await readFile(file, 'utf8');
+    const result = await applyDatasets(file, [{ id: 'beta', refs: 'refs/other.json' }], []);
+    expect(result.refused).toEqual([{ id: 'beta', reason: expect.stringMatching(/"acess"/) }]);
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
+
+  it('refuses an unusable id before taking the lock', async () => {
+    await expect(applyDatasets(file, [{ id: '__proto__', refs: 'a.json' }], [])).rejects.toThrow(CatalogError);
   });
 });
