@@ -128,7 +128,7 @@ async function reduceRegion(recipe: ReducedArray, outRegion: readonly IndexRange
           for (let o = 0; o < outer; o++) {
             for (let s = 0; s < steps; s++) {
               const base = (o * steps + s) * inner;
-              for (let i = 0; i < inner; i++) reducer.add(o * inner + i, piece[base + i] as number);
+              reducer.addRow(o * inner, piece, base, inner);
             }
           }
         }

@@ -142,8 +142,18 @@ function unpacker(attrs: Readonly<Record<string, JsonValue>>, fill: number | big
   const { scale, offset } = packing;
   const scale32 = Math.fround(scale);
   const offset32 = Math.fround(offset);
+  const [onlyMissing] = missing;
   const unpack = (raw: NumericArray): Float64Array => {
     const out = new Float64Array(raw.length);
+    if (!packed && missing.size <= 1 && !(raw instanceof BigInt64Array) && !(raw instanceof BigUint64Array)) {
+      // the common case (floats with one fill value): one comparison per value
+      const values = raw as Float32Array | Float64Array;
+      for (let i = 0; i < values.length; i++) {
+        const stored = values[i] as number;
+        out[i] = stored === onlyMissing || stored - stored !== 0 ? Number.NaN : stored;
+      }
+      return out;
+    }
     for (let i = 0; i < raw.length; i++) {
       const stored = Number(raw[i]);
       if (!Number.isFinite(stored) || missing.has(stored)) out[i] = Number.NaN;

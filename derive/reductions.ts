@@ -62,6 +62,52 @@ export class Reducer {
     }
   }
 
+  /**
+   * Takes `length` values from `values[from…]` for the cells `cell…cell+length-1` (unweighted):
+   * the hot loop of time binning, one loop per reduction.
+   */
+  addRow(cell: number, values: Float64Array, from: number, length: number): void {
+    if (this.weighted || this.op === 'std') {
+      for (let i = 0; i < length; i++) this.add(cell + i, values[from + i] as number);
+      return;
+    }
+    const count = this.count;
+    const first = this.first;
+    switch (this.op) {
+      case 'count':
+        for (let i = 0; i < length; i++) if (!Number.isNaN(values[from + i] as number)) count[cell + i] = (count[cell + i] as number) + 1;
+        return;
+      case 'sum':
+      case 'mean':
+        for (let i = 0; i < length; i++) {
+          const v = values[from + i] as number;
+          if (v === v) {
+            count[cell + i] = (count[cell + i] as number) + 1;
+            first[cell + i] = (first[cell + i] as number) + v;
+          }
+        }
+        return;
+      case 'min':
+        for (let i = 0; i < length; i++) {
+          const v = values[from + i] as number;
+          if (v === v) {
+            count[cell + i] = (count[cell + i] as number) + 1;
+            if (v < (first[cell + i] as number)) first[cell + i] = v;
+          }
+        }
+        return;
+      case 'max':
+        for (let i = 0; i < length; i++) {
+          const v = values[from + i] as number;
+          if (v === v) {
+            count[cell + i] = (count[cell + i] as number) + 1;
+            if (v > (first[cell + i] as number)) first[cell + i] = v;
+          }
+        }
+        return;
+    }
+  }
+
   /** The result of one cell. */
   result(cell: number): number {
     const n = this.count[cell] as number;
