@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as zarr from 'zarrita';
 import { runIngest } from '../../ingest/run-ingest.js';
 import { readConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
@@ -234,6 +235,27 @@ describe('derived datasets against xarray', () => {
       expect(fine.status).toBe(200);
     } finally {
       await small.close();
+    }
+  });
+
+  it('zarrita reads the same values from /zarr (v3) as from /kerchunk (v2), which xarray checked', async () => {
+    for (const [id, name] of [
+      ['tas-clim', 'tas'],
+      ['tas-monthly-count', 'tas'],
+      ['pr-monthly', 'pr'],
+      ['tas-fldmean', 'tas'],
+    ] as const) {
+      const read = async (view: string, format: 'v2' | 'v3') => {
+        const store = await zarr.withConsolidatedMetadata(new zarr.FetchStore(`${url}/datasets/${id}/${view}`), { format });
+        const root = await zarr.open(store, { kind: 'group' });
+        const array = await zarr.open(root.resolve(name), { kind: 'array' });
+        const result = (await zarr.get(array)) as { data: ArrayBufferView; shape: number[] };
+        return { shape: result.shape, bytes: Buffer.from(result.data.buffer, result.data.byteOffset, result.data.byteLength) };
+      };
+      const v3 = await read('zarr', 'v3');
+      const v2 = await read('kerchunk', 'v2');
+      expect(v3.shape, id).toEqual(v2.shape);
+      expect(v3.bytes.equals(v2.bytes), id).toBe(true);
     }
   });
 });
