@@ -23,7 +23,9 @@ function section(out: Record<string, Json>, name: string): Record<string, Json> 
 function attributes(node: ProvNode): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const [name, value] of node.attributes) {
-    const json = valueJson(value);
+    // an activity's times are formal attributes: plain xsd:dateTime strings
+    const formalTime = (name === 'prov:startTime' || name === 'prov:endTime') && typeof value === 'object' && value.kind === 'time';
+    const json = formalTime ? value.value : valueJson(value);
     if (Object.hasOwn(out, name)) {
       const existing = out[name] as Json;
       out[name] = Array.isArray(existing) ? [...existing, json] : [existing, json];

@@ -10,9 +10,18 @@ export function provN(document: ProvDocument): string {
   return lines.join('\n');
 }
 
+const isTime = (name: string): boolean => name === 'prov:startTime' || name === 'prov:endTime';
+
 function nodeLine(node: ProvNode): string {
-  const attrs = node.attributes.length === 0 ? '' : `, [${node.attributes.map(([name, value]) => `${name}=${literal(value)}`).join(', ')}]`;
-  if (node.kind === 'activity') return `activity(${node.id}, -, -${attrs})`;
+  const rest = node.kind === 'activity' ? node.attributes.filter(([name]) => !isTime(name)) : node.attributes;
+  const attrs = rest.length === 0 ? '' : `, [${rest.map(([name, value]) => `${name}=${literal(value)}`).join(', ')}]`;
+  if (node.kind === 'activity') {
+    const at = (which: string): string => {
+      const found = node.attributes.find(([name]) => name === which)?.[1];
+      return typeof found === 'object' && found.kind === 'time' ? found.value : '-';
+    };
+    return `activity(${node.id}, ${at('prov:startTime')}, ${at('prov:endTime')}${attrs})`;
+  }
   return `${node.kind}(${node.id}${attrs})`;
 }
 

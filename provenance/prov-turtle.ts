@@ -14,7 +14,8 @@ export function provTurtle(document: ProvDocument): string {
   for (const node of document.nodes) {
     add(node.id, 'a', node.kind === 'entity' ? 'prov:Entity' : node.kind === 'activity' ? 'prov:Activity' : 'prov:Agent');
     for (const [name, value] of node.attributes) {
-      const predicate = name === 'prov:label' ? 'rdfs:label' : name === 'prov:type' ? 'a' : name;
+      const predicate =
+        name === 'prov:label' ? 'rdfs:label' : name === 'prov:type' ? 'a' : name === 'prov:startTime' ? 'prov:startedAtTime' : name === 'prov:endTime' ? 'prov:endedAtTime' : name;
       add(node.id, predicate, name === 'prov:type' && typeof value === 'object' && value.kind === 'qname' ? value.value : term(value));
     }
   }

@@ -130,6 +130,10 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /jobs': { summary: 'Jobs (statusInfo list)', produces: JSON_TYPE },
   'GET /jobs/{id}': { summary: 'Job status (statusInfo with progress)', produces: JSON_TYPE },
   'DELETE /jobs/{id}': { summary: 'Dismiss a job (removes it and its results)', produces: JSON_TYPE },
+  'GET /jobs/{id}/provenance': {
+    summary: 'Provenance of a job (W3C PROV): the job, its inputs, its results, the dataset chain',
+    produces: ['application/json', 'text/provenance-notation', 'text/turtle'],
+  },
   'GET /jobs/{id}/results': { summary: 'Results of a job (values inline, files as links)', produces: JSON_TYPE },
   'GET /jobs/{id}/results/{output}': { summary: 'One result of a job', produces: ['application/x-netcdf', 'application/json'], params: { output: 'Output id, e.g. `result`.' } },
   'GET /datasets/{id}/stac': { summary: 'STAC Item of this dataset', produces: ['application/geo+json', 'application/json'] },

@@ -6,10 +6,13 @@ import type { JsonValue } from '../../kerchunk/reference.js';
 import { echoProcess } from '../../processes/echo-process.js';
 import { parseExecute } from '../../processes/execute-request.js';
 import { JobManager } from '../../processes/job-manager.js';
+import { jobProvenance } from '../../processes/job-provenance.js';
 import { type JobRecord, jobId } from '../../processes/job-store.js';
 import { EXCEPTION, PROCESSES_CONFORMANCE, processDocument, processSummary, resultsDocument, statusInfo } from '../../processes/ogc-documents.js';
 import type { ProcessDefinition } from '../../processes/process.js';
 import { subsetProcess } from '../../processes/subset-process.js';
+import { datasetLineage } from '../../provenance/lineage.js';
+import { provFormat, renderProv } from '../../provenance/negotiate.js';
 import { publicBaseUrl } from '../../server/http/public-url.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
@@ -128,6 +131,32 @@ export const processesPlugin: StratoPlugin = {
       if (job.status === 'failed') return ogcProblem(manager().failure(job.jobID)?.status ?? 500, 'about:blank', 'Job failed', job.message ?? 'failed');
       if (job.status !== 'successful') return ogcProblem(404, EXCEPTION.resultNotReady, 'Result not ready', `job ${job.jobID} is ${job.status}`);
       return json(c, resultsDocument(job, publicBaseUrl(c.req.raw)));
+    });
+
+    app.get('/jobs/:id/provenance', async (c) => {
+      const job = await withJob(c);
+      if (job instanceof Response) return job;
+      const format = provFormat(c.req.query('format'), c.req.header('accept'));
+      if (!format) return ogcProblem(406, 'about:blank', 'Not Acceptable', 'provenance is served as application/json, text/provenance-notation or text/turtle');
+      const base = publicBaseUrl(c.req.raw);
+      const inputs = job.inputs;
+      const id = inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs) && typeof inputs.dataset === 'string' ? inputs.dataset : undefined;
+      const dataset = id === undefined ? undefined : context.registry.get(id);
+      const input =
+        dataset && !dataset.entry.access
+          ? {
+              dataset,
+              lineage: await datasetLineage(
+                dataset,
+                context.stages().map((s) => s.key),
+                context.version,
+                context.registry.current.dir,
+              ),
+              datasetDocument: `${base}/datasets/${encodeURIComponent(dataset.id)}/provenance`,
+            }
+          : undefined;
+      const { body, type } = renderProv(jobProvenance(job, `${base}/jobs/${job.jobID}/provenance`, input), format);
+      return c.body(body, 200, { 'content-type': type, vary: 'accept', 'cache-control': 'no-store' });
     });
 
     app.get('/jobs/:id/results/:output', async (c) => {

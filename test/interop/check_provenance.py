@@ -1,8 +1,9 @@
 """Reads strato's provenance documents with W3C PROV's python library (Debian's python3-prov).
 
-Usage: check_provenance.py BASE_URL DATASET_ID [DATASET_ID ...]
+Usage: check_provenance.py BASE_URL DATASET_ID|JOB_PROVENANCE_URL [...]
 
-For each dataset: PROV-JSON deserializes, the chain from the processed view (ds:zarr) runs back
+For each dataset (or job result: a URL argument, starting from its result-1 entity): PROV-JSON
+deserializes, the chain from the processed view (ds:zarr) runs back
 through wasDerivedFrom / wasGeneratedBy / used to SourceFile entities whose locations are the
 expected files; PROV-N is read back when this prov can read it (prov 2 only writes PROV-N), and
 the Turtle is parsed by rdflib when present. Prints one JSON line.
@@ -49,13 +50,14 @@ def main():
     base, ids = sys.argv[1], sys.argv[2:]
     report = {'ok': True, 'problems': [], 'datasets': {}}
     for dataset_id in ids:
-        url = f'{base}/datasets/{dataset_id}/provenance'
+        url = dataset_id if dataset_id.startswith('http') else f'{base}/datasets/{dataset_id}/provenance'
+        start = 'result-1' if dataset_id.startswith('http') else 'zarr'
         ctype, text = get(url)
         if not ctype.startswith('application/json'):
             report['problems'].append(f'{dataset_id}: content-type {ctype}')
         document = prov.model.ProvDocument.deserialize(content=text, format='json')
         bundle = document
-        zarr = next((r.identifier for r in bundle.get_records(prov.model.ProvEntity) if r.identifier.localpart == 'zarr'), None)
+        zarr = next((r.identifier for r in bundle.get_records(prov.model.ProvEntity) if r.identifier.localpart == start), None)
         if zarr is None:
             report['problems'].append(f'{dataset_id}: no processed-view entity')
             continue

@@ -97,6 +97,11 @@ describe('OGC API – Processes', () => {
     expect(status.type).toBe('process');
     while (status.status === 'accepted' || status.status === 'running') status = await (await fetch(location)).json();
     expect(status).toMatchObject({ status: 'successful', progress: 100 });
+    const checked = await runPython('test/interop/check_provenance.py', [server.url, `${location}/provenance`]);
+    expect(checked.code, checked.stderr).toBe(0);
+    const prov = lastJsonLine<{ problems: string[]; datasets: Record<string, { sources: Array<{ location: string }>; table_reached: boolean }> }>(checked.stdout);
+    expect(prov.problems).toEqual([]);
+    expect(prov.datasets[`${location}/provenance`]).toMatchObject({ table_reached: true, sources: [{ location: 'data/tas_day_2001.nc' }, { location: 'data/tas_day_2002.nc' }] });
     const list = (await (await fetch(`${server.url}/jobs`)).json()) as { jobs: Array<{ jobID: string }> };
     expect(list.jobs.map((j) => j.jobID)).toContain(status.jobID);
     const dismissed = await fetch(location, { method: 'DELETE' });
