@@ -5,7 +5,7 @@ Usage: check_processes.py BASE_URL WORK_DIR DATA_DIR
 owslib 0.27 (Debian 12) lists and describes processes; it has no execute, so executions go
 through requests as its newer versions do (POST /processes/{id}/execution). The subset of the
 demo's pr-daily and tas-daily equals xarray's selection on the source files, packed values
-bit for bit; ncdump reads the file. Prints one JSON line.
+bit for bit; ncdump reads the file and cdo computes on it. Prints one JSON line.
 """
 
 import json
@@ -109,6 +109,10 @@ for mode in ('sync', 'async'):
             np.allclose(cf[variable].values, decoded[variable].isel(time=np.flatnonzero(tsel), lat=np.flatnonzero((decoded.lat >= south) & (decoded.lat <= north)), lon=np.flatnonzero(lon_sel.values)).values, equal_nan=True, rtol=1e-6)
         )
         dump = subprocess.run(['ncdump', '-h', path], capture_output=True, text=True)
+        cdo = subprocess.run(['cdo', '-s', 'fldmean', '-timmean', path, f'{path}.cdo.nc'], capture_output=True, text=True)
+        cdo_mean = None
+        if cdo.returncode == 0:
+            cdo_mean = float(xr.open_dataset(f'{path}.cdo.nc')[variable].values.ravel()[0])
         report['subsets'].append(
             {
                 'dataset': dataset,
@@ -121,6 +125,8 @@ for mode in ('sync', 'async'):
                 'decoded_equal': decoded_equal,
                 'calendar': cf.time.encoding.get('calendar'),
                 'ncdump': dump.returncode == 0,
+                'cdo': bool(cdo.returncode == 0 and cdo_mean is not None and np.isfinite(cdo_mean)),
+                'cdo_error': cdo.stderr[-300:],
             }
         )
 
