@@ -64,7 +64,7 @@ async function derivedFor(state: GroupbyState, context: PluginContext, source: D
     const spec = parseDeriveSpec({ from: source.id, variables: [variable], groupby: coord, reduce: action });
     if (typeof spec === 'string') throw badRequest(spec);
     const entry: DatasetEntry & { derive: DeriveSpec } = {
-      id: `${source.id}.groupby.${coord}.${action}`,
+      id: `${source.id}.groupby.${variable}.${coord}.${action}`,
       refs: '',
       refsLocation: '',
       derive: spec,
