@@ -1,7 +1,8 @@
 /**
  * Cost of derived datasets (derive/), cold (every chunk computed from the source) and warm (from
  * the caches): every chunk of the derived variable fetched through /zarr, CONCURRENCY at a time,
- * from a strato in this process. Source MB/s counts the source chunks each pass needs, decoded.
+ * from a strato in this process (a fresh one per dataset). Source MB/s: the whole source variable,
+ * decoded, per second of the cold pass (every derivation here reads all of it once).
  *
  *   npx vite-node bench/derived-view.ts -- DIR [CONCURRENCY]
  *
@@ -27,8 +28,10 @@ await writeFile(
     .map(([id, d]) => `  ${id}:\n    derive: ${d}`)
     .join('\n')}\nsources:\n  allow: [data/]\n`,
 );
-const server = await startServer({ catalog, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
-const url = server.url;
+// a fresh server per dataset: its cold pass finds no source chunk decoded yet
+const start = () => startServer({ catalog, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
+let server = await start();
+let url = server.url;
 const sourceMeta = (await (await fetch(`${url}/datasets/tas/zarr/tas/.zarray`)).json()) as { shape: number[] };
 const sourceBytes = sourceMeta.shape.reduce((a, b) => a * b, 4);
 
@@ -62,6 +65,9 @@ console.log(
   `${'dataset'.padEnd(16)} ${'chunks'.padStart(6)} ${'cold s'.padStart(7)} ${'chunks/s'.padStart(9)} ${'src MB/s'.padStart(9)} ${'warm s'.padStart(7)} ${'chunks/s'.padStart(9)}`,
 );
 for (const id of Object.keys(DERIVED)) {
+  await server.close();
+  server = await start();
+  url = server.url;
   const cold = await pass(id);
   const warm = await pass(id);
   console.log(
