@@ -29,6 +29,8 @@ import { describe, expect, it } from 'vitest';
  *   `server/default-plugins.ts` (rule g).
  * - `ingest/` (`strato ingest`: scan, combine, write, register) runs no server: it never imports
  *   `plugins/`, `views/` or `server/app.ts` (rule h).
+ * - `provenance/` (W3C PROV documents) and `processes/` (OGC API – Processes jobs) are core:
+ *   never `plugins/`; provenance/ never `server/`, `views/` or `processes/` (rule j).
  * - `plugins/<name>/`: each plugin may use the whole core, but never another plugin's folder.
  *   What two plugins share belongs in the core (views/, server/http/, server/html/, cf/, ...).
  *
