@@ -141,7 +141,11 @@ describe('fail-closed dataset entries and access', () => {
     stac: {collection: strato, keywords: [a]}
     providers: [{name: DKRZ}]
     access: {scopes: [read]}
-    derive: {from: other, reduce: mean}
+  other:
+    derive: {from: all, reduce: mean, over: [lat]}
+    title: t
+    processing: {keepbits: 10}
+    access: {scopes: [read]}
 `,
       '/c/catalog.yaml',
     );
