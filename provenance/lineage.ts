@@ -26,6 +26,31 @@ export interface DatasetLineage {
   /** The catalog entry's `ingest` record (what `strato ingest` or an admin wrote), when present. */
   readonly ingest?: { readonly [key: string]: JsonValue };
   readonly version: string;
+  /** A derived dataset (`derive:`): its spec as written and the lineage of the dataset it derives from. */
+  readonly derivedFrom?: { readonly spec: JsonValue; readonly source: DatasetLineage };
+}
+
+/** Derived datasets deriving from derived datasets: the chain followed this deep at most. */
+const MAX_DERIVE_DEPTH = 16;
+
+/**
+ * The lineage of a dataset and, for a derived one, of the datasets it derives from (looked up
+ * with `datasetOf`; cycles are refused by the catalog, and the depth is bounded here anyway).
+ */
+export async function fullLineage(
+  dataset: Dataset,
+  datasetOf: (id: string) => Dataset | undefined,
+  stageKeys: readonly string[],
+  version: string,
+  root: string,
+  depth = 0,
+): Promise<DatasetLineage> {
+  const lineage = await datasetLineage(dataset, stageKeys, version, root);
+  const spec = dataset.entry.fields.derive;
+  const from = spec !== null && typeof spec === 'object' && !Array.isArray(spec) && typeof spec.from === 'string' ? spec.from : undefined;
+  const source = from === undefined || depth >= MAX_DERIVE_DEPTH ? undefined : datasetOf(from);
+  if (!source || spec === undefined) return lineage;
+  return { ...lineage, derivedFrom: { spec, source: await fullLineage(source, datasetOf, stageKeys, version, root, depth + 1) } };
 }
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -103,7 +128,7 @@ export interface DatasetChain {
  * (`kerchunk`) → processing activity (one attribute per stage setting) → processed view (`zarr`).
  * Derived datasets and jobs add their own activities using the returned identifiers.
  */
-export function addDatasetChain(builder: ProvBuilder, lineage: DatasetLineage, prefix: string): DatasetChain {
+export function addDatasetChain(builder: ProvBuilder, lineage: DatasetLineage, prefix: string, documentOf?: (id: string) => string): DatasetChain {
   const id = (local: string): string => `${prefix}:${local}`;
   const software = builder.agent('strato:strato', [
     ['prov:type', qname('prov:SoftwareAgent')],
@@ -148,6 +173,21 @@ export function addDatasetChain(builder: ProvBuilder, lineage: DatasetLineage, p
     ['prov:label', `${lineage.id}: raw view (chunks as stored)`],
   ]);
   builder.relate({ kind: 'wasDerivedFrom', generatedEntity: raw, usedEntity: table });
+  if (lineage.derivedFrom && documentOf) {
+    // the source's chain under its own prefix (its provenance document's namespace)
+    const sourcePrefix = `${prefix}_from`;
+    builder.prefix(sourcePrefix, `${documentOf(lineage.derivedFrom.source.id)}#`);
+    const source = addDatasetChain(builder, lineage.derivedFrom.source, sourcePrefix, documentOf);
+    const derive = builder.activity(id('derive'), [
+      ['prov:type', qname('strato:Derive')],
+      ['prov:label', `${lineage.id} derived from ${lineage.derivedFrom.source.id}`],
+      ['strato:derive', JSON.stringify(lineage.derivedFrom.spec)],
+    ]);
+    builder.relate({ kind: 'used', activity: derive, entity: source.raw });
+    builder.relate({ kind: 'wasGeneratedBy', entity: table, activity: derive });
+    builder.relate({ kind: 'wasDerivedFrom', generatedEntity: table, usedEntity: source.raw, activity: derive });
+    builder.relate({ kind: 'wasAssociatedWith', activity: derive, agent: software });
+  }
   const processing = builder.activity(id('processing'), [
     ['prov:type', qname('strato:ProcessedView')],
     ['strato:stages', lineage.stages.map((stage) => stage.key).join(' ')],
@@ -165,9 +205,9 @@ export function addDatasetChain(builder: ProvBuilder, lineage: DatasetLineage, p
 }
 
 /** The provenance document of one dataset; `documentUrl` names its namespace (the provenance route's URL). */
-export function datasetProvenance(lineage: DatasetLineage, documentUrl: string): ProvDocument {
+export function datasetProvenance(lineage: DatasetLineage, documentUrl: string, documentOf?: (id: string) => string): ProvDocument {
   const builder = new ProvBuilder().prefix('ds', `${documentUrl}#`);
-  const chain = addDatasetChain(builder, lineage, 'ds');
+  const chain = addDatasetChain(builder, lineage, 'ds', documentOf);
   const dataset = builder.entity('ds:dataset', [
     ['prov:type', qname('strato:Dataset')],
     ['prov:label', lineage.title ?? lineage.id],

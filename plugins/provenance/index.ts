@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
-import { type DatasetLineage, datasetLineage, datasetProvenance } from '../../provenance/lineage.js';
+import { type DatasetLineage, datasetProvenance, fullLineage } from '../../provenance/lineage.js';
 import { provFormat, renderProv } from '../../provenance/negotiate.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import { publicBaseUrl } from '../../server/http/public-url.js';
@@ -12,8 +12,9 @@ function lineages(context: PluginContext): (dataset: Dataset) => Promise<Dataset
   return (dataset) => {
     let lineage = made.get(dataset);
     if (!lineage) {
-      lineage = datasetLineage(
+      lineage = fullLineage(
         dataset,
+        (id) => context.registry.get(id),
         context.stages().map((stage) => stage.key),
         context.version,
         context.registry.current.dir,
@@ -36,8 +37,8 @@ export const provenancePlugin: StratoPlugin = {
       if (!format) throw new HttpProblem(406, 'Not Acceptable', 'provenance is served as application/json, text/provenance-notation or text/turtle (?format=json|provn|ttl)');
       const dataset = c.var.dataset;
       const lineage = await context.shared(lineages)(dataset);
-      const url = `${publicBaseUrl(c.req.raw)}/datasets/${encodeURIComponent(dataset.id)}/provenance`;
-      const { body, type } = renderProv(datasetProvenance(lineage, url), format);
+      const documentOf = (id: string): string => `${publicBaseUrl(c.req.raw)}/datasets/${encodeURIComponent(id)}/provenance`;
+      const { body, type } = renderProv(datasetProvenance(lineage, documentOf(dataset.id), documentOf), format);
       return c.body(body, 200, { 'content-type': type, vary: 'accept' });
     });
     return { prefix: 'provenance', app };

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/serve.js';
@@ -52,6 +53,41 @@ describe('provenance (W3C PROV)', () => {
       expect(dataset?.formats.provn).toMatchObject({ type: 'text/provenance-notation', starts: 'document', ends: 'endDocument', prov_writes_same_records: true });
       expect(dataset?.formats.turtle.type).toBe('text/turtle');
       if (dataset?.formats.turtle.triples !== null) expect(dataset?.formats.turtle.triples).toBeGreaterThan(10);
+    }
+  });
+
+  it('a derived dataset: python prov walks from its processed view through the derivation to the source files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strato-prov-derived-'));
+    const derivedCatalog = join(dir, 'catalog.yaml');
+    await writeFile(
+      derivedCatalog,
+      [
+        'datasets:',
+        `  tas-daily: {refs: ${JSON.stringify(join(repoRoot, 'demo', 'refs', 'tas-daily.json'))}}`,
+        '  tas-monthly: {derive: {from: tas-daily, resample: {time: month}, reduce: mean}}',
+        '  tas-clim: {derive: {from: tas-monthly, groupby: time.month, reduce: mean}}',
+        'sources:',
+        `  allow: [${JSON.stringify(join(repoRoot, 'demo', 'data'))}]`,
+        '',
+      ].join('\n'),
+    );
+    const derived = await startInProcess(derivedCatalog);
+    try {
+      const result = await runPython('test/interop/check_provenance.py', [derived.url, 'tas-monthly', 'tas-clim']);
+      expect(result.code, result.stderr).toBe(0);
+      const report = lastJsonLine<Report>(result.stdout);
+      expect(report.problems).toEqual([]);
+      for (const id of ['tas-monthly', 'tas-clim']) {
+        // outside the catalog's directory: file names only, never the server's path
+        expect(report.datasets[id]?.sources.map((s) => s.location)).toEqual(['tas_day_2001.nc', 'tas_day_2002.nc']);
+      }
+      const document = (await (await fetch(`${derived.url}/datasets/tas-clim/provenance`)).json()) as { activity: Record<string, Record<string, unknown>> };
+      expect(document.activity['ds:derive']?.['strato:derive']).toBe('{"from":"tas-monthly","groupby":"time.month","reduce":"mean"}');
+      expect(document.activity['ds_from:derive']?.['strato:derive']).toContain('"resample"');
+      expect(JSON.stringify(document)).not.toContain(repoRoot);
+    } finally {
+      await derived.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
