@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { CatalogProblem, DatasetEntry } from '../catalog/catalog-file.js';
 import type { Dataset } from '../catalog/dataset.js';
 import type { DeriveSpec } from '../catalog/derive-entry.js';
@@ -50,6 +51,12 @@ export function derivedOpener(options: DerivedOpenerOptions = {}) {
         failed.add(entry.id);
         const why = failed.has(from) ? 'which cannot be derived' : 'which is not served';
         problems.push({ id: entry.id, message: `dataset "${entry.id}": "derive.from" names "${from}", ${why}` });
+        return;
+      }
+      if (source.entry.access !== undefined && !isDeepStrictEqual(source.entry.access, entry.access)) {
+        // fail closed: a derived dataset must not publish what its source protects
+        failed.add(entry.id);
+        problems.push({ id: entry.id, message: `dataset "${entry.id}": derives from the protected dataset "${from}" and must have the same "access"` });
         return;
       }
       const memo = JSON.stringify([
