@@ -282,8 +282,7 @@ export async function planDerived(spec: DeriveSpec, metadata: ReadonlyMap<string
     const attrs = nullObject(variable.attrs);
     const varRanges = variable.dims.map((d) => ranges.get(d) as IndexRange);
     if (!reduced || (!variable.dims.some((d) => d === timeDim) && !variable.dims.some((d) => gone.has(d)))) {
-      if (reduced && spec.over.length > 0) throw new DeriveError(`variable "${variable.name}" has none of the dimensions of "over"`);
-      // select alone (or a variable without the binned dimension): a copy of the stored values
+      // select alone, or a variable without the binned or reduced dimensions (kept as xarray keeps it): a copy
       const perStep = outShape.slice(1).reduce((a, b) => a * b, 1);
       const chunks = outShape.length === 0 ? [] : [firstChunk(outShape[0] as number, perStep), ...outShape.slice(1)];
       arrays.push({
