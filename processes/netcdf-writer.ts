@@ -44,16 +44,27 @@ function typedOf(dtype: string, values: readonly (number | bigint)[]): NumericAr
   return new Ctor(values.map(Number));
 }
 
+/** Attributes CF types like their variable. */
+const SAME_TYPE: ReadonlySet<string> = new Set(['_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range']);
+const NON_FINITE: ReadonlyMap<string, number> = new Map([
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+]);
+
 type Attrs = { create_attribute(name: string, data: unknown, shape?: number[] | null, dtype?: string | null): void };
 
 function writeAttribute(target: Attrs, name: string, value: JsonValue, variableDtype: string | undefined): void {
   if (value === null) return;
-  if (typeof value === 'string') {
-    target.create_attribute(name, value);
-    return;
-  }
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) return;
+  const sameType = variableDtype !== undefined && SAME_TYPE.has(name);
+  if (sameType && variableDtype.slice(1, 2) === 'f' && list.every((v) => typeof v === 'number' || (typeof v === 'string' && NON_FINITE.has(v)))) {
+    // Zarr writes non-finite fill values as strings ("NaN"); CF wants them in the variable's type
+    const numbers = list.map((v) => (typeof v === 'string' ? (NON_FINITE.get(v) as number) : (v as number)));
+    target.create_attribute(name, typedOf(variableDtype, numbers), [numbers.length], h5Dtype(variableDtype));
+    return;
+  }
   if (list.every((v) => typeof v === 'string')) {
     target.create_attribute(name, list.join(' '));
     return;
@@ -64,7 +75,6 @@ function writeAttribute(target: Attrs, name: string, value: JsonValue, variableD
   }
   const numbers = list.map((v) => (v === 'NaN' ? Number.NaN : (v as number)));
   // _FillValue, valid_* and missing_value share the variable's type (CF); scale_factor/add_offset keep theirs.
-  const sameType = variableDtype && ['_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range'].includes(name);
   const dtype = sameType ? variableDtype : numbers.every(Number.isInteger) && !['scale_factor', 'add_offset'].includes(name) ? '<i4' : '<f8';
   target.create_attribute(name, typedOf(dtype, numbers), [numbers.length], h5Dtype(dtype));
 }

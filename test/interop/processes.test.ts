@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,39 @@ describe('OGC API – Processes', () => {
     expect(((await dismissed.json()) as { status: string }).status).toBe('dismissed');
     expect((await fetch(location)).status).toBe(404);
     expect((await readdir(join(work, 'jobs'))).filter((name) => name.startsWith(status.jobID))).toEqual([]);
+  });
+
+  it('subset of a derived dataset (a monthly mean) equals the same selection of its own view', async () => {
+    const dir = join(work, 'derived');
+    await mkdir(dir);
+    const derivedCatalog = join(dir, 'catalog.yaml');
+    await writeFile(
+      derivedCatalog,
+      [
+        'datasets:',
+        `  tas-daily: {refs: ${JSON.stringify(join(repoRoot, 'demo', 'refs', 'tas-daily.json'))}}`,
+        '  tas-monthly: {derive: {from: tas-daily, resample: {time: month}, reduce: mean}}',
+        `sources: {allow: [${JSON.stringify(join(repoRoot, 'demo', 'data'))}]}`,
+        '',
+      ].join('\n'),
+    );
+    const config = readConfig({ ...process.env, STRATO_JOB_DIR: join(dir, 'jobs') });
+    const derived = await startServer({ catalog: derivedCatalog, port: 0, host: '127.0.0.1', logger: createLogger('silent'), config });
+    try {
+      const response = await fetch(`${derived.url}/processes/subset/execution`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { dataset: 'tas-monthly', bbox: [0, 0, 50, 50], datetime: '2001-03-01T00:00:00Z/2001-08-01T00:00:00Z' } }),
+      });
+      expect(response.status).toBe(200);
+      const nc = join(dir, 'monthly.nc');
+      await writeFile(nc, Buffer.from(await response.arrayBuffer()));
+      const result = await runPython('test/interop/check_subset_derived.py', [derived.url, 'tas-monthly', nc, '0', '0', '50', '50', '2001-03-01', '2001-08-01']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(lastJsonLine(result.stdout)).toMatchObject({ dims: { time: 6, lat: 11, lon: 11 }, same: true, same_coords: true, fill_dtype: 'float32' });
+    } finally {
+      await derived.close();
+    }
   });
 
   it('a server killed while jobs run or wait: after the restart they are failed with a reason, none stuck', async () => {
