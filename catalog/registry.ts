@@ -163,10 +163,13 @@ export class DatasetRegistry {
       }),
     );
     const datasets = new Map(opened.filter((d): d is Dataset => d !== undefined).map((d) => [d.id, d]));
-    const derived = all.filter((entry) => entry.derive && !(entry.access && !this.options.servesProtected));
-    for (const entry of all)
-      if (entry.derive && !derived.includes(entry))
-        problems.push({ id: entry.id, reason: 'entry-invalid', message: `dataset "${entry.id}": protected by "access", which this server does not enforce: not served` });
+    const derived: DatasetEntry[] = [];
+    for (const entry of all) {
+      if (!entry.derive) continue;
+      const invalid = entry.access && !this.options.servesProtected ? 'protected by "access", which this server does not enforce: not served' : this.options.checkEntry?.(entry);
+      if (invalid === undefined) derived.push(entry);
+      else problems.push({ id: entry.id, reason: 'entry-invalid', message: `dataset "${entry.id}": ${invalid}` });
+    }
     if (derived.length === 0) return datasets;
     const result = this.options.openDerived
       ? await this.options.openDerived(derived, datasets, this.sourcesInUse)

@@ -64,6 +64,7 @@ const BAD: Record<string, string> = {
   'bad-date': '{from: tas, select: {time: ["yesterday", "1950-02-10"]}}',
   'bad-huge': '{from: tas, select: {lat: [-1e400, 1e400]}}',
   'bad-key': '{from: tas, resample: {time: month}, reduce: mean, evil: 1}',
+  'bad-processing': '{from: tas, resample: {time: month}, reduce: mean}\n    processing: {keepbits: {tas: 99}}',
 };
 
 const run = promisify(execFile);
