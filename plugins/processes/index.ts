@@ -101,7 +101,10 @@ export const processesPlugin: StratoPlugin = {
     app.get('/jobs', async (c) => {
       const base = publicBaseUrl(c.req.raw);
       await manager().open();
-      const jobs = await manager().store.list();
+      const limitText = c.req.query('limit');
+      const limit = limitText === undefined ? 100 : Number(limitText);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return ogcProblem(400, 'about:blank', 'Bad Request', '"limit" is an integer 1..1000');
+      const jobs = (await manager().store.list()).slice(0, limit);
       return json(c, { jobs: jobs.map((job) => statusInfo(job, base)), links: [{ href: `${base}/jobs`, rel: 'self', type: 'application/json', title: 'Jobs' }] });
     });
 

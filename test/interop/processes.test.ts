@@ -95,6 +95,8 @@ describe('OGC API – Processes', () => {
     await bad(await fetch(`${server.url}/jobs/..%2F..%2Fetc%2Fpasswd`), 404);
     await bad(await fetch(`${server.url}/jobs/00000000-0000-0000-0000-000000000000/results`), 404);
     await bad(await fetch(`${server.url}/processes/__proto__`), 404);
+    await bad(await fetch(`${server.url}/jobs?limit=1e9`), 400);
+    await bad(await fetch(`${server.url}/jobs?limit=__proto__`), 400);
   });
 
   it('job list, status with progress, dismiss removes the job and its files', async () => {
