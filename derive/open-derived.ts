@@ -3,7 +3,7 @@ import type { CatalogProblem, DatasetEntry } from '../catalog/catalog-file.js';
 import type { Dataset } from '../catalog/dataset.js';
 import type { DeriveSpec } from '../catalog/derive-entry.js';
 import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
-import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
+import { type ChunkCodecs, inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { Sources } from '../kerchunk/sources/sources.js';
 import { DeriveError } from './derive-plan.js';
 import { type DerivedChunkCache, derivedChunkCache, openDerived } from './derived-dataset.js';
@@ -13,8 +13,8 @@ export interface DerivedOpenerOptions {
   readonly cacheBytes?: number;
   /** Bytes of decoded source chunks kept for derivations. */
   readonly decodedCacheBytes?: number;
-  /** Where source chunks are decoded (default: in this thread). */
-  readonly codecs?: ChunkCodecs;
+  /** Where source chunks are decoded, once there (the server's worker pool; default: in this thread). */
+  readonly codecs?: () => ChunkCodecs | undefined;
 }
 
 type DerivedEntry = DatasetEntry & { derive: DeriveSpec };
@@ -27,6 +27,12 @@ type DerivedEntry = DatasetEntry & { derive: DeriveSpec };
 export function derivedOpener(options: DerivedOpenerOptions = {}) {
   const cache: DerivedChunkCache = derivedChunkCache(options.cacheBytes);
   const decoded = new DecodedChunkCache(options.decodedCacheBytes ?? 128 * 1024 * 1024);
+  // the pool is made after the catalog is opened: coordinates read at load decode in this thread
+  const codecs: ChunkCodecs = {
+    decode: (bytes, meta, job) => (options.codecs?.() ?? inlineCodecs).decode(bytes, meta, job),
+    encode: (raw, meta, job) => (options.codecs?.() ?? inlineCodecs).encode(raw, meta, job),
+    close: async () => {},
+  };
   // a reload that keeps an entry and its (reused) source keeps the derived dataset and its cached chunks
   const previous = new WeakMap<Dataset, Map<string, Dataset>>();
   return async (entries: readonly DatasetEntry[], opened: ReadonlyMap<string, Dataset>, sources: Sources): Promise<{ datasets: Dataset[]; problems: CatalogProblem[] }> => {
@@ -76,7 +82,7 @@ export function derivedOpener(options: DerivedOpenerOptions = {}) {
         return;
       }
       try {
-        const dataset = await openDerived(entry, source, datasetValues(source, sources, decoded, options.codecs), cache);
+        const dataset = await openDerived(entry, source, datasetValues(source, sources, decoded, codecs), cache);
         let bySource = previous.get(source);
         if (!bySource) {
           bySource = new Map();

@@ -72,8 +72,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const checkEntry = (entry: DatasetEntry) => processingProblem(stages, entry.processing);
   // source bytes in flight, across every request of this server (STRATO_MAX_READ_MB, STRATO_READ_WAIT_SECONDS)
   const readBudget = new ReadBudget(config.readBudget.maxBytes, config.readBudget.maxWaitMs);
-  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget, openDerived: derivedOpener() });
+  // derived datasets decode their source chunks in the codec pool once it is there
+  let poolForDerived: CodecPool | undefined;
+  const openDerived = derivedOpener({ codecs: () => poolForDerived });
+  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget, openDerived });
   const codecs = new CodecPool(options.codecThreads);
+  poolForDerived = codecs;
   // the first chunks of a fresh process as fast as later ones
   await warmCodecs(codecs, codecs.size);
   // the encoded-chunk tier all server processes share (STRATO_CACHE_DIR, STRATO_DISK_CACHE_MB; 0: off)
