@@ -78,6 +78,7 @@ def cases(src):
     w = lambda ds: np.cos(np.deg2rad(ds.lat))
     europe = tas.sel(lat=slice(70, 30), lon=slice(-10, 40), time=slice("1950-01-05", "1950-02-10"))
     seasons = ["DJF", "MAM", "JJA", "SON"]
+    sub = tas.sel(lat=slice(60, 0), time=slice("1950-02", "1950-11"))
     return {
         # id: (variable, expected DataArray, exact?)
         "tas-monthly": ("tas", tas.tas.resample(time="1MS").mean(), False),
@@ -98,6 +99,9 @@ def cases(src):
         "tas-europe-lat": ("lat", europe.lat, True),
         "tas-europe-monthly-max": ("tas", europe.tas.resample(time="1MS").max(), True),
         "tas-monthly-fldmean": ("tas", tas.tas.resample(time="1MS").mean().weighted(w(tas)).mean(("lat", "lon")), False),
+        "tas-sel-monthly-fld": ("tas", sub.tas.resample(time="1MS").mean().weighted(w(sub)).mean(("lat", "lon")), False),
+        "pr-fldcount": ("pr", pr.pr.count(("lat", "lon")), True),
+        "ts-season-max": ("ts", ts.ts.groupby("time.season").max().sel(season=seasons), True),
         "pr-monthly": ("pr", pr.pr.resample(time="1MS").mean(), False),
         "pr-monthly-min": ("pr", pr.pr.resample(time="1MS").min(), True),
         "pr-clim": ("pr", pr.pr.groupby("time.month").mean(), False),
