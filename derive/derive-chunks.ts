@@ -157,16 +157,24 @@ async function reduceOver(stage: Float64Array, shape: readonly number[], recipe:
   const outShape = kept.map((axis) => shape[axis] as number);
   const outStrides = outShape.map((_, k) => product(outShape.slice(k + 1)));
   const reducer = new Reducer(recipe.op, product(outShape), recipe.weights !== undefined);
-  const counter = new Array<number>(rank).fill(0);
   const weightAxis = recipe.weights?.axis ?? -1;
   const weights = recipe.weights?.values;
+  // each axis's step in the output cell index (0 along the reduced axes)
+  const contribution = shape.map((_, axis) => (over.has(axis) ? 0 : (outStrides[kept.indexOf(axis)] as number)));
   const last = rank - 1;
-  for (let f = 0; f < stage.length; f++) {
-    let cell = 0;
-    for (let k = 0; k < kept.length; k++) cell += (counter[kept[k] as number] as number) * (outStrides[k] as number);
-    reducer.add(cell, stage[f] as number, weights ? (weights[counter[weightAxis] as number] as number) : 1);
-    // odometer over the intermediate's indices
-    for (let axis = last; axis >= 0; axis--) {
+  const rowLength = rank === 0 ? 1 : (shape[last] as number);
+  const lastStep = rank === 0 ? 0 : (contribution[last] as number);
+  const counter = new Array<number>(Math.max(0, rank - 1)).fill(0);
+  const rows = rowLength === 0 ? 0 : stage.length / rowLength;
+  for (let row = 0; row < rows; row++) {
+    let base = 0;
+    for (let axis = 0; axis < last; axis++) base += (counter[axis] as number) * (contribution[axis] as number);
+    const rowWeight = weights && weightAxis < last ? (weights[counter[weightAxis] as number] as number) : 1;
+    const from = row * rowLength;
+    if (weights && weightAxis === last) for (let i = 0; i < rowLength; i++) reducer.add(base + i * lastStep, stage[from + i] as number, weights[i] as number);
+    else for (let i = 0; i < rowLength; i++) reducer.add(base + i * lastStep, stage[from + i] as number, rowWeight);
+    // odometer over the axes before the last
+    for (let axis = last - 1; axis >= 0; axis--) {
       const next = (counter[axis] as number) + 1;
       if (next < (shape[axis] as number)) {
         counter[axis] = next;
@@ -174,7 +182,7 @@ async function reduceOver(stage: Float64Array, shape: readonly number[], recipe:
       }
       counter[axis] = 0;
     }
-    if ((f & 0xfffff) === 0xfffff) await budget.checkpoint();
+    if ((row & 0x3ff) === 0x3ff) await budget.checkpoint();
   }
   return Float64Array.from({ length: product(outShape) }, (_, cell) => reducer.result(cell));
 }
