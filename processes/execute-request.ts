@@ -12,6 +12,8 @@ const MAX_INPUTS = 64;
 export interface ExecuteRequest {
   readonly inputs: ReadonlyMap<string, JsonValue>;
   readonly response: 'raw' | 'document';
+  /** The media type asked for each output named in `outputs`. */
+  readonly formats: ReadonlyMap<string, string>;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -42,5 +44,14 @@ export async function parseExecute(request: Request): Promise<ExecuteRequest> {
     if (isObject(value) && Object.hasOwn(value, 'value')) value = value.value as JsonValue; // qualifiedValue
     inputs.set(name, value);
   }
-  return { inputs, response };
+  const formats = new Map<string, string>();
+  const outputs = body.outputs ?? {};
+  if (!isObject(outputs)) throw badRequest('"outputs" is an object of output name → {format: {mediaType}}');
+  for (const name of Object.keys(outputs).slice(0, MAX_INPUTS)) {
+    const output = outputs[name];
+    const format = isObject(output) && isObject(output.format) ? output.format.mediaType : undefined;
+    if (format !== undefined && typeof format !== 'string') throw badRequest(`output "${name.slice(0, 64)}": format.mediaType is a string`);
+    if (typeof format === 'string') formats.set(name, format.slice(0, 200));
+  }
+  return { inputs, response, formats };
 }

@@ -39,7 +39,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const open of gates.splice(0)) open();
   manager.close();
-  await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 });
 
 /** Waits until `check` holds (file writes take the thread pool's time); fails after 200 tries. */

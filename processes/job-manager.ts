@@ -51,12 +51,12 @@ export class JobManager {
    * Validates the inputs and creates the job. Async: returns the accepted job at once; sync:
    * after it ended. Throws HttpProblem for bad inputs (400/404/413) and a full queue (429).
    */
-  async submit(process: ProcessDefinition, inputs: ReadonlyMap<string, JsonValue>, async: boolean): Promise<JobRecord> {
+  async submit(process: ProcessDefinition, inputs: ReadonlyMap<string, JsonValue>, async: boolean, formats: ReadonlyMap<string, string> = new Map()): Promise<JobRecord> {
     await this.open();
     if (this.running >= this.settings.concurrency && this.waiting.length >= this.settings.queue) {
       throw new HttpProblem(429, 'Too Many Requests', `${this.running} jobs are running and ${this.waiting.length} waiting; try again later`, { 'retry-after': '10' });
     }
-    const prepared = await process.prepare(inputs, this.environment);
+    const prepared = await process.prepare(inputs, this.environment, formats);
     const now = new Date().toISOString();
     const record: JobRecord = {
       jobID: newJobId(),

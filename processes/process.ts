@@ -35,6 +35,9 @@ export interface PreparedRun {
 export interface ProcessDefinition {
   readonly id: string;
   readonly description: { readonly [key: string]: JsonValue };
-  /** Checks the inputs (HttpProblem 400 / 404 / 413) and returns the run. */
-  prepare(inputs: ReadonlyMap<string, JsonValue>, environment: ProcessEnvironment): Promise<PreparedRun>;
+  /**
+   * Checks the inputs (HttpProblem 400 / 404 / 413) and returns the run; `formats` holds the
+   * media type asked for each output (`outputs: {name: {format: {mediaType}}}`).
+   */
+  prepare(inputs: ReadonlyMap<string, JsonValue>, environment: ProcessEnvironment, formats?: ReadonlyMap<string, string>): Promise<PreparedRun>;
 }

@@ -10,8 +10,10 @@ import { badRequest, HttpProblem } from '../server/http/problem.js';
 import { type NcVariable, writeNetcdf4 } from './netcdf-writer.js';
 import type { ProcessDefinition } from './process.js';
 import { indexRange, longitudeInterval, parseBbox, parseDatetime } from './subset-selection.js';
+import { writeZarrStore } from './zarr-writer.js';
 
 export const NETCDF = 'application/x-netcdf';
+export const ZARR = 'application/vnd+zarr';
 
 const INPUTS = new Set(['dataset', 'variables', 'bbox', 'datetime']);
 
@@ -54,11 +56,19 @@ export const subsetProcess: ProcessDefinition = {
     outputs: {
       result: {
         title: 'The subset as NetCDF-4',
-        schema: { type: 'string', contentMediaType: NETCDF, contentEncoding: 'binary' },
+        description: `A NetCDF-4 file (${NETCDF}, the default) or a Zarr v2 store (${ZARR}: outputs: {result: {format: {mediaType: "${ZARR}"}}}) served below the result's link until the job expires.`,
+        schema: {
+          oneOf: [
+            { type: 'string', contentMediaType: NETCDF, contentEncoding: 'binary' },
+            { type: 'object', contentMediaType: ZARR },
+          ],
+        },
       },
     },
   },
-  async prepare(inputs, environment) {
+  async prepare(inputs, environment, formats) {
+    const format = formats?.get('result') ?? NETCDF;
+    if (format !== NETCDF && format !== ZARR) throw badRequest(`the result is ${NETCDF} or ${ZARR}, not "${format.slice(0, 64)}"`);
     for (const name of inputs.keys()) if (!INPUTS.has(name)) throw badRequest(`subset has no input "${name.slice(0, 64)}"; it has ${[...INPUTS].join(', ')}`);
     const id = inputs.get('dataset');
     if (typeof id !== 'string') throw badRequest('"dataset" (a dataset id) is required');
@@ -170,6 +180,10 @@ export const subsetProcess: ProcessDefinition = {
           });
         } finally {
           work.close();
+        }
+        if (format === ZARR) {
+          const size = await writeZarrStore(join(context.dir, 'result.zarr'), { dims, variables, attrs: schema.attrs });
+          return { files: [{ output: 'result', file: 'result.zarr', mediaType: ZARR, bytes: size }] };
         }
         const file = join(context.dir, 'result.nc');
         await writeNetcdf4(file, { dims, variables, attrs: schema.attrs });

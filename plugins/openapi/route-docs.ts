@@ -135,6 +135,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     produces: ['application/json', 'text/provenance-notation', 'text/turtle'],
   },
   'GET /jobs/{id}/results': { summary: 'Results of a job (values inline, files as links)', produces: JSON_TYPE },
+  'GET /jobs/{id}/results/{output}/{key}': {
+    summary: 'A key of a Zarr result store (`.zmetadata`, `VAR/.zarray`, `VAR/0.0.0`)',
+    produces: ['application/json', 'application/octet-stream'],
+    params: { output: 'Output id, e.g. `result`.', key: 'Zarr v2 store key.' },
+  },
   'GET /jobs/{id}/results/{output}': { summary: 'One result of a job', produces: ['application/x-netcdf', 'application/json'], params: { output: 'Output id, e.g. `result`.' } },
   'GET /datasets/{id}/stac': { summary: 'STAC Item of this dataset', produces: ['application/geo+json', 'application/json'] },
   'GET /datasets/{id}/kerchunk': {

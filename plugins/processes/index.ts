@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
@@ -10,7 +11,8 @@ import { jobProvenance } from '../../processes/job-provenance.js';
 import { type JobRecord, jobId } from '../../processes/job-store.js';
 import { EXCEPTION, PROCESSES_CONFORMANCE, processDocument, processSummary, resultsDocument, statusInfo } from '../../processes/ogc-documents.js';
 import type { ProcessDefinition } from '../../processes/process.js';
-import { subsetProcess } from '../../processes/subset-process.js';
+import { subsetProcess, ZARR } from '../../processes/subset-process.js';
+import { STORE_KEY } from '../../processes/zarr-writer.js';
 import { datasetLineage } from '../../provenance/lineage.js';
 import { provFormat, renderProv } from '../../provenance/negotiate.js';
 import { publicBaseUrl } from '../../server/http/public-url.js';
@@ -86,7 +88,7 @@ export const processesPlugin: StratoPlugin = {
       const request = await parseExecute(c.req.raw);
       const async = /\brespond-async\b/i.test(c.req.header('prefer') ?? '');
       const base = publicBaseUrl(c.req.raw);
-      const record = await manager().submit(process, request.inputs, async);
+      const record = await manager().submit(process, request.inputs, async, request.formats);
       const location = `${base}/jobs/${record.jobID}`;
       if (async) return json(c, statusInfo(record, base), 201, { location, 'preference-applied': 'respond-async' });
       if (record.status !== 'successful') {
@@ -94,7 +96,8 @@ export const processesPlugin: StratoPlugin = {
         return ogcProblem(status, 'about:blank', 'Job failed', record.message ?? 'failed', { location });
       }
       const file = record.files?.[0];
-      if (request.response === 'raw' && file && record.files?.length === 1 && !record.outputs) return fileResponse(manager(), record, file.output, location);
+      if (request.response === 'raw' && file && file.mediaType !== ZARR && record.files?.length === 1 && !record.outputs)
+        return fileResponse(manager(), record, file.output, location);
       return json(c, resultsDocument(record, base), 200, { location });
     });
 
@@ -170,12 +173,31 @@ export const processesPlugin: StratoPlugin = {
       if (job.outputs && Object.hasOwn(job.outputs, output)) return json(c, job.outputs[output] as JsonValue);
       return fileResponse(manager(), job, output, `${publicBaseUrl(c.req.raw)}/jobs/${job.jobID}`);
     });
+
+    app.get('/jobs/:id/results/:output/*', async (c) => {
+      const job = await withJob(c);
+      if (job instanceof Response) return job;
+      const file = job.status === 'successful' ? job.files?.find((f) => f.output === c.req.param('output') && f.mediaType === ZARR) : undefined;
+      const prefix = `/jobs/${job.jobID}/results/${c.req.param('output')}/`;
+      const key = decodeURIComponent(new URL(c.req.url).pathname.slice(prefix.length));
+      if (!file || !STORE_KEY.test(key)) return ogcProblem(404, 'about:blank', 'Not Found', `no store key "${key.slice(0, 100)}"`);
+      const path = join(manager().store.resultDir(job.jobID), file.file, key);
+      try {
+        const body = await readFile(path);
+        return c.body(body, 200, { 'content-type': key.includes('.z') ? 'application/json' : 'application/octet-stream', 'cache-control': 'no-store' });
+      } catch {
+        return ogcProblem(404, 'about:blank', 'Not Found', `no store key "${key.slice(0, 100)}"`); // a missing chunk: the fill value
+      }
+    });
     return app;
   },
 };
 
 function fileResponse(manager: JobManager, job: JobRecord, output: string, location: string): Response {
   const file = job.files?.find((f) => f.output === output);
+  if (file?.mediaType === ZARR) {
+    return Response.redirect(`${location}/results/${output}/.zmetadata`, 303);
+  }
   if (!file) return ogcProblem(404, 'about:blank', 'No such output', `job ${job.jobID} has no output "${output.slice(0, 64)}"`);
   const stream = createReadStream(join(manager.store.resultDir(job.jobID), file.file));
   return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, {

@@ -74,6 +74,29 @@ describe('OGC API – Processes', () => {
     }
   });
 
+  it('the Zarr output: a store below the result link until the job expires, equal to the NetCDF result', async () => {
+    const inputs = { dataset: 'pr-daily', variables: ['pr'], bbox: [10, -40, 60, 20], datetime: '2001-03-01T00:00:00Z/2002-01-15T00:00:00Z' };
+    const created = await post('/processes/subset/execution', { inputs, outputs: { result: { format: { mediaType: 'application/vnd+zarr' } } } }, { prefer: 'respond-async' });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location') as string;
+    let status: { status: string; expires?: string } = await created.json();
+    while (status.status === 'accepted' || status.status === 'running') status = await (await fetch(location)).json();
+    expect(status.status).toBe('successful');
+    expect(Date.parse(status.expires ?? '')).toBeGreaterThan(Date.now());
+    const results = (await (await fetch(`${location}/results`)).json()) as { result: { href: string; type: string } };
+    expect(results.result.type).toBe('application/vnd+zarr');
+    const sync = await post('/processes/subset/execution', { inputs });
+    const nc = join(work, 'zarr-compare.nc');
+    await writeFile(nc, Buffer.from(await sync.arrayBuffer()));
+    const result = await runPython('test/interop/check_subset_zarr.py', [results.result.href, nc]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(lastJsonLine(result.stdout)).toMatchObject({ same: true, same_attrs: true, dtypes: { pr: 'int16' }, decoded_time: '2001-03-01' });
+    for (const key of ['..%2F..%2Fjob.json', '.zmetadata%00', 'pr/..%2F..%2F..%2Fx', 'pr/.zarray/x']) {
+      expect((await fetch(`${results.result.href}/${key}`)).status).toBe(404);
+    }
+    expect((await post('/processes/subset/execution', { inputs, outputs: { result: { format: { mediaType: 'text/html' } } } })).status).toBe(400);
+  });
+
   it('hostile requests: prototype names, deep JSON, huge boxes, traversal ids, unknown things → problems', async () => {
     const bad = async (response: Response, status: number) => {
       expect(response.status).toBe(status);
