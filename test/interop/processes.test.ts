@@ -113,6 +113,8 @@ describe('OGC API – Processes', () => {
     await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', datetime: '1800-01-01/1800-02-01' } }), 400);
     await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', datetime: '2001-01-01T00:00:00+05:00/..' } }), 400);
     await bad(await post('/processes/subset/execution', { inputs: { dataset: '../../etc/passwd' } }), 404);
+    for (const dataset of ['__proto__', 'constructor', 'hasOwnProperty']) await bad(await post('/processes/subset/execution', { inputs: { dataset } }), 404);
+    await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', variables: ['__proto__'] } }), 400);
     await bad(await post('/processes/subset/execution', { inputs: { dataset: 'pr-daily', variables: ['nope'] } }), 400);
     await bad(await post('/processes/nope/execution', {}), 404);
     await bad(await fetch(`${server.url}/jobs/..%2F..%2Fetc%2Fpasswd`), 404);
