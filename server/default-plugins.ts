@@ -13,6 +13,7 @@ import { plotsPlugin } from '../plugins/plots/index.js';
 import { processesPlugin } from '../plugins/processes/index.js';
 import { provenancePlugin } from '../plugins/provenance/index.js';
 import { rechunkPlugin } from '../plugins/rechunk/index.js';
+import { referencesPlugin } from '../plugins/references/index.js';
 import { stacPlugin } from '../plugins/stac/index.js';
 import { versionsPlugin } from '../plugins/versions/index.js';
 import { webPlugin } from '../plugins/web/index.js';
@@ -25,6 +26,7 @@ export const defaultPlugins: readonly StratoPlugin[] = [
   metricsPlugin,
   datasetInfoPlugin,
   kerchunkPlugin,
+  referencesPlugin,
   zarrPlugin,
   catalogTreePlugin,
   rechunkPlugin,

@@ -12,14 +12,17 @@ export const METADATA_CACHE_CONTROL = 'public, max-age=60';
  */
 export function renderMetadata(v2Texts: ReadonlyMap<string, string>): Map<string, ServedBody> {
   const rendered = new Map<string, ServedBody>();
-  const members: string[] = [];
-  for (const [key, text] of v2Texts) {
-    members.push(`${JSON.stringify(key)}: ${text}`);
-    rendered.set(key, jsonBody(text));
-  }
-  rendered.set('.zmetadata', jsonBody(`{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`));
+  for (const [key, text] of v2Texts) rendered.set(key, jsonBody(text));
+  rendered.set('.zmetadata', jsonBody(consolidatedText(v2Texts)));
   for (const [key, text] of v3MetadataTexts(v2Texts)) rendered.set(key, jsonBody(text));
   return rendered;
+}
+
+/** The `.zmetadata` document (consolidated metadata) spliced from the v2 documents' texts. */
+export function consolidatedText(v2Texts: ReadonlyMap<string, string>): string {
+  const members: string[] = [];
+  for (const [key, text] of v2Texts) members.push(`${JSON.stringify(key)}: ${text}`);
+  return `{"metadata": {\n${members.join(',\n')}\n}, "zarr_consolidated_format": 1}`;
 }
 
 /** The v2 dimension separator of every array of a view (for mapping v3 chunk keys). */

@@ -1,0 +1,147 @@
+import type { Dataset } from '../catalog/dataset.js';
+import { asciiJson } from '../kerchunk/ascii-json.js';
+import { ChunkGrid, type DimensionSeparator } from '../kerchunk/chunk-grid.js';
+import { encodeInline } from '../kerchunk/json-writer.js';
+import type { RequestBudget } from '../kerchunk/request-budget.js';
+import { arrayMetadata, arrayPaths } from '../kerchunk/zarr-metadata.js';
+import { etagOf } from '../server/http/etag.js';
+import { consolidatedText } from './metadata-documents.js';
+import { completeMetadata } from './raw-view.js';
+
+/**
+ * A dataset's kerchunk reference table (fsspec JSON, version 1) whose chunks all point at this
+ * server's raw view (`<base>/datasets/{id}/kerchunk/{key}`): fsspec's "reference" filesystem then
+ * reads the dataset through strato (its access checks, its caches), never the source files.
+ *
+ * - metadata documents inline as JSON text (the raw view's documents, `.zmetadata` included);
+ * - a chunk the table has inline stays inline (it is in the table already); every other chunk
+ *   is `[url]` (a whole object of the raw view); chunks the table lacks are absent (fill value);
+ * - with `templates`, the URLs are written `{{u}}/tas/0.0.0` with `"templates": {"u": base}`
+ *   (fsspec's simple templates, no jinja2 needed): a large table stays about half as big.
+ *
+ * The text is produced as the client reads it, never held whole: a parquet set of millions of
+ * chunks is streamed key by key, and the loop stops when the request's budget aborts (client gone).
+ */
+export interface ReferenceTableOptions {
+  /** The raw view's public URL, no trailing slash: `http://host/datasets/{id}/kerchunk`. */
+  readonly viewUrl: string;
+  /** Write chunk URLs through a template (see above). */
+  readonly templates: boolean;
+}
+
+/** Chunk keys (of all grids together) above which `templates` is the default. */
+export const TEMPLATE_ABOVE_CHUNKS = 10_000;
+
+/** Grids larger than this are refused (413): listing them would take minutes for any client. */
+export const MAX_TABLE_CHUNKS = 50_000_000;
+
+/** Text is handed to the client in pieces of about this many characters. */
+const PIECE_CHARS = 64 * 1024;
+
+/** One array of the table: its path and chunk grid. */
+interface TableArray {
+  readonly path: string;
+  readonly grid: ChunkGrid;
+}
+
+/** The arrays of a dataset with their chunk grids (in metadata order). */
+function tableArrays(dataset: Dataset): TableArray[] {
+  const arrays: TableArray[] = [];
+  for (const path of arrayPaths(dataset.references.metadata)) {
+    const meta = arrayMetadata(dataset.references.metadata, path);
+    if (!meta) continue;
+    const separator: DimensionSeparator = meta.dimension_separator ?? '.';
+    arrays.push({ path, grid: new ChunkGrid(meta.shape, meta.shape.length === 0 ? [] : meta.chunks, separator) });
+  }
+  return arrays;
+}
+
+/** Chunk keys in all grids of a dataset (an upper bound on the table's chunk references). */
+export function gridChunkCount(dataset: Dataset): number {
+  return tableArrays(dataset).reduce((sum, array) => sum + array.grid.size, 0);
+}
+
+/**
+ * The ETag of a table, or undefined when the dataset's table has no version to name it by (a
+ * derived dataset). It changes with the table file, strato's version, the public URL and the form.
+ */
+export function referenceTableEtag(dataset: Dataset, options: ReferenceTableOptions, version: string): string | undefined {
+  if (dataset.tableVersion === undefined) return undefined;
+  return etagOf('reference-table', version, dataset.id, dataset.tableVersion, options.viewUrl, options.templates ? 'templates' : 'urls');
+}
+
+/** A store key as a URL path below the view (each segment percent-encoded: no `{`, `}` or `%` left raw). */
+function keyPath(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}
+
+/**
+ * The table's text, generated piece by piece as the stream is read. `budget`: the request's;
+ * each step checks it (a client that left or an exhausted budget ends the stream with its error).
+ */
+export function referenceTableStream(dataset: Dataset, options: ReferenceTableOptions, budget: RequestBudget): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const lines = referenceTableLines(dataset, options, budget);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let text = '';
+        try {
+          while (text.length < PIECE_CHARS) {
+            const next = await lines.next();
+            if (next.done) {
+              if (text) controller.enqueue(encoder.encode(text));
+              controller.close();
+              return;
+            }
+            text += next.value;
+          }
+        } catch (error) {
+          controller.error(error);
+          return;
+        }
+        controller.enqueue(encoder.encode(text));
+      },
+      async cancel() {
+        await lines.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** The table as lines of JSON text (ASCII only), in order. */
+export async function* referenceTableLines(dataset: Dataset, options: ReferenceTableOptions, budget: RequestBudget): AsyncGenerator<string, void, undefined> {
+  const prefix = options.templates ? '{{u}}' : options.viewUrl;
+  yield options.templates ? `{"version":1,"templates":${asciiJson(JSON.stringify({ u: options.viewUrl }))},"refs":{` : '{"version":1,"refs":{';
+  let first = true;
+  const member = (key: string, value: string): string => {
+    const line = `${first ? '\n' : ',\n'}${asciiJson(JSON.stringify(key))}:${value}`;
+    first = false;
+    return line;
+  };
+  const texts = completeMetadata(dataset.references.metadataText);
+  for (const [key, text] of texts) yield member(key, asciiJson(JSON.stringify(text)));
+  yield member('.zmetadata', asciiJson(JSON.stringify(consolidatedText(texts))));
+  // a derived dataset computes a chunk to answer whether it exists: every key of its grids is served
+  const computed = 'derivedFrom' in dataset;
+  for (const { path, grid } of tableArrays(dataset)) {
+    const arrayPrefix = path === '' ? '' : `${path}/`;
+    for (let index = 0; index < grid.size; index++) {
+      await budget.checkpoint();
+      const key = `${arrayPrefix}${grid.suffixOf(index)}`;
+      if (computed) {
+        yield member(key, asciiJson(JSON.stringify([`${prefix}/${keyPath(key)}`])));
+        continue;
+      }
+      const reference = await dataset.references.chunk(key);
+      if (reference === undefined) continue;
+      const value = reference.kind === 'inline' ? encodeInline(reference.data) : [`${prefix}/${keyPath(key)}`];
+      yield member(key, asciiJson(JSON.stringify(value)));
+    }
+  }
+  yield '\n}}\n';
+}
