@@ -160,6 +160,16 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     produces: ['application/json', 'application/octet-stream'],
     params: { key: KEY },
   },
+  'GET /datasets/{id}/references.json': {
+    summary: 'A kerchunk reference table of the raw view',
+    description:
+      'A kerchunk (fsspec JSON, version 1) table of the dataset: metadata inline, every chunk `[URL]` of this server\'s raw view (`/datasets/{id}/kerchunk/{key}`, absolute, right behind a proxy), missing chunks absent; streamed. Open with `fsspec.filesystem("reference", fo=URL, remote_protocol="http")` and xarray.',
+    produces: JSON_TYPE,
+    query: [
+      { name: 'templates', description: 'Write chunk URLs as `{{u}}/key` with `"templates": {"u": …}` (default: only for grids above 10 000 chunks).', schema: { type: 'boolean' } },
+      { name: 'format', description: 'Only `json`.', schema: { type: 'string', enum: ['json'] } },
+    ],
+  },
   'GET /datasets/{id}/zarr': {
     summary: 'Processed view store root',
     description:
