@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { derivedChunkCache } from '../derive/derived-dataset.js';
 import { DEFAULT_BUDGET_LIMITS } from '../kerchunk/request-budget.js';
 import { HttpProblem } from '../server/http/problem.js';
 import { JobManager } from './job-manager.js';
@@ -32,7 +33,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'strato-manager-test-'));
   manager = new JobManager(
     { dir, concurrency: 1, queue: 1, maxOutputBytes: 1024, expireMs: 60_000 },
-    { dataset: () => undefined, values: () => ({ array: () => undefined }), budget: DEFAULT_BUDGET_LIMITS, maxOutputBytes: 1024 },
+    { dataset: () => undefined, values: () => ({ array: () => undefined }), budget: DEFAULT_BUDGET_LIMITS, maxOutputBytes: 1024, derivedCache: derivedChunkCache(1024) },
     new Map([[gated.id, gated]]),
   );
 });

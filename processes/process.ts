@@ -1,4 +1,5 @@
 import type { Dataset } from '../catalog/dataset.js';
+import type { DerivedChunkCache } from '../derive/derived-dataset.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
@@ -11,6 +12,8 @@ export interface ProcessEnvironment {
   values(dataset: Dataset): DatasetValues;
   readonly budget: BudgetLimits;
   readonly maxOutputBytes: number;
+  /** Chunks of derived datasets a process opens (the `derive` input of subset). */
+  readonly derivedCache: DerivedChunkCache;
 }
 
 /** One run of a process. */

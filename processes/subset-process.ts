@@ -1,8 +1,14 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DatasetEntry } from '../catalog/catalog-file.js';
+import type { Dataset } from '../catalog/dataset.js';
 import { schemaOf, type VariableSchema } from '../catalog/dataset-schema.js';
+import { type DeriveSpec, parseDeriveSpec } from '../catalog/derive-entry.js';
 import { coordinateOf, isLatitudeAxis, isLongitudeAxis, isTimeAxis } from '../cf/axes.js';
 import { timeCoder } from '../cf/time-units.js';
+import { DeriveError } from '../derive/derive-plan.js';
+import { openDerived } from '../derive/derived-dataset.js';
 import type { Slice } from '../kerchunk/array-values.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { RequestBudget, withBudget } from '../kerchunk/request-budget.js';
@@ -15,7 +21,8 @@ import { writeZarrStore } from './zarr-writer.js';
 export const NETCDF = 'application/x-netcdf';
 export const ZARR = 'application/vnd+zarr';
 
-const INPUTS = new Set(['dataset', 'variables', 'bbox', 'datetime']);
+const INPUTS = new Set(['dataset', 'variables', 'bbox', 'datetime', 'derive']);
+const DERIVE_KEYS = new Set(['resample', 'groupby', 'reduce', 'over', 'weights']);
 
 /** `subset`: variables of a dataset within a box and a time interval, as one NetCDF-4 file. */
 export const subsetProcess: ProcessDefinition = {
@@ -44,6 +51,14 @@ export const subsetProcess: ProcessDefinition = {
         minOccurs: 0,
         maxOccurs: 1,
         schema: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 },
+      },
+      derive: {
+        title: 'Derive operations',
+        description:
+          'Applied after the selection, as a catalog `derive:` block: {"resample": {"time": "month"}, "groupby": "time.month", "reduce": "mean", "over": ["lat", "lon"], "weights": "area"}.',
+        minOccurs: 0,
+        maxOccurs: 1,
+        schema: { type: 'object' },
       },
       datetime: {
         title: 'Time interval',
@@ -74,7 +89,7 @@ export const subsetProcess: ProcessDefinition = {
     if (typeof id !== 'string') throw badRequest('"dataset" (a dataset id) is required');
     const dataset = environment.dataset(id);
     if (!dataset) throw new HttpProblem(404, 'Not Found', `no public dataset "${id.slice(0, 100)}"`);
-    const schema = schemaOf(dataset);
+    let schema = schemaOf(dataset);
     const byName = new Map(schema.variables.map((v) => [v.name, v] as const));
     const asked = inputs.get('variables');
     let chosen: VariableSchema[];
@@ -104,11 +119,14 @@ export const subsetProcess: ProcessDefinition = {
       const bounds = v.attrs.bounds;
       if (v.isCoordinate && typeof bounds === 'string' && byName.has(bounds)) add(byName.get(bounds) as VariableSchema);
     }
-    const values = environment.values(dataset);
+    let values = environment.values(dataset);
+    const coordinateValues = new Map<string, number[]>();
     const readAll = async (v: VariableSchema): Promise<number[]> => {
       const array = values.array(v.name);
       if (!array) throw badRequest(`variable "${v.name}" is not numeric`);
-      return Array.from(await array.read(v.shape.map((n) => ({ start: 0, stop: n, step: 1 }))), Number);
+      const read = Array.from(await array.read(v.shape.map((n) => ({ start: 0, stop: n, step: 1 }))), Number);
+      coordinateValues.set(v.name, read);
+      return read;
     };
     const ranges = new Map<string, readonly [number, number]>();
     const bbox = inputs.has('bbox') ? parseBbox(inputs.get('bbox')) : undefined;
@@ -140,6 +158,47 @@ export const subsetProcess: ProcessDefinition = {
       });
     } finally {
       budget.close();
+    }
+    const deriveInput = inputs.get('derive');
+    if (deriveInput !== undefined) {
+      if (deriveInput === null || typeof deriveInput !== 'object' || Array.isArray(deriveInput)) throw badRequest('"derive" is an object of derive operations');
+      const block: Record<string, JsonValue> = Object.create(null);
+      for (const [key, value] of Object.entries(deriveInput)) {
+        if (!DERIVE_KEYS.has(key)) throw badRequest(`"derive": no operation "${key.slice(0, 64)}"; it takes ${[...DERIVE_KEYS].join(', ')}`);
+        block[key] = value;
+      }
+      // the selection as coordinate values, so derive selects exactly what subset would
+      const select: Record<string, JsonValue> = Object.create(null);
+      for (const [dim, [start, stop]] of ranges) {
+        const coords = coordinateValues.get(coordinateOf(schema, dim)?.name ?? dim) as number[];
+        select[dim] = [coords[start] as number, coords[stop - 1] as number];
+      }
+      const spec = parseDeriveSpec({
+        ...block,
+        from: dataset.id,
+        select,
+        ...(asked === undefined ? {} : { variables: chosen.filter((v) => !v.isCoordinate).map((v) => v.name) }),
+      });
+      if (typeof spec === 'string') throw badRequest(`"derive": ${spec}`);
+      const entry: DatasetEntry & { derive: DeriveSpec } = {
+        id: `${dataset.id}.subset.${createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16)}`,
+        refs: '',
+        refsLocation: '',
+        derive: spec,
+        fields: Object.create(null),
+      };
+      let derived: Dataset;
+      try {
+        derived = await openDerived(entry, dataset, values, environment.derivedCache);
+      } catch (error) {
+        if (error instanceof DeriveError) throw badRequest(`"derive": ${error.message}`);
+        throw error;
+      }
+      schema = schemaOf(derived);
+      values = environment.values(derived);
+      included.clear();
+      for (const v of schema.variables) included.set(v.name, v);
+      ranges.clear();
     }
     const sizeOf = (dim: string, full: number): number => {
       const range = ranges.get(dim);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
+import { derivedChunkCache } from '../../derive/derived-dataset.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
 import { echoProcess } from '../../processes/echo-process.js';
 import { parseExecute } from '../../processes/execute-request.js';
@@ -31,6 +32,7 @@ function makeManager(context: PluginContext): JobManager {
       values: (dataset) => context.values(dataset),
       budget: context.config.budget,
       maxOutputBytes: context.config.jobs.maxOutputBytes,
+      derivedCache: derivedChunkCache(64 * 1024 * 1024),
     },
     PROCESSES,
   );

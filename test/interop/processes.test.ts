@@ -48,7 +48,7 @@ describe('OGC API – Processes', () => {
     const report = lastJsonLine<Report>(result.stdout);
     expect(report.problems).toEqual([]);
     expect(report.process_ids).toEqual(['echo', 'subset']);
-    expect(report.subset_inputs).toEqual(['bbox', 'dataset', 'datetime', 'variables']);
+    expect(report.subset_inputs).toEqual(['bbox', 'dataset', 'datetime', 'derive', 'variables']);
     expect(report.subset_outputs).toEqual(['result']);
     expect(report.conformance).toContain('http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core');
     expect(report.conformance).toContain('https://api.stacspec.org/v1.0.0/core');
@@ -175,6 +175,25 @@ describe('OGC API – Processes', () => {
       expect(lastJsonLine(result.stdout)).toMatchObject({ dims: { time: 6, lat: 11, lon: 11 }, same: true, same_coords: true, fill_dtype: 'float32' });
     } finally {
       await derived.close();
+    }
+  });
+
+  it('subset with derive operations: a monthly climatology of a box equals xarray’s groupby on the files', async () => {
+    const response = await post('/processes/subset/execution', {
+      inputs: { dataset: 'tas-daily', variables: ['tas'], bbox: [0, 0, 50, 50], derive: { groupby: 'time.month', reduce: 'mean' } },
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const nc = join(work, 'climatology.nc');
+    await writeFile(nc, Buffer.from(await response.arrayBuffer()));
+    const result = await runPython('test/interop/check_subset_derive.py', [nc, join(repoRoot, 'demo', 'data', 'tas_day_200[12].nc'), '0', '0', '50', '50']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = lastJsonLine<{ shape: number[]; expected_shape: number[]; max_abs_diff: number; cell_methods: string }>(result.stdout);
+    expect(report.shape).toEqual(report.expected_shape);
+    expect(report.max_abs_diff).toBeLessThan(1e-3); // float32 sums in a different order
+    expect(report.cell_methods).toContain('time: mean within years time: mean over years');
+    for (const derive of [{ from: 'pr-daily' }, { reduce: '__proto__' }, { groupby: 'time.__proto__' }, [1], 'mean']) {
+      const refused = await post('/processes/subset/execution', { inputs: { dataset: 'tas-daily', derive } });
+      expect(refused.status).toBe(400);
     }
   });
 
