@@ -12,6 +12,7 @@ import { BudgetExceededError, type BudgetLimits } from '../kerchunk/request-budg
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { DatasetViews } from '../views/dataset-views.js';
 import type { DiskChunkCache } from '../views/disk-chunk-cache.js';
+import { AccessControl, makePrivate } from './access-control.js';
 import { readConfig, type StratoConfig } from './config.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
 import { requestFrame } from './http/request-frame.js';
@@ -43,6 +44,11 @@ export interface AppOptions {
   readonly slowRequestMs?: number;
   /** Log an access line for every request at info (default `config.logAllRequests`: only 5xx and slow ones; the rest at debug). */
   readonly logAllRequests?: boolean;
+  /**
+   * Who may read protected datasets (default: an AccessControl of the registry's catalog whose
+   * issuers' keys are fetched on first use; `startServer` loads them before listening).
+   */
+  readonly access?: AccessControl;
   /** Work one request may cause (default `config.budget`: STRATO_MAX_CHUNKS, STRATO_MAX_DECODED_MB, STRATO_MAX_REQUEST_SECONDS). */
   readonly budgetLimits?: BudgetLimits;
 }
@@ -92,8 +98,10 @@ export function createApp(options: AppOptions): Hono {
     logger,
   });
   const madeOnce = new WeakMap<(context: PluginContext) => unknown, unknown>();
+  const access = options.access ?? AccessControl.create(registry, metrics);
   const context: PluginContext = {
     registry,
+    access,
     logger,
     version,
     config,
@@ -108,7 +116,7 @@ export function createApp(options: AppOptions): Hono {
       return madeOnce.get(make) as T;
     },
   };
-  const resolveDataset = datasetResolver(registry);
+  const resolveDataset = datasetResolver(registry, access);
   app.use('/datasets/:id', resolveDataset);
   app.use('/datasets/:id/*', resolveDataset);
 
@@ -168,15 +176,23 @@ function isParquetStore(references: ReferenceStore): references is ParquetRefere
   return typeof (references as Partial<ParquetReferenceStore>).cacheStats === 'function';
 }
 
-function datasetResolver(registry: DatasetRegistry): MiddlewareHandler<DatasetEnv> {
+/**
+ * Resolves `/datasets/:id/...` and guards it: a protected dataset (or one derived from one) is
+ * refused without the right token (401/403, access.ts), and every answer about it — chunks,
+ * 304s, metadata, pages, errors — is made private after the route has answered, so no route's
+ * own `public, immutable` reaches a shared cache.
+ */
+function datasetResolver(registry: DatasetRegistry, access: AccessControl): MiddlewareHandler<DatasetEnv> {
   return async (c, next) => {
     const id = c.req.param('id') ?? '';
     const problem = datasetIdProblem(id);
     if (problem) throw new HttpProblem(400, 'Bad Request', problem);
     const dataset = registry.get(id);
     if (!dataset) throw new HttpProblem(404, 'Not Found', `no dataset "${id}"`);
+    const guarded = await access.guard(c, dataset);
     c.set('dataset', dataset);
     await next();
+    if (guarded) makePrivate(c.res.headers);
   };
 }
 
@@ -193,6 +209,8 @@ function errorResponse(error: Error, c: Context, logger: Logger, renderers: read
   const message = problem.detail ?? problem.title;
   const response =
     renderers.reduce<Response | undefined>((found, render) => found ?? render(problem.status, message, c.req.path), undefined) ?? problemResponse(problem, c.req.path);
+  // a renderer of its own format (OPeNDAP) keeps the problem's headers (WWW-Authenticate, Retry-After)
+  for (const [name, value] of Object.entries(problem.headers)) response.headers.set(name, value);
   response.headers.set('access-control-allow-origin', '*');
   return response;
 }

@@ -42,6 +42,8 @@ export interface AppMetrics {
   cache(name: string): CacheObserver;
   /** Observer of source reads (latency, bytes, failures by source kind). */
   readonly sources: SourceReadObserver;
+  /** A request refused by a dataset's `access` rule (`unauthenticated`, `forbidden` or `unavailable`). */
+  accessDenied(decision: string): void;
   /** Reports the catalog's state at every scrape. */
   watchCatalog(state: () => CatalogState): void;
   /** Reports the codec worker pool (threads, jobs pending) at every scrape. */
@@ -107,6 +109,12 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     help: 'Latency of reads of source bytes, by source kind',
     labelNames: ['kind'] as const,
     buckets: SOURCE_BUCKETS,
+    registers,
+  });
+  const denials = new Counter({
+    name: 'strato_access_denied_total',
+    help: 'Requests refused by a protected dataset, by decision (unauthenticated, forbidden, unavailable)',
+    labelNames: ['decision'] as const,
     registers,
   });
   const sourceBytes = new Counter({ name: 'strato_source_read_bytes_total', help: 'Bytes read from sources, by source kind', labelNames: ['kind'] as const, registers });
@@ -212,6 +220,9 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
         sourceSeconds.labels(kind).observe(seconds);
         if (bytes > 0) sourceBytes.labels(kind).inc(bytes);
       },
+    },
+    accessDenied(decision) {
+      denials.labels(decision).inc();
     },
     watchCatalog(state) {
       catalogState = state;

@@ -4,6 +4,7 @@ import type { DatasetRegistry } from '../catalog/registry.js';
 import type { DatasetValues } from '../kerchunk/array-values.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { DatasetViews } from '../views/dataset-views.js';
+import type { AccessControl } from './access-control.js';
 import type { StratoConfig } from './config.js';
 import type { Logger } from './log.js';
 import type { AppMetrics } from './metrics.js';
@@ -17,6 +18,13 @@ export interface DatasetEnv {
 /** What every plugin's routes may use. */
 export interface PluginContext {
   readonly registry: DatasetRegistry;
+  /**
+   * Who may read what (issue #18): `access.guard(c, dataset)` on every route that serves a
+   * dataset outside `/datasets/{id}` (which the core guards), `access.visible(headers, datasets)`
+   * for every listing, `access.authenticator` for the rest. Answers that depend on the caller
+   * are `Cache-Control: private` with `Vary: Authorization` (`makePrivate`).
+   */
+  readonly access: AccessControl;
   readonly logger: Logger;
   /** Version of strato itself. */
   readonly version: string;

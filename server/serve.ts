@@ -12,6 +12,7 @@ import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import { DiskChunkCache } from '../views/disk-chunk-cache.js';
+import { AccessControl } from './access-control.js';
 import { createApp } from './app.js';
 import { CONNECTION_DEFAULTS, type ConnectionLimits, readConfig, type StratoConfig } from './config.js';
 import { defaultPlugins } from './default-plugins.js';
@@ -75,7 +76,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // derived datasets decode their source chunks in the codec pool once it is there
   let poolForDerived: CodecPool | undefined;
   const openDerived = derivedOpener({ codecs: () => poolForDerived });
-  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget, openDerived });
+  // protected datasets are served: every face and listing checks access (server/access-control.ts)
+  const registry = await DatasetRegistry.open(catalog, { logger: options.logger, sourceObserver: metrics.sources, checkEntry, readBudget, openDerived, servesProtected: true });
+  // the issuers' discovery and keys, fetched before listening (an unreachable one is retried on use)
+  const access = await AccessControl.open(registry, metrics);
   const codecs = new CodecPool(options.codecThreads);
   poolForDerived = codecs;
   // the first chunks of a fresh process as fast as later ones
@@ -93,6 +97,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       config,
       codecs,
       metrics,
+      access,
       slowRequestMs: options.slowRequestMs ?? config.slowRequestMs,
       logAllRequests: options.logAllRequests ?? config.logAllRequests,
       budgetLimits: options.budgetLimits ?? config.budget,

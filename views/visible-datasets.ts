@@ -14,21 +14,19 @@ export interface VisibleDatasets {
   get(id: string): Dataset | undefined;
 }
 
-/** The part of a request a filter may look at (hono's `c.req` is one). */
-export interface RequestHeaders {
-  header(name: string): string | undefined;
-}
+/** The datasets of a listing one caller may read, and a key naming that choice (server/access-control.ts `visible`). */
+export type ChooseVisible = (datasets: readonly Dataset[]) => Promise<{ readonly items: readonly Dataset[]; readonly filter: string }>;
 
 /**
  * The datasets a request may see in catalog-wide listings (the catalog tree): the one place
- * where datasets are filtered per caller. Today every served dataset is visible; protected
- * datasets will be filtered here, naming their filter in `filter`.
+ * where the tree's datasets are filtered per caller. Protected datasets are there only for
+ * callers allowed to read them (`choose`), and `filter` names the choice.
  */
-export function visibleDatasets(registry: DatasetRegistry, _request: RequestHeaders): VisibleDatasets {
-  return {
-    version: registry.current,
-    filter: '',
-    all: () => registry.all(),
-    get: (id) => registry.get(id),
-  };
+export async function visibleDatasets(registry: DatasetRegistry, choose: ChooseVisible): Promise<VisibleDatasets> {
+  const version = registry.current;
+  const all = registry.all();
+  const chosen = await choose(all);
+  if (chosen.filter === '') return { version, filter: '', all: () => all, get: (id) => registry.get(id) };
+  const byId = new Map(chosen.items.map((dataset) => [dataset.id, dataset]));
+  return { version, filter: chosen.filter, all: () => chosen.items, get: (id) => byId.get(id) };
 }

@@ -1,6 +1,7 @@
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { requestSignal } from '../../kerchunk/request-budget.js';
 import { keyProblem } from '../../kerchunk/zarr-keys.js';
+import { headersOf, makePrivate } from '../../server/access-control.js';
 import { notFound } from '../../server/http/problem.js';
 import { respond } from '../../server/http/served-body.js';
 import { storeKey } from '../../server/http/store-key.js';
@@ -35,14 +36,25 @@ function treeRoutes(context: PluginContext, trees: CatalogTrees): Hono {
     ['kerchunk', { name: 'raw view', view: (dataset) => context.views.raw(dataset) }],
     ['zarr', { name: 'processed view', view: (dataset) => context.views.processed(dataset) }],
   ];
+  const privateAnswers = new WeakSet<Context>();
+  const privately: MiddlewareHandler = async (c, next) => {
+    await next();
+    if (privateAnswers.has(c)) makePrivate(c.res.headers);
+  };
+  app.use('/catalog/*', privately);
   for (const [prefix, face] of faces) {
-    const storeOf = (c: Context): CatalogTreeStore => trees.store(visibleDatasets(context.registry, c.req), face);
-    app.get(`/catalog/${prefix}`, (c) => {
-      const store = storeOf(c);
+    // the tree of the datasets this caller may read (kept per visibility), private when that hid or showed a protected one
+    const storeOf = async (c: Context): Promise<CatalogTreeStore> => {
+      const visible = await visibleDatasets(context.registry, (datasets) => context.access.visible(headersOf(c), datasets));
+      if (visible.filter !== '') privateAnswers.add(c);
+      return trees.store(visible, face);
+    };
+    app.get(`/catalog/${prefix}`, async (c) => {
+      const store = await storeOf(c);
       return group(c, store, store.tree.root);
     });
     app.get(`/catalog/${prefix}/*`, async (c) => {
-      const store = storeOf(c);
+      const store = await storeOf(c);
       const path = new URL(c.req.url).pathname;
       if (path.endsWith('/')) {
         const at = groupPath(path);

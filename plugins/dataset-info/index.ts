@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { type DatasetSchema, schemaOf, type VariableSchema } from '../../catalog/dataset-schema.js';
 import type { JsonValue } from '../../kerchunk/reference.js';
+import { headersOf, makePrivate } from '../../server/access-control.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetPage } from './dataset-html.js';
 import { pageFacts } from './page-facts.js';
@@ -14,7 +15,13 @@ export const datasetInfoPlugin: StratoPlugin = {
   version: '1.0.0',
   appRoutes(context: PluginContext) {
     const app = new Hono();
-    app.get('/datasets', (c) => c.json(context.registry.ids()));
+    app.get('/datasets', async (c) => {
+      // protected datasets only for callers allowed to read them
+      const visible = await context.access.visible(headersOf(c), context.registry.all());
+      const response = c.json(visible.items.map((dataset) => dataset.id));
+      if (visible.filter !== '') makePrivate(response.headers);
+      return response;
+    });
     return app;
   },
   datasetRoutes(context: PluginContext) {

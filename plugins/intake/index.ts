@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { headersOf, makePrivate } from '../../server/access-control.js';
 import { publicBaseUrl } from '../../server/http/public-url.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { datasetIntakeCatalog, intakeCatalog } from './intake-catalog.js';
@@ -11,10 +12,14 @@ export const intakePlugin: StratoPlugin = {
   version: '1.0.0',
   appRoutes(context: PluginContext) {
     const app = new Hono();
-    app.get('/intake.yaml', (c) => {
+    app.get('/intake.yaml', async (c) => {
       const fields = context.registry.current.fields;
       const title = typeof fields.title === 'string' ? fields.title : 'strato';
-      return yaml(c, intakeCatalog(context.registry.all(), publicBaseUrl(c.req.raw), title));
+      // protected datasets only for callers allowed to read them
+      const visible = await context.access.visible(headersOf(c), context.registry.all());
+      const response = yaml(c, intakeCatalog(visible.items, publicBaseUrl(c.req.raw), title));
+      if (visible.filter !== '') makePrivate(response.headers);
+      return response;
     });
     return app;
   },

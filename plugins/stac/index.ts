@@ -1,5 +1,6 @@
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
+import { headersOf, makePrivate } from '../../server/access-control.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import { publicBaseUrl, publicRequestUrl } from '../../server/http/public-url.js';
 import { readBodyLimited } from '../../server/http/request-body.js';
@@ -54,31 +55,44 @@ export const stacPlugin: StratoPlugin = {
     const app = new Hono();
     app.onError((error, c) => stacError(error, c, context));
     const items = context.shared(makeItemCache);
-    const records = async (): Promise<ItemRecord[]> => items.all(context.registry.all());
+    // Items are cached per dataset; every listing, collection and search is made per request from
+    // the datasets this caller may read, and is private when that choice hid or showed a protected one
+    const privateAnswers = new WeakSet<Context>();
+    const privately: MiddlewareHandler = async (c, next) => {
+      await next();
+      if (privateAnswers.has(c)) makePrivate(c.res.headers);
+    };
+    app.use('/stac', privately);
+    app.use('/stac/*', privately);
+    const records = async (c: Context): Promise<ItemRecord[]> => {
+      const visible = await context.access.visible(headersOf(c), context.registry.all());
+      if (visible.filter !== '') privateAnswers.add(c);
+      return items.all(visible.items);
+    };
     const catalog = () => catalogDescription(context.registry.current.fields);
-    const collections = async (): Promise<CollectionRecord[]> => buildCollections(await records(), context.registry.current.fields);
-    const findCollection = async (id: string): Promise<CollectionRecord> => {
-      const found = (await collections()).find((c) => c.id === id);
+    const collections = async (c: Context): Promise<CollectionRecord[]> => buildCollections(await records(c), context.registry.current.fields);
+    const findCollection = async (c: Context, id: string): Promise<CollectionRecord> => {
+      const found = (await collections(c)).find((collection) => collection.id === id);
       if (!found) throw new HttpProblem(404, 'Not Found', `no collection "${id}"`);
       return found;
     };
     const urls = (c: Context) => new ApiUrls(publicBaseUrl(c.req.raw));
 
-    app.get('/stac', async (c) => c.json(landingPage(urls(c), catalog(), await collections())));
+    app.get('/stac', async (c) => c.json(landingPage(urls(c), catalog(), await collections(c))));
     app.get('/stac/conformance', (c) => c.json({ conformsTo: [...CONFORMANCE] }));
     app.get('/stac/api', (c) => {
       c.header('content-type', MEDIA.openapi);
       return c.body(JSON.stringify(stacOpenApi(publicBaseUrl(c.req.raw), context.version)));
     });
     app.get('/stac/queryables', (c) => schemaJson(c, queryablesSchema(`${urls(c).root}/queryables`)));
-    app.get('/stac/collections', async (c) => c.json(collectionsDocument(urls(c), catalog(), await collections())));
-    app.get('/stac/collections/:collection', async (c) => c.json(collectionDocument(urls(c), catalog(), await findCollection(c.req.param('collection')))));
+    app.get('/stac/collections', async (c) => c.json(collectionsDocument(urls(c), catalog(), await collections(c))));
+    app.get('/stac/collections/:collection', async (c) => c.json(collectionDocument(urls(c), catalog(), await findCollection(c, c.req.param('collection')))));
     app.get('/stac/collections/:collection/queryables', async (c) => {
-      const collection = await findCollection(c.req.param('collection'));
+      const collection = await findCollection(c, c.req.param('collection'));
       return schemaJson(c, queryablesSchema(`${urls(c).collection(collection.id)}/queryables`));
     });
     app.get('/stac/collections/:collection/items', async (c) => {
-      const collection = await findCollection(c.req.param('collection'));
+      const collection = await findCollection(c, c.req.param('collection'));
       const query = new URL(c.req.url).searchParams;
       query.delete('collections');
       const request: SearchRequest = { ...searchFromQuery(query), collections: [collection.id] };
@@ -87,7 +101,7 @@ export const stacPlugin: StratoPlugin = {
       return geojson(c, itemCollection(urls(c), catalog(), page, { self, next: getNextLink(self), collection: collection.id }, request.fields));
     });
     app.get('/stac/collections/:collection/items/:item', async (c) => {
-      const collection = await findCollection(c.req.param('collection'));
+      const collection = await findCollection(c, c.req.param('collection'));
       const record = collection.members.find((m) => m.id === c.req.param('item'));
       if (!record) throw new HttpProblem(404, 'Not Found', `no item "${c.req.param('item')}" in collection "${collection.id}"`);
       return geojson(c, itemDocument(urls(c), catalog(), record));
@@ -95,14 +109,14 @@ export const stacPlugin: StratoPlugin = {
     app.get('/stac/search', async (c) => {
       const request = searchFromQuery(new URL(c.req.url).searchParams);
       const self = publicRequestUrl(c.req.raw);
-      const page = runSearch(await records(), request);
+      const page = runSearch(await records(c), request);
       return geojson(c, itemCollection(urls(c), catalog(), page, { self, next: getNextLink(self) }, request.fields));
     });
     app.post('/stac/search', async (c) => {
       const body = await readJson(c.req.raw);
       const request = searchFromBody(body);
       const href = `${urls(c).root}/search`;
-      const page = runSearch(await records(), request);
+      const page = runSearch(await records(c), request);
       return geojson(c, itemCollection(urls(c), catalog(), page, { self: href, next: postNextLink(href, body as Record<string, unknown>) }, request.fields));
     });
     return app;

@@ -44,11 +44,13 @@ export function createVersionsPlugin(options: VersionsPluginOptions = {}): Strat
         }
         const details = credential === 'valid';
         const problems = context.registry.problems();
+        // a protected entry's id is named only to the admin (its existence is for its readers to know)
+        const protectedIds = new Set(context.registry.current.datasets.filter((entry) => entry.access !== undefined).map((entry) => entry.id));
         return c.json(
           {
             status: problems.length === 0 ? 'ok' : 'degraded',
             datasets: context.registry.ids().length,
-            problems: problems.map(({ id, reason, message }) => (details ? { id, reason, message } : { id, reason })),
+            problems: problems.map(({ id, reason, message }) => (details ? { id, reason, message } : protectedIds.has(id) ? { reason } : { id, reason })),
           },
           200,
           { 'cache-control': 'no-store', ...(token ? { vary: 'Authorization' } : {}) },

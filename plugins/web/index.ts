@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Dataset } from '../../catalog/dataset.js';
 import { schemaOf } from '../../catalog/dataset-schema.js';
+import { headersOf, makePrivate } from '../../server/access-control.js';
 import { htmlResponse, requestOrigin } from '../../server/html/html.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 import { type DatasetSummary, landingPage } from './landing-html.js';
@@ -27,10 +28,13 @@ export const webPlugin: StratoPlugin = {
       return summary;
     };
     const app = new Hono();
-    app.get('/', (c) => {
+    app.get('/', async (c) => {
       const query = (c.req.query('q') ?? '').slice(0, 200);
-      const datasets = context.registry.all().map(summaryOf);
-      return htmlResponse(landingPage(datasets, query, requestOrigin(c.req.raw), context.version));
+      // protected datasets only for callers allowed to read them
+      const visible = await context.access.visible(headersOf(c), context.registry.all());
+      const response = htmlResponse(landingPage(visible.items.map(summaryOf), query, requestOrigin(c.req.raw), context.version));
+      if (visible.filter !== '') makePrivate(response.headers);
+      return response;
     });
     return app;
   },

@@ -19,7 +19,9 @@ export interface AccessOptions {
  * secrets), route, status, ms, bytes (when declared) and the request id. At PB scale most
  * requests are cache-friendly chunk reads, so the line is `debug` unless the request failed on
  * our side (5xx) or was slow; a debug line is not even assembled when debug is off. Request
- * headers are never logged (no Authorization, no tokens).
+ * headers are never logged (no Authorization, no tokens). A request for a protected dataset adds
+ * its access decision (`accessDecision`: dataset, access, subject and issuer or why the token was
+ * refused) and is logged at info.
  */
 export function accessRecorder({ logger, metrics, slowMs = 1000, logAll = false }: AccessOptions): (c: Context, started: number, requestId: string) => void {
   const debugOn = logger.isLevelEnabled?.('debug') ?? true;
@@ -31,9 +33,11 @@ export function accessRecorder({ logger, metrics, slowMs = 1000, logAll = false 
     const bytes = declaredLength(response);
     const method = c.req.method;
     metrics.requestDone({ route, method, status, seconds: ms / 1000, ...(bytes !== undefined ? { bytes } : {}) });
-    const info = logAll || status >= 500 || ms >= slowMs;
+    // a decision about a protected dataset (subject, dataset, allowed or refused; never the token) is always logged
+    const decision = c.get('accessDecision');
+    const info = logAll || status >= 500 || ms >= slowMs || decision !== undefined;
     if (!info && !debugOn) return;
-    const fields = { requestId, method, path: c.req.path, route, status, ms: Math.round(ms * 10) / 10, ...(bytes !== undefined ? { bytes } : {}) };
+    const fields = { requestId, method, path: c.req.path, route, status, ms: Math.round(ms * 10) / 10, ...(bytes !== undefined ? { bytes } : {}), ...decision };
     if (info) logger.info('request', fields);
     else logger.debug('request', fields);
   };

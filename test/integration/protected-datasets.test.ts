@@ -1,0 +1,195 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeGridCatalog } from '../helpers/grid-fixture.js';
+import { type InProcessApp, openApp } from '../helpers/in-process-app.js';
+import { startIdentityProvider, type TestIdentityProvider } from '../helpers/oidc-provider.js';
+
+/**
+ * Every face of a protected dataset (issue #18), through the whole app with tokens of a real
+ * OpenID Provider (oidc-provider on loopback): no token → 401 with `WWW-Authenticate: Bearer`, a
+ * token without the role → 403, a member's token → 200 and a private answer; a dataset derived
+ * from a protected one is guarded by its source's rule; listings show it to members only.
+ */
+let dir: string;
+let op: TestIdentityProvider;
+let strato: InProcessApp;
+let member: string;
+let outsider: string;
+
+beforeAll(async () => {
+  op = await startIdentityProvider();
+  const made = await makeGridCatalog();
+  dir = made.dir;
+  const catalog = (await readFile(made.catalog, 'utf8')).replace(
+    'datasets:\n  grid: {refs: refs/grid.json,',
+    `auth:\n  issuers: [{issuer: "${op.issuer}", audience: ${op.audience}, admin_roles: [strato-admin]}]\ndatasets:\n  grid-monthly: {derive: {from: grid, resample: {time: month}, reduce: mean}, access: {roles: [eerie-members]}}\n  embargoed-broken: {refs: refs/missing.json, access: {roles: [eerie-members]}}\n  grid: {access: {roles: [eerie-members]}, refs: refs/grid.json,`,
+  );
+  await writeFile(made.catalog, catalog);
+  strato = await openApp(made.catalog);
+  [member, outsider] = await Promise.all([op.token('member'), op.token('outsider')]);
+}, 60_000);
+afterAll(async () => {
+  await strato?.close();
+  await op?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
+const basic = (token: string): RequestInit => ({ headers: { authorization: `Basic ${Buffer.from(`x:${token}`).toString('base64')}` } });
+
+const FACES = [
+  '',
+  '/keys',
+  '/dict',
+  '/info',
+  '/kerchunk/.zmetadata',
+  '/kerchunk/t/.zarray',
+  '/kerchunk/t/0.0.0',
+  '/zarr/.zmetadata',
+  '/zarr/t/0.0.0',
+  '/zarr/zarr.json',
+  '/opendap.dds',
+  '/opendap.das',
+  '/opendap.dods?t',
+  '/catalog.yaml',
+  '/stac',
+  '/provenance',
+];
+
+describe('a protected dataset on every face', () => {
+  for (const id of ['grid', 'grid-monthly']) {
+    for (const face of FACES) {
+      const path = `/datasets/${id}${face}`;
+      it(`${path}: 401 without a token, 403 without the role, 200 and private with it`, async () => {
+        const anonymous = await strato.request(path);
+        expect(anonymous.status).toBe(401);
+        expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer realm="strato"/);
+        expect(anonymous.headers.get('cache-control')).toBe('private');
+        const body = await anonymous.text();
+        expect(body).not.toMatch(/"t"|Air temperature/);
+
+        const forbidden = await strato.request(path, bearer(outsider));
+        expect(forbidden.status).toBe(403);
+        expect(forbidden.headers.get('www-authenticate')).toContain('insufficient_scope');
+
+        const broken = await strato.request(path, bearer(`${member.slice(0, -6)}AAAAAA`));
+        expect(broken.status).toBe(401);
+        expect(broken.headers.get('www-authenticate')).toContain('invalid_token');
+        expect(await broken.text()).not.toMatch(/signature/i);
+
+        const allowed = await strato.request(path, bearer(member));
+        expect(allowed.status, await allowed.clone().text()).toBeLessThan(300);
+        expect(allowed.headers.get('cache-control')).toMatch(/^private/);
+        expect(allowed.headers.get('cache-control')).not.toMatch(/public|immutable/);
+        expect(allowed.headers.get('vary')).toMatch(/Authorization/);
+
+        const password = await strato.request(path, basic(member));
+        expect(password.status).toBe(allowed.status);
+      });
+    }
+  }
+
+  it('a 304 of a chunk is private too', async () => {
+    const first = await strato.request('/datasets/grid/zarr/t/0.0.0', bearer(member));
+    const etag = first.headers.get('etag');
+    expect(etag).toBeTruthy();
+    const again = await strato.request('/datasets/grid/zarr/t/0.0.0', { headers: { authorization: `Bearer ${member}`, 'if-none-match': etag ?? '' } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('cache-control')).toMatch(/^private/);
+    expect(again.headers.get('vary')).toMatch(/Authorization/);
+    const anonymous = await strato.request('/datasets/grid/zarr/t/0.0.0', { headers: { 'if-none-match': etag ?? '' } });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('a plot of the dataset needs the token', async () => {
+    const html = await (await strato.request('/datasets/grid/', bearer(member))).text();
+    const plot = /<figcaption>[\s\S]*?<code>(plot\/[^<]+)<\/code>/.exec(html)?.[1]?.replace(/&#38;/g, '&');
+    expect(plot).toBeDefined();
+    const path = `/datasets/grid/${plot}`;
+    expect((await strato.request(path)).status).toBe(401);
+    expect((await strato.request(path, bearer(outsider))).status).toBe(403);
+    const allowed = await strato.request(path, bearer(member));
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('content-type')).toBe('image/png');
+    expect(allowed.headers.get('cache-control')).toMatch(/^private/);
+  });
+
+  it('a public dataset beside it is public as before, whatever token is sent', async () => {
+    for (const init of [undefined, bearer(outsider), bearer('not-a-token')]) {
+      const response = await strato.request('/datasets/sea-ice/zarr/siconc/0.0', init);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).not.toMatch(/private/);
+    }
+  });
+});
+
+describe('listings', () => {
+  const idsOf = async (path: string, init?: RequestInit): Promise<string> => (await strato.request(path, init)).text();
+
+  it('/datasets, the landing page, intake and the catalog tree show it to members only', async () => {
+    for (const path of ['/datasets', '/', '/intake.yaml', '/catalog/kerchunk/', '/catalog/zarr/.zmetadata']) {
+      for (const init of [undefined, bearer(outsider)]) {
+        const text = await idsOf(path, init);
+        expect(text, path).toContain('sea-ice');
+        // the id in a link, a JSON string or a YAML key (the page's CSS says `display:grid`)
+        expect(text, path).not.toMatch(/[">/ ]grid[/"':]|grid-monthly/);
+      }
+      const shown = await strato.request(path, bearer(member));
+      expect(shown.status).toBe(200);
+      const text = await shown.text();
+      expect(text, path).toContain('sea-ice');
+      expect(text, path).toMatch(/grid-monthly/);
+      expect(shown.headers.get('cache-control'), path).toMatch(/^private/);
+      expect(shown.headers.get('vary'), path).toMatch(/Authorization/);
+    }
+    expect(JSON.parse(await idsOf('/datasets', bearer(member))).sort()).toEqual(['grid', 'grid-monthly', 'sea-ice']);
+  });
+
+  it('the catalog tree does not serve a protected member to anonymous callers after a member asked', async () => {
+    expect((await strato.request('/catalog/zarr/grid/t/0.0.0', bearer(member))).status).toBe(200);
+    expect((await strato.request('/catalog/zarr/grid/t/0.0.0')).status).toBe(404);
+    expect((await strato.request('/catalog/kerchunk/grid/.zmetadata')).status).toBe(404);
+  });
+
+  it('STAC collections, items and search (results and numberMatched) hide it from anonymous callers', async () => {
+    type Search = { features: Array<{ id: string }>; numberMatched: number };
+    const member_ = (await (await strato.request('/stac/search?limit=100', bearer(member))).json()) as Search;
+    const anonymous = (await (await strato.request('/stac/search?limit=100')).json()) as Search;
+    // the member asked first: anonymous must not get a cached member listing
+    expect(member_.features.map((f) => f.id).sort()).toEqual(['grid', 'grid-monthly', 'sea-ice']);
+    expect(member_.numberMatched).toBe(3);
+    expect(anonymous.features.map((f) => f.id)).toEqual(['sea-ice']);
+    expect(anonymous.numberMatched).toBe(1);
+    const post = (await (
+      await strato.request('/stac/search', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${outsider}` }, body: '{}' })
+    ).json()) as Search;
+    expect(post.numberMatched).toBe(1);
+    for (const path of ['/stac', '/stac/collections']) {
+      expect(await idsOf(path)).not.toMatch(/\bgrid\b/);
+      const shown = await strato.request(path, bearer(member));
+      expect(shown.headers.get('cache-control')).toMatch(/^private/);
+    }
+    const collections = (await (await strato.request('/stac/collections', bearer(member))).json()) as { collections: Array<{ id: string }> };
+    for (const { id } of collections.collections) {
+      const items = await idsOf(`/stac/collections/${encodeURIComponent(id)}/items`);
+      expect(items).not.toMatch(/"id":"grid/);
+    }
+  });
+
+  it('/health names no protected entry to anonymous callers', async () => {
+    const health = await idsOf('/health');
+    expect(health).toContain('references-unreadable');
+    expect(health).not.toMatch(/embargoed|grid/);
+  });
+});
+
+describe('access decisions are counted', () => {
+  it('/metrics counts denials by decision', async () => {
+    await strato.request('/datasets/grid/keys');
+    await strato.request('/datasets/grid/keys', bearer(outsider));
+    const text = (await strato.metrics.render()).text;
+    expect(text).toMatch(/strato_access_denied_total\{decision="unauthenticated"\} [1-9]/);
+    expect(text).toMatch(/strato_access_denied_total\{decision="forbidden"\} [1-9]/);
+    expect(text).not.toContain(member);
+  });
+});
