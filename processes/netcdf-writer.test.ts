@@ -46,7 +46,7 @@ describe('writeNetcdf4', () => {
       expect(pr.get_attached_scales(1)).toEqual(['/lat']);
       const tas = file.get('tas') as InstanceType<typeof h5wasm.Dataset>;
       expect(tas.attrs._FillValue?.dtype).toBe('<f');
-      expect(Number.isNaN(Number((tas.attrs._FillValue?.value as Float32Array)[0]))).toBe(true);
+      expect(Number.isNaN(Number((tas.attrs._FillValue?.value as Float32Array | undefined)?.[0]))).toBe(true);
       expect(Array.from(tas.attrs.valid_range?.value as Float32Array)).toEqual([0, 400]);
       const nv = file.get('nv') as InstanceType<typeof h5wasm.Dataset>;
       expect(String(nv.attrs.NAME?.value)).toMatch(/^This is a netCDF dimension but not a netCDF variable\. +2$/);
