@@ -15,7 +15,8 @@ import { completeMetadata } from './raw-view.js';
  *
  * - metadata documents inline as JSON text (the raw view's documents, `.zmetadata` included);
  * - a chunk the table has inline stays inline (it is in the table already); every other chunk
- *   is `[url]` (a whole object of the raw view); chunks the table lacks are absent (fill value);
+ *   is `[url]` (a whole object of the raw view); chunks the table lacks are absent (fill value),
+ *   or with `missing: 'url'` listed too (see there);
  * - with `templates`, the URLs are written `{{u}}/tas/0.0.0` with `"templates": {"u": base}`
  *   (fsspec's simple templates, no jinja2 needed): a large table stays about half as big.
  *
@@ -27,6 +28,13 @@ export interface ReferenceTableOptions {
   readonly viewUrl: string;
   /** Write chunk URLs through a template (see above). */
   readonly templates: boolean;
+  /**
+   * Chunks the table lacks: `absent` (left out, kerchunk's way), or `url` (listed like the
+   * others; the raw view answers them 404, which fsspec reads as a missing key, so zarr uses the
+   * fill value). fsspec 2022.11 (Debian 12) needs `url`: zarr 2 asks it for chunks in batches and
+   * it fails the whole batch with a KeyError when one key is absent from the table.
+   */
+  readonly missing: 'absent' | 'url';
 }
 
 /** Chunk keys (of all grids together) above which `templates` is the default. */
@@ -67,7 +75,7 @@ export function gridChunkCount(dataset: Dataset): number {
  */
 export function referenceTableEtag(dataset: Dataset, options: ReferenceTableOptions, version: string): string | undefined {
   if (dataset.tableVersion === undefined) return undefined;
-  return etagOf('reference-table', version, dataset.id, dataset.tableVersion, options.viewUrl, options.templates ? 'templates' : 'urls');
+  return etagOf('reference-table', version, dataset.id, dataset.tableVersion, options.viewUrl, options.templates ? 'templates' : 'urls', options.missing);
 }
 
 /** A store key as a URL path below the view (each segment percent-encoded: no `{`, `}` or `%` left raw). */
@@ -138,8 +146,8 @@ export async function* referenceTableLines(dataset: Dataset, options: ReferenceT
         continue;
       }
       const reference = await dataset.references.chunk(key);
-      if (reference === undefined) continue;
-      const value = reference.kind === 'inline' ? encodeInline(reference.data) : [`${prefix}/${keyPath(key)}`];
+      if (reference === undefined && options.missing === 'absent') continue;
+      const value = reference?.kind === 'inline' ? encodeInline(reference.data) : [`${prefix}/${keyPath(key)}`];
       yield member(key, asciiJson(JSON.stringify(value)));
     }
   }

@@ -18,6 +18,13 @@ function templatesWanted(value: string | undefined, chunks: number): boolean {
   throw badRequest('templates must be true or false');
 }
 
+/** `?missing=`: absent or url (default: url, which Debian's fsspec 2022.11 needs; see ReferenceTableOptions). */
+function missingWanted(value: string | undefined): 'absent' | 'url' {
+  if (value === undefined || value === '' || value === 'url') return 'url';
+  if (value === 'absent') return 'absent';
+  throw badRequest('missing must be absent or url');
+}
+
 /**
  * `GET /datasets/{id}/references.json`: a kerchunk (fsspec JSON v1) reference table of the
  * dataset whose chunks point at this server's raw view (views/reference-table.ts), streamed.
@@ -44,6 +51,7 @@ export const referencesPlugin: StratoPlugin = {
       const options: ReferenceTableOptions = {
         viewUrl: `${publicBaseUrl(c.req.raw)}/datasets/${encodeURIComponent(dataset.id)}/kerchunk`,
         templates: templatesWanted(c.req.query('templates'), chunks),
+        missing: missingWanted(c.req.query('missing')),
       };
       const etag = referenceTableEtag(dataset, options, context.version);
       const headers: Record<string, string> = {

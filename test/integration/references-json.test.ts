@@ -54,8 +54,8 @@ describe('references.json', () => {
     expect(proxied.response.headers.get('etag')).not.toBe(plain.response.headers.get('etag'));
   });
 
-  it('leaves missing chunks out and agrees with the raw view key by key', async () => {
-    const { table: t } = await table('/datasets/pr-daily/references.json');
+  it('with missing=absent leaves missing chunks out and agrees with the raw view key by key', async () => {
+    const { table: t } = await table('/datasets/pr-daily/references.json?missing=absent');
     const zarray = JSON.parse(t.refs['pr/.zarray'] as string) as { shape: number[]; chunks: number[] };
     const counts = zarray.shape.map((n, d) => Math.ceil(n / (zarray.chunks[d] as number)));
     for (let i = 0; i < (counts[0] as number); i += 7) {
@@ -81,7 +81,7 @@ describe('references.json', () => {
   });
 
   it('refuses unknown formats and template flags with a problem, and unknown datasets with 404', async () => {
-    for (const query of ['format=parquet', 'format=__proto__', 'templates=maybe']) {
+    for (const query of ['format=parquet', 'format=__proto__', 'templates=maybe', 'missing=__proto__']) {
       const response = await app.request(`/datasets/tas-daily/references.json?${query}`);
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
