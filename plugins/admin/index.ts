@@ -2,7 +2,8 @@ import { type Context, Hono } from 'hono';
 import { CatalogError, datasetIdProblem } from '../../catalog/catalog-file.js';
 import { reloadCatalog } from '../../catalog/catalog-reload.js';
 import { addDataset, DatasetExistsError, type DatasetRecord, FileLockError, removeDataset } from '../../catalog/catalog-store.js';
-import { bearerAuth } from '../../server/http/bearer-auth.js';
+import { adminDecision } from '../../auth/authenticator.js';
+import { headersOf } from '../../server/access-control.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import { clientAddress, type RateLimitOptions, rateLimit } from '../../server/http/rate-limit.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
@@ -25,8 +26,9 @@ import { validateRegistration } from './validate-registration.js';
  * (lock, re-read, atomic replace) and the registry is reloaded at once, so this replica serves the
  * change when the response is sent; other replicas pick it up from the file (catalog-watch.ts).
  *
- * Auth: `Authorization: Bearer $STRATO_ADMIN_TOKEN`. Without a configured token the admin API is
- * off and its routes answer 404. Bodies must be `application/json` (415 otherwise) of at most
+ * Auth: `Authorization: Bearer $STRATO_ADMIN_TOKEN`, or an OIDC access token holding one of its
+ * issuer's `admin_roles` (catalog `auth:`; a valid token without it is 403). Without either the
+ * admin API is off and its routes answer 404. Bodies must be `application/json` (415 otherwise) of at most
  * `maxBodyBytes` (64 KiB; 413 otherwise).
  *
  * Rate limit: a token bucket per client address (default 10 requests/s, burst 20; a request
@@ -53,7 +55,11 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
     appRoutes(context: PluginContext) {
       const app = new Hono();
       const token = options.token ?? context.config.adminToken;
-      if (!token) return app; // admin API off: no routes, so every admin path is a 404
+      // admin API off (no static token, no issuer with `admin_roles`): every admin path is a 404, as if it had no route
+      app.use('/admin/*', async (c, next) => {
+        if (!token && !context.access.authenticator.acceptsAdminTokens) throw new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`);
+        await next();
+      });
       const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
       const store = { waitMs: options.lockWaitMs ?? 10_000 };
       const { registry, logger } = context;
@@ -77,7 +83,23 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
         await next();
         if (c.res.status === 401) logger.warn('admin authentication failed', { requestId: c.get('requestId'), address: clientAddress(c), method: c.req.method, path: c.req.path });
       });
-      app.use('/admin/*', bearerAuth(token, REALM));
+      // the static token, or an OIDC token with an admin role of its issuer (`admin_roles`)
+      app.use('/admin/*', async (c, next) => {
+        // Bearer only: the Basic form is for data clients that cannot send a header (netCDF-C)
+        const header = c.req.header('authorization');
+        const bearer = header !== undefined && /^Bearer /i.test(header);
+        const decision = bearer ? await adminDecision(headersOf(c), token, context.access.authenticator) : token || context.access.authenticator.acceptsAdminTokens ? 'unauthenticated' : 'off';
+        if (decision === 'allowed') return next();
+        if (decision === 'off') throw new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`);
+        if (decision === 'unavailable') throw new HttpProblem(503, 'Service Unavailable', 'the token cannot be checked now; try again later', { 'retry-after': '30' });
+        if (decision === 'forbidden') {
+          throw new HttpProblem(403, 'Forbidden', 'the token does not grant the admin role', { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` });
+        }
+        const sent = c.req.header('authorization') !== undefined;
+        throw new HttpProblem(401, 'Unauthorized', sent ? 'the Bearer token is not valid' : 'a Bearer token is required', {
+          'www-authenticate': sent ? `Bearer realm="${REALM}", error="invalid_token"` : `Bearer realm="${REALM}"`,
+        });
+      });
       app.post('/admin/datasets', async (c) => register(c, datasetRecord(await readJsonBody(c.req.raw, limit)), false));
       app.put('/admin/datasets/:id', async (c) => {
         const id = checkedId(c.req.param('id'));
@@ -105,7 +127,7 @@ function checkedId(id: string | undefined): string {
   return id as string;
 }
 
-/** Catalog store errors as problems: 409 exists, 503 locked, 500 unusable catalog file. */
+/** Catalog store errors as problems: 409 exists or the catalog file refuses the change, 503 locked. */
 async function storeCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
@@ -116,7 +138,8 @@ async function storeCall<T>(call: () => Promise<T>): Promise<T> {
     if (error instanceof FileLockError) {
       throw new HttpProblem(503, 'Service Unavailable', `the catalog is busy: ${error.message}`, { 'retry-after': RETRY_AFTER_SECONDS });
     }
-    if (error instanceof CatalogError) throw new HttpProblem(500, 'Internal Server Error', `the catalog file cannot be updated: ${error.message}`);
+    // the catalog file as it is refuses the change (it cannot be read back, or the entry would not be valid in it)
+    if (error instanceof CatalogError) throw new HttpProblem(409, 'Conflict', `the catalog file cannot be updated: ${error.message}`);
     throw error;
   }
 }

@@ -183,6 +183,17 @@ describe('listings', () => {
   });
 });
 
+describe('the admin API', () => {
+  it('accepts an OIDC token with an admin role of its issuer, refuses one without it', async () => {
+    const remove = (init: RequestInit = {}) => strato.request('/admin/datasets/no-such-entry', { ...init, method: 'DELETE' });
+    expect((await remove()).status).toBe(401);
+    expect((await remove(bearer(member))).status).toBe(403);
+    expect((await remove(basic(await op.token('admin')))).status).toBe(401);
+    // past authentication: the entry does not exist
+    expect((await remove(bearer(await op.token('admin')))).status).toBe(404);
+  });
+});
+
 describe('access decisions are counted', () => {
   it('/metrics counts denials by decision', async () => {
     await strato.request('/datasets/grid/keys');
