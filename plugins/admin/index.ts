@@ -1,8 +1,8 @@
 import { type Context, Hono } from 'hono';
+import { adminDecision } from '../../auth/authenticator.js';
 import { CatalogError, datasetIdProblem } from '../../catalog/catalog-file.js';
 import { reloadCatalog } from '../../catalog/catalog-reload.js';
 import { addDataset, DatasetExistsError, type DatasetRecord, FileLockError, removeDataset } from '../../catalog/catalog-store.js';
-import { adminDecision } from '../../auth/authenticator.js';
 import { headersOf } from '../../server/access-control.js';
 import { HttpProblem } from '../../server/http/problem.js';
 import { clientAddress, type RateLimitOptions, rateLimit } from '../../server/http/rate-limit.js';
@@ -88,7 +88,11 @@ export function createAdminPlugin(options: AdminPluginOptions = {}): StratoPlugi
         // Bearer only: the Basic form is for data clients that cannot send a header (netCDF-C)
         const header = c.req.header('authorization');
         const bearer = header !== undefined && /^Bearer /i.test(header);
-        const decision = bearer ? await adminDecision(headersOf(c), token, context.access.authenticator) : token || context.access.authenticator.acceptsAdminTokens ? 'unauthenticated' : 'off';
+        const decision = bearer
+          ? await adminDecision(headersOf(c), token, context.access.authenticator)
+          : token || context.access.authenticator.acceptsAdminTokens
+            ? 'unauthenticated'
+            : 'off';
         if (decision === 'allowed') return next();
         if (decision === 'off') throw new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`);
         if (decision === 'unavailable') throw new HttpProblem(503, 'Service Unavailable', 'the token cannot be checked now; try again later', { 'retry-after': '30' });
