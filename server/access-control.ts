@@ -116,10 +116,21 @@ export class AccessControl {
     c.set('accessDecision', { dataset: dataset.id, ...accessLogFields(check.authentication, check.decision) });
     if (check.refusal) {
       const { status, title, detail, headers } = check.refusal;
-      throw new HttpProblem(status, title, detail, headers);
+      throw new HttpProblem(status, title, detail, withBasicChallenge(headers, check));
     }
     return true;
   }
+}
+
+/**
+ * A request without credentials is also offered HTTP Basic (the token as the password): libcurl,
+ * under netCDF-C and cdo, sends the `user:password` of a URL or `.netrc` only to a server that
+ * asks for Basic.
+ */
+function withBasicChallenge(headers: Readonly<Record<string, string>>, check: AccessCheck): Readonly<Record<string, string>> {
+  const challenge = headers['WWW-Authenticate'];
+  if (check.authentication.kind !== 'anonymous' || check.refusal?.status !== 401 || challenge === undefined) return headers;
+  return { ...headers, 'WWW-Authenticate': `${challenge}, Basic realm="strato", charset="UTF-8"` };
 }
 
 /** A rule no principal satisfies. */
