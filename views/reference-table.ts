@@ -17,15 +17,18 @@ import { completeMetadata } from './raw-view.js';
  * - a chunk the table has inline stays inline (it is in the table already); every other chunk
  *   is `[url]` (a whole object of the raw view); chunks the table lacks are absent (fill value),
  *   or with `missing: 'url'` listed too (see there);
- * - with `templates`, the URLs are written `{{u}}/tas/0.0.0` with `"templates": {"u": base}`
- *   (fsspec's simple templates, no jinja2 needed): a large table stays about half as big.
+ * - with `templates`, the URLs are written `{{u}}/tas/0.0.0` with `"templates": {"u": view URL}`
+ *   (fsspec's simple templates, no jinja2 needed; `{{b}}` is the base URL): a large table
+ *   stays about half as big;
+ * - chunk URLs of an array whose grid has more than 10 chunks along a dimension are written so
+ *   that their text order is the grid's C order (`orderedPath`): fsspec 2022.11 needs it.
  *
  * The text is produced as the client reads it, never held whole: a parquet set of millions of
  * chunks is streamed key by key, and the loop stops when the request's budget aborts (client gone).
  */
 export interface ReferenceTableOptions {
-  /** The raw view's public URL, no trailing slash: `http://host/datasets/{id}/kerchunk`. */
-  readonly viewUrl: string;
+  /** The server's public base URL (publicBaseUrl: scheme, host, any prefix; no trailing slash). */
+  readonly baseUrl: string;
   /** Write chunk URLs through a template (see above). */
   readonly templates: boolean;
   /**
@@ -75,15 +78,7 @@ export function gridChunkCount(dataset: Dataset): number {
  */
 export function referenceTableEtag(dataset: Dataset, options: ReferenceTableOptions, version: string): string | undefined {
   if (dataset.tableVersion === undefined) return undefined;
-  return etagOf('reference-table', version, dataset.id, dataset.tableVersion, options.viewUrl, options.templates ? 'templates' : 'urls', options.missing);
-}
-
-/** A store key as a URL path below the view (each segment percent-encoded: no `{`, `}` or `%` left raw). */
-function keyPath(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment))
-    .join('/');
+  return etagOf('reference-table', version, dataset.id, dataset.tableVersion, options.baseUrl, options.templates ? 'templates' : 'urls', options.missing);
 }
 
 /**
@@ -121,10 +116,59 @@ export function referenceTableStream(dataset: Dataset, options: ReferenceTableOp
   );
 }
 
+/** Unreserved characters (RFC 3986): written literally or percent-escaped, the URL is the same. */
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/**
+ * The path `/datasets/{id}/kerchunk/{array}/` for chunk `index` of a grid of `size` chunks, with
+ * the index written in binary into the spelling of its unreserved characters: the k-th of them
+ * percent-escaped for a 0 bit, literal for a 1 (`%` sorts before every unreserved character).
+ * So the URLs of an array sort in the grid's C order, where chunk keys themselves do not
+ * (`tas/10.0.0` sorts before `tas/2.0.0`).
+ *
+ * Why: fsspec 2022.11's ReferenceFileSystem.cat sorts a batch by URL to merge byte ranges and,
+ * when nothing merged, pairs the sorted answers with the unsorted keys: zarr 2 then puts chunk 10
+ * where chunk 2 belongs. Clients normalise the escapes away before sending (yarl, nginx, hono
+ * alike), so the server sees the plain path. With fewer characters than bits, the top bits are
+ * written (consecutive chunks share a spelling; a grid needs more than 2^16 chunks for that).
+ */
+export function orderedPath(path: string, index: number, size: number): string {
+  const slots: number[] = [];
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] === '%') i += 2;
+    else if (UNRESERVED.test(path[i] as string)) slots.push(i);
+  }
+  const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, size))));
+  const used = Math.min(bits, slots.length);
+  const code = Math.floor(index / 2 ** (bits - used));
+  const chars = [...path];
+  for (let bit = 0; bit < used; bit++) {
+    const one = Math.floor(code / 2 ** (used - 1 - bit)) % 2 === 1;
+    const at = slots[bit] as number;
+    if (!one) chars[at] = `%${(path.charCodeAt(at) as number).toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return chars.join('');
+}
+
+/** Whether the text order of a grid's chunk keys differs from its C order (a dimension of more than 10 chunks). */
+function needsOrderedPaths(grid: ChunkGrid): boolean {
+  return grid.counts.some((count) => count > 10);
+}
+
+/** A store key's path segments, each percent-encoded (no `{`, `}` or `%` left raw). */
+function encodedSegments(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}
+
 /** The table as lines of JSON text (ASCII only), in order. */
 export async function* referenceTableLines(dataset: Dataset, options: ReferenceTableOptions, budget: RequestBudget): AsyncGenerator<string, void, undefined> {
-  const prefix = options.templates ? '{{u}}' : options.viewUrl;
-  yield options.templates ? `{"version":1,"templates":${asciiJson(JSON.stringify({ u: options.viewUrl }))},"refs":{` : '{"version":1,"refs":{';
+  const viewPath = `/datasets/${encodeURIComponent(dataset.id)}/kerchunk`;
+  const base = options.templates ? '{{b}}' : options.baseUrl;
+  const view = options.templates ? '{{u}}' : `${options.baseUrl}${viewPath}`;
+  yield options.templates ? `{"version":1,"templates":${asciiJson(JSON.stringify({ u: `${options.baseUrl}${viewPath}`, b: options.baseUrl }))},"refs":{` : '{"version":1,"refs":{';
   let first = true;
   const member = (key: string, value: string): string => {
     const line = `${first ? '\n' : ',\n'}${asciiJson(JSON.stringify(key))}:${value}`;
@@ -138,16 +182,21 @@ export async function* referenceTableLines(dataset: Dataset, options: ReferenceT
   const computed = 'derivedFrom' in dataset;
   for (const { path, grid } of tableArrays(dataset)) {
     const arrayPrefix = path === '' ? '' : `${path}/`;
+    const arrayPath = `${viewPath}/${path === '' ? '' : `${encodedSegments(path)}/`}`;
+    const ordered = needsOrderedPaths(grid);
+    const urlOf = (index: number, suffix: string): string =>
+      ordered ? `${base}${orderedPath(arrayPath, index, grid.size)}${suffix}` : `${view}/${arrayPrefix === '' ? '' : `${encodedSegments(path)}/`}${suffix}`;
     for (let index = 0; index < grid.size; index++) {
       await budget.checkpoint();
-      const key = `${arrayPrefix}${grid.suffixOf(index)}`;
+      const suffix = grid.suffixOf(index);
+      const key = `${arrayPrefix}${suffix}`;
       if (computed) {
-        yield member(key, asciiJson(JSON.stringify([`${prefix}/${keyPath(key)}`])));
+        yield member(key, asciiJson(JSON.stringify([urlOf(index, suffix)])));
         continue;
       }
       const reference = await dataset.references.chunk(key);
       if (reference === undefined && options.missing === 'absent') continue;
-      const value = reference?.kind === 'inline' ? encodeInline(reference.data) : [`${prefix}/${keyPath(key)}`];
+      const value = reference?.kind === 'inline' ? encodeInline(reference.data) : [urlOf(index, suffix)];
       yield member(key, asciiJson(JSON.stringify(value)));
     }
   }

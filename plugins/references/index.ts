@@ -49,7 +49,7 @@ export const referencesPlugin: StratoPlugin = {
         );
       }
       const options: ReferenceTableOptions = {
-        viewUrl: `${publicBaseUrl(c.req.raw)}/datasets/${encodeURIComponent(dataset.id)}/kerchunk`,
+        baseUrl: publicBaseUrl(c.req.raw),
         templates: templatesWanted(c.req.query('templates'), chunks),
         missing: missingWanted(c.req.query('missing')),
       };

@@ -67,7 +67,7 @@ describe('references.json', () => {
 
   it('writes URLs through a template when asked, which fsspec expands', async () => {
     const { table: t } = await table('/datasets/tas-daily/references.json?templates=true');
-    expect(t.templates).toEqual({ u: 'http://localhost/datasets/tas-daily/kerchunk' });
+    expect(t.templates).toEqual({ u: 'http://localhost/datasets/tas-daily/kerchunk', b: 'http://localhost' });
     expect(t.refs['tas/0.0.0']).toEqual(['{{u}}/tas/0.0.0']);
   });
 
