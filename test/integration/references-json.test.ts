@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcessApp, openApp } from '../helpers/in-process-app.js';
 import { repoRoot } from '../helpers/server.js';
@@ -100,5 +103,29 @@ describe('references.json', () => {
     const first = await reader.read();
     expect(first.done).toBe(false);
     await reader.cancel();
+  });
+});
+
+describe('references.json of a hostile grid', () => {
+  let dir: string;
+  let hostile: InProcessApp;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strato-refs-'));
+    const zarray = (shape: number[]) => JSON.stringify({ zarr_format: 2, shape, chunks: shape.map(() => 1), dtype: '<f4', compressor: null, filters: null, fill_value: 0, order: 'C' });
+    const refs = { '.zgroup': '{"zarr_format": 2}', 'v/.zarray': zarray([100_000, 1000]), 'v/.zattrs': '{"_ARRAY_DIMENSIONS": ["y", "x"]}', 'v/0.0': 'base64:AAAAAA==' };
+    await writeFile(join(dir, 'huge.json'), JSON.stringify({ version: 1, refs }));
+    await writeFile(join(dir, 'catalog.yaml'), 'datasets:\n  huge:\n    refs: huge.json\nsources:\n  allow: [./]\n');
+    hostile = await openApp(join(dir, 'catalog.yaml'));
+  });
+  afterAll(async () => {
+    await hostile?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a grid of 100M keys with 413 before it starts', async () => {
+    const response = await hostile.request('/datasets/huge/references.json');
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.text()).not.toContain(dir);
   });
 });
