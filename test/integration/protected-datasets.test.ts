@@ -1,5 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reloadCatalog } from '../../catalog/catalog-reload.js';
+import { writeStaticStac } from '../../static-stac/regenerate.js';
 import { makeGridCatalog } from '../helpers/grid-fixture.js';
 import { type InProcessApp, openApp } from '../helpers/in-process-app.js';
 import { startIdentityProvider, type TestIdentityProvider } from '../helpers/oidc-provider.js';
@@ -194,6 +197,17 @@ describe('the admin API', () => {
   });
 });
 
+describe('the static STAC tree', () => {
+  it('never contains a protected dataset', async () => {
+    const out = join(dir, 'site');
+    const result = await writeStaticStac(join(dir, 'catalog.yaml'), out, 'https://data.example.org');
+    const written = result.files.join('\n');
+    expect(written).toMatch(/sea-ice/);
+    expect(written).not.toMatch(/[/"]grid[/."]|grid-monthly/);
+    for (const file of result.files) expect(await readFile(join(out, file), 'utf8'), file).not.toMatch(/\/datasets\/grid[/-]/);
+  });
+});
+
 describe('access decisions are counted', () => {
   it('/metrics counts denials by decision', async () => {
     await strato.request('/datasets/grid/keys');
@@ -202,5 +216,25 @@ describe('access decisions are counted', () => {
     expect(text).toMatch(/strato_access_denied_total\{decision="unauthenticated"\} [1-9]/);
     expect(text).toMatch(/strato_access_denied_total\{decision="forbidden"\} [1-9]/);
     expect(text).not.toContain(member);
+  });
+});
+
+describe('a reload', () => {
+  it('rebuilds the Authenticator when `auth` changes: tokens of the old issuer are then refused', async () => {
+    const other = await startIdentityProvider();
+    try {
+      const file = join(dir, 'catalog.yaml');
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text.replace(`issuer: "${op.issuer}"`, `issuer: "${other.issuer}"`));
+      await reloadCatalog(strato.registry);
+      expect((await strato.request('/datasets/grid/keys', bearer(member))).status).toBe(401);
+      expect((await strato.request('/datasets/grid/keys', bearer(await other.token('member')))).status).toBe(200);
+      expect(await (await strato.request('/datasets', bearer(member))).json()).toEqual(['sea-ice']);
+      await writeFile(file, text);
+      await reloadCatalog(strato.registry);
+      expect((await strato.request('/datasets/grid/keys', bearer(member))).status).toBe(200);
+    } finally {
+      await other.close();
+    }
   });
 });
