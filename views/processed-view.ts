@@ -18,7 +18,7 @@ import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
 import type { DiskChunkCache } from './disk-chunk-cache.js';
-import { dimensionSeparators, renderMetadata, withAttributes } from './metadata-documents.js';
+import { dimensionSeparators, objectMembers, renderMetadata, withAttributes } from './metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
 /** Bump when an encoder's output changes for the same input (keys of the disk tier change with it). */
@@ -154,6 +154,8 @@ export class ProcessedView {
         texts.set(key, text);
       }
     }
+    const note = processingNote([...this.arrays.values()], schema.variables, options.version, (name) => arrayMetadata(dataset.references.metadata, name));
+    if (note) texts.set('.zattrs', withHistory(texts.get('.zattrs') ?? '{}', note));
     this.documents = renderMetadata(texts);
     this.separators = dimensionSeparators(texts);
   }
@@ -296,6 +298,64 @@ export class ProcessedView {
     // the chunk was made for this request alone (read() returns a new array): hand it over
     return this.codecs.encode(raw, meta, { transfer: true });
   }
+}
+
+/** The `_QuantizeBitRoundNumberOfSignificantBits` a stage set (netCDF-C's name for BitRound). */
+const BITROUND_ATTRIBUTE = '_QuantizeBitRoundNumberOfSignificantBits';
+
+/**
+ * A `history` line saying what the processed view did, or undefined when it changed nothing:
+ * "strato <version> processed view: tas bit-rounded to 10 mantissa bits (BitRound); tas
+ * rechunked to time: 30, lat: 37, lon: 72; tas, time re-compressed with blosc lz4". No clock
+ * time: the same bytes for every request and every process (metadata ETags come from bytes).
+ */
+export function processingNote(
+  arrays: ReadonlyArray<{ readonly name: string; readonly meta: ZarrArrayMetadata; readonly attributes: Readonly<Record<string, JsonValue>> }>,
+  variables: ReadonlyArray<{ readonly name: string; readonly dims: readonly string[] }>,
+  version: string | undefined,
+  sources: (name: string) => ZarrArrayMetadata | undefined,
+): string | undefined {
+  const parts: string[] = [];
+  for (const array of arrays) {
+    const bits = Object.hasOwn(array.attributes, BITROUND_ATTRIBUTE) ? array.attributes[BITROUND_ATTRIBUTE] : undefined;
+    if (typeof bits === 'number') parts.push(`${array.name} bit-rounded to ${bits} mantissa bits (BitRound)`);
+  }
+  for (const array of arrays) {
+    const source = sources(array.name);
+    if (!source || array.meta.shape.length === 0 || sameJson(source.chunks, array.meta.chunks)) continue;
+    const dims = variables.find((v) => v.name === array.name)?.dims ?? [];
+    parts.push(`${array.name} rechunked to ${array.meta.chunks.map((n, d) => `${dims[d] ?? `dim_${d}`}: ${n}`).join(', ')}`);
+  }
+  const compressed = new Map<string, string[]>();
+  for (const array of arrays) {
+    const source = sources(array.name);
+    if (!source || sameJson(source.compressor, array.meta.compressor)) continue;
+    const codec = array.meta.compressor;
+    const name = codec === null ? 'no compressor' : [codec.id, typeof codec.cname === 'string' ? codec.cname : undefined].filter(Boolean).join(' ');
+    compressed.set(name, [...(compressed.get(name) ?? []), array.name]);
+  }
+  for (const [codec, names] of compressed) parts.push(`${names.join(', ')} re-compressed with ${codec}`);
+  if (parts.length === 0) return undefined;
+  return `strato${version ? ` ${version}` : ''} processed view: ${parts.join('; ')}`;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** A root `.zattrs` text with `note` put first in its `history` (CF: newest first, one line each). */
+export function withHistory(text: string, note: string): string {
+  const member = objectMembers(text)?.find((m) => m.name === 'history');
+  let prior: unknown;
+  if (member) {
+    try {
+      prior = (JSON.parse(`{${member.text}}`) as { history?: unknown }).history;
+    } catch {
+      prior = undefined;
+    }
+  }
+  const before = typeof prior === 'string' ? prior : prior === undefined || prior === null ? '' : JSON.stringify(prior);
+  return withAttributes(text, { history: before ? `${note}\n${before}` : note });
 }
 
 /** The selection (in source coordinates) of the target chunk `suffix` ('3.0.1'). */
