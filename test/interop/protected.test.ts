@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as zarr from 'zarrita';
 import type { RunningServer } from '../../server/serve.js';
 import { makeGridCatalog } from '../helpers/grid-fixture.js';
 import { startIdentityProvider, type TestIdentityProvider } from '../helpers/oidc-provider.js';
@@ -53,6 +54,25 @@ describe('clients of a protected dataset', () => {
     expect(checked.kerchunk).toBe(true);
     expect(checked.zarr).toBe(true);
     expect(String(checked.anonymous)).toMatch(/401|Unauthorized|ClientResponseError/);
+  });
+
+  it('zarrita with the header reads it exactly (v2 and v3); without it the store cannot be opened', async () => {
+    for (const [view, format] of [
+      ['kerchunk', 'v2'],
+      ['zarr', 'v2'],
+      ['zarr', 'v3'],
+    ] as const) {
+      const read = async (id: string, headers?: Record<string, string>) => {
+        const store = await zarr.withConsolidatedMetadata(new zarr.FetchStore(`${server.url}/datasets/${id}/${view}`, headers ? { overrides: { headers } } : {}), { format });
+        const root = await zarr.open(store, { kind: 'group' });
+        const array = await zarr.open(root.resolve('t'), { kind: 'array' });
+        const chunk = await zarr.get(array);
+        return Buffer.from((chunk.data as Int16Array | Float32Array).buffer);
+      };
+      const mine = await read('grid', { authorization: `Bearer ${token}` });
+      expect(mine.equals(await read('twin')), `${view} ${format}`).toBe(true);
+      await expect(read('grid')).rejects.toThrow();
+    }
   });
 
   it('ncdump reads it with the token as the Basic password, and not without it', async () => {
