@@ -197,6 +197,22 @@ describe('the admin API', () => {
   });
 });
 
+describe('OGC processes', () => {
+  it('never take a protected dataset as input, whatever the token', async () => {
+    for (const init of [{}, bearer(member)]) {
+      for (const dataset of ['grid', 'grid-monthly']) {
+        const response = await strato.request('/processes/subset/execution', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...((init as { headers?: Record<string, string> }).headers ?? {}) },
+          body: JSON.stringify({ inputs: { dataset, variables: ['t'] } }),
+        });
+        expect(response.status, dataset).toBe(404);
+        expect(await response.text()).not.toMatch(/Air temperature/);
+      }
+    }
+  });
+});
+
 describe('the static STAC tree', () => {
   it('never contains a protected dataset', async () => {
     const out = join(dir, 'site');
