@@ -5,7 +5,7 @@ import { derivedOpener } from '../../derive/open-derived.js';
 import { AccessControl } from '../../server/access-control.js';
 import { createApp } from '../../server/app.js';
 import { defaultPlugins } from '../../server/default-plugins.js';
-import { createLogger } from '../../server/log.js';
+import { createLogger, type Logger } from '../../server/log.js';
 import { type AppMetrics, createMetrics } from '../../server/metrics.js';
 import type { StratoPlugin } from '../../server/plugin.js';
 import { processingProblem } from '../../server/stage.js';
@@ -25,14 +25,14 @@ export interface InProcessApp {
   close(): Promise<void>;
 }
 
-export async function openApp(catalogFile: string, plugins: readonly StratoPlugin[] = defaultPlugins): Promise<InProcessApp> {
+export async function openApp(catalogFile: string, plugins: readonly StratoPlugin[] = defaultPlugins, options: { readonly logger?: Logger } = {}): Promise<InProcessApp> {
   const catalog = await loadCatalog(catalogFile);
   const stages = plugins.flatMap((plugin) => (plugin.stage ? [plugin.stage] : []));
   const checkEntry = (entry: DatasetEntry) => processingProblem(stages, entry.processing);
   const registry = await DatasetRegistry.open(catalog, { checkEntry, servesProtected: true, openDerived: derivedOpener() });
   const metrics = createMetrics();
   const access = await AccessControl.open(registry, metrics);
-  const app = createApp({ registry, plugins, logger: createLogger('silent'), version: stratoVersion(), metrics, access });
+  const app = createApp({ registry, plugins, logger: options.logger ?? createLogger('silent'), version: stratoVersion(), metrics, access });
   return {
     app,
     registry,

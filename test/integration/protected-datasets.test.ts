@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reloadCatalog } from '../../catalog/catalog-reload.js';
+import { createLogger } from '../../server/log.js';
 import { writeStaticStac } from '../../static-stac/regenerate.js';
 import { makeGridCatalog } from '../helpers/grid-fixture.js';
 import { type InProcessApp, openApp } from '../helpers/in-process-app.js';
@@ -18,6 +19,7 @@ let op: TestIdentityProvider;
 let strato: InProcessApp;
 let member: string;
 let outsider: string;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   op = await startIdentityProvider();
@@ -28,7 +30,7 @@ beforeAll(async () => {
     `auth:\n  issuers: [{issuer: "${op.issuer}", audience: ${op.audience}, admin_roles: [strato-admin]}]\ndatasets:\n  grid-monthly: {derive: {from: grid, resample: {time: month}, reduce: mean}, access: {roles: [eerie-members]}}\n  embargoed-broken: {refs: refs/missing.json, access: {roles: [eerie-members]}}\n  grid: {access: {roles: [eerie-members]}, refs: refs/grid.json,`,
   );
   await writeFile(made.catalog, catalog);
-  strato = await openApp(made.catalog);
+  strato = await openApp(made.catalog, undefined, { logger: createLogger('info', (line) => logLines.push(line)) });
   [member, outsider] = await Promise.all([op.token('member'), op.token('outsider')]);
 }, 60_000);
 afterAll(async () => {
@@ -232,6 +234,26 @@ describe('access decisions are counted', () => {
     expect(text).toMatch(/strato_access_denied_total\{decision="unauthenticated"\} [1-9]/);
     expect(text).toMatch(/strato_access_denied_total\{decision="forbidden"\} [1-9]/);
     expect(text).not.toContain(member);
+  });
+});
+
+describe('the access log', () => {
+  it('has the decision, the subject and the dataset, never the token', async () => {
+    logLines.length = 0;
+    await strato.request('/datasets/grid/keys', bearer(member));
+    await strato.request('/datasets/grid/keys', bearer(outsider));
+    await strato.request('/datasets/grid/keys', bearer(`${member.slice(0, -4)}AAAA`));
+    await strato.request('/datasets/sea-ice/keys', bearer(member));
+    const lines = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request');
+    expect(lines.map(({ dataset, access, subject, status }) => ({ dataset, access, subject, status }))).toEqual([
+      { dataset: 'grid', access: 'allowed', subject: 'member', status: 200 },
+      { dataset: 'grid', access: 'forbidden', subject: 'outsider', status: 403 },
+      { dataset: 'grid', access: 'unauthenticated', subject: undefined, status: 401 },
+    ]);
+    expect(lines[2]?.authentication).toBe('rejected');
+    const logged = logLines.join('\n');
+    expect(logged).not.toContain(member.split('.')[2]);
+    expect(logged).not.toContain(outsider.split('.')[2]);
   });
 });
 
