@@ -111,7 +111,8 @@ describe('references.json of a hostile grid', () => {
   let hostile: InProcessApp;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'strato-refs-'));
-    const zarray = (shape: number[]) => JSON.stringify({ zarr_format: 2, shape, chunks: shape.map(() => 1), dtype: '<f4', compressor: null, filters: null, fill_value: 0, order: 'C' });
+    const zarray = (shape: number[]) =>
+      JSON.stringify({ zarr_format: 2, shape, chunks: shape.map(() => 1), dtype: '<f4', compressor: null, filters: null, fill_value: 0, order: 'C' });
     const refs = { '.zgroup': '{"zarr_format": 2}', 'v/.zarray': zarray([100_000, 1000]), 'v/.zattrs': '{"_ARRAY_DIMENSIONS": ["y", "x"]}', 'v/0.0': 'base64:AAAAAA==' };
     await writeFile(join(dir, 'huge.json'), JSON.stringify({ version: 1, refs }));
     await writeFile(join(dir, 'catalog.yaml'), 'datasets:\n  huge:\n    refs: huge.json\nsources:\n  allow: [./]\n');
