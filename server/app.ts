@@ -192,7 +192,16 @@ function datasetResolver(registry: DatasetRegistry, access: AccessControl): Midd
     const guarded = await access.guard(c, dataset);
     c.set('dataset', dataset);
     await next();
-    if (guarded) makePrivate(c.res.headers);
+    if (!guarded) return;
+    try {
+      makePrivate(c.res.headers);
+    } catch {
+      // a response with immutable headers (Response.redirect, a fetched one): the same answer, made private
+      const copy = new Response(c.res.body, c.res);
+      makePrivate(copy.headers);
+      c.res = undefined;
+      c.res = copy;
+    }
   };
 }
 
