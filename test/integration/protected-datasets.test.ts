@@ -59,6 +59,7 @@ const FACES = [
   '/catalog.yaml',
   '/stac',
   '/provenance',
+  '/references.json',
 ];
 
 describe('a protected dataset on every face', () => {
