@@ -258,6 +258,37 @@ describe('the access log', () => {
   });
 });
 
+describe('an issuer that cannot be reached', () => {
+  it('keeps protected datasets closed (503, Retry-After) and public ones served', async () => {
+    const made = await makeGridCatalog();
+    try {
+      // a port nothing listens on: the identity provider closed again
+      const gone = await startIdentityProvider();
+      const issuer = gone.issuer;
+      const token = await gone.token('member');
+      await gone.close();
+      const text = (await readFile(made.catalog, 'utf8')).replace(
+        'datasets:\n  grid: {refs: refs/grid.json,',
+        `auth:\n  issuers: [{issuer: "${issuer}", audience: strato}]\ndatasets:\n  grid: {access: {roles: [eerie-members]}, refs: refs/grid.json,`,
+      );
+      await writeFile(made.catalog, text);
+      const app = await openApp(made.catalog);
+      try {
+        expect((await app.request('/datasets/grid/keys')).status).toBe(401);
+        const unchecked = await app.request('/datasets/grid/keys', bearer(token));
+        expect(unchecked.status).toBe(503);
+        expect(unchecked.headers.get('retry-after')).toBeTruthy();
+        expect((await app.request('/datasets/sea-ice/keys')).status).toBe(200);
+        expect(await (await app.request('/datasets', bearer(token))).json()).toEqual(['sea-ice']);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await rm(made.dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a reload', () => {
   it('rebuilds the Authenticator when `auth` changes: tokens of the old issuer are then refused', async () => {
     const other = await startIdentityProvider();
