@@ -18,8 +18,8 @@ import { completeMetadata } from './raw-view.js';
  *   is `[url]` (a whole object of the raw view); chunks the table lacks are absent (fill value),
  *   or with `missing: 'url'` listed too (see there);
  * - with `templates`, the URLs are written `{{u}}/tas/0.0.0` with `"templates": {"u": view URL}`
- *   (fsspec's simple templates, no jinja2 needed; `{{b}}` is the base URL): a large table
- *   stays about half as big;
+ *   (fsspec's simple templates, no jinja2 needed; `{{b}}` is the base URL, which the URLs of
+ *   ordered arrays below start with): shorter lines, by the length of the URL it stands for;
  * - chunk URLs of an array whose grid has more than 10 chunks along a dimension are written so
  *   that their text order is the grid's C order (`orderedPath`): fsspec 2022.11 needs it.
  *
