@@ -49,7 +49,7 @@ export function createVersionsPlugin(options: VersionsPluginOptions = {}): Strat
         return c.json(
           {
             status: problems.length === 0 ? 'ok' : 'degraded',
-            datasets: context.registry.ids().length,
+            datasets: details ? context.registry.ids().length : context.registry.all().filter((dataset) => dataset.entry.access === undefined).length,
             problems: problems.map(({ id, reason, message }) => (details ? { id, reason, message } : protectedIds.has(id) ? { reason } : { id, reason })),
           },
           200,

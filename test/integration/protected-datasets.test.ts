@@ -188,6 +188,7 @@ describe('listings', () => {
   it('/health names no protected entry to anonymous callers', async () => {
     const health = await idsOf('/health');
     expect(health).toContain('references-unreadable');
+    expect(JSON.parse(health).datasets).toBe(1); // sea-ice: the protected ones are not counted either
     expect(health).not.toMatch(/embargoed|grid/);
   });
 });
