@@ -117,7 +117,7 @@ export async function writeParquetReferences(
   const encoder = new RecordEncoder(recordSize, codec);
   const target = join(dir, PARQUET_METADATA_FILE);
 
-  const zmetadata = zmetadataText(references.metadata, references.metadataText, recordSize, target);
+  const zmetadata = parquetZmetadataText(references.metadata, references.metadataText, recordSize, target);
   const grids = parquetArrayGrids(references.metadata, target);
   const rowsOf = isIndexed(references.chunks) ? indexedRows(references.chunks, grids, recordSize) : groupedRows(references.chunks, grids, recordSize);
 
@@ -168,8 +168,28 @@ function indexedRows(chunks: IndexedChunks, grids: ReadonlyMap<string, ChunkGrid
   };
 }
 
-/** The text of `.zmetadata`, documents in metadata order. */
-function zmetadataText(metadata: ReadonlyMap<string, JsonValue>, texts: ReadonlyMap<string, string> | undefined, recordSize: number, target: string): string {
+/**
+ * The bytes of one record file of `recordSize` rows (row k: the chunk `rows[k]`, a hole or
+ * undefined for a missing chunk), in memory: what `writeParquetReferences` writes for each
+ * record, for a server that answers record files on request. Throws ReferenceFormatError for a
+ * reference without a url or with a negative or fractional range.
+ */
+export function encodeParquetRecord(rows: ReadonlyArray<ChunkReference | undefined>, recordSize: number, codec: ParquetCodec = defaultParquetCodec()): Uint8Array {
+  if (!Number.isSafeInteger(recordSize) || recordSize <= 0) throw new RangeError(`recordSize must be a positive integer, got ${recordSize}`);
+  if (rows.length > recordSize) throw new RangeError(`${rows.length} rows for a record of ${recordSize}`);
+  if (codec === 'ZSTD' && !zstdCompressSync) throw new Error('ZSTD needs node:zlib zstd support or the zstd-napi package');
+  for (let row = 0; row < rows.length; row++) {
+    const reference = rows[row];
+    if (reference !== undefined) checkReference(() => `row ${row}`, reference);
+  }
+  return new RecordEncoder(recordSize, codec).encode(rows);
+}
+
+/**
+ * The text of `.zmetadata`, documents in metadata order (verbatim from `texts` where they say
+ * the same). Throws ReferenceFormatError, naming `target`, for a document that is not an object.
+ */
+export function parquetZmetadataText(metadata: ReadonlyMap<string, JsonValue>, texts: ReadonlyMap<string, string> | undefined, recordSize: number, target: string): string {
   const members: string[] = [];
   for (const [key, document] of metadata) {
     if (key === PARQUET_METADATA_FILE) continue;
@@ -193,6 +213,7 @@ function saysTheSame(text: string, document: JsonValue): boolean {
 
 /** Per array, per record number: the record's rows (holes are missing chunks). */
 type RecordRows = Array<ChunkReference | undefined>;
+type ReadonlyRecordRows = ReadonlyArray<ChunkReference | undefined>;
 
 function groupByRecord(chunks: ReadonlyMap<string, ChunkReference>, grids: ReadonlyMap<string, ChunkGrid>, recordSize: number): Map<string, Map<number, RecordRows>> {
   const records = new Map<string, Map<number, RecordRows>>();
@@ -250,7 +271,7 @@ class RecordEncoder {
   }
 
   /** Rows are checked by checkReference. */
-  encode(rows: RecordRows): Uint8Array {
+  encode(rows: ReadonlyRecordRows): Uint8Array {
     const size = this.recordSize;
     const paths = new Array<string | null>(size).fill(null);
     const offsets = new BigInt64Array(size);

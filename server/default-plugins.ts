@@ -14,6 +14,7 @@ import { processesPlugin } from '../plugins/processes/index.js';
 import { provenancePlugin } from '../plugins/provenance/index.js';
 import { rechunkPlugin } from '../plugins/rechunk/index.js';
 import { referencesPlugin } from '../plugins/references/index.js';
+import { referencesParquetPlugin } from '../plugins/references/parquet.js';
 import { stacPlugin } from '../plugins/stac/index.js';
 import { versionsPlugin } from '../plugins/versions/index.js';
 import { webPlugin } from '../plugins/web/index.js';
@@ -27,6 +28,7 @@ export const defaultPlugins: readonly StratoPlugin[] = [
   datasetInfoPlugin,
   kerchunkPlugin,
   referencesPlugin,
+  referencesParquetPlugin,
   zarrPlugin,
   catalogTreePlugin,
   rechunkPlugin,

@@ -50,13 +50,13 @@ export const MAX_TABLE_CHUNKS = 50_000_000;
 const PIECE_CHARS = 64 * 1024;
 
 /** One array of the table: its path and chunk grid. */
-interface TableArray {
+export interface TableArray {
   readonly path: string;
   readonly grid: ChunkGrid;
 }
 
 /** The arrays of a dataset with their chunk grids (in metadata order). */
-function tableArrays(dataset: Dataset): TableArray[] {
+export function tableArrays(dataset: Dataset): TableArray[] {
   const arrays: TableArray[] = [];
   for (const path of arrayPaths(dataset.references.metadata)) {
     const meta = arrayMetadata(dataset.references.metadata, path);
@@ -163,6 +163,19 @@ function encodedSegments(key: string): string {
     .join('/');
 }
 
+/**
+ * The URL of chunk `index` (key suffix `suffix`) of `array` in the raw view, as the table writes
+ * it: `base` is the base URL or `{{b}}`, `view` the view URL or `{{u}}`; spelled by `orderedPath`
+ * where the grid needs it. Shared with the parquet form (views/reference-parquet.ts).
+ */
+export function chunkUrlMaker(datasetId: string, array: TableArray, base: string, view: string): (index: number, suffix: string) => string {
+  const { path, grid } = array;
+  const viewPath = `/datasets/${encodeURIComponent(datasetId)}/kerchunk`;
+  const arrayPath = `${viewPath}/${path === '' ? '' : `${encodedSegments(path)}/`}`;
+  const ordered = needsOrderedPaths(grid);
+  return (index, suffix) => (ordered ? `${base}${orderedPath(arrayPath, index, grid.size)}${suffix}` : `${view}/${path === '' ? '' : `${encodedSegments(path)}/`}${suffix}`);
+}
+
 /** The table as lines of JSON text (ASCII only), in order. */
 export async function* referenceTableLines(dataset: Dataset, options: ReferenceTableOptions, budget: RequestBudget): AsyncGenerator<string, void, undefined> {
   const viewPath = `/datasets/${encodeURIComponent(dataset.id)}/kerchunk`;
@@ -180,12 +193,10 @@ export async function* referenceTableLines(dataset: Dataset, options: ReferenceT
   yield member('.zmetadata', asciiJson(JSON.stringify(consolidatedText(texts))));
   // a derived dataset computes a chunk to answer whether it exists: every key of its grids is served
   const computed = 'derivedFrom' in dataset;
-  for (const { path, grid } of tableArrays(dataset)) {
+  for (const array of tableArrays(dataset)) {
+    const { path, grid } = array;
     const arrayPrefix = path === '' ? '' : `${path}/`;
-    const arrayPath = `${viewPath}/${path === '' ? '' : `${encodedSegments(path)}/`}`;
-    const ordered = needsOrderedPaths(grid);
-    const urlOf = (index: number, suffix: string): string =>
-      ordered ? `${base}${orderedPath(arrayPath, index, grid.size)}${suffix}` : `${view}/${arrayPrefix === '' ? '' : `${encodedSegments(path)}/`}${suffix}`;
+    const urlOf = chunkUrlMaker(dataset.id, array, base, view);
     for (let index = 0; index < grid.size; index++) {
       await budget.checkpoint();
       const suffix = grid.suffixOf(index);

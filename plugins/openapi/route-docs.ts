@@ -166,9 +166,26 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       'A kerchunk (fsspec JSON, version 1) table of the dataset: metadata inline, every chunk `[URL]` of this server\'s raw view (`/datasets/{id}/kerchunk/{key}`, absolute, right behind a proxy), missing chunks absent; streamed. Open with `fsspec.filesystem("reference", fo=URL, remote_protocol="http")` and xarray.',
     produces: JSON_TYPE,
     query: [
-      { name: 'templates', description: 'Write chunk URLs as `{{u}}/key` with `"templates": {"u": …}` (default: only for grids above 10 000 chunks).', schema: { type: 'boolean' } },
-      { name: 'format', description: 'Only `json`.', schema: { type: 'string', enum: ['json'] } },
+      {
+        name: 'templates',
+        description: 'Write chunk URLs as `{{u}}/key` with `"templates": {"u": …}` (default: only for grids above 10 000 chunks).',
+        schema: { type: 'boolean' },
+      },
+      { name: 'format', description: 'Only `json` (`parquet` is a 400 naming `references.parq/`).', schema: { type: 'string', enum: ['json'] } },
     ],
+  },
+  'GET /datasets/{id}/references.parq': {
+    summary: 'The kerchunk reference table as an fsspec parquet reference set',
+    description:
+      'Redirects (301) to `references.parq/`, an HTML index linking `.zmetadata` (what fsspec\'s HTTP filesystem takes for a directory): open with `fsspec.filesystem("reference", fo=URL, remote_protocol="http")` where fsspec reads parquet references (pyarrow or fastparquet).',
+    produces: HTML,
+  },
+  'GET /datasets/{id}/references.parq/{key}': {
+    summary: 'A file of the parquet reference set, made on request',
+    description:
+      '`.zmetadata` (`{"metadata": {...}, "record_size": 10000}`) or `VAR/refs.N.parq`: columns path, offset, size, raw for chunks N·10000 … of VAR\'s grid in C order (fsspec\'s LazyReferenceMapper layout), chunk URLs as in references.json, missing chunks a null path; cached, ETag/If-None-Match, byte ranges. A record past the grid is 404.',
+    produces: ['application/json', 'application/vnd.apache.parquet'],
+    params: { key: '`.zmetadata` or `VAR/refs.N.parq`.' },
   },
   'GET /datasets/{id}/zarr': {
     summary: 'Processed view store root',

@@ -10,6 +10,10 @@ import { gridChunkCount, MAX_TABLE_CHUNKS, type ReferenceTableOptions, reference
 /** The table depends on the public URL, which these headers change (the Host is in every cache key). */
 const VARY = 'x-forwarded-proto, x-forwarded-host, x-forwarded-prefix';
 
+function encodedId(c: { var: { dataset: { id: string } } }): string {
+  return encodeURIComponent(c.var.dataset.id);
+}
+
 /** `?templates=`: true/false, or absent (templates for grids above TEMPLATE_ABOVE_CHUNKS). */
 function templatesWanted(value: string | undefined, chunks: number): boolean {
   if (value === undefined || value === '') return chunks > TEMPLATE_ABOVE_CHUNKS;
@@ -37,7 +41,9 @@ export const referencesPlugin: StratoPlugin = {
     app.get('/', (c) => {
       const format = c.req.query('format');
       if (format !== undefined && format !== 'json') {
-        throw badRequest(`format ${JSON.stringify(format.slice(0, 32))} is not served: references.json answers fsspec JSON (version 1) only`);
+        // no redirect: fsspec opens a parquet set by its directory URL (it appends `/.zmetadata`), never this one
+        const hint = format === 'parquet' ? `; the parquet form is the directory references.parq/ (fsspec: fo=".../datasets/${encodedId(c)}/references.parq")` : '';
+        throw badRequest(`format ${JSON.stringify(format.slice(0, 32))} is not served: references.json answers fsspec JSON (version 1) only${hint}`);
       }
       const dataset = c.var.dataset;
       const chunks = gridChunkCount(dataset);
