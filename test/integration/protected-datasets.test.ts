@@ -63,6 +63,7 @@ const FACES = [
   '/stac',
   '/provenance',
   '/references.json',
+  '/references.parq/.zmetadata',
 ];
 
 describe('a protected dataset on every face', () => {
