@@ -6,7 +6,7 @@ import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkGrid } from './chunk-grid.js';
 import { openParquetReferences, recordFilePath } from './parquet-references.js';
-import { defaultParquetCodec, type IndexedChunks, type ParquetCodec, type ParquetReferenceSet, writeParquetReferences } from './parquet-writer.js';
+import { defaultParquetCodec, encodeParquetRecord, type IndexedChunks, type ParquetCodec, type ParquetReferenceSet, writeParquetReferences } from './parquet-writer.js';
 import { type ChunkReference, type JsonValue, ReferenceFormatError } from './reference.js';
 
 function zarray(shape: number[], chunks: number[], extra: Record<string, JsonValue> = {}): JsonValue {
@@ -226,3 +226,41 @@ async function collectUrls(store: { urls(): AsyncIterable<string> }): Promise<st
   for await (const url of store.urls()) urls.push(url);
   return urls;
 }
+
+describe('encodeParquetRecord', () => {
+  it('makes in memory the bytes writeParquetReferences writes for a record', async () => {
+    const dir = join(scratch, 'buffer');
+    const rows: Array<ChunkReference | undefined> = [
+      { kind: 'whole', url: 'http://example.test/a' },
+      undefined,
+      { kind: 'inline', data: new Uint8Array([1, 2, 3]) },
+      { kind: 'range', url: 'http://example.test/b', offset: 8, length: 16 },
+    ];
+    const chunks = new Map<string, ChunkReference>();
+    for (const [index, reference] of rows.entries()) if (reference) chunks.set(`v/${index}`, reference);
+    await writeParquetReferences(
+      dir,
+      {
+        metadata: new Map<string, JsonValue>([
+          ['.zgroup', { zarr_format: 2 }],
+          ['v/.zarray', zarray([6], [1])],
+        ]),
+        chunks,
+      },
+      { recordSize: 4, codec: 'GZIP' },
+    );
+    const written = new Uint8Array(await fileBuffer(recordFilePath(dir, 'v', 0)));
+    expect(encodeParquetRecord(rows, 4, 'GZIP')).toEqual(written);
+    // a short last record is padded to recordSize rows of nulls
+    const padded = encodeParquetRecord(rows.slice(0, 2), 4, 'GZIP');
+    const read = (await parquetReadObjects({ file: padded.slice().buffer, compressors, utf8: false })) as Array<{ path: string | null; raw: Uint8Array | null }>;
+    expect(read.map((row) => row.path)).toEqual(['http://example.test/a', null, null, null]);
+  });
+
+  it('refuses more rows than the record holds and references it cannot write', () => {
+    expect(() => encodeParquetRecord([undefined, undefined], 1)).toThrow(RangeError);
+    expect(() => encodeParquetRecord([], 0)).toThrow(RangeError);
+    expect(() => encodeParquetRecord([{ kind: 'whole', url: '' }], 1)).toThrow(ReferenceFormatError);
+    expect(() => encodeParquetRecord([{ kind: 'range', url: 'u', offset: -1, length: 1 }], 1)).toThrow(ReferenceFormatError);
+  });
+});
