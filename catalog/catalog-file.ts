@@ -85,7 +85,7 @@ export class CatalogError extends Error {
  * and reads (`providers`: STAC providers; `derive`: derived datasets; `metadata`: carried over by
  * `strato ingest --from-intake`). Anything else is refused.
  */
-export const DATASET_KEYS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'license', 'processing', 'stac', 'providers', 'access', 'derive', 'metadata']);
+export const DATASET_KEYS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'license', 'processing', 'stac', 'providers', 'access', 'derive', 'metadata', 'ingest']);
 
 export const DATASET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const MAX_DATASET_ID_LENGTH = 128;
@@ -165,7 +165,7 @@ function readEntry(id: string, entry: unknown, dir: string): DatasetEntry | stri
   for (const field of ['title', 'description', 'license'] as const) {
     if (entry[field] !== undefined && typeof entry[field] !== 'string') return `dataset "${id}": "${field}" must be text`;
   }
-  for (const field of ['processing', 'stac'] as const) {
+  for (const field of ['processing', 'stac', 'ingest'] as const) {
     if (entry[field] !== undefined && entry[field] !== null && !isRecord(entry[field])) return `dataset "${id}": "${field}" must be a mapping`;
   }
   return {

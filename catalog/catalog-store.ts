@@ -74,10 +74,12 @@ export interface DatasetRecord {
   readonly stac?: JsonValue;
   /** Metadata carried over from where the dataset was found (an intake entry's `metadata`). */
   readonly metadata?: JsonValue;
+  /** How the reference table came to be (tool, strato version, parameters): the ingest activity of the dataset's provenance. */
+  readonly ingest?: JsonValue;
 }
 
 /** Field order of entries written into the catalog. */
-const ENTRY_FIELDS = ['refs', 'title', 'description', 'license', 'processing', 'stac', 'metadata'] as const;
+const ENTRY_FIELDS = ['refs', 'title', 'description', 'license', 'processing', 'stac', 'metadata', 'ingest'] as const;
 
 /** `addDataset` without `replace` found the id already registered. */
 export class DatasetExistsError extends Error {
@@ -156,7 +158,7 @@ function putEntry(document: Document, datasets: YAMLMap, record: DatasetRecord, 
 }
 
 /** The fields `applyDatasets` owns in an entry: what a reference set or an intake entry says. */
-const INGESTED_FIELDS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'metadata']);
+const INGESTED_FIELDS: ReadonlySet<string> = new Set(['refs', 'title', 'description', 'metadata', 'ingest']);
 
 /** What `applyDatasets` does with each id. */
 export interface DatasetChanges {

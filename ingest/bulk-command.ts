@@ -81,7 +81,14 @@ export async function bulkIngest(args: string[], io: BulkIo): Promise<number> {
       candidates = read.sets.map((set) => ({ id: set.id, table: set.path }));
       found = read.skipped;
     }
-    const report = await registerSets({ catalog: options.catalog, candidates, dryRun: options.dryRun, ...(options.dir !== undefined ? { removeWithin: options.dir } : {}) });
+    const ingest = options.intake !== undefined ? { tool: 'strato ingest --from-intake', from: options.intake } : { tool: 'strato ingest --from-dir', from: options.dir ?? '' };
+    const report = await registerSets({
+      catalog: options.catalog,
+      candidates,
+      dryRun: options.dryRun,
+      ingest,
+      ...(options.dir !== undefined ? { removeWithin: options.dir } : {}),
+    });
     const skipped = [...found, ...report.skipped];
     io.stdout.write(reportLines(report, skipped, options.dryRun));
     return skipped.some((entry) => entry.kind === 'failed') ? 1 : 0;

@@ -7,6 +7,7 @@ import { checkRegistration, RegistrationError } from '../catalog/validate-regist
 import type { JsonValue } from '../kerchunk/reference.js';
 import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { Sources } from '../kerchunk/sources/sources.js';
+import { stratoVersion } from '../server/version.js';
 import { regenerateStaticStac } from '../static-stac/regenerate.js';
 import type { SkippedEntry } from './intake-catalog.js';
 import { isHttpUrl, LocationError, readLocation } from './read-location.js';
@@ -44,6 +45,12 @@ export interface RegisterOptions {
   readonly dryRun?: boolean;
   /** Candidates known good (validated before, unchanged since): not validated again. */
   readonly trusted?: (candidate: Candidate) => boolean;
+  /**
+   * How these sets are registered (tool, where from), written as each entry's `ingest` record with
+   * strato's version: the ingest activity of the dataset's provenance. No time in it, so a re-run
+   * that finds nothing new leaves the catalog as it is.
+   */
+  readonly ingest?: Readonly<Record<string, string>>;
 }
 
 export interface RegisterReport {
@@ -76,12 +83,12 @@ export async function registerSets(options: RegisterOptions): Promise<RegisterRe
           continue;
         }
         if (copy.staging !== undefined) fetched.push({ staging: copy.staging, target: copy.target });
-        put.push(recordOf({ ...candidate, table: copy.target }, catalog));
+        put.push(recordOf({ ...candidate, table: copy.target }, catalog, options.ingest));
         continue;
       }
       const refused = options.trusted?.(candidate) ? undefined : await refusal(candidate, catalog, sources);
       if (refused !== undefined) skipped.push({ id: candidate.id, reason: refused, kind: 'failed' });
-      else put.push(recordOf(candidate, catalog));
+      else put.push(recordOf(candidate, catalog, options.ingest));
     }
   } catch (error) {
     await Promise.all(fetched.map(({ staging }) => rm(staging, { force: true })));
@@ -160,13 +167,14 @@ async function refusal(candidate: Candidate, catalog: Catalog, sources: Sources)
   }
 }
 
-function recordOf(candidate: Candidate, catalog: Catalog): DatasetRecord {
+function recordOf(candidate: Candidate, catalog: Catalog, ingest: RegisterOptions['ingest']): DatasetRecord {
   return {
     id: candidate.id,
     refs: refsFor(candidate.table, catalog.dir),
     ...(candidate.title !== undefined ? { title: candidate.title } : {}),
     ...(candidate.description !== undefined ? { description: candidate.description } : {}),
     ...(candidate.metadata !== undefined ? { metadata: candidate.metadata } : {}),
+    ...(ingest ? { ingest: { ...ingest, strato: stratoVersion() } } : {}),
   };
 }
 
@@ -202,7 +210,8 @@ function dryRun(catalog: Catalog, put: readonly DatasetRecord[], remove: readonl
       entry.refs === record.refs &&
       entry.title === record.title &&
       entry.description === record.description &&
-      JSON.stringify(entry.fields.metadata) === JSON.stringify(record.metadata)
+      JSON.stringify(entry.fields.metadata) === JSON.stringify(record.metadata) &&
+      JSON.stringify(entry.fields.ingest) === JSON.stringify(record.ingest)
     )
       unchanged.push(record.id);
     else updated.push(record.id);

@@ -13,6 +13,7 @@ import { scanFile } from '../kerchunk/scan/index.js';
 import type { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import { SourceForbiddenError } from '../kerchunk/sources/source-error.js';
 import { Sources } from '../kerchunk/sources/sources.js';
+import { stratoVersion } from '../server/version.js';
 import { regenerateStaticStac } from '../static-stac/regenerate.js';
 
 /**
@@ -173,6 +174,7 @@ export async function runIngest(options: IngestOptions, progress: IngestProgress
         ...(options.title !== undefined ? { title: options.title } : {}),
         ...(options.description !== undefined ? { description: options.description } : {}),
         ...(options.license !== undefined ? { license: options.license } : {}),
+        ingest: ingestRecord(options),
       };
       return (await addDataset(catalog.file, record, { replace: options.replace })).created;
     });
@@ -182,6 +184,18 @@ export async function runIngest(options: IngestOptions, progress: IngestProgress
   } finally {
     await sources.close();
   }
+}
+
+/** What the catalog keeps of this run (the ingest activity of the dataset's provenance). */
+function ingestRecord(options: IngestOptions): Record<string, JsonValue> {
+  return {
+    tool: 'strato ingest',
+    strato: stratoVersion(),
+    time: new Date().toISOString(),
+    files: options.files.length,
+    format: options.format,
+    ...(options.concatDim !== undefined ? { concat_dim: options.concatDim } : {}),
+  };
 }
 
 /** The target of the table: not another dataset's table; an existing one only with --replace. */

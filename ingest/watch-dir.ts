@@ -98,6 +98,7 @@ export function watchReferenceDir(catalogFile: string, settings: WatchDirSetting
       candidates: candidates.map((set) => ({ id: set.id, table: set.path })),
       removeWithin: settings.dir,
       trusted: (candidate) => good.get(candidate.table) === signatures.get(candidate.table),
+      ingest: { tool: 'strato serve (catalog.watch_dir)', from: settings.dir },
     });
     const byId = new Map(candidates.map((set) => [set.id, set]));
     const skippedIds = new Set(report.skipped.map((entry) => entry.id));

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
+import { stratoVersion } from '../../server/version.js';
 import { type ClassicAttribute, classicNetcdf } from '../adversarial/classic-netcdf.js';
 import { type Fixtures, makeFixtures } from '../helpers/fixtures.js';
+import { openApp } from '../helpers/in-process-app.js';
 import { lastJsonLine, PYTHON } from '../helpers/python.js';
 import { CLI_PATH, type SpawnedServer, spawnServer } from '../helpers/server.js';
 
@@ -62,6 +64,19 @@ describe('strato ingest', () => {
     // Absolute paths by default: plain fsspec opens the table from any working directory.
     for (const url of urls) expect([0, 1, 2].map((i) => join(fixtures.dir, 'data', `series_${i}.nc`))).toContain(url);
     expect((await readFile(catalog, 'utf8')).startsWith('# datasets ingested by the test')).toBe(true);
+  });
+
+  it('records the ingest in the entry, and the provenance shows it as the activity that made the table', async () => {
+    const entry = (await loadCatalog(catalog)).datasets.find((d) => d.id === 'series-json');
+    expect(entry?.fields.ingest).toMatchObject({ tool: 'strato ingest', strato: stratoVersion(), files: 3, format: 'json', concat_dim: 'time' });
+    expect(Date.parse(String((entry?.fields.ingest as Record<string, unknown>).time))).toBeGreaterThan(Date.now() - 600_000);
+    const app = await openApp(catalog);
+    try {
+      const document = (await (await app.request('/datasets/series-json/provenance')).json()) as { activity: Record<string, Record<string, unknown>> };
+      expect(document.activity['ds:ingest']).toMatchObject({ 'strato:tool': 'strato ingest', 'strato:strato': stratoVersion(), 'strato:files': { $: '3' } });
+    } finally {
+      await app.close();
+    }
   });
 
   it('--relative-paths writes paths relative to the table, which strato resolves against it', async () => {
