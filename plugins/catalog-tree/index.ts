@@ -34,7 +34,15 @@ function treeRoutes(context: PluginContext, trees: CatalogTrees): Hono {
   const app = new Hono();
   const faces: ReadonlyArray<readonly [string, TreeFace]> = [
     ['kerchunk', { name: 'raw view', view: (dataset) => context.views.raw(dataset) }],
-    ['zarr', { name: 'processed view', view: (dataset) => context.views.processed(dataset) }],
+    [
+      'zarr',
+      {
+        name: 'processed view',
+        view: (dataset) => context.views.processed(dataset),
+        // the processed view notes what it did (re-compressed at least) in the group's `history`
+        attributes: (dataset) => context.views.processed(dataset).rootAttributes,
+      },
+    ],
   ];
   const privateAnswers = new WeakSet<Context>();
   const privately: MiddlewareHandler = async (c, next) => {
