@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
@@ -8,6 +8,7 @@ import { ChunkGrid } from '../../kerchunk/chunk-grid.js';
 import { openParquetReferences, recordFilePath } from '../../kerchunk/parquet-references.js';
 import { writeParquetReferences } from '../../kerchunk/parquet-writer.js';
 import { PARQUET_RECORD_SIZE } from '../../views/reference-parquet.js';
+import { makeGridCatalog } from '../helpers/grid-fixture.js';
 import { type InProcessApp, openApp } from '../helpers/in-process-app.js';
 import { repoRoot } from '../helpers/server.js';
 
@@ -286,5 +287,28 @@ describe('references.parq of hostile and parquet datasets', () => {
     expect(await expectSameChunks(other, 'proto', target, grids)).toBe(5);
     const past = await other.request('/datasets/proto/references.parq/__proto__/refs.3.parq');
     expect(past.status).toBe(404);
+  });
+});
+
+describe('references.parq of a derived dataset', () => {
+  let made: { dir: string; catalog: string };
+  let derived: InProcessApp;
+  beforeAll(async () => {
+    made = await makeGridCatalog();
+    const catalog = (await readFile(made.catalog, 'utf8')).replace('datasets:\n', 'datasets:\n  grid-monthly: {derive: {from: grid, resample: {time: month}, reduce: mean}}\n');
+    await writeFile(made.catalog, catalog);
+    derived = await openApp(made.catalog);
+  });
+  afterAll(async () => {
+    await derived?.close();
+    await rm(made.dir, { recursive: true, force: true });
+  });
+
+  it('lists every chunk by URL (computed on request), uncached, and the URLs answer the chunks', async () => {
+    const target = join(scratch, 'derived');
+    const grids = await download(derived, 'grid-monthly', target);
+    const record = await ok(derived, `/datasets/grid-monthly/references.parq/${[...grids.keys()][0]}/refs.0.parq`);
+    expect(record.headers.get('cache-control')).toBe('no-cache');
+    expect(await expectSameChunks(derived, 'grid-monthly', target, grids)).toBe([...grids.values()].reduce((sum, grid) => sum + grid.size, 0));
   });
 });
