@@ -80,4 +80,14 @@ export interface StratoPlugin {
   readonly stage?: ProcessingStage;
   /** OGC conformance classes this plugin implements (listed together at `/conformance`). */
   readonly conformsTo?: readonly string[];
+  /** Links this plugin adds to the JSON landing page (`/?f=json`, OGC API – Common). */
+  readonly landingLinks?: readonly LandingLink[];
+}
+
+/** A link of the JSON landing page; `href` is a path from the server's root ('/processes'). */
+export interface LandingLink {
+  readonly rel: string;
+  readonly href: string;
+  readonly type: string;
+  readonly title: string;
 }

@@ -44,6 +44,10 @@ export function collectRoutes(context: PluginContext, self: StratoPlugin, own: r
 export const openapiPlugin: StratoPlugin = {
   name: 'openapi',
   version: '1.0.0',
+  landingLinks: [
+    { rel: 'service-desc', href: '/openapi.json', type: 'application/vnd.oai.openapi+json;version=3.1', title: 'OpenAPI document' },
+    { rel: 'service-doc', href: '/docs', type: 'text/html', title: 'API documentation' },
+  ],
   appRoutes(context: PluginContext) {
     const assets = new SwaggerAssets();
     const app = new Hono();

@@ -61,6 +61,12 @@ export const processesPlugin: StratoPlugin = {
   name: 'processes',
   version: '1.0.0',
   conformsTo: PROCESSES_CONFORMANCE,
+  landingLinks: [
+    { rel: 'conformance', href: '/conformance', type: 'application/json', title: 'Conformance classes' },
+    { rel: 'http://www.opengis.net/def/rel/ogc/1.0/conformance', href: '/conformance', type: 'application/json', title: 'Conformance classes' },
+    { rel: 'http://www.opengis.net/def/rel/ogc/1.0/processes', href: '/processes', type: 'application/json', title: 'Processes' },
+    { rel: 'http://www.opengis.net/def/rel/ogc/1.0/job-list', href: '/jobs', type: 'application/json', title: 'Jobs' },
+  ],
   appRoutes(context: PluginContext) {
     const app = new Hono();
     const manager = (): JobManager => context.shared(makeManager);

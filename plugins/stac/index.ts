@@ -51,6 +51,10 @@ export const stacPlugin: StratoPlugin = {
   name: 'stac',
   version: '1.0.0',
   conformsTo: CONFORMANCE,
+  landingLinks: [
+    { rel: 'data', href: '/stac/collections', type: 'application/json', title: 'STAC collections' },
+    { rel: 'child', href: '/stac', type: 'application/json', title: 'STAC API' },
+  ],
   appRoutes(context: PluginContext) {
     const app = new Hono();
     app.onError((error, c) => stacError(error, c, context));

@@ -4,6 +4,7 @@ import { schemaOf } from '../../catalog/dataset-schema.js';
 import { headersOf, makePrivate } from '../../server/access-control.js';
 import { htmlResponse, requestOrigin } from '../../server/html/html.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
+import { landingDocument, landingFormat } from './landing-document.js';
 import { type DatasetSummary, landingPage } from './landing-html.js';
 
 /** The landing page `/`: what this server is, its datasets (searchable), links to STAC, intake and the API docs. */
@@ -29,11 +30,18 @@ export const webPlugin: StratoPlugin = {
     };
     const app = new Hono();
     app.get('/', async (c) => {
+      const format = landingFormat(c.req.query('f'), c.req.header('accept'));
+      if (format === undefined) return c.json({ code: 'InvalidParameterValue', description: '"f" must be json or html' }, 400);
+      if (format === 'json') {
+        const base = requestOrigin(c.req.raw);
+        return c.json(landingDocument(base, context.plugins()), 200, { vary: 'Accept' });
+      }
       const query = (c.req.query('q') ?? '').slice(0, 200);
       // protected datasets only for callers allowed to read them
       const visible = await context.access.visible(headersOf(c), context.registry.all());
       const response = htmlResponse(landingPage(visible.items.map(summaryOf), query, requestOrigin(c.req.raw), context.version));
       if (visible.filter !== '') makePrivate(response.headers);
+      response.headers.append('vary', 'Accept');
       return response;
     });
     return app;

@@ -134,7 +134,9 @@ describe('a protected dataset on every face', () => {
 });
 
 describe('listings', () => {
-  const idsOf = async (path: string, init?: RequestInit): Promise<string> => (await strato.request(path, init)).text();
+  // as a browser asks (the landing page answers JSON links, no datasets, to other clients)
+  const asBrowser = (init?: RequestInit): RequestInit => ({ ...init, headers: { ...(init?.headers as Record<string, string> | undefined), accept: 'text/html,*/*;q=0.8' } });
+  const idsOf = async (path: string, init?: RequestInit): Promise<string> => (await strato.request(path, asBrowser(init))).text();
 
   it('/datasets, the landing page, intake and the catalog tree show it to members only', async () => {
     for (const path of ['/datasets', '/', '/intake.yaml', '/catalog/kerchunk/', '/catalog/zarr/.zmetadata']) {
@@ -144,7 +146,7 @@ describe('listings', () => {
         // the id in a link, a JSON string or a YAML key (the page's CSS says `display:grid`)
         expect(text, path).not.toMatch(/[">/ ]grid[/"':]|grid-monthly/);
       }
-      const shown = await strato.request(path, bearer(member));
+      const shown = await strato.request(path, asBrowser(bearer(member)));
       expect(shown.status).toBe(200);
       const text = await shown.text();
       expect(text, path).toContain('sea-ice');
@@ -176,7 +178,7 @@ describe('listings', () => {
     expect(post.numberMatched).toBe(1);
     for (const path of ['/stac', '/stac/collections']) {
       expect(await idsOf(path)).not.toMatch(/\bgrid\b/);
-      const shown = await strato.request(path, bearer(member));
+      const shown = await strato.request(path, asBrowser(bearer(member)));
       expect(shown.headers.get('cache-control')).toMatch(/^private/);
     }
     const collections = (await (await strato.request('/stac/collections', bearer(member))).json()) as { collections: Array<{ id: string }> };

@@ -10,6 +10,8 @@ import { type InProcessApp, openApp } from '../helpers/in-process-app.js';
 let dir: string;
 let strato: InProcessApp;
 const get = (path: string, init?: RequestInit) => strato.request(path, init);
+/** What a browser sends: the landing page answers HTML to it, JSON to OGC API clients. */
+const HTML: RequestInit = { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } };
 
 beforeAll(async () => {
   const made = await makeGridCatalog();
@@ -141,7 +143,7 @@ describe('quick-look plots', () => {
 
 describe('landing page', () => {
   it('lists the datasets with variables, links and security headers', async () => {
-    const response = await get('/');
+    const response = await get('/', HTML);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     const csp = response.headers.get('content-security-policy') ?? '';
@@ -156,14 +158,32 @@ describe('landing page', () => {
     expect(html).not.toMatch(/(src|href)="https?:/);
   });
   it('filters on the server too (?q=), for browsers without JavaScript', async () => {
-    const html = await (await get('/?q=siconc')).text();
+    const html = await (await get('/?q=siconc', HTML)).text();
     expect(html).toMatch(/<li data-search="grid [^"]*" hidden>/);
     expect(html).toMatch(/<li data-search="sea-ice [^"]*">/);
     expect(html).toContain('1 of 2 datasets');
   });
   it('uses X-Forwarded-Proto/Host for the URLs it shows', async () => {
-    const html = await (await get('/', { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'data.example.org' } })).text();
+    const html = await (await get('/', { headers: { accept: 'text/html', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'data.example.org' } })).text();
     expect(html).toContain('https://data.example.org/datasets/ID/zarr');
+  });
+  it('answers OGC API clients (Accept */*, ?f=json) with the JSON landing page and its links', async () => {
+    for (const init of [undefined, { headers: { accept: 'application/json' } }]) {
+      const response = await get('/', init);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(response.headers.get('vary')).toMatch(/accept/i);
+      const document = (await response.json()) as { links: Array<{ rel: string; href: string; type: string }> };
+      const rels = new Map(document.links.map((link) => [link.rel, link.href]));
+      expect(rels.get('self')).toMatch(/^http:\/\/[^/]+\/\?f=json$/);
+      expect(rels.get('service-desc')).toMatch(/\/openapi\.json$/);
+      expect(rels.get('conformance')).toMatch(/\/conformance$/);
+      expect(rels.get('http://www.opengis.net/def/rel/ogc/1.0/processes')).toMatch(/\/processes$/);
+      expect(rels.get('data')).toMatch(/\/stac\/collections$/);
+      for (const link of document.links) expect((await get(new URL(link.href).pathname, { headers: { accept: link.type } })).status, link.href).toBe(200);
+    }
+    expect((await get('/?f=html')).headers.get('content-type')).toMatch(/^text\/html/);
+    const bad = await get('/?f=__proto__');
+    expect(bad.status).toBe(400);
   });
 });
 

@@ -26,7 +26,8 @@ def problem(text):
     report['problems'].append(text)
 
 
-api = Processes(base, json_=json.dumps({'links': []}))
+api = Processes(base)  # reads strato's JSON landing page (owslib asks for */*)
+report['landing_rels'] = sorted({link['rel'] for link in api.links})
 listed = api.processes()
 report['process_ids'] = sorted(p['id'] for p in listed['processes'])
 subset = api.process('subset')

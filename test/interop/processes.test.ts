@@ -30,6 +30,7 @@ afterAll(async () => {
 interface Report {
   problems: string[];
   process_ids: string[];
+  landing_rels: string[];
   subset_inputs: string[];
   subset_outputs: string[];
   conformance: string[];
@@ -48,6 +49,7 @@ describe('OGC API – Processes', () => {
     const report = lastJsonLine<Report>(result.stdout);
     expect(report.problems).toEqual([]);
     expect(report.process_ids).toEqual(['echo', 'subset']);
+    expect(report.landing_rels).toEqual(expect.arrayContaining(['service-desc', 'conformance', 'http://www.opengis.net/def/rel/ogc/1.0/processes']));
     expect(report.subset_inputs).toEqual(['bbox', 'dataset', 'datetime', 'derive', 'variables']);
     expect(report.subset_outputs).toEqual(['result']);
     expect(report.conformance).toContain('http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core');
