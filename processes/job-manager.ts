@@ -1,15 +1,26 @@
 import { mkdir, rm } from 'node:fs/promises';
+import type { Dataset } from '../catalog/dataset.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { BudgetExceededError } from '../kerchunk/request-budget.js';
 import { HttpProblem } from '../server/http/problem.js';
 import type { JobSettings } from './job-settings.js';
-import { type JobRecord, JobStore, newJobId } from './job-store.js';
+import { type JobOwner, type JobRecord, JobStore, newJobId } from './job-store.js';
 import type { PreparedRun, ProcessDefinition, ProcessEnvironment } from './process.js';
 
 /** A job that ended failed: why, and the HTTP status a synchronous execution answers with. */
 export interface FailedRun {
   readonly status: number;
   readonly message: string;
+}
+
+/**
+ * What the caller of one execution was let read beyond public datasets (the plugin checked the
+ * caller's token against each dataset's rules), and who owns the job then.
+ */
+export interface JobGrant {
+  readonly owner?: JobOwner;
+  /** Protected datasets the caller may read, by id. */
+  readonly datasets?: ReadonlyMap<string, Dataset>;
 }
 
 /**
@@ -51,12 +62,28 @@ export class JobManager {
    * Validates the inputs and creates the job. Async: returns the accepted job at once; sync:
    * after it ended. Throws HttpProblem for bad inputs (400/404/413) and a full queue (429).
    */
-  async submit(process: ProcessDefinition, inputs: ReadonlyMap<string, JsonValue>, async: boolean, formats: ReadonlyMap<string, string> = new Map()): Promise<JobRecord> {
+  async submit(
+    process: ProcessDefinition,
+    inputs: ReadonlyMap<string, JsonValue>,
+    async: boolean,
+    formats: ReadonlyMap<string, string> = new Map(),
+    grant: JobGrant = {},
+  ): Promise<JobRecord> {
     await this.open();
     if (this.running >= this.settings.concurrency && this.waiting.length >= this.settings.queue) {
       throw new HttpProblem(429, 'Too Many Requests', `${this.running} jobs are running and ${this.waiting.length} waiting; try again later`, { 'retry-after': '10' });
     }
-    const prepared = await process.prepare(inputs, this.environment, formats);
+    const granted = grant.datasets;
+    const environment: ProcessEnvironment = granted?.size
+      ? {
+          dataset: (id) => granted.get(id) ?? this.environment.dataset(id),
+          values: (dataset) => this.environment.values(dataset),
+          budget: this.environment.budget,
+          maxOutputBytes: this.environment.maxOutputBytes,
+          derivedCache: this.environment.derivedCache,
+        }
+      : this.environment;
+    const prepared = await process.prepare(inputs, environment, formats);
     const now = new Date().toISOString();
     const record: JobRecord = {
       jobID: newJobId(),
@@ -67,6 +94,7 @@ export class JobManager {
       progress: 0,
       pid: globalThis.process.pid,
       inputs: Object.fromEntries(inputs),
+      ...(grant.owner ? { owner: { subject: grant.owner.subject, issuer: grant.owner.issuer } } : {}),
     };
     await this.store.put(record);
     const done = this.run(record, prepared);

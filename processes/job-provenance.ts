@@ -6,6 +6,9 @@ import type { JobRecord } from './job-store.js';
 /**
  * The provenance of a job: its activity (process, inputs, times), the results it generated, and
  * for a dataset input the dataset's own chain back to its source files (the job used its raw view).
+ * A job on a protected dataset names the person who asked for it (the token's subject and issuer,
+ * never the token): a `prov:Person` the activity was associated with.
+ * Public jobs name no requester.
  */
 export function jobProvenance(
   job: JobRecord,
@@ -27,6 +30,15 @@ export function jobProvenance(
     ['prov:label', 'strato'],
   ]);
   builder.relate({ kind: 'wasAssociatedWith', activity, agent: software });
+  if (job.owner) {
+    const requester = builder.agent('job:requester', [
+      ['prov:type', qname('prov:Person')],
+      ['prov:label', job.owner.subject],
+      ['strato:subject', job.owner.subject],
+      ['strato:issuer', job.owner.issuer],
+    ]);
+    builder.relate({ kind: 'wasAssociatedWith', activity, agent: requester });
+  }
   let used: string | undefined;
   if (input) {
     builder.prefix('ds', `${input.datasetDocument}#`);

@@ -13,6 +13,16 @@ export interface ResultFile {
   readonly bytes: number;
 }
 
+/** Who ran a job on a protected dataset: the principal's subject and the issuer that vouched for it. */
+export interface JobOwner {
+  readonly subject: string;
+  readonly issuer: string;
+}
+
+/** Whether the owner of a job is this principal (public jobs have no owner and belong to nobody). */
+export const ownedBy = (owner: JobOwner | undefined, principal: JobOwner | undefined): boolean =>
+  owner !== undefined && principal !== undefined && owner.subject === principal.subject && owner.issuer === principal.issuer;
+
 /** What a job's JSON file holds. */
 export interface JobRecord {
   readonly jobID: string;
@@ -32,6 +42,11 @@ export interface JobRecord {
   /** Inline outputs (JSON values). */
   readonly outputs?: { readonly [name: string]: JsonValue };
   readonly files?: readonly ResultFile[];
+  /**
+   * Set when an input is a protected dataset: only this principal may see the job, its results
+   * and its provenance; jobs without an owner are public.
+   */
+  readonly owner?: JobOwner;
 }
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -7,7 +7,7 @@ import type { ResultFile } from './job-store.js';
 
 /** What a process may use while it validates and runs. */
 export interface ProcessEnvironment {
-  /** A public dataset by id (undefined: no such dataset, or one that needs access rights). */
+  /** A dataset by id: a public one, or a protected one this execution's caller was granted (undefined: no such dataset, or not granted). */
   dataset(id: string): Dataset | undefined;
   values(dataset: Dataset): DatasetValues;
   readonly budget: BudgetLimits;
