@@ -108,6 +108,33 @@ describe('datasetValues', () => {
     });
   }
 
+  it('hands an uncached whole chunk over (uncached reads) without caching it; shared chunks are copied', async () => {
+    const { registry } = context();
+    const dataset = registry.get('basic');
+    if (!dataset) throw new Error('basic not served');
+    const cache = new DecodedChunkCache(64 * 1024 * 1024);
+    const tas = datasetValues(dataset, registry.sources, cache).array('tas');
+    if (!tas) throw new Error('no tas');
+    const want = (await expectedValues('basic')).get('tas') as Expected;
+    const chunk = tas.shape.map((n, d) => ({ start: 0, stop: Math.min(tas.chunks[d] as number, n), step: 1 }));
+    const whole = chunk.every((slice, d) => slice.stop === tas.chunks[d]);
+    expect(whole).toBe(true);
+    const expected = pick(want, chunk);
+
+    const handed = await tas.read(chunk, undefined, { uncached: true });
+    expect(Array.from(handed, Number)).toEqual(expected);
+    expect(cache.bytes).toBe(0); // decoded for this caller alone
+    handed.fill(0); // the caller's own: a later read does not see this
+    expect(Array.from(await tas.read(chunk, undefined, { uncached: true }), Number)).toEqual(expected);
+
+    const cached = await tas.read(chunk); // an ordinary read keeps the chunk
+    expect(cache.bytes).toBeGreaterThan(0);
+    const copied = await tas.read(chunk, undefined, { uncached: true });
+    copied.fill(0); // a copy of the cached chunk: the cache is untouched
+    expect(Array.from(await tas.read(chunk), Number)).toEqual(expected);
+    expect(Array.from(cached, Number)).toEqual(expected);
+  });
+
   it('refuses selections outside the array', async () => {
     const { registry } = context();
     const dataset = registry.get('basic');

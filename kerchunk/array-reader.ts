@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { type ArrayValues, type DatasetValues, type NumericArray, type Slice, sliceLength } from './array-values.js';
+import { type ArrayValues, type DatasetValues, type NumericArray, type ReadOptions, type Slice, sliceLength } from './array-values.js';
 import type { CacheObserver } from './cache-observer.js';
 import { CodecError } from './codecs/codec.js';
 import { type ChunkCodecs, inlineCodecs } from './codecs/codec-pool.js';
@@ -37,6 +37,11 @@ export class DecodedChunkCache {
     if (chunk) this.observer?.hit();
     else this.observer?.miss();
     return chunk;
+  }
+
+  /** Whether `key` is held (no hit or miss counted, recency unchanged). */
+  has(key: string): boolean {
+    return this.chunks.has(key);
   }
 
   set(key: string, chunk: NumericArray): void {
@@ -107,7 +112,7 @@ class ReferencedArray implements ArrayValues {
     this.zero = type.size === 8 && type.kind !== 'f' ? 0n : 0;
   }
 
-  async read(selection: readonly Slice[], signal?: AbortSignal): Promise<NumericArray> {
+  async read(selection: readonly Slice[], signal?: AbortSignal, options?: ReadOptions): Promise<NumericArray> {
     this.checkSelection(selection);
     const budget = currentBudget();
     const abort = signal ? AbortSignal.any([signal, budget.signal]) : budget.signal;
@@ -117,6 +122,13 @@ class ReferencedArray implements ArrayValues {
     // Both checked before anything is allocated or read: a request past its budget costs nothing.
     budget.chargeChunks(chunkCount(selection, this.chunks));
     budget.chargeDecodedBytes(total * this.type.size);
+    if (options?.uncached) {
+      const whole = this.wholeChunk(selection);
+      if (whole) {
+        const handed = await this.handOver(whole, abort);
+        if (handed) return handed;
+      }
+    }
     // not zeroed: every element is written below, from its chunk or as a fill value (0 included)
     const out = this.type.createUninitialised(total);
     let batch: number[][] = [];
@@ -130,6 +142,33 @@ class ReferencedArray implements ArrayValues {
     }
     if (batch.length > 0) await this.readBatch(batch, out, counts, selection, abort);
     return out;
+  }
+
+  /** The chunk index when `selection` is exactly one whole chunk (step 1, aligned, full length), else undefined. */
+  private wholeChunk(selection: readonly Slice[]): number[] | undefined {
+    if (selection.length === 0) return undefined;
+    const index: number[] = [];
+    for (let d = 0; d < selection.length; d++) {
+      const { start, stop, step } = selection[d] as Slice;
+      const chunk = this.chunks[d] as number;
+      if (step !== 1 || start % chunk !== 0 || stop - start !== chunk) return undefined;
+      index.push(start / chunk);
+    }
+    return index;
+  }
+
+  /**
+   * A whole chunk nobody else holds, decoded for this caller alone: not from the cache or a read
+   * in flight (those are shared: copied instead), not put into the cache. Undefined when it is
+   * cached, in flight or missing (the copying path answers those).
+   */
+  private async handOver(chunkIndex: number[], signal: AbortSignal): Promise<NumericArray | undefined> {
+    const key = `${this.name}/${chunkIndex.join(this.separator)}`;
+    const cacheKey = this.context.prefix + key;
+    if (this.context.cache.has(cacheKey) || this.context.inFlight.has(cacheKey)) return undefined;
+    await currentBudget().checkpoint();
+    if (signal.aborted) throw abortReason(signal);
+    return this.loadChunk(key, signal, false);
   }
 
   /** Reads a few chunks at once and places each into the output (fill values for missing ones). */
@@ -252,7 +291,7 @@ class ReferencedArray implements ArrayValues {
     return pending;
   }
 
-  private async loadChunk(key: string, signal: AbortSignal): Promise<NumericArray | undefined> {
+  private async loadChunk(key: string, signal: AbortSignal, keep = true): Promise<NumericArray | undefined> {
     const { dataset, sources, cache, codecs, prefix } = this.context;
     const reference = await dataset.references.chunk(key);
     if (!reference) return undefined;
@@ -268,7 +307,7 @@ class ReferencedArray implements ArrayValues {
     if (values.length !== this.chunkLength) {
       throw new CodecError(String(this.meta.compressor?.id ?? 'none'), `${this.name}: chunk ${key} decoded to ${values.length} values, expected ${this.chunkLength}`);
     }
-    cache.set(prefix + key, values);
+    if (keep) cache.set(prefix + key, values);
     return values;
   }
 }

@@ -30,7 +30,16 @@ export interface ArrayValues {
    * Chunks the references do not have read as the fill value (0 when there is none).
    * Throws SourceError when a source cannot be read.
    */
-  read(selection: readonly Slice[], signal?: AbortSignal): Promise<NumericArray>;
+  read(selection: readonly Slice[], signal?: AbortSignal, options?: ReadOptions): Promise<NumericArray>;
+}
+
+export interface ReadOptions {
+  /**
+   * The caller keeps what it makes of the values (the processed view caches encoded chunks), so a
+   * selection that is exactly one whole chunk, not cached yet, is handed over as decoded instead
+   * of copied, and not kept in the decoded-chunk cache. The result is the caller's own either way.
+   */
+  readonly uncached?: boolean;
 }
 
 /** The decoded arrays of one dataset. */

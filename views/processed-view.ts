@@ -295,7 +295,7 @@ export class ProcessedView {
   private async encode(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<Uint8Array> {
     const { meta } = array;
     const selection = selectionOf(meta, suffix);
-    let chunk = padToChunk(await array.values.read(selection, signal), selection, meta.shape.length === 0 ? [] : meta.chunks, array.fillValue);
+    let chunk = padToChunk(await array.values.read(selection, signal, { uncached: true }), selection, meta.shape.length === 0 ? [] : meta.chunks, array.fillValue);
     for (const transform of array.transforms) chunk = transform(chunk);
     const raw = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     // the chunk was made for this request alone (read() returns a new array): hand it over
