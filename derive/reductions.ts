@@ -81,7 +81,7 @@ export class Reducer {
       case 'mean':
         for (let i = 0; i < length; i++) {
           const v = values[from + i] as number;
-          if (v === v) {
+          if (!Number.isNaN(v)) {
             count[cell + i] = (count[cell + i] as number) + 1;
             first[cell + i] = (first[cell + i] as number) + v;
           }
@@ -90,7 +90,7 @@ export class Reducer {
       case 'min':
         for (let i = 0; i < length; i++) {
           const v = values[from + i] as number;
-          if (v === v) {
+          if (!Number.isNaN(v)) {
             count[cell + i] = (count[cell + i] as number) + 1;
             if (v < (first[cell + i] as number)) first[cell + i] = v;
           }
@@ -99,7 +99,7 @@ export class Reducer {
       case 'max':
         for (let i = 0; i < length; i++) {
           const v = values[from + i] as number;
-          if (v === v) {
+          if (!Number.isNaN(v)) {
             count[cell + i] = (count[cell + i] as number) + 1;
             if (v > (first[cell + i] as number)) first[cell + i] = v;
           }

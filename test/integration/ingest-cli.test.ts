@@ -69,7 +69,8 @@ describe('strato ingest', () => {
   it('records the ingest in the entry, and the provenance shows it as the activity that made the table', async () => {
     const entry = (await loadCatalog(catalog)).datasets.find((d) => d.id === 'series-json');
     expect(entry?.fields.ingest).toMatchObject({ tool: 'strato ingest', strato: stratoVersion(), files: 3, format: 'json', concat_dim: 'time' });
-    expect(Date.parse(String((entry?.fields.ingest as Record<string, unknown>).time))).toBeGreaterThan(Date.now() - 600_000);
+    const ingest = (entry?.fields.ingest ?? {}) as Record<string, unknown>;
+    expect(Date.parse(String(ingest.time))).toBeGreaterThan(Date.now() - 600_000);
     const app = await openApp(catalog);
     try {
       const document = (await (await app.request('/datasets/series-json/provenance')).json()) as { activity: Record<string, Record<string, unknown>> };
