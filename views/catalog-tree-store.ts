@@ -14,11 +14,6 @@ export interface TreeFace {
   /** `raw view`, `processed view`: names the face in messages and caches. */
   readonly name: string;
   view(dataset: Dataset): StoreView;
-  /**
-   * A dataset group's `.zattrs` text in listings of large subtrees, when it is not the root
-   * `.zattrs` of the references (the processed view adds its processing note to `history`).
-   */
-  attributes?(dataset: Dataset): string | undefined;
 }
 
 /** What a key of the tree is: a body to send, a group (a directory), or nothing. */

@@ -62,14 +62,7 @@ export class CatalogTrees {
         fragments = new WeakMap();
         this.fragments.set(face.name, fragments);
       }
-      store = new CatalogTreeStore(
-        tree,
-        (id) => visible.get(id),
-        face,
-        (dataset) => face.attributes?.(dataset) ?? referenceAttributes(dataset),
-        this.options,
-        fragments,
-      );
+      store = new CatalogTreeStore(tree, (id) => visible.get(id), face, referenceAttributes, this.options, fragments);
       byFace.set(face.name, store);
     }
     return store;
@@ -93,9 +86,9 @@ function sameDatasets(a: readonly Dataset[], b: readonly Dataset[]): boolean {
 }
 
 /**
- * A dataset group's attributes in listings of large subtrees, unless its face knows better: the
- * root `.zattrs` of its references (what the raw view serves), read without making the views of
- * thousands of datasets.
+ * A dataset group's attributes in listings of large subtrees: the root `.zattrs` of its
+ * references (what both views serve as the group's `.zattrs` today), read without making the
+ * views of thousands of datasets.
  */
 function referenceAttributes(dataset: Dataset): string {
   return dataset.references.metadataText.get('.zattrs') ?? '{}';

@@ -110,8 +110,6 @@ export interface ProcessedViewOptions {
  */
 export class ProcessedView {
   private readonly arrays = new Map<string, ProcessedArray>();
-  /** The root `.zattrs` text as this view serves it (the source's, with the processing note in `history`). */
-  readonly rootAttributes: string;
   private readonly documents: ReadonlyMap<string, ServedBody>;
   private readonly separators: ReadonlyMap<string, string>;
   private readonly dataset: Dataset;
@@ -158,7 +156,6 @@ export class ProcessedView {
     }
     const note = processingNote([...this.arrays.values()], schema.variables, options.version, (name) => arrayMetadata(dataset.references.metadata, name));
     if (note) texts.set('.zattrs', withHistory(texts.get('.zattrs') ?? '{}', note));
-    this.rootAttributes = texts.get('.zattrs') ?? '{}';
     this.documents = renderMetadata(texts);
     this.separators = dimensionSeparators(texts);
   }

@@ -34,15 +34,7 @@ function treeRoutes(context: PluginContext, trees: CatalogTrees): Hono {
   const app = new Hono();
   const faces: ReadonlyArray<readonly [string, TreeFace]> = [
     ['kerchunk', { name: 'raw view', view: (dataset) => context.views.raw(dataset) }],
-    [
-      'zarr',
-      {
-        name: 'processed view',
-        view: (dataset) => context.views.processed(dataset),
-        // the processed view notes what it did (re-compressed at least) in the group's `history`
-        attributes: (dataset) => context.views.processed(dataset).rootAttributes,
-      },
-    ],
+    ['zarr', { name: 'processed view', view: (dataset) => context.views.processed(dataset) }],
   ];
   const privateAnswers = new WeakSet<Context>();
   const privately: MiddlewareHandler = async (c, next) => {
