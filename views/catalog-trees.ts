@@ -87,8 +87,9 @@ function sameDatasets(a: readonly Dataset[], b: readonly Dataset[]): boolean {
 
 /**
  * A dataset group's attributes in listings of large subtrees: the root `.zattrs` of its
- * references (what both views serve as the group's `.zattrs` today), read without making the
- * views of thousands of datasets.
+ * references, read without making the views of thousands of datasets. The raw view serves
+ * exactly these; the processed view's own `.zattrs` adds its processing note to `history`
+ * (making 10,000 processed views for one listing took 3.2 s of a cold root).
  */
 function referenceAttributes(dataset: Dataset): string {
   return dataset.references.metadataText.get('.zattrs') ?? '{}';

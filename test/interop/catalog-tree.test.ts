@@ -67,7 +67,16 @@ describe('the catalog tree read by zarr-python 2, xarray and zarrita', () => {
     });
 
     it(`${face}: a large catalog's tree is walked group by group, each dataset opened by its URL`, async () => {
-      const args = ['--url', `${large.url}/catalog/${face}`, '--expect', expectation(large.url, face), '--no-group-open'];
+      // a large listing shows each dataset group's reference attributes; the processed view's own
+      // .zattrs adds its processing note to `history` (made without building 10,000 views)
+      const args = [
+        '--url',
+        `${large.url}/catalog/${face}`,
+        '--expect',
+        expectation(large.url, face),
+        '--no-group-open',
+        ...(face === 'zarr' ? ['--listed-attrs-without', 'history'] : []),
+      ];
       const result = await runPython('test/interop/check_catalog_tree.py', args);
       const report = lastJsonLine<TreeReport>(result.stdout || '{}');
       // walking from the root finds every group, but their arrays are listed only in each group's own .zmetadata
