@@ -5,6 +5,7 @@ import { SourcesConfigError } from '../kerchunk/sources/sources.js';
 import { IntakeCatalogError, readIntakeCatalog, type SkippedEntry } from './intake-catalog.js';
 import { findReferenceSets, ReferenceDirError } from './reference-dir.js';
 import { type Candidate, type RegisterReport, registerSets } from './register-sets.js';
+import { UsageError, usageFailure } from './usage.js';
 
 export const BULK_INGEST_HELP = `Usage:
   strato ingest --catalog catalog.yaml --from-intake CATALOG.yaml|URL [--dry-run]
@@ -29,8 +30,6 @@ export interface BulkIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
-
-class UsageError extends Error {}
 
 /** `strato ingest --from-intake|--from-dir`: 0 done, 1 something skipped or failed, 2 usage error. */
 export async function bulkIngest(args: string[], io: BulkIo): Promise<number> {
@@ -62,12 +61,7 @@ export async function bulkIngest(args: string[], io: BulkIo): Promise<number> {
       dryRun: values['dry-run'],
     };
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`strato ingest: ${(error as Error).message}\n\n${BULK_INGEST_HELP}`);
-      return 2;
-    }
-    throw error;
+    return usageFailure(error, io.stderr, BULK_INGEST_HELP);
   }
   try {
     let candidates: Candidate[];

@@ -11,6 +11,7 @@ import { SourcesConfigError } from '../kerchunk/sources/sources.js';
 import type { StratoConfig } from '../server/config.js';
 import { bulkIngest } from './bulk-command.js';
 import { type FileScanSummary, IngestError, type IngestOptions, type IngestProgress, type IngestSummary, type ReferenceFormat, runIngest } from './run-ingest.js';
+import { UsageError, usageFailure } from './usage.js';
 
 export const INGEST_HELP = `Usage:
   strato ingest --catalog catalog.yaml --id ID [--format json|parquet] [--concat-dim DIM] FILES...
@@ -42,8 +43,6 @@ export interface IngestIo {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-class UsageError extends Error {}
-
 /**
  * `strato ingest ARGS`: exit code 0 done, 1 failed, 2 usage error. Expected errors print one line, no stack.
  * `config.readBudget` (STRATO_MAX_READ_MB, STRATO_READ_WAIT_SECONDS) bounds the source bytes read at once.
@@ -59,12 +58,7 @@ export async function ingest(args: string[], io: IngestIo = { stdout: process.st
     }
     options = parsed;
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`strato ingest: ${(error as Error).message}\n\n${INGEST_HELP}`);
-      return 2;
-    }
-    throw error;
+    return usageFailure(error, io.stderr, INGEST_HELP);
   }
   const progress = createProgress(io.stderr);
   try {

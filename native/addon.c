@@ -293,22 +293,28 @@ static napi_value bitround32(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* inflateZlib(stream, out): bytes written into out, -1 refused (ask node:zlib), -2 more than out holds, -3 no libdeflate. */
-static napi_value inflate_zlib(napi_env env, napi_callback_info info) {
+/* The (stream, out) arguments of the decoders: two Uint8Arrays that do not overlap, else a thrown error. */
+static int stream_out_args(napi_env env, napi_callback_info info, uint8_t **src, size_t *src_length, uint8_t **dst, size_t *dst_length) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
     napi_throw_type_error(env, NULL, "expected (stream, out)");
-    return NULL;
+    return 0;
   }
+  if (!bytes_arg(env, argv[0], "stream must be a Uint8Array", src, src_length)) return 0;
+  if (!bytes_arg(env, argv[1], "out must be a Uint8Array", dst, dst_length)) return 0;
+  if (*src_length > 0 && *dst_length > 0 && *src < *dst + *dst_length && *dst < *src + *src_length) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "stream and out must not overlap");
+    return 0;
+  }
+  return 1;
+}
+
+/* inflateZlib(stream, out): bytes written into out, -1 refused (ask node:zlib), -2 more than out holds, -3 no libdeflate. */
+static napi_value inflate_zlib(napi_env env, napi_callback_info info) {
   uint8_t *src, *dst;
   size_t src_length, dst_length;
-  if (!bytes_arg(env, argv[0], "stream must be a Uint8Array", &src, &src_length)) return NULL;
-  if (!bytes_arg(env, argv[1], "out must be a Uint8Array", &dst, &dst_length)) return NULL;
-  if (src_length > 0 && dst_length > 0 && src < dst + dst_length && dst < src + src_length) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "stream and out must not overlap");
-    return NULL;
-  }
+  if (!stream_out_args(env, info, &src, &src_length, &dst, &dst_length)) return NULL;
   Scratch *scratch = scratch_of(env);
   if (!scratch) return number(env, -3);
   if (!scratch->inflater && strato_has_libdeflate()) scratch->inflater = strato_inflater_new();
@@ -317,20 +323,9 @@ static napi_value inflate_zlib(napi_env env, napi_callback_info info) {
 
 /* blosclzDecompress(stream, out): bytes written into out (all of it), or -1 for a corrupt stream. */
 static napi_value blosclz_decompress(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, NULL, "expected (stream, out)");
-    return NULL;
-  }
   uint8_t *src, *dst;
   size_t src_length, dst_length;
-  if (!bytes_arg(env, argv[0], "stream must be a Uint8Array", &src, &src_length)) return NULL;
-  if (!bytes_arg(env, argv[1], "out must be a Uint8Array", &dst, &dst_length)) return NULL;
-  if (src_length > 0 && src < dst + dst_length && dst < src + src_length) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "stream and out must not overlap");
-    return NULL;
-  }
+  if (!stream_out_args(env, info, &src, &src_length, &dst, &dst_length)) return NULL;
   return number(env, (double)strato_blosclz_decompress(src, src_length, dst, dst_length));
 }
 
