@@ -1,6 +1,7 @@
 {
   "variables": {
-    "libdeflate": "<!(pkg-config --exists libdeflate 2>/dev/null && echo 1 || echo 0)"
+    "libdeflate": "<!(pkg-config --exists libdeflate 2>/dev/null && echo 1 || echo 0)",
+    "liblz4": "<!(pkg-config --exists liblz4 2>/dev/null && echo 1 || echo 0)"
   },
   "targets": [
     {
@@ -14,6 +15,11 @@
           "defines": ["STRATO_HAVE_LIBDEFLATE"],
           "cflags": ["<!@(pkg-config --cflags libdeflate)"],
           "libraries": ["<!@(pkg-config --libs libdeflate)"]
+        }],
+        ["liblz4==1", {
+          "defines": ["STRATO_HAVE_LIBLZ4"],
+          "cflags": ["<!@(pkg-config --cflags liblz4)"],
+          "libraries": ["<!@(pkg-config --libs liblz4)"]
         }]
       ]
     }
