@@ -42,6 +42,7 @@ const INTEGRATION_BESIDE: Readonly<Record<string, string>> = {
   'source-observer.test.ts': 'a fake http origin on a local port',
   'sources.test.ts': 'a fake http origin on a local port',
   'whole-objects.test.ts': 'a fake http origin on a local port',
+  'warm-start.test.ts': 'serves a made-up dataset on a loopback port, starts a server',
   'metrics/access.test.ts': 'a real server on 0.0.0.0',
   'metrics.test.ts': 'a real server in this process',
   'parquet-metrics.test.ts': 'the built CLI on python3-made fixtures',

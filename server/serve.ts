@@ -24,6 +24,7 @@ import { loadListedPlugins } from './plugin-loader.js';
 import { processingProblem } from './stage.js';
 import { stratoVersion } from './version.js';
 import { warmCodecs } from './warm-codecs.js';
+import { warmRoutes, warmServingPath } from './warm-start.js';
 
 export interface ServeOptions {
   readonly catalog: string;
@@ -84,6 +85,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   poolForDerived = codecs;
   // the first chunks of a fresh process as fast as later ones
   await warmCodecs(codecs, codecs.size);
+  // …and the request path: a made-up dataset served once by a throwaway app (server/warm-start.ts)
+  await warmServingPath({ codecs, plugins: defaultPlugins, config, version: stratoVersion(), diskCache: config.diskCache.maxBytes !== 0, logger: options.logger });
   // the encoded-chunk tier all server processes share (STRATO_CACHE_DIR, STRATO_DISK_CACHE_MB; 0: off)
   const diskCache = config.diskCache.maxBytes === 0 ? undefined : await DiskChunkCache.open({ ...config.diskCache, logger: options.logger });
   const limits = connectionLimits(options.connections ?? config.connections);
@@ -103,6 +106,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       budgetLimits: options.budgetLimits ?? config.budget,
       diskCache,
     });
+    warmRoutes(app);
     server = await listen(app.fetch, options.port, options.host, limits);
   } catch (error) {
     // nothing is served: let go of what was opened, so the process can exit with the error
