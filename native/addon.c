@@ -6,6 +6,7 @@
  */
 
 #include <node_api.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ typedef struct {
   size_t frame_capacity;
   uint8_t *block;
   size_t block_capacity;
-  uint32_t *table;
+  void *lz4_state;
   void *inflater;
 } Scratch;
 
@@ -38,7 +39,7 @@ static void free_scratch(napi_env env, void *data, void *hint) {
   Scratch *scratch = data;
   free(scratch->frame);
   free(scratch->block);
-  free(scratch->table);
+  free(scratch->lz4_state);
   strato_inflater_free(scratch->inflater);
   free(scratch);
 }
@@ -51,6 +52,12 @@ static int grow(uint8_t **buffer, size_t *capacity, size_t needed) {
   *buffer = bigger;
   *capacity = needed;
   return 1;
+}
+
+/* The LZ4 compressor's state, made once per thread. */
+static void *lz4_state(Scratch *scratch) {
+  if (!scratch->lz4_state) scratch->lz4_state = malloc(strato_lz4_state_bytes());
+  return scratch->lz4_state;
 }
 
 static Scratch *scratch_of(napi_env env) {
@@ -131,26 +138,37 @@ static napi_value shuffle_like(napi_env env, napi_callback_info info, int invers
 static napi_value shuffle(napi_env env, napi_callback_info info) { return shuffle_like(env, info, 0); }
 static napi_value unshuffle(napi_env env, napi_callback_info info) { return shuffle_like(env, info, 1); }
 
-/* lz4Compress(src): one LZ4 block (no size prefix). */
+/* lz4Compress(src, own): one LZ4 block (no size prefix); own: by strato's compressor even where liblz4 is linked. */
 static napi_value lz4_compress(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, NULL, "expected (src, own)");
+    return NULL;
+  }
   uint8_t *src;
   size_t length;
+  bool own = false;
   if (!bytes_arg(env, argv[0], "src must be a Uint8Array", &src, &length)) return NULL;
+  if (argc >= 2) {
+    napi_valuetype type;
+    if (napi_typeof(env, argv[1], &type) != napi_ok || (type != napi_undefined && (type != napi_boolean || napi_get_value_bool(env, argv[1], &own) != napi_ok))) {
+      napi_throw_type_error(env, NULL, "own must be a boolean");
+      return NULL;
+    }
+  }
   if (length > MAX_FRAME_BYTES) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "at most 2 GiB may be compressed at once");
     return NULL;
   }
   Scratch *scratch = scratch_of(env);
-  size_t table_bytes = strato_lz4_table_bytes();
-  if (!scratch || !grow(&scratch->frame, &scratch->frame_capacity, strato_lz4_bound(length)) ||
-      (!scratch->table && !(scratch->table = malloc(table_bytes)))) {
+  if (!scratch || !grow(&scratch->frame, &scratch->frame_capacity, strato_lz4_bound(length)) || !lz4_state(scratch)) {
     napi_throw_error(env, "ERR_MEMORY", "out of memory");
     return NULL;
   }
-  size_t written = strato_lz4_compress(src, length, scratch->frame, strato_lz4_bound(length), 1, scratch->table);
+  size_t capacity = strato_lz4_bound(length);
+  size_t written = own ? strato_lz4_compress_own(src, length, scratch->frame, capacity, 1, scratch->lz4_state)
+                       : strato_lz4_compress(src, length, scratch->frame, capacity, 1, scratch->lz4_state);
   return new_bytes(env, scratch->frame, written);
 }
 
@@ -209,7 +227,7 @@ static napi_value blosc_lz4_frame(napi_env env, napi_callback_info info) {
   size_t limit = nbytes + HEADER_BYTES;
   size_t bound = strato_lz4_bound(blocksize);
   if (!scratch || !grow(&scratch->frame, &scratch->frame_capacity, limit) || !grow(&scratch->block, &scratch->block_capacity, blocksize + bound) ||
-      (!scratch->table && !(scratch->table = malloc(strato_lz4_table_bytes())))) {
+      !lz4_state(scratch)) {
     napi_throw_error(env, "ERR_MEMORY", "out of memory");
     return NULL;
   }
@@ -237,7 +255,7 @@ static napi_value blosc_lz4_frame(napi_env env, napi_callback_info info) {
       for (size_t s = 0; s < streams; s++) {
         const uint8_t *part = prepared + s * neblock;
         /* a stream that does not get smaller is stored as it is (its length = the part's length) */
-        size_t clen = strato_lz4_compress(part, neblock, compressed, neblock - 1, acceleration, scratch->table);
+        size_t clen = strato_lz4_compress(part, neblock, compressed, neblock - 1, acceleration, scratch->lz4_state);
         const uint8_t *stream = clen > 0 ? compressed : part;
         size_t slen = clen > 0 ? clen : neblock;
         if (cbytes + 4 + slen >= limit) {
@@ -349,5 +367,14 @@ NAPI_MODULE_INIT() {
   napi_value has_libdeflate;
   napi_get_boolean(env, strato_has_libdeflate(), &has_libdeflate);
   napi_set_named_property(env, exports, "hasLibdeflate", has_libdeflate);
+  napi_value has_liblz4, lz4_implementation;
+  napi_get_boolean(env, strato_has_liblz4(), &has_liblz4);
+  napi_set_named_property(env, exports, "hasLiblz4", has_liblz4);
+  /* which LZ4 makes the blocks of bloscLz4Frame (its bytes depend on it): "liblz4 1.9.4", "strato" */
+  const char *library = strato_lz4_implementation();
+  char name[64] = "strato";
+  if (library) snprintf(name, sizeof(name), "liblz4 %s", library);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &lz4_implementation);
+  napi_set_named_property(env, exports, "lz4Implementation", lz4_implementation);
   return exports;
 }

@@ -1,6 +1,9 @@
 /*
- * An LZ4 block compressor (the block format of the LZ4 specification, as every LZ4 decoder and
- * c-blosc read it): greedy matching through a hash table of 4-byte sequences, with the format's
+ * LZ4 blocks (the block format of the LZ4 specification, as every LZ4 decoder and c-blosc read
+ * it). Where the build found liblz4 (Debian's liblz4-dev, STRATO_HAVE_LIBLZ4), blocks are made by
+ * its LZ4_compress_fast, as c-blosc makes them; else by strato's own compressor below.
+ *
+ * strato's own: greedy matching through a hash table of 4-byte sequences, with the format's
  * end-of-block rules (the last 5 bytes are literals, no match starts within the last 12 bytes).
  * `acceleration` ≥ 1 as LZ4's: the first step between match attempts (larger: faster, less compression).
  * Written for blosc blocks (≤ 2 GiB; offsets ≤ 65535). Writes at most `capacity` bytes: returns 0
@@ -9,6 +12,10 @@
 #include "strato_native.h"
 
 #include <string.h>
+
+#ifdef STRATO_HAVE_LIBLZ4
+#include <lz4.h>
+#endif
 
 #define MINMATCH 4
 #define LAST_LITERALS 5
@@ -79,7 +86,8 @@ static uint8_t *write_literals(uint8_t *op, const uint8_t *anchor, size_t litera
   return op;
 }
 
-size_t strato_lz4_compress(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity, unsigned acceleration, uint32_t *table) {
+size_t strato_lz4_compress_own(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity, unsigned acceleration, void *state) {
+  uint32_t *table = state;
   uint8_t *op = dst;
   uint8_t *const op_end = dst + capacity;
   const uint8_t *anchor = src;
@@ -141,4 +149,31 @@ last_literals:
   return (size_t)(op - dst);
 }
 
-size_t strato_lz4_table_bytes(void) { return sizeof(uint32_t) << HASH_LOG; }
+#ifdef STRATO_HAVE_LIBLZ4
+size_t strato_lz4_state_bytes(void) {
+  size_t own = sizeof(uint32_t) << HASH_LOG;
+  size_t library = (size_t)LZ4_sizeofState();
+  return library > own ? library : own;
+}
+
+size_t strato_lz4_compress(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity, unsigned acceleration, void *state) {
+  /* liblz4 takes int sizes and at most LZ4_MAX_INPUT_SIZE bytes: anything larger is ours */
+  if (length > LZ4_MAX_INPUT_SIZE) return strato_lz4_compress_own(src, length, dst, capacity, acceleration, state);
+  int room = capacity > 0x7fffffff ? 0x7fffffff : (int)capacity;
+  int accel = acceleration > 65537 ? 65537 : (int)acceleration;
+  int written = LZ4_compress_fast_extState(state, (const char *)src, (char *)dst, (int)length, room, accel);
+  return written > 0 ? (size_t)written : 0;
+}
+
+const char *strato_lz4_implementation(void) { return LZ4_versionString(); }
+int strato_has_liblz4(void) { return 1; }
+#else
+size_t strato_lz4_state_bytes(void) { return sizeof(uint32_t) << HASH_LOG; }
+
+size_t strato_lz4_compress(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity, unsigned acceleration, void *state) {
+  return strato_lz4_compress_own(src, length, dst, capacity, acceleration, state);
+}
+
+const char *strato_lz4_implementation(void) { return NULL; }
+int strato_has_liblz4(void) { return 0; }
+#endif

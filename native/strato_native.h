@@ -9,9 +9,15 @@ void strato_shuffle(const uint8_t *src, uint8_t *dst, size_t length, size_t size
 void strato_unshuffle(const uint8_t *src, uint8_t *dst, size_t length, size_t size);
 
 size_t strato_lz4_bound(size_t length);
-size_t strato_lz4_table_bytes(void);
+/* Bytes of the scratch state strato_lz4_compress needs (8-byte aligned, e.g. from malloc; reusable, not shared between threads). */
+size_t strato_lz4_state_bytes(void);
 /* Compresses `length` bytes into at most `capacity` bytes of `dst`: the bytes written, 0 when they do not fit. */
-size_t strato_lz4_compress(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity, unsigned acceleration, uint32_t *table);
+size_t strato_lz4_compress(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity, unsigned acceleration, void *state);
+/* strato's own LZ4 compressor (what strato_lz4_compress runs without liblz4), the same contract. */
+size_t strato_lz4_compress_own(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity, unsigned acceleration, void *state);
+/* liblz4's version string where it was linked (it makes the blocks then), else NULL (strato's own compressor). */
+const char *strato_lz4_implementation(void);
+int strato_has_liblz4(void);
 
 /* Decodes one blosclz stream into exactly `capacity` bytes at most; returns the bytes written, or -1 for a corrupt stream. */
 long strato_blosclz_decompress(const uint8_t *src, size_t length, uint8_t *dst, size_t capacity);

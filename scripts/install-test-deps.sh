@@ -5,8 +5,9 @@
 set -euo pipefail
 
 # The one list. python3-dask: xarray.open_mfdataset; python3-cftime: non-standard calendars;
-# python3-jinja2: fsspec expands `gen` blocks of reference tables with it. libdeflate-dev: the native
-# codec addon links it for zlib inflate when present (npm rebuild after installing it).
+# python3-jinja2: fsspec expands `gen` blocks of reference tables with it. libdeflate-dev, liblz4-dev:
+# the native codec addon links them when present, for zlib inflate and for the LZ4 blocks of blosc
+# frames (scripts/test.sh rebuilds the addon after installing them; else `npm rebuild`).
 PACKAGES=(
   python3-numpy
   python3-netcdf4
@@ -32,6 +33,7 @@ PACKAGES=(
   gdal-bin
   procps
   libdeflate-dev
+  liblz4-dev
 )
 
 missing=()

@@ -10,10 +10,14 @@ case "${1:-}" in
   unit | integration | slow) tier=$1; shift ;;
 esac
 [[ $tier == unit ]] || bash scripts/install-test-deps.sh
-# the native codecs link libdeflate when the build finds it; on a fresh machine `npm ci` ran before
-# the line above installed libdeflate-dev, so build them again (quiet) once it is there
-if pkg-config --exists libdeflate 2>/dev/null &&
-  ! node -e "process.exit(require('./build/Release/strato_native.node').hasLibdeflate ? 0 : 1)" 2>/dev/null; then
+# the native codecs link libdeflate and liblz4 when the build finds them; on a fresh machine `npm ci`
+# ran before the line above installed libdeflate-dev / liblz4-dev, so build them again (quiet) once
+# a library is there that the built addon lacks
+native_lacks() { # library name, the addon's export saying it is linked
+  pkg-config --exists "$1" 2>/dev/null &&
+    ! node -e "process.exit(require('./build/Release/strato_native.node')['$2'] ? 0 : 1)" 2>/dev/null
+}
+if native_lacks libdeflate hasLibdeflate || native_lacks liblz4 hasLiblz4; then
   node native/build.mjs
 fi
 npm run --silent build

@@ -7,6 +7,7 @@ import type { ArrayValues, DatasetValues, NumericArray, Slice } from '../kerchun
 import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
+import { encoderImplementation } from '../kerchunk/codecs/native.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
@@ -22,7 +23,7 @@ import { dimensionSeparators, objectMembers, renderMetadata, withAttributes } fr
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
 /** Bump when an encoder's output changes for the same input (keys of the disk tier change with it). */
-const ENCODING_GENERATION = 2;
+const ENCODING_GENERATION = 3;
 /** How long a chunk's tag is reused; the file source re-checks files as often (FileSource revalidateMs). */
 const TAG_TTL_MS = 1000;
 /** Tags kept per view before they are all forgotten at once. */
@@ -130,7 +131,15 @@ export class ProcessedView {
     this.cache = options.cache;
     this.sources = options.sources;
     this.codecs = options.codecs;
-    this.identity = JSON.stringify([ENCODING_GENERATION, options.version ?? '', dataset.id, dataset.entry.processing ?? null, stages.map((stage) => stage.key)]);
+    // the encoders' implementation too: a build with liblz4 and one without never share a tag
+    this.identity = JSON.stringify([
+      ENCODING_GENERATION,
+      encoderImplementation,
+      options.version ?? '',
+      dataset.id,
+      dataset.entry.processing ?? null,
+      stages.map((stage) => stage.key),
+    ]);
     const steps = configureStages(stages, dataset.entry.processing);
     const schema = schemaOf(dataset);
     const bounds = boundsVariables(schema.variables);
@@ -198,8 +207,8 @@ export class ProcessedView {
 
   /**
    * The ETag of a processed chunk, made without its bytes: a SHA-256 of what they are made from —
-   * the view's identity (encoder generation, strato version, dataset id, `processing` block,
-   * stages), the array's source and target metadata, the chunk's index, and for every source
+   * the view's identity (encoder generation and implementation, strato version, dataset id,
+   * `processing` block, stages), the array's source and target metadata, the chunk's index, and for every source
    * chunk it covers the reference (`[url, offset, length]`, inline bytes, or missing) and the
    * version of the object it points into (a file's size and mtime, an http ETag). So it changes
    * whenever the bytes could (a re-registered dataset, a rewritten source file, a new release),

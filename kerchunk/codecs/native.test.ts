@@ -114,6 +114,34 @@ describe('float32 bit rounding: native equals JavaScript bit for bit', () => {
 
 const lz4 = (await import('lz4-napi')) as unknown as { uncompressSync(data: Uint8Array): Buffer };
 
+describe("LZ4 blocks: liblz4 where linked, strato's own compressor always there", () => {
+  const unprefixed = (block: Uint8Array, length: number): Uint8Array => {
+    const prefixed = new Uint8Array(4 + block.byteLength);
+    new DataView(prefixed.buffer).setUint32(0, length, true);
+    prefixed.set(block, 4);
+    return lz4.uncompressSync(prefixed);
+  };
+  it('says which LZ4 makes the frames', () => {
+    expect(typeof native.hasLiblz4).toBe('boolean');
+    expect(native.lz4Implementation).toMatch(native.hasLiblz4 ? /^liblz4 \d+\.\d+\.\d+$/ : /^strato$/);
+  });
+
+  it.each([
+    ['empty', new Uint8Array(0)],
+    ['tiny', noise(12)],
+    ['noise', noise(100_001)],
+    ['zeros', new Uint8Array(200_000)],
+    ['smooth floats', smoothFloats(70_000)],
+    ['a repeated pattern longer than 64 KiB apart', new Uint8Array([...noise(70_000), ...noise(70_000)])],
+  ])('%s: both compressors make blocks that decode to the input', (_, data) => {
+    for (const own of [false, true]) {
+      const block = native.lz4Compress(data, own);
+      expect(block.byteLength).toBeLessThanOrEqual(data.byteLength + Math.floor(data.byteLength / 255) + 16);
+      expect(same(unprefixed(block, data.byteLength), data)).toBe(true);
+    }
+  });
+});
+
 describe('blosc LZ4 frames written in C, read by c-blosc (numcodecs wasm) and by readBloscFrame', () => {
   const decompress = (stream: Uint8Array, out: Uint8Array): Uint8Array => {
     const prefixed = new Uint8Array(4 + stream.byteLength);
@@ -293,6 +321,8 @@ describe('bad arguments throw JavaScript errors, never touch memory', () => {
     ['a frame at clevel 0', () => native.bloscLz4Frame(data, 4, 256, true, 0)],
     ['a frame at clevel 10', () => native.bloscLz4Frame(data, 4, 256, true, 10)],
     ['a frame with a shuffle that is not a boolean', () => native.bloscLz4Frame(data, 4, 256, 1 as unknown as boolean, 5)],
+    ['an LZ4 block with `own` not a boolean', () => native.lz4Compress(data, 'yes' as unknown as boolean)],
+    ['an LZ4 block of nothing', () => (native.lz4Compress as (...a: unknown[]) => Uint8Array)()],
     ['bit rounding of 3 bytes', () => native.bitround32(data.subarray(0, 3), new Uint8Array(3), 13, false, -1)],
     ['bit rounding with maskbits 0', () => native.bitround32(data, new Uint8Array(1024), 0, false, -1)],
     ['bit rounding with maskbits 24', () => native.bitround32(data, new Uint8Array(1024), 24, false, -1)],

@@ -7,7 +7,8 @@ import { isMainThread } from 'node:worker_threads';
 /**
  * strato's native codec kernels (native/*.c, built by node-gyp during `npm ci` into
  * build/Release/strato_native.node): byte shuffle, blosc LZ4 frames, float32 bit rounding, a
- * checked blosclz decoder, and zlib inflate by libdeflate where the build found it.
+ * checked blosclz decoder, zlib inflate by libdeflate and LZ4 blocks by liblz4 where the build
+ * found them.
  * Each has a JavaScript twin that stays the reference (tests prove them equal bit for bit) and the
  * fallback: when the addon was not built (or STRATO_NATIVE=0), everything runs in JavaScript and
  * the main thread says so once.
@@ -17,14 +18,18 @@ export interface NativeCodecs {
   shuffle(src: Uint8Array, dst: Uint8Array, size: number): void;
   /** The inverse of shuffle. */
   unshuffle(src: Uint8Array, dst: Uint8Array, size: number): void;
-  /** One LZ4 block (no size prefix). */
-  lz4Compress(src: Uint8Array): Uint8Array;
+  /** One LZ4 block (no size prefix), by the LZ4 bloscLz4Frame uses; `own`: by strato's own compressor even where liblz4 is linked. */
+  lz4Compress(src: Uint8Array, own?: boolean): Uint8Array;
   /** A blosc 1 frame of LZ4 blocks, laid out as writeBloscFrame lays it out (blocksize final: a multiple of typesize, ≤ data length). */
   bloscLz4Frame(data: Uint8Array, typesize: number, blocksize: number, shuffle: boolean, clevel: number): Uint8Array;
   /** float32 bit rounding (bitround.ts round32Js) of whole words, src → dst (the same bytes or apart); keep: a word left as it is, or -1. */
   bitround32(src: Uint8Array, dst: Uint8Array, maskbits: number, keepNaN: boolean, keep: number): void;
   /** Whether inflateZlib has libdeflate (linked when the build found libdeflate-dev). */
   readonly hasLibdeflate: boolean;
+  /** Whether bloscLz4Frame's blocks come from liblz4 (linked when the build found liblz4-dev), as c-blosc's do. */
+  readonly hasLiblz4: boolean;
+  /** The LZ4 that makes bloscLz4Frame's blocks: "liblz4 1.9.4" (its version), or "strato" (native/lz4.c). */
+  readonly lz4Implementation: string;
   /** Inflates one zlib stream into `out`: bytes written; -1 refused or not ending where the input ends (ask node:zlib), -2 more than `out` holds, -3 no libdeflate. */
   inflateZlib(stream: Uint8Array, out: Uint8Array): number;
   /** Decodes one blosclz stream into `out`: the bytes written, or -1 for a corrupt stream (nothing outside `out` is touched). */
@@ -63,6 +68,14 @@ function load(): NativeCodecs | undefined {
 
 /** The native kernels, or undefined (JavaScript fallback). */
 export const nativeCodecs: NativeCodecs | undefined = load();
+
+/**
+ * Which code makes the bytes of the encoders whose output depends on it (blosc LZ4 frames: liblz4
+ * and its version, strato's own LZ4, or the JavaScript writer with lz4-napi). Two builds that could
+ * encode the same chunk differently never share a processed chunk's ETag or disk-tier entry: the
+ * processed view puts this into every chunk's identity.
+ */
+export const encoderImplementation: string = nativeCodecs ? `native, lz4: ${nativeCodecs.lz4Implementation ?? 'strato'}` : 'javascript';
 
 /**
  * A new byte array of `length` bytes whose memory is not zeroed first: only for outputs that
