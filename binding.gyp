@@ -22,6 +22,15 @@
           "libraries": ["<!@(pkg-config --libs liblz4)"]
         }]
       ]
+    },
+    {
+      "target_name": "strato_sendfile",
+      "sources": ["native/sendfile.c"],
+      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources!": ["native/sendfile.c"] }]
+      ]
     }
   ]
 }

@@ -56,7 +56,7 @@ export class DatasetViews {
   raw(dataset: Dataset): RawView {
     let view = this.raws.get(dataset);
     if (!view) {
-      view = new RawView(dataset, this.options.sources());
+      view = new RawView(dataset, this.options.sources(), this.options.logger);
       this.raws.set(dataset, view);
     }
     return view;

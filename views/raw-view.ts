@@ -1,15 +1,25 @@
 import type { Dataset } from '../catalog/dataset.js';
 import type { ChunkReference } from '../kerchunk/reference.js';
+import type { SourceReadEvent } from '../kerchunk/sources/source-observer.js';
 import type { OpenedReference, Sources } from '../kerchunk/sources/sources.js';
 import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { whenResponseOver } from '../server/http/response-lifetime.js';
+import type { SendEnd } from '../server/http/sendfile.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
-import { STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
+import { type BodyFile, STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
 import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
 
 export const CHUNK_CACHE_CONTROL = 'public, max-age=3600';
+
+/** Where the raw view reports what went wrong after an answer had started. */
+export interface RawViewLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A sendfile end as the source read observer counts it. */
+const SEND_FAILURES: Record<SendEnd, SourceReadEvent['failure'] | undefined> = { sent: undefined, short: 'short-read', aborted: 'aborted', stalled: 'aborted', failed: 'other' };
 const BYTES_TYPE = 'application/octet-stream';
 
 /**
@@ -23,6 +33,8 @@ export class RawView {
   constructor(
     private readonly dataset: Dataset,
     private readonly sources: Sources,
+    /** Told about responses cut short (a source file shorter than its references say). */
+    private readonly logger?: RawViewLogger,
   ) {
     const texts = completeMetadata(dataset.references.metadataText);
     this.documents = renderMetadata(texts);
@@ -78,10 +90,34 @@ export class RawView {
     }
   }
 
-  /** A body of `size` bytes read from the source by range, on demand. */
+  /** A body of `size` bytes read from the source by range, on demand (or sent from its file by sendfile). */
   private sourceBody(opened: OpenedReference, size: number, etag: string, requestSignal: AbortSignal | undefined): StreamableBody {
     const read = (start: number, end: number, signal?: AbortSignal) => opened.read({ start, end }, signal);
+    const inFile = opened.file;
+    const file = inFile
+      ? async (start: number, end: number, signal?: AbortSignal): Promise<BodyFile> => {
+          const pinned = await inFile({ start, end }, signal);
+          return {
+            fd: pinned.fd,
+            offset: pinned.offset,
+            length: pinned.length,
+            done: (outcome) => {
+              pinned.done(outcome.bytes, SEND_FAILURES[outcome.end]);
+              if (outcome.end === 'short' || outcome.end === 'failed') {
+                this.logger?.warn('chunk response cut short', {
+                  dataset: this.dataset.id,
+                  reason:
+                    outcome.end === 'short'
+                      ? `the source file ends before the referenced range (${outcome.bytes} of ${pinned.length} bytes sent)`
+                      : (outcome.error ?? 'send failed'),
+                });
+              }
+            },
+          };
+        }
+      : undefined;
     return {
+      ...(file ? { file } : {}),
       size,
       etag,
       contentType: BYTES_TYPE,

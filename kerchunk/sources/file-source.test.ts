@@ -245,3 +245,44 @@ describe('FileSource pool', () => {
     expect((await failure(source.read(path, 0, 1))).failure).toBe('unavailable');
   });
 });
+
+describe('FileSource.pin (descriptors for sendfile)', () => {
+  it('pins a checked descriptor that stays open while pinned, even when evicted, until released once', async () => {
+    const bytes = pattern(4096, 3);
+    const path = await file('pin-a.bin', bytes);
+    const other = await file('pin-b.bin', pattern(100));
+    const source = new FileSource({ maxOpenFiles: 1 });
+    try {
+      const pinned = await source.pin(path, 1000, 3096);
+      const into = Buffer.alloc(16);
+      const { readSync } = await import('node:fs');
+      expect(readSync(pinned.fd, into, 0, 16, 1000)).toBe(16);
+      expect(Uint8Array.from(into)).toEqual(bytes.slice(1000, 1016));
+      // another file takes the only pool slot: the pinned one is retired, not closed
+      await source.read(other, 0, 10);
+      expect(source.openCount).toBe(2);
+      expect(readSync(pinned.fd, into, 0, 16, 0)).toBe(16);
+      pinned.release();
+      pinned.release();
+      expect(source.openCount).toBe(1);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('refuses ranges past the end of the file, negative and unsafe ones, and missing files', async () => {
+    const path = await file('pin-c.bin', pattern(1000));
+    const source = new FileSource();
+    try {
+      expect((await failure(source.pin(path, 900, 101))).failure).toBe('short-read');
+      await expect(source.pin(path, -1, 10)).rejects.toThrow(RangeError);
+      await expect(source.pin(path, 0, Number.MAX_SAFE_INTEGER + 2)).rejects.toThrow(RangeError);
+      expect((await failure(source.pin(join(dir, 'missing.bin'), 0, 1))).failure).toBe('not-found');
+      expect(source.openCount).toBe(1);
+      const pinned = await source.pin(path, 0, 1000);
+      pinned.release();
+    } finally {
+      await source.close();
+    }
+  });
+});

@@ -93,6 +93,13 @@ interface PooledFile {
   revalidation?: Promise<PooledFile>;
 }
 
+/** An open descriptor of a source file, kept open until `release` (see `FileSource.pin`). */
+export interface PinnedFile {
+  readonly fd: number;
+  /** Unpins the descriptor (once; later calls do nothing). */
+  release(): void;
+}
+
 export class FileSource implements ByteSource {
   private readonly pool: LRUCache<string, PooledFile>;
   private readonly opening = new Map<string, Promise<PooledFile>>();
@@ -137,6 +144,31 @@ export class FileSource implements ByteSource {
     } finally {
       this.release(file);
     }
+  }
+
+  /**
+   * The pooled, checked descriptor of `url`, pinned (never closed) until `release` is called, for
+   * a caller that sends bytes [offset, offset + length) itself (sendfile). `short-read` at once
+   * when the file, as last checked, ends before the range does; a file truncated later is the
+   * caller's to notice (sendfile sees its end early).
+   */
+  async pin(url: string, offset: number, length: number, signal?: AbortSignal): Promise<PinnedFile> {
+    checkRange(url, offset, length, this.maxReadBytes);
+    signal?.throwIfAborted();
+    const file = await this.acquire(toPath(url));
+    if (file.size < offset + length) {
+      this.release(file);
+      throw new SourceError('short-read', `${file.path} ends at byte ${file.size}, before the end of the referenced range ${offset}+${length}`);
+    }
+    let pinned = true;
+    return {
+      fd: file.handle.fd,
+      release: () => {
+        if (!pinned) return;
+        pinned = false;
+        this.release(file);
+      },
+    };
   }
 
   async readWhole(url: string, signal?: AbortSignal): Promise<Uint8Array> {

@@ -2,7 +2,7 @@ import type { ChunkReference } from '../reference.js';
 import { type ResolvedUrl, SourceAllowList, SourcesConfigError } from './allow-list.js';
 import { BufferPool } from './buffer-pool.js';
 import type { ByteSource } from './byte-source.js';
-import { FileSource, type FileSourceOptions } from './file-source.js';
+import { FileSource, type FileSourceOptions, type PinnedFile } from './file-source.js';
 import { HttpSource } from './http-source.js';
 import { type ReadBudget, sharedReadBudget } from './read-budget.js';
 import { S3Source } from './s3-source.js';
@@ -58,6 +58,22 @@ export interface OpenedReference {
    * concurrent reads of the same bytes are shared as in `readShared`.
    */
   read(range: ChunkRange, signal?: AbortSignal, lend?: (release: () => void) => boolean): Promise<Uint8Array>;
+  /**
+   * For a reference into a local file: where bytes `range` lie in it, on a checked descriptor
+   * pinned open until `done` is called, for a caller that sends them itself (sendfile); undefined
+   * for other sources. `done(bytes, failure)` unpins it and tells the read observer what was sent.
+   */
+  file?(range: ChunkRange, signal?: AbortSignal): Promise<PinnedFileRange>;
+}
+
+/** Bytes of a local file on a pinned descriptor (see `OpenedReference.file`). */
+export interface PinnedFileRange {
+  readonly fd: number;
+  /** Where the range starts in the file. */
+  readonly offset: number;
+  readonly length: number;
+  /** Unpins the descriptor (once); `failure` when fewer bytes than `length` were sent. */
+  done(bytes: number, failure?: SourceReadEvent['failure']): void;
 }
 
 interface Route {
@@ -196,7 +212,39 @@ export class Sources {
         }
         return this.sharedRead(route, base + range.start, base + range.end, readSignal);
       },
+      ...(route.source === this.files ? { file: (range: ChunkRange, signal?: AbortSignal) => this.pinFile(route, base, length, range, signal) } : {}),
     };
+  }
+
+  /** `OpenedReference.file` of a local file: the pinned descriptor, the read reported when done. */
+  private async pinFile(route: Route, base: number, length: number | undefined, range: ChunkRange, signal: AbortSignal | undefined): Promise<PinnedFileRange> {
+    checkChunkRange(range, length);
+    const bytes = range.end - range.start;
+    const started = performance.now();
+    let pinned: PinnedFile;
+    try {
+      pinned = await this.files.pin(route.url, base + range.start, bytes, signal);
+    } catch (error) {
+      this.report(route, started, { bytes: 0, failure: readFailure(error) });
+      throw error;
+    }
+    return {
+      fd: pinned.fd,
+      offset: base + range.start,
+      length: bytes,
+      done: (sent, failure) => {
+        pinned.release();
+        this.report(route, started, failure ? { bytes: sent, failure } : { bytes: sent });
+      },
+    };
+  }
+
+  private report(route: Route, started: number, event: Omit<SourceReadEvent, 'kind' | 'seconds'>): void {
+    try {
+      this.observer?.read({ kind: route.kind, seconds: (performance.now() - started) / 1000, ...event });
+    } catch {
+      // an observer must never fail a read
+    }
   }
 
   /** Bytes [start, end) of a routed object (to its end when `end` is undefined), concurrent equal reads shared. */

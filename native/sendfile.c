@@ -1,0 +1,475 @@
+/*
+ * strato's sendfile addon (plain Node-API + libuv, C, Linux): sends a byte range of a file to a
+ * TCP socket with sendfile(2), so the bytes never pass through JavaScript memory.
+ *
+ * Safety, in order of what could go wrong:
+ * - Descriptors: both the socket's and the file's descriptors are dup()ed on the main thread,
+ *   in the call that starts a send, before any other thread sees them. Node/libuv may close its
+ *   own socket descriptor at any time (the peer resets, the server closes): its number may then
+ *   be reused by another client's connection or another file, but the job only ever uses its
+ *   own duplicates, which keep the original connection and file open until the job closes them.
+ * - Threads: the sendfile loop runs on libuv's thread pool (napi async work), never on the event
+ *   loop, and only while bytes move: when the socket stays full for WAIT_IN_THREAD_MS the work
+ *   ends and the job waits on the event loop instead (uv_poll for writability, no thread held).
+ *   At most `maxWorkers` jobs hold a pool thread at once (the others queue here), so file reads,
+ *   which use the same pool, are never starved.
+ * - Bounds: a wait for writability longer than `stallMs` ends the job ("stalled"): a client
+ *   that never reads holds neither a thread nor its descriptors for longer than that. `abort`
+ *   (client gone, deadline, shutdown) ends it at the next loop turn or at once when waiting.
+ * - A file shorter than the range ends the job as "short" with the bytes sent so far: the caller
+ *   cuts the connection (the client sees fewer bytes than Content-Length), never bytes of
+ *   another file: the file descriptor is the one the caller opened and checked.
+ *
+ * JavaScript API (see server/http/sendfile.ts):
+ *   start(socketFd, fileFd, offset, length, stallMs, done) -> job   done(result, bytesSent) once
+ *   abort(job)                                                      ends it soon (idempotent)
+ *   configure(maxWorkers)                                           pool threads used at most
+ *   stats() -> [jobs alive, jobs on a pool thread, jobs queued]
+ * result: 0 all sent, 1 file ended early (short), 2 aborted, 3 stalled, < 0 -errno.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define RESULT_DONE 0
+#define RESULT_SHORT 1
+#define RESULT_ABORTED 2
+#define RESULT_STALLED 3
+/* internal: the socket stayed full, wait on the event loop */
+#define RESULT_WOULD_BLOCK 100
+
+/* how long a pool thread waits for a full socket before handing the wait to the event loop */
+#define WAIT_IN_THREAD_MS 2
+/* bytes per sendfile call (the loop checks the abort flag between calls) */
+#define MAX_CALL_BYTES (8 * 1024 * 1024)
+#define MAX_STALL_MS (10 * 60 * 1000)
+
+enum job_state { STATE_QUEUED, STATE_WORKING, STATE_WAITING, STATE_FINISHING, STATE_DONE };
+
+typedef struct job job;
+typedef struct addon addon;
+
+struct addon {
+  uv_loop_t *loop;
+  uint32_t max_workers;
+  uint32_t working;
+  uint32_t alive;
+  job *queue_head;
+  job *queue_tail;
+};
+
+struct job {
+  addon *owner;
+  napi_env env;
+  napi_ref done;
+  napi_async_context context;
+  napi_async_work work;
+  int socket_fd;
+  int file_fd;
+  int64_t offset;
+  int64_t remaining;
+  int64_t sent;
+  uint32_t stall_ms;
+  int result;
+  int aborted; /* read by the pool thread: __atomic */
+  enum job_state state;
+  job *next;
+  uv_poll_t poll;
+  uv_timer_t timer;
+  int poll_started;
+  /* references that keep this struct alive: the JS object, the timer handle, the poll handle */
+  int refs;
+};
+
+static void release(job *j) {
+  if (--j->refs == 0) free(j);
+}
+
+static void on_handle_closed(uv_handle_t *handle) {
+  release((job *)handle->data);
+}
+
+static void close_fds(job *j) {
+  if (j->socket_fd >= 0) close(j->socket_fd);
+  if (j->file_fd >= 0) close(j->file_fd);
+  j->socket_fd = -1;
+  j->file_fd = -1;
+}
+
+static void pump(addon *a);
+
+/* Ends a job: descriptors closed, handles closed, `done(result, sent)` called. Main thread. */
+static void finish(job *j, int result) {
+  if (j->state == STATE_DONE) return;
+  j->state = STATE_DONE;
+  addon *a = j->owner;
+  a->alive--;
+  if (j->poll_started) uv_poll_stop(&j->poll); /* removes the fd from epoll before it is closed */
+  uv_timer_stop(&j->timer);
+  close_fds(j);
+  if (j->poll_started) uv_close((uv_handle_t *)&j->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&j->timer, on_handle_closed);
+
+  napi_env env = j->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value done, global, argv[2], ignored;
+  if (j->done && j->context && napi_get_reference_value(env, j->done, &done) == napi_ok && done != NULL && napi_get_global(env, &global) == napi_ok &&
+      napi_create_int32(env, result, &argv[0]) == napi_ok && napi_create_double(env, (double)j->sent, &argv[1]) == napi_ok) {
+    napi_status status = napi_make_callback(env, j->context, global, done, 2, argv, &ignored);
+    if (status == napi_pending_exception) {
+      napi_value error;
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    }
+  }
+  if (j->done) napi_delete_reference(env, j->done);
+  j->done = NULL;
+  if (j->context) napi_async_destroy(env, j->context);
+  j->context = NULL;
+  napi_close_handle_scope(env, scope);
+}
+
+/* Pool thread: sendfile until done, aborted, the file ends, an error, or the socket stays full. */
+static void execute(napi_env env, void *data) {
+  (void)env;
+  job *j = data;
+  while (j->remaining > 0) {
+    if (__atomic_load_n(&j->aborted, __ATOMIC_ACQUIRE)) {
+      j->result = RESULT_ABORTED;
+      return;
+    }
+    off_t offset = (off_t)j->offset;
+    size_t count = j->remaining > MAX_CALL_BYTES ? MAX_CALL_BYTES : (size_t)j->remaining;
+    ssize_t n = sendfile(j->socket_fd, j->file_fd, &offset, count);
+    if (n > 0) {
+      j->offset += n;
+      j->remaining -= n;
+      j->sent += n;
+      continue;
+    }
+    if (n == 0) {
+      j->result = RESULT_SHORT;
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      struct pollfd p = {.fd = j->socket_fd, .events = POLLOUT, .revents = 0};
+      int ready = poll(&p, 1, WAIT_IN_THREAD_MS);
+      if (ready > 0 || (ready < 0 && errno == EINTR)) continue; /* writable, or an error sendfile will tell */
+      if (ready == 0) {
+        j->result = RESULT_WOULD_BLOCK;
+        return;
+      }
+    }
+    j->result = -errno;
+    return;
+  }
+  j->result = RESULT_DONE;
+}
+
+static void start_work(job *j);
+static void on_work_done(napi_env env, napi_status status, void *data);
+
+static void on_writable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  job *j = handle->data;
+  if (j->state != STATE_WAITING) return;
+  uv_poll_stop(&j->poll);
+  uv_timer_stop(&j->timer);
+  if (status < 0) {
+    finish(j, status);
+    return;
+  }
+  j->state = STATE_QUEUED;
+  start_work(j);
+}
+
+static void on_timer(uv_timer_t *handle) {
+  job *j = handle->data;
+  if (j->state == STATE_WAITING) {
+    finish(j, RESULT_STALLED);
+  } else if (j->state == STATE_FINISHING) {
+    finish(j, j->result);
+  }
+}
+
+/* Ends a job from the event loop soon (never inside the caller's own call). */
+static void finish_soon(job *j, int result) {
+  if (j->poll_started) uv_poll_stop(&j->poll);
+  j->result = result;
+  j->state = STATE_FINISHING;
+  uv_timer_start(&j->timer, on_timer, 0, 0);
+}
+
+static void enqueue(addon *a, job *j) {
+  j->next = NULL;
+  if (a->queue_tail) a->queue_tail->next = j;
+  else a->queue_head = j;
+  a->queue_tail = j;
+}
+
+static void unqueue(addon *a, job *j) {
+  job **at = &a->queue_head;
+  job *previous = NULL;
+  while (*at && *at != j) {
+    previous = *at;
+    at = &(*at)->next;
+  }
+  if (!*at) return;
+  *at = j->next;
+  if (a->queue_tail == j) a->queue_tail = previous;
+  j->next = NULL;
+}
+
+/* Starts queued jobs while pool threads are free. */
+static void pump(addon *a) {
+  while (a->queue_head && a->working < a->max_workers) {
+    job *j = a->queue_head;
+    a->queue_head = j->next;
+    if (!a->queue_head) a->queue_tail = NULL;
+    j->next = NULL;
+    napi_value name;
+    if (napi_create_string_utf8(j->env, "strato:sendfile", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_async_work(j->env, NULL, name, execute, on_work_done, j, &j->work) != napi_ok) {
+      finish_soon(j, -ENOMEM);
+      continue;
+    }
+    if (napi_queue_async_work(j->env, j->work) != napi_ok) {
+      napi_delete_async_work(j->env, j->work);
+      j->work = NULL;
+      finish_soon(j, -ENOMEM);
+      continue;
+    }
+    j->state = STATE_WORKING;
+    a->working++;
+  }
+}
+
+static void start_work(job *j) {
+  addon *a = j->owner;
+  j->state = STATE_QUEUED;
+  enqueue(a, j);
+  pump(a);
+}
+
+static void on_work_done(napi_env env, napi_status status, void *data) {
+  job *j = data;
+  addon *a = j->owner;
+  napi_delete_async_work(env, j->work);
+  j->work = NULL;
+  a->working--;
+  if (status != napi_ok) j->result = RESULT_ABORTED;
+  else if (j->result == RESULT_WOULD_BLOCK && __atomic_load_n(&j->aborted, __ATOMIC_ACQUIRE)) j->result = RESULT_ABORTED;
+  if (j->result == RESULT_WOULD_BLOCK) {
+    int started = j->poll_started ? 0 : uv_poll_init(a->loop, &j->poll, j->socket_fd);
+    if (started == 0) {
+      if (!j->poll_started) {
+        j->poll.data = j;
+        j->poll_started = 1;
+        j->refs++;
+      }
+      started = uv_poll_start(&j->poll, UV_WRITABLE | UV_DISCONNECT, on_writable);
+    }
+    if (started == 0) {
+      j->state = STATE_WAITING;
+      uv_timer_start(&j->timer, on_timer, j->stall_ms, 0);
+    } else {
+      finish(j, started);
+    }
+  } else {
+    finish(j, j->result);
+  }
+  pump(a);
+}
+
+static void on_job_collected(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  release((job *)data);
+}
+
+static addon *addon_of(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  addon *a = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, (void **)&a) != napi_ok) return NULL;
+  return a;
+}
+
+static int int64_arg(napi_env env, napi_value value, int64_t min, int64_t max, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok) return 0;
+  if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d) return 0;
+  *out = (int64_t)d;
+  return 1;
+}
+
+static napi_value throw_range(napi_env env, const char *message) {
+  napi_throw_range_error(env, NULL, message);
+  return NULL;
+}
+
+static napi_value throw_errno(napi_env env, const char *what, int error) {
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s", what, strerror(error));
+  napi_throw_error(env, "ERR_STRATO_SENDFILE", message);
+  return NULL;
+}
+
+static napi_value start(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  addon *a = addon_of(env, info, &argc, argv);
+  if (!a) return NULL;
+  if (argc < 6) return throw_range(env, "start(socketFd, fileFd, offset, length, stallMs, done)");
+  int64_t socket_fd, file_fd, offset, length, stall_ms;
+  if (!int64_arg(env, argv[0], 0, INT32_MAX, &socket_fd) || !int64_arg(env, argv[1], 0, INT32_MAX, &file_fd)) return throw_range(env, "descriptors must be integers >= 0");
+  /* 2^53 bounds what a JS number says exactly; off_t is 64-bit on Linux */
+  if (!int64_arg(env, argv[2], 0, (int64_t)1 << 53, &offset) || !int64_arg(env, argv[3], 0, (int64_t)1 << 53, &length)) return throw_range(env, "offset and length must be integers >= 0");
+  if (!int64_arg(env, argv[4], 1, MAX_STALL_MS, &stall_ms)) return throw_range(env, "stallMs must be an integer in [1, 600000]");
+  napi_valuetype type;
+  if (napi_typeof(env, argv[5], &type) != napi_ok || type != napi_function) return throw_range(env, "done must be a function");
+
+  /* the socket must be a stream socket; the file a regular file */
+  int socket_type = 0;
+  socklen_t type_length = sizeof socket_type;
+  if (getsockopt((int)socket_fd, SOL_SOCKET, SO_TYPE, &socket_type, &type_length) != 0) return throw_errno(env, "socket descriptor", errno);
+  if (socket_type != SOCK_STREAM) return throw_range(env, "not a stream socket");
+  struct stat file_stat;
+  if (fstat((int)file_fd, &file_stat) != 0) return throw_errno(env, "file descriptor", errno);
+  if (!S_ISREG(file_stat.st_mode)) return throw_range(env, "not a regular file");
+
+  job *j = calloc(1, sizeof *j);
+  if (!j) return throw_errno(env, "sendfile job", ENOMEM);
+  j->socket_fd = fcntl((int)socket_fd, F_DUPFD_CLOEXEC, 0);
+  if (j->socket_fd < 0) {
+    int error = errno;
+    free(j);
+    return throw_errno(env, "dup of the socket", error);
+  }
+  j->file_fd = fcntl((int)file_fd, F_DUPFD_CLOEXEC, 0);
+  if (j->file_fd < 0) {
+    int error = errno;
+    close(j->socket_fd);
+    free(j);
+    return throw_errno(env, "dup of the file", error);
+  }
+  /* libuv's sockets are non-blocking already (the flag belongs to the shared open file
+   * description); make sure, so a pool thread never blocks in sendfile on a full socket */
+  int flags = fcntl(j->socket_fd, F_GETFL);
+  if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(j->socket_fd, F_SETFL, flags | O_NONBLOCK) != 0)) {
+    int error = errno;
+    close_fds(j);
+    free(j);
+    return throw_errno(env, "non-blocking socket", error);
+  }
+  j->owner = a;
+  j->env = env;
+  j->offset = offset;
+  j->remaining = length;
+  j->stall_ms = (uint32_t)stall_ms;
+  j->refs = 1; /* the timer handle */
+  uv_timer_init(a->loop, &j->timer);
+  j->timer.data = j;
+
+  napi_value object, name;
+  if (napi_create_reference(env, argv[5], 1, &j->done) != napi_ok || napi_create_string_utf8(env, "strato:sendfile", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &j->context) != napi_ok || napi_create_external(env, j, on_job_collected, NULL, &object) != napi_ok) {
+    /* nothing started yet: undo by the same path as a finished job */
+    a->alive++;
+    finish(j, -ENOMEM);
+    return NULL;
+  }
+  j->refs++; /* the JS object */
+  a->alive++;
+  if (length == 0) finish_soon(j, RESULT_DONE);
+  else start_work(j);
+  return object;
+}
+
+static napi_value abort_job(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  addon *a = addon_of(env, info, &argc, argv);
+  if (!a || argc < 1) return NULL;
+  job *j = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external || napi_get_value_external(env, argv[0], (void **)&j) != napi_ok || !j || j->owner != a) {
+    return throw_range(env, "abort(job): not a job");
+  }
+  if (j->state == STATE_DONE || j->state == STATE_FINISHING) return NULL;
+  __atomic_store_n(&j->aborted, 1, __ATOMIC_RELEASE);
+  if (j->state == STATE_QUEUED) {
+    unqueue(a, j);
+    finish_soon(j, RESULT_ABORTED);
+  } else if (j->state == STATE_WAITING) {
+    uv_timer_stop(&j->timer);
+    finish_soon(j, RESULT_ABORTED);
+  }
+  /* STATE_WORKING: the pool thread sees the flag at its next turn (at most WAIT_IN_THREAD_MS) */
+  return NULL;
+}
+
+static napi_value configure(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  addon *a = addon_of(env, info, &argc, argv);
+  if (!a || argc < 1) return NULL;
+  int64_t workers;
+  if (!int64_arg(env, argv[0], 1, 64, &workers)) return throw_range(env, "maxWorkers must be an integer in [1, 64]");
+  a->max_workers = (uint32_t)workers;
+  pump(a);
+  return NULL;
+}
+
+static napi_value stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  addon *a = addon_of(env, info, &argc, NULL);
+  if (!a) return NULL;
+  uint32_t queued = 0;
+  for (job *j = a->queue_head; j; j = j->next) queued++;
+  napi_value array, value;
+  napi_create_array_with_length(env, 3, &array);
+  napi_create_uint32(env, a->alive, &value);
+  napi_set_element(env, array, 0, value);
+  napi_create_uint32(env, a->working, &value);
+  napi_set_element(env, array, 1, value);
+  napi_create_uint32(env, queued, &value);
+  napi_set_element(env, array, 2, value);
+  return array;
+}
+
+static void addon_free(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  /* jobs still alive reference it only from callbacks that no longer run once the env is gone */
+  (void)data;
+}
+
+NAPI_MODULE_INIT() {
+  addon *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->max_workers = 2;
+  if (napi_get_uv_event_loop(env, &a->loop) != napi_ok) {
+    free(a);
+    return NULL;
+  }
+  napi_set_instance_data(env, a, addon_free, NULL);
+  napi_property_descriptor properties[] = {
+      {"start", NULL, start, NULL, NULL, NULL, napi_enumerable, a},
+      {"abort", NULL, abort_job, NULL, NULL, NULL, napi_enumerable, a},
+      {"configure", NULL, configure, NULL, NULL, NULL, napi_enumerable, a},
+      {"stats", NULL, stats, NULL, NULL, NULL, napi_enumerable, a},
+  };
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  return exports;
+}

@@ -1,0 +1,211 @@
+import { existsSync } from 'node:fs';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Responses whose body is a byte range of a local file, sent with sendfile(2) by the
+ * `strato_sendfile` addon (native/sendfile.c): the bytes go from the page cache to the socket
+ * without being read into JavaScript memory and copied out again.
+ *
+ * - Only plain TCP sockets (never TLS), only when this response owns its socket with nothing
+ *   waiting to be written (a pipelined predecessor still being sent, a response already
+ *   started, a busy socket → the caller's own read+write path).
+ * - The head (with Content-Length) goes through Node; once Node says it left (write callback,
+ *   the socket's queue empty) the addon dup()s the socket and file descriptors on this thread
+ *   and sends on libuv's thread pool; then the response is ended with no body, so Node goes on
+ *   with keep-alive and pipelined requests as after any response.
+ * - Bounds: at most `MAX_JOBS` sends alive per process (more → the caller's path); at most
+ *   half of libuv's thread pool (UV_THREADPOOL_SIZE, default 4 → 2) sending at once (file reads
+ *   use the pool too); a socket that takes no byte for `stallMs` (default 30 s) ends the send;
+ *   the client going away (`signal`), `deadlineMs` or `abortAllSends()` (shutdown) end it at once.
+ * - Any end other than "all sent" cuts the connection: the client sees fewer bytes than
+ *   Content-Length, never other bytes.
+ *
+ * Without the addon (not built, not Linux, `STRATO_NATIVE=0`) `sendfileAvailable` is false and
+ * callers serve as before.
+ */
+
+interface SendfileAddon {
+  start(socketFd: number, fileFd: number, offset: number, length: number, stallMs: number, done: (result: number, sent: number) => void): object;
+  abort(job: object): void;
+  configure(maxWorkers: number): void;
+  stats(): [alive: number, working: number, queued: number];
+}
+
+/** How a send ended. */
+export type SendEnd = 'sent' | 'short' | 'aborted' | 'stalled' | 'failed';
+
+export interface SendOutcome {
+  readonly end: SendEnd;
+  /** Body bytes that left (the head not counted). */
+  readonly bytes: number;
+  /** What failed (errno text), for `failed`. */
+  readonly error?: string;
+}
+
+/** Where a response's body lies: `length` bytes of the open file `fd` from `offset`. */
+export interface FileRange {
+  /** An open descriptor of a regular file; it must stay open until `sendFileResponse` settles. */
+  readonly fd: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface SendFileOptions {
+  /** The client went away, or the server stops: the send ends, the connection is cut. */
+  readonly signal?: AbortSignal | undefined;
+  /** Longest wait for the client to take more bytes (default 30 s). */
+  readonly stallMs?: number;
+  /** Longest whole send (default: none beyond the stall bound). */
+  readonly deadlineMs?: number;
+}
+
+/** Sends alive at once in a process (each holds two descriptors); more are served the usual way. */
+export const MAX_JOBS = 256;
+const DEFAULT_STALL_MS = 30_000;
+const ADDON = join('build', 'Release', 'strato_sendfile.node');
+
+function addonPath(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(dir, ADDON);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
+}
+
+function load(): SendfileAddon | undefined {
+  if (process.env.STRATO_NATIVE === '0' || process.platform !== 'linux') return undefined;
+  const path = addonPath();
+  if (!path) return undefined;
+  try {
+    const addon = createRequire(import.meta.url)(path) as SendfileAddon;
+    const pool = Number(process.env.UV_THREADPOOL_SIZE);
+    addon.configure(Math.max(1, Math.floor((Number.isInteger(pool) && pool > 0 ? Math.min(pool, 1024) : 4) / 2)));
+    return addon;
+  } catch {
+    return undefined;
+  }
+}
+
+const addon = load();
+const active = new Set<() => void>();
+let started = 0;
+
+/** Whether sendfile can be used at all in this process (the addon loaded). */
+export const sendfileAvailable: boolean = addon !== undefined;
+
+/** Sends started since the process began, alive now, on a pool thread, and waiting for one (tests, metrics). */
+export function sendfileStats(): { started: number; alive: number; working: number; queued: number } {
+  if (!addon) return { started, alive: 0, working: 0, queued: 0 };
+  const [alive, working, queued] = addon.stats();
+  return { started, alive, working, queued };
+}
+
+/** Ends every send in progress (their connections are cut): for a server that stops. */
+export function abortAllSends(): void {
+  for (const abort of [...active]) abort();
+}
+
+interface SocketInternals {
+  readonly _handle?: { readonly fd?: number } | null;
+  readonly _httpMessage?: unknown;
+  readonly encrypted?: boolean;
+}
+
+/** The socket's descriptor when `outgoing` could be sent by sendfile now, else undefined. */
+function sendableSocket(outgoing: ServerResponse): number | undefined {
+  const socket = outgoing.socket;
+  if (!addon || !socket || !(socket instanceof Socket) || active.size >= MAX_JOBS) return undefined;
+  const internals = socket as unknown as SocketInternals;
+  if (internals.encrypted || internals._httpMessage !== outgoing || socket.destroyed || !socket.writable) return undefined;
+  if (socket.writableLength !== 0 || outgoing.headersSent || outgoing.writableEnded) return undefined;
+  const fd = internals._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/**
+ * Whether `outgoing` can be answered by `sendFileResponse` now: the addon is there, the socket
+ * is plain TCP, owned by this response, idle, and not too many sends are alive.
+ */
+export function canSendFile(outgoing: ServerResponse): boolean {
+  return sendableSocket(outgoing) !== undefined;
+}
+
+const RESULTS: Record<number, SendEnd> = { 0: 'sent', 1: 'short', 2: 'aborted', 3: 'stalled' };
+
+/**
+ * Answers `outgoing` with `status`, `headers` (their Content-Length is set to `file.length`)
+ * and `file.length` bytes of `file.fd` from `file.offset`, by sendfile. Resolves with how it
+ * ended (never rejects): `sent` → the response ended normally (keep-alive goes on); anything
+ * else → the connection was cut. Undefined, with nothing written, when the response cannot be
+ * sent this way (see `canSendFile`): the caller answers the usual way.
+ */
+export function sendFileResponse(
+  outgoing: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  file: FileRange,
+  options: SendFileOptions = {},
+): Promise<SendOutcome> | undefined {
+  const native = addon;
+  if (!native || sendableSocket(outgoing) === undefined || options.signal?.aborted) return undefined;
+  if (!Number.isSafeInteger(file.offset) || file.offset < 0 || !Number.isSafeInteger(file.length) || file.length < 0) {
+    throw new RangeError(`invalid file range: offset ${file.offset}, length ${file.length}`);
+  }
+  const stallMs = Math.max(1, Math.min(options.stallMs ?? DEFAULT_STALL_MS, 600_000));
+  const socket = outgoing.socket as Socket;
+  return new Promise<SendOutcome>((resolve) => {
+    let job: object | undefined;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const abort = () => {
+      if (job) native.abort(job);
+      else finish({ end: 'aborted', bytes: 0 });
+    };
+    const finish = (outcome: SendOutcome) => {
+      if (settled) return;
+      settled = true;
+      active.delete(abort);
+      options.signal?.removeEventListener('abort', abort);
+      if (timer) clearTimeout(timer);
+      if (outcome.end === 'sent') outgoing.end();
+      else socket.destroy();
+      resolve(outcome);
+    };
+    active.add(abort);
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.deadlineMs !== undefined) timer = setTimeout(abort, options.deadlineMs).unref();
+    outgoing.writeHead(status, { ...headers, 'content-length': String(file.length) });
+    outgoing.write('', (error) => {
+      if (settled) return;
+      const fd = error ? undefined : socketFdNow(outgoing, socket);
+      if (fd === undefined) {
+        finish({ end: 'failed', bytes: 0, error: error ? error.message : 'the socket was busy or closed after the head' });
+        return;
+      }
+      try {
+        started++;
+        job = native.start(fd, file.fd, file.offset, file.length, stallMs, (result, sent) => {
+          finish(result < 0 ? { end: 'failed', bytes: sent, error: `errno ${-result}` } : { end: RESULTS[result] ?? 'failed', bytes: sent });
+        });
+      } catch (startError) {
+        finish({ end: 'failed', bytes: 0, error: (startError as Error).message });
+      }
+    });
+  });
+}
+
+/** The socket's descriptor once the head has left: still this response's, nothing queued. */
+function socketFdNow(outgoing: ServerResponse, socket: Socket): number | undefined {
+  const internals = socket as unknown as SocketInternals;
+  if (socket.destroyed || internals._httpMessage !== outgoing || socket.writableLength !== 0) return undefined;
+  const fd = internals._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
