@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -146,6 +146,36 @@ async function respondStreaming(c: Context, body: StreamableBody): Promise<Respo
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * For an answer written on the Node response itself (no hono Response): sends bytes
+ * [start, end) of `body` with `status` and `headers` by sendfile when they lie in a local file
+ * (`StreamableBody.file`), are at least SENDFILE_MIN_BYTES and `outgoing`'s socket allows (see
+ * sendfile.ts). Resolves true once the head is written (the rest goes on; the response ends
+ * by itself, or its connection is cut when the send fails), false with nothing written: then
+ * answer the usual way. Rejects as `body.read` would when the file cannot be opened or is too
+ * short (nothing written either).
+ */
+export async function sendBodyFile(
+  outgoing: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  body: ServedBody,
+  start: number,
+  end: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (end - start < SENDFILE_MIN_BYTES || !isStreamable(body) || !body.file || !canSendFile(outgoing)) return false;
+  const file = await body.file(start, end, signal);
+  if (!file) return false;
+  const sending = sendFileResponse(outgoing, status, headers, file, { signal, stallMs: SENDFILE_STALL_MS });
+  if (!sending) {
+    file.done({ end: 'aborted', bytes: 0 });
+    return false;
+  }
+  void sending.then((outcome) => file.done(outcome));
+  return true;
+}
 
 /**
  * Sends `answer`'s status and headers with the bytes of `file` by sendfile, and tells

@@ -14,7 +14,7 @@ import type { Dataset } from '../../catalog/dataset.js';
 import { openDataset } from '../../catalog/dataset.js';
 import { Sources } from '../../kerchunk/sources/sources.js';
 import { type SendOutcome, sendFileResponse, sendfileAvailable, sendfileStats } from '../../server/http/sendfile.js';
-import { storeRoutes } from '../../server/http/store-routes.js';
+import { sendBodyFile, storeRoutes } from '../../server/http/store-routes.js';
 import type { DatasetEnv } from '../../server/plugin.js';
 import { RawView } from '../../views/raw-view.js';
 
@@ -29,6 +29,7 @@ const logged: string[] = [];
 
 interface StoreServer {
   readonly url: string;
+  readonly view: RawView;
   close(): Promise<void>;
 }
 
@@ -59,6 +60,7 @@ async function startStore(modules: Modules): Promise<StoreServer> {
   await once(http, 'listening');
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    view,
     close: async () => {
       http.closeAllConnections();
       await new Promise((resolve) => http.close(resolve));
@@ -340,6 +342,35 @@ describe.skipIf(!sendfileAvailable)('sendFileResponse on its own', () => {
   afterAll(async () => {
     plainServer.closeAllConnections();
     await new Promise((resolve) => plainServer.close(resolve));
+  });
+
+  it('sendBodyFile answers a Node response from a store body (a range of it), or says it cannot', async () => {
+    const lane = createServer((req, res) => {
+      void (async () => {
+        const body = await server.view.chunk('v/6');
+        if (!body) throw new Error('no chunk');
+        const small = req.url === '/small';
+        const [start, end] = small ? [0, 1000] : [7, body.size - 3];
+        if (await sendBodyFile(res, 206, { 'content-range': `bytes ${start}-${end - 1}/${body.size}` }, body, start, end)) return;
+        res.writeHead(200, { 'x-usual': 'yes' }).end(await body.read(start, end));
+      })();
+    });
+    lane.listen(0, '127.0.0.1');
+    await once(lane, 'listening');
+    try {
+      const base = `http://127.0.0.1:${(lane.address() as AddressInfo).port}`;
+      const large = await fetch(`${base}/large`);
+      expect(large.status).toBe(206);
+      expect(large.headers.get('content-length')).toBe(String(CHUNK - 10));
+      expect(Buffer.from(await large.arrayBuffer()).equals(expected(6).subarray(7, CHUNK - 3))).toBe(true);
+      const small = await fetch(`${base}/small`);
+      expect(small.headers.get('x-usual')).toBe('yes');
+      expect(Buffer.from(await small.arrayBuffer()).equals(expected(6).subarray(0, 1000))).toBe(true);
+    } finally {
+      lane.closeAllConnections();
+      await new Promise((resolve) => lane.close(resolve));
+    }
+    await settled();
   });
 
   it('cuts a client that never reads after the stall bound, holding nothing afterwards', async () => {
