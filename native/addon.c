@@ -188,12 +188,14 @@ static void write_int32(uint8_t *at, size_t value) {
 }
 
 /*
- * bloscLz4Frame(data, typesize, blocksize, shuffle, clevel): a blosc 1 frame (format version 2, as
- * blosc-frame.ts writes) of LZ4 streams. Like c-blosc, each byte plane of a whole block is its own
+ * bloscLz4Frame(data, typesize, blocksize, shuffle, clevel): a blosc 1 frame (format version 2)
+ * of LZ4 streams, made as c-blosc 1.x makes them: each byte plane of a whole block is its own
  * stream when typesize ≤ 16 and a block holds ≥ 128 elements (else one stream per block and the
  * "don't split" flag); a stream LZ4 does not make smaller is stored as it is; the whole data are
- * stored ("memcpyed") when the frame would not be smaller. `blocksize` is the final block length;
- * LZ4 runs with c-blosc's acceleration for `clevel` (10 - clevel).
+ * stored ("memcpyed") when they are under 128 bytes or the frame would pass nbytes + 16 bytes.
+ * `blocksize` is the final block length; LZ4 runs with c-blosc's acceleration for `clevel`
+ * (10 - clevel). With liblz4 linked and c-blosc's block size (blosc-frame.ts), the frame is
+ * numcodecs' byte for byte.
  */
 static napi_value blosc_lz4_frame(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -225,8 +227,7 @@ static napi_value blosc_lz4_frame(napi_env env, napi_callback_info info) {
   }
   Scratch *scratch = scratch_of(env);
   size_t limit = nbytes + HEADER_BYTES;
-  size_t bound = strato_lz4_bound(blocksize);
-  if (!scratch || !grow(&scratch->frame, &scratch->frame_capacity, limit) || !grow(&scratch->block, &scratch->block_capacity, blocksize + bound) ||
+  if (!scratch || !grow(&scratch->frame, &scratch->frame_capacity, limit) || !grow(&scratch->block, &scratch->block_capacity, blocksize) ||
       !lz4_state(scratch)) {
     napi_throw_error(env, "ERR_MEMORY", "out of memory");
     return NULL;
@@ -235,46 +236,52 @@ static napi_value blosc_lz4_frame(napi_env env, napi_callback_info info) {
   int use_shuffle = shuffled && typesize > 1;
   /* c-blosc's split: each byte plane of a block is its own stream (blocks of whole elements, ≥ 128 of them) */
   int split = typesize <= MAX_SPLITS && blocksize % typesize == 0 && blocksize / typesize >= MIN_BUFFERSIZE;
-  if (nbytes >= typesize * 16 && nbytes > 0) {
+  /* as c-blosc's header: the shuffle flag as asked (readers ignore it for 1-byte elements), the split flag as decided */
+  uint8_t flags = (uint8_t)((LZ4_CODE << 5) | (split ? 0 : FLAG_DONT_SPLIT) | (shuffled ? FLAG_SHUFFLE : 0));
+  if (nbytes >= MIN_BUFFERSIZE) {
     size_t blocks = (nbytes + blocksize - 1) / blocksize;
     size_t cbytes = HEADER_BYTES + 4 * blocks;
-    uint8_t *prepared_space = scratch->block;
-    uint8_t *compressed = scratch->block + blocksize;
-    int fits = cbytes < limit;
+    int fits = cbytes <= limit;
     for (size_t b = 0; fits && b < blocks; b++) {
       size_t start = b * blocksize;
       size_t bsize = nbytes - start < blocksize ? nbytes - start : blocksize;
       const uint8_t *prepared = data + start;
       if (use_shuffle) {
-        strato_shuffle(data + start, prepared_space, bsize, typesize);
-        prepared = prepared_space;
+        strato_shuffle(data + start, scratch->block, bsize, typesize);
+        prepared = scratch->block;
       }
       size_t streams = split && bsize == blocksize ? typesize : 1;
       size_t neblock = bsize / streams;
       write_int32(frame + HEADER_BYTES + 4 * b, cbytes);
       for (size_t s = 0; s < streams; s++) {
         const uint8_t *part = prepared + s * neblock;
-        /* a stream that does not get smaller is stored as it is (its length = the part's length) */
-        size_t clen = strato_lz4_compress(part, neblock, compressed, neblock - 1, acceleration, scratch->lz4_state);
-        const uint8_t *stream = clen > 0 ? compressed : part;
-        size_t slen = clen > 0 ? clen : neblock;
-        if (cbytes + 4 + slen >= limit) {
+        /* c-blosc's room for a stream: at most the part, and what is left of nbytes + 16 */
+        if (cbytes + 4 > limit) {
           fits = 0;
           break;
         }
+        size_t room = limit - cbytes - 4 < neblock ? limit - cbytes - 4 : neblock;
+        size_t slen = room > 0 ? strato_lz4_compress(part, neblock, frame + cbytes + 4, room, acceleration, scratch->lz4_state) : 0;
+        if (slen == 0 || slen >= neblock) {
+          /* a stream that does not get smaller is stored as it is (its length = the part's length) */
+          if (cbytes + 4 + neblock > limit) {
+            fits = 0;
+            break;
+          }
+          memcpy(frame + cbytes + 4, part, neblock);
+          slen = neblock;
+        }
         write_int32(frame + cbytes, slen);
-        memcpy(frame + cbytes + 4, stream, slen);
         cbytes += 4 + slen;
       }
     }
     if (fits) {
-      uint8_t flags = (uint8_t)((LZ4_CODE << 5) | (split ? 0 : FLAG_DONT_SPLIT) | (use_shuffle ? FLAG_SHUFFLE : 0));
       write_header(frame, flags, typesize, nbytes, blocksize, cbytes);
       return new_bytes(env, frame, cbytes);
     }
   }
-  /* stored as it is */
-  write_header(frame, (uint8_t)((LZ4_CODE << 5) | FLAG_MEMCPYED), typesize, nbytes, nbytes, limit);
+  /* stored as it is (the header as c-blosc's: the flags and block size it would have had) */
+  write_header(frame, (uint8_t)(flags | FLAG_MEMCPYED), typesize, nbytes, blocksize, limit);
   if (nbytes > 0) memcpy(frame + HEADER_BYTES, data, nbytes);
   return new_bytes(env, frame, limit);
 }

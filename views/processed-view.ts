@@ -23,7 +23,7 @@ import { dimensionSeparators, objectMembers, renderMetadata, withAttributes } fr
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
 /** Bump when an encoder's output changes for the same input (keys of the disk tier change with it). */
-const ENCODING_GENERATION = 3;
+const ENCODING_GENERATION = 4;
 /** How long a chunk's tag is reused; the file source re-checks files as often (FileSource revalidateMs). */
 const TAG_TTL_MS = 1000;
 /** Tags kept per view before they are all forgotten at once. */

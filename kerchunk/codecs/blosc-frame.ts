@@ -16,6 +16,10 @@ import { shuffleBytes, unshuffleBytesJs } from './shuffle.js';
  * length, which readers copy). A block is byte-shuffled on its own before compression; the bytes
  * of a trailing partial element stay in place. When the frame would not be smaller than the
  * data, the data is stored after the header with the "memcpyed" flag (0x02).
+ *
+ * LZ4 frames are written wholly in C where the addon is built (native/addon.c bloscLz4Frame):
+ * as c-blosc 1.x writes them (its block size, each byte plane of a block its own stream), with
+ * liblz4 where the build linked it, so they are numcodecs' frames byte for byte.
  */
 
 const HEADER_BYTES = 16;
@@ -45,23 +49,44 @@ export interface BloscFrameOptions {
   readonly useNative?: boolean;
 }
 
-/** A blocksize like c-blosc's: larger for stronger levels and for the slower codecs. */
-export function automaticBlocksize(nbytes: number, clevel: number, compressor: BloscBlockCompressorName, typesize: number): number {
-  const base = compressor === 'lz4' ? 128 * 1024 : 256 * 1024;
-  const scale = clevel >= 8 ? 8 : clevel >= 6 ? 4 : clevel >= 4 ? 2 : 1;
-  const size = Math.min(nbytes, base * scale);
-  return Math.max(typesize, size - (size % typesize));
+/** c-blosc's cache size its block sizes start from, and its limits on splitting blocks into byte planes. */
+const L1_BYTES = 32 * 1024;
+const MAX_SPLITS = 16;
+const MIN_BUFFERSIZE = 128;
+
+/**
+ * The block size c-blosc 1.x (compute_blocksize, 1.21) picks when none is asked for: 32 KiB
+ * scaled by the level (¼ at 0 … ×8 at 6–9), twice that for the strong codecs (zlib, zstd); a
+ * writer that splits blocks into byte planes (`splits`: strato's C LZ4 writer, like c-blosc's
+ * lz4) takes typesize times that (the planes at most 256 KiB, the block 64 KiB to 1 MiB). Never
+ * more than the data, whole elements.
+ */
+export function automaticBlocksize(nbytes: number, clevel: number, compressor: BloscBlockCompressorName, typesize: number, splits = false): number {
+  if (nbytes < typesize) return Math.max(1, nbytes);
+  let size = nbytes;
+  if (nbytes >= L1_BYTES) {
+    const strong = compressor !== 'lz4';
+    const scale = [0.25, 0.5, 1, 2, 4, 4, 8, 8, 8, strong ? 16 : 8][Math.min(9, Math.max(0, clevel))] as number;
+    size = L1_BYTES * (strong ? 2 : 1) * scale;
+  }
+  if (splits && clevel > 0 && typesize <= MAX_SPLITS && size / typesize >= MIN_BUFFERSIZE) {
+    size = Math.min(1024 * 1024, Math.max(64 * 1024, Math.min(size, 256 * 1024) * typesize));
+  }
+  size = Math.min(size, nbytes);
+  return size > typesize ? size - (size % typesize) : size;
 }
 
 /** One blosc 1 frame holding `data`. */
 export function writeBloscFrame(data: Uint8Array, options: BloscFrameOptions): Uint8Array {
   const nbytes = data.byteLength;
   const typesize = Math.min(255, Math.max(1, options.typesize));
-  if (options.clevel === 0 || nbytes < typesize * 16) return memcpyedFrame(data, typesize, options.compressor);
-  const requested = options.blocksize > 0 ? options.blocksize : automaticBlocksize(nbytes, options.clevel, options.compressor, typesize);
-  const blocksize = Math.min(nbytes, Math.max(typesize, requested - (requested % typesize)));
-  // the whole frame in C (native/addon.c: the same layout, its own LZ4 block compressor)
-  if (options.compressor === 'lz4' && nativeCodecs && options.useNative !== false) return nativeCodecs.bloscLz4Frame(data, typesize, blocksize, options.shuffle, options.clevel);
+  if (options.clevel === 0) return memcpyedFrame(data, typesize, options.compressor);
+  // the whole frame in C (native/addon.c: as c-blosc makes it, LZ4 by liblz4 where linked)
+  const native = options.compressor === 'lz4' && nativeCodecs !== undefined && options.useNative !== false;
+  if (!native && nbytes < typesize * 16) return memcpyedFrame(data, typesize, options.compressor);
+  const requested = options.blocksize > 0 ? options.blocksize : automaticBlocksize(nbytes, options.clevel, options.compressor, typesize, native);
+  const blocksize = nbytes < typesize ? 1 : Math.min(nbytes, Math.max(typesize, requested - (requested % typesize)));
+  if (native && nativeCodecs) return nativeCodecs.bloscLz4Frame(data, typesize, blocksize, options.shuffle, options.clevel);
   const blocks = Math.ceil(nbytes / blocksize);
   const streams: Uint8Array[] = [];
   let cbytes = HEADER_BYTES + 4 * blocks;
@@ -218,8 +243,6 @@ export function blosclzBlockDecompressor(useNative = true): BlockDecompressor {
 }
 
 const FLAG_BITSHUFFLE = 0x04;
-const MAX_SPLITS = 16;
-const MIN_BUFFERSIZE = 128;
 
 /** What readBloscFrame needs of a checked header (see bloscHeader in blosc.ts). */
 export interface BloscFrameHeader {

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, encodeChunk } from './chunk.js';
-import { type DecodeRequest, decodeWithPython, makeCases } from './fixtures/cases.js';
+import { type DecodeRequest, decodeWithPython, type EncodeRequest, encodeWithPython, makeCases } from './fixtures/cases.js';
+import { nativeCodecs } from './native.js';
 import { codecFromConfig } from './registry.js';
 
 // Real numcodecs (Debian's python3-numcodecs) and HDF5 (h5py) on both sides; no mocks.
@@ -75,5 +76,44 @@ describe('numcodecs and HDF5 decoding what we encoded (one Python run)', async (
     if (typeof result === 'string') throw new Error(`Python could not decode our bytes: ${result}`);
     expect(result).toBeDefined();
     expect(same(result as Uint8Array, expected.get(name) as Uint8Array)).toBe(true);
+  });
+});
+
+/** Deterministic smooth values with some noise in the low bits, as model output has. */
+function smooth(count: number, make: (n: number) => Float32Array | Float64Array | Int16Array | Uint8Array): Uint8Array {
+  const values = make(count);
+  for (let i = 0; i < count; i++) values[i] = 273 + 20 * Math.sin(i / 300) + ((i * 7919) % 13) / 100;
+  return new Uint8Array(values.buffer);
+}
+
+// The C frame writer follows c-blosc 1.x (block size, byte-plane splits, liblz4 with its
+// acceleration): where both link the same liblz4, its frames are numcodecs' byte for byte.
+describe.skipIf(!nativeCodecs?.hasLiblz4)('blosc lz4 frames: the bytes c-blosc writes (liblz4 on both sides)', async () => {
+  const noise = new Uint8Array(300_000).map((_, i) => (Math.imul(i, 2654435761) >>> 24) & 0xff);
+  const inputs: Array<[string, string, Uint8Array]> = [
+    ['float32, 4 MB (8 blocks, a short last one)', '<f4', smooth(1_038_240, (n) => new Float32Array(n))],
+    ['float32, one short block', '<f4', smooth(10_007, (n) => new Float32Array(n))],
+    ['float64', '<f8', smooth(300_001, (n) => new Float64Array(n))],
+    ['int16', '<i2', smooth(200_000, (n) => new Int16Array(n))],
+    ['uint8', '|u1', smooth(200_000, (n) => new Uint8Array(n))],
+    ['float32 noise', '<f4', noise],
+    ['float32, under 128 bytes', '<f4', smooth(25, (n) => new Float32Array(n))],
+    ['float64, 20 elements (160 bytes)', '<f8', smooth(20, (n) => new Float64Array(n))],
+    ['nothing', '<f4', new Uint8Array(0)],
+  ];
+  const requests: EncodeRequest[] = [];
+  for (const [label, dtype, raw] of inputs) {
+    for (const clevel of [1, 5, 9]) {
+      for (const shuffle of [0, 1]) requests.push({ name: `${label}, clevel ${clevel}, shuffle ${shuffle}`, raw, dtype, cname: 'lz4', clevel, shuffle });
+    }
+  }
+  const { blosc, frames } = await encodeWithPython(cases.dir, requests);
+
+  it.skipIf(!blosc.startsWith('1.')).each(requests.map((r) => [r.name, r] as const))('%s', async (_, r) => {
+    const codec = codecFromConfig({ id: 'blosc', cname: r.cname, clevel: r.clevel, shuffle: r.shuffle }, { dtype: r.dtype });
+    const ours = await codec.encode(r.raw);
+    const theirs = frames.get(r.name) as Uint8Array;
+    expect(Buffer.from(ours.subarray(0, 16)).toString('hex')).toBe(Buffer.from(theirs.subarray(0, 16)).toString('hex'));
+    expect(same(ours, theirs)).toBe(true);
   });
 });
