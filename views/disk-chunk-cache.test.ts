@@ -88,3 +88,48 @@ describe('DiskChunkCache', () => {
     expect(await DiskChunkCache.open({ dir: join(root, 'zero'), maxBytes: 0 })).toBeUndefined();
   });
 });
+
+describe('DiskChunkCache.open (entries sent from their file)', () => {
+  it('opens a checked entry whose bytes lie at its offset, readable by range; nothing for a file under another key', async () => {
+    const dir = join(root, 'c');
+    const cache = (await DiskChunkCache.open({ dir, maxBytes: 1 << 20 })) as DiskChunkCache;
+    const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 13) % 251);
+    await cache.set('k', bytes);
+    const entry = await cache.open('k');
+    if (!entry) throw new Error('no entry');
+    try {
+      expect(entry.size).toBe(5000);
+      const raw = Buffer.alloc(100);
+      const { readSync } = await import('node:fs');
+      expect(readSync(entry.fd, raw, 0, 100, entry.offset + 200)).toBe(100);
+      expect(Uint8Array.from(raw)).toEqual(bytes.slice(200, 300));
+      expect(await entry.read(4990, 5000)).toEqual(bytes.slice(4990));
+      await expect(entry.read(0, 5001)).rejects.toThrow(RangeError);
+      await expect(entry.read(-1, 2)).rejects.toThrow(RangeError);
+    } finally {
+      entry.close();
+      entry.close();
+    }
+    expect(await cache.open('other')).toBeUndefined();
+    // a file copied under another key's name is refused here too
+    const files = await filesUnder(dir);
+    const [only] = files;
+    if (!only) throw new Error('no file');
+    const { createHash } = await import('node:crypto');
+    const otherName = createHash('sha256').update('other').digest('hex');
+    await mkdir(join(dir, otherName.slice(0, 2)), { recursive: true });
+    await copyFile(only.path, join(dir, otherName.slice(0, 2), otherName));
+    expect(await cache.open('other')).toBeUndefined();
+  });
+
+  it('makes each subdirectory once, and again when it was removed', async () => {
+    const dir = join(root, 'c');
+    const cache = (await DiskChunkCache.open({ dir, maxBytes: 1 << 20, logger })) as DiskChunkCache;
+    await cache.set('a', new Uint8Array(10).fill(1));
+    const [file] = await filesUnder(dir);
+    if (!file) throw new Error('no file');
+    await rm(join(file.path, '..'), { recursive: true });
+    await cache.set('a', new Uint8Array(10).fill(2));
+    expect(await cache.get('a')).toEqual(new Uint8Array(10).fill(2));
+  });
+});

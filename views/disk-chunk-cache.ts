@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, stat, statfs, unlink, utimes } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Where a disk cache reports what it could not do (it never fails a request). */
@@ -44,6 +44,8 @@ export class DiskChunkCache {
   private writtenSinceSweep = 0;
   private sweeping: Promise<void> | undefined;
   private readonly touched = new Map<string, number>();
+  /** Subdirectories (`ab`) this process made or found: no mkdir per write. */
+  private readonly subdirs = new Set<string>();
   private warnings = 0;
 
   private constructor(
@@ -78,30 +80,42 @@ export class DiskChunkCache {
 
   /** The bytes stored under `key`, or undefined. */
   async get(key: string): Promise<Uint8Array | undefined> {
-    const { name, path } = this.pathOf(key);
-    let bytes: Buffer;
+    const entry = await this.open(key);
+    if (!entry) return undefined;
     try {
-      const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-      try {
-        const { size, mtimeMs } = await handle.stat();
-        if (size < HEADER_BYTES) return undefined;
-        bytes = Buffer.allocUnsafeSlow(size);
-        let filled = 0;
-        while (filled < size) {
-          const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
-          if (bytesRead === 0) return undefined;
-          filled += bytesRead;
-        }
-        this.touch(path, name, mtimeMs);
-      } finally {
-        await handle.close();
-      }
+      return await entry.read(0, entry.size);
     } catch (error) {
+      this.warn('read failed', error);
+      return undefined;
+    } finally {
+      entry.close();
+    }
+  }
+
+  /**
+   * The file stored under `key`, open and checked (magic and key hash), or undefined: for a
+   * caller that sends its bytes itself (sendfile) or reads parts of it. The caller closes it
+   * (the descriptor keeps the bytes even when a sweep deletes the file meanwhile).
+   */
+  async open(key: string): Promise<DiskEntry | undefined> {
+    const { name, path } = this.pathOf(key);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const { size, mtimeMs } = await handle.stat();
+      const header = Buffer.allocUnsafe(HEADER_BYTES);
+      const { bytesRead } = size < HEADER_BYTES ? { bytesRead: 0 } : await handle.read(header, 0, HEADER_BYTES, 0);
+      if (bytesRead !== HEADER_BYTES || !header.subarray(0, MAGIC.byteLength).equals(MAGIC) || !header.subarray(MAGIC.byteLength).equals(Buffer.from(name, 'hex'))) {
+        void handle.close().catch(() => undefined);
+        return undefined;
+      }
+      this.touch(path, name, mtimeMs);
+      return new DiskEntry(handle, size - HEADER_BYTES);
+    } catch (error) {
+      if (handle) void handle.close().catch(() => undefined);
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.warn('read failed', error);
       return undefined;
     }
-    if (!bytes.subarray(0, MAGIC.byteLength).equals(MAGIC) || !bytes.subarray(MAGIC.byteLength, HEADER_BYTES).equals(Buffer.from(name, 'hex'))) return undefined;
-    return new Uint8Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES, bytes.byteLength - HEADER_BYTES);
   }
 
   /** Stores `bytes` under `key` (a whole file appears at once, or nothing). Resolves when done; never rejects. */
@@ -109,15 +123,27 @@ export class DiskChunkCache {
     if (bytes.byteLength + HEADER_BYTES > this.maxBytes / 8) return;
     const { name, path } = this.pathOf(key);
     const temp = join(this.dir, `tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const subdir = name.slice(0, 2);
     try {
-      await mkdir(join(this.dir, name.slice(0, 2)), { recursive: true, mode: 0o700 });
+      // one mkdir per subdirectory and process (it cost ~0.4 ms of the main thread per write)
+      if (!this.subdirs.has(subdir)) {
+        await mkdir(join(this.dir, subdir), { recursive: true, mode: 0o700 });
+        this.subdirs.add(subdir);
+      }
       const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
         await handle.writev([MAGIC, Buffer.from(name, 'hex'), bytes]);
       } finally {
         await handle.close();
       }
-      await rename(temp, path);
+      await rename(temp, path).catch(async (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        // the subdirectory went away (removed by hand): make it again, once
+        this.subdirs.delete(subdir);
+        await mkdir(join(this.dir, subdir), { recursive: true, mode: 0o700 });
+        this.subdirs.add(subdir);
+        await rename(temp, path);
+      });
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       this.warn('write failed', error);
@@ -200,4 +226,45 @@ export class DiskChunkCache {
 async function freeBytes(dir: string): Promise<number> {
   const info = await statfs(dir);
   return info.bavail * info.bsize;
+}
+
+/** A checked file of the cache, open: bytes [0, size) of the stored value lie at `offset` in `fd`. */
+export class DiskEntry {
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    /** Bytes of the stored value. */
+    readonly size: number,
+  ) {}
+
+  get fd(): number {
+    return this.handle.fd;
+  }
+
+  /** Where the value starts in the file. */
+  get offset(): number {
+    return HEADER_BYTES;
+  }
+
+  /** Bytes [start, end) of the value; rejects when the file holds fewer. */
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end || end > this.size)
+      throw new RangeError(`invalid range ${start}-${end} of ${this.size} bytes`);
+    const bytes = Buffer.allocUnsafeSlow(end - start);
+    let filled = 0;
+    while (filled < bytes.byteLength) {
+      const { bytesRead } = await this.handle.read(bytes, filled, bytes.byteLength - filled, HEADER_BYTES + start + filled);
+      if (bytesRead === 0) throw new Error(`a cache file ends ${bytes.byteLength - filled} bytes early`);
+      filled += bytesRead;
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Closes the file (once; later calls do nothing). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.handle.close().catch(() => undefined);
+  }
 }

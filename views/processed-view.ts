@@ -16,9 +16,12 @@ import { isMetadataKey, splitChunkKey } from '../kerchunk/zarr-keys.js';
 import { arrayMetadata, type ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
 import { v2ChunkKey } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
+import { whenResponseOver } from '../server/http/response-lifetime.js';
+import { sendfileAvailable } from '../server/http/sendfile.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
+import { SENDFILE_MIN_BYTES, STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
-import type { DiskChunkCache } from './disk-chunk-cache.js';
+import type { DiskChunkCache, DiskEntry } from './disk-chunk-cache.js';
 import { dimensionSeparators, objectMembers, renderMetadata, withAttributes } from './metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
@@ -52,13 +55,19 @@ interface ProcessedArray {
  * of this process in front of an optional disk tier shared by all server processes
  * (disk-chunk-cache.ts). Keys are the chunks' ETags (see `ProcessedView.chunkTag`), which change
  * whenever the bytes could.
+ *
+ * A large chunk found on disk (another worker made it, or this one before a restart) is not
+ * read: when the request has a Node response and sendfile is there, its body is the open
+ * cache file, sent by sendfile (store-routes.ts) and closed once the response is over; the
+ * kernel's page cache holds it once for every worker. Small ones, and every one without a Node
+ * response (`app.request()`), are read into the memory LRU as before.
  */
 export class EncodedChunkCache {
   private readonly chunks: SingleFlightCache<ServedBody>;
 
   constructor(
     maxBytes = 256 * 1024 * 1024,
-    observer?: CacheObserver,
+    private readonly observer?: CacheObserver,
     private readonly disk?: Promise<DiskChunkCache | undefined> | DiskChunkCache,
     private readonly diskObserver?: CacheObserver,
   ) {
@@ -67,22 +76,78 @@ export class EncodedChunkCache {
 
   /**
    * The chunk whose ETag is `etag`: from memory, else from disk, else as `encode` makes it (then
-   * stored in both); concurrent identical requests share one computation.
+   * stored in both); concurrent identical requests share one computation. `signal`: the
+   * request's client signal (lets a disk hit be sent from its file, see the class comment).
    */
-  get(etag: string, encode: () => Promise<Uint8Array>): Promise<ServedBody> {
-    return this.chunks.get(etag, async () => {
+  async get(etag: string, encode: () => Promise<Uint8Array>, signal?: AbortSignal): Promise<ServedBody> {
+    if (signal && sendfileAvailable && this.chunks.peek(etag) === undefined) {
       const disk = await this.disk;
-      const stored = disk && (await disk.get(etag));
-      if (stored) {
-        this.diskObserver?.hit();
-        return bytesBody(stored, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+      const entry = disk && (await disk.open(etag));
+      if (entry) {
+        if (entry.size >= SENDFILE_MIN_BYTES && whenResponseOver(signal, () => entry.close())) {
+          this.observer?.miss();
+          this.diskObserver?.hit();
+          return diskBody(entry, etag);
+        }
+        try {
+          // (when another request is making it already, this one waits for that instead)
+          return await this.chunks.get(etag, async () => {
+            const stored = await entry.read(0, entry.size).catch(() => undefined);
+            if (!stored) return this.fromDisk(etag, encode, false);
+            this.diskObserver?.hit();
+            return bytesBody(stored, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+          });
+        } finally {
+          entry.close();
+        }
       }
-      if (disk) this.diskObserver?.miss();
-      const encoded = await encode();
-      if (disk) void disk.set(etag, encoded);
-      return bytesBody(encoded, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
-    });
+      return this.chunks.get(etag, () => this.fromDisk(etag, encode, false));
+    }
+    return this.chunks.get(etag, () => this.fromDisk(etag, encode, true));
   }
+
+  /** A missing chunk: from disk (when `look`), else encoded (and stored on disk). */
+  private async fromDisk(etag: string, encode: () => Promise<Uint8Array>, look: boolean): Promise<ServedBody> {
+    const disk = await this.disk;
+    const stored = look && disk && (await disk.get(etag));
+    if (stored) {
+      this.diskObserver?.hit();
+      return bytesBody(stored, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+    }
+    if (disk) this.diskObserver?.miss();
+    const encoded = await encode();
+    if (disk) void disk.set(etag, encoded);
+    return bytesBody(encoded, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+  }
+}
+
+/** A chunk in an open file of the disk tier: sent from it by sendfile, or read by range (closed by the caller). */
+function diskBody(entry: DiskEntry, etag: string): StreamableBody {
+  return {
+    size: entry.size,
+    etag,
+    contentType: 'application/octet-stream',
+    cacheControl: CHUNK_CACHE_CONTROL,
+    read: (start, end) => entry.read(start, end),
+    stream: (start, end) => {
+      let position = start;
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            if (position >= end) {
+              controller.close();
+              return;
+            }
+            const to = Math.min(end, position + STREAM_PIECE_BYTES);
+            controller.enqueue(await entry.read(position, to));
+            position = to;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    },
+    file: async (start, end) => ({ fd: entry.fd, offset: entry.offset + start, length: end - start, done: () => undefined }),
+  };
 }
 
 /** What a processed view is made of. */
@@ -187,7 +252,7 @@ export class ProcessedView {
       const encoded = await this.encode(array, parts.chunk, signal);
       return bytesBody(encoded, etagOf(encoded), 'application/octet-stream', CHUNK_CACHE_CONTROL);
     }
-    return this.cache.get(etag, () => this.encode(array, parts.chunk, signal));
+    return this.cache.get(etag, () => this.encode(array, parts.chunk, signal), signal);
   }
 
   /**

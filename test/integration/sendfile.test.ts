@@ -13,9 +13,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Dataset } from '../../catalog/dataset.js';
 import { openDataset } from '../../catalog/dataset.js';
 import { Sources } from '../../kerchunk/sources/sources.js';
+import { trackResponse } from '../../server/http/response-lifetime.js';
 import { type SendOutcome, sendFileResponse, sendfileAvailable, sendfileStats } from '../../server/http/sendfile.js';
 import { sendBodyFile, storeRoutes } from '../../server/http/store-routes.js';
 import type { DatasetEnv } from '../../server/plugin.js';
+import { DiskChunkCache } from '../../views/disk-chunk-cache.js';
+import { EncodedChunkCache } from '../../views/processed-view.js';
 import { RawView } from '../../views/raw-view.js';
 
 // Raw chunks of local files are sent by sendfile(2) (server/http/sendfile.ts, native/sendfile.c):
@@ -388,5 +391,56 @@ describe.skipIf(!sendfileAvailable)('sendFileResponse on its own', () => {
     await settled();
     socket.destroy();
     await vi.waitFor(() => expect(openFds()).toBeLessThanOrEqual(fds), { timeout: 10_000, interval: 50 });
+  });
+});
+
+describe.skipIf(!sendfileAvailable)('processed chunks found in the disk tier', () => {
+  it('are sent from their cache file byte for byte (large ones), read as before otherwise; no descriptor left open', async () => {
+    const disk = await DiskChunkCache.open({ dir: join(dir, 'disk'), maxBytes: 1 << 30 });
+    if (!disk) throw new Error('no disk cache');
+    const large = randomBytes(1_500_000);
+    const small = randomBytes(20_000);
+    await disk.set('"large"', large);
+    await disk.set('"small"', small);
+    // a fresh memory tier, as in another worker: only the disk has them
+    const cache = new EncodedChunkCache(64 * 1024 * 1024, undefined, disk);
+    const encode = async (): Promise<Uint8Array> => {
+      throw new Error('not on disk');
+    };
+    const lane = createServer((req, res) => {
+      const controller = new AbortController();
+      res.once('close', () => controller.abort());
+      trackResponse(controller.signal, res);
+      void (async () => {
+        const body = await cache.get(`"${req.url?.slice(1)}"`, encode, controller.signal);
+        if (await sendBodyFile(res, 200, { etag: body.etag }, body, 0, body.size, controller.signal)) return;
+        res.writeHead(200, { 'x-usual': 'yes' }).end(await body.read(0, body.size));
+      })().catch(() => res.destroy());
+    });
+    lane.listen(0, '127.0.0.1');
+    await once(lane, 'listening');
+    const base = `http://127.0.0.1:${(lane.address() as AddressInfo).port}`;
+    try {
+      await (await fetch(`${base}/large`)).arrayBuffer();
+      await settled();
+      const fds = openFds();
+      const before = sendfileStats().started;
+      for (let round = 0; round < 3; round++) {
+        const [a, b] = await Promise.all([fetch(`${base}/large`), fetch(`${base}/small`)]);
+        expect(a.headers.get('x-usual')).toBeNull();
+        expect(Buffer.from(await a.arrayBuffer()).equals(large)).toBe(true);
+        expect(b.headers.get('x-usual')).toBe('yes');
+        expect(Buffer.from(await b.arrayBuffer()).equals(small)).toBe(true);
+      }
+      expect(sendfileStats().started - before).toBe(3);
+      await settled();
+      await vi.waitFor(() => expect(openFds()).toBeLessThanOrEqual(fds), { timeout: 10_000, interval: 50 });
+      // without a Node response (app.request()): read from disk into memory, as before
+      const body = await cache.get('"large"', encode);
+      expect(Buffer.from(await body.read(0, body.size)).equals(large)).toBe(true);
+    } finally {
+      lane.closeAllConnections();
+      await new Promise((resolve) => lane.close(resolve));
+    }
   });
 });
