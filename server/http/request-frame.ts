@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { type BudgetLimits, LazyBudget, RequestBudget, withBudget } from '../../kerchunk/request-budget.js';
 import { type AccessOptions, accessRecorder } from './access.js';
@@ -38,11 +39,7 @@ export function requestFrame(options: RequestFrameOptions): MiddlewareHandler {
       outgoing.setHeader('x-request-id', id);
     }
     const done = metrics.requestStarted();
-    // made on first use (most requests never use it); its wall time still counts from here
-    const budget = new LazyBudget(
-      (signal) => new RequestBudget(limits, signal, started),
-      () => clientSignal(c),
-    );
+    const budget = lazyBudget(limits, started, () => clientSignal(c));
     try {
       await withBudget(budget, next);
     } finally {
@@ -55,7 +52,15 @@ export function requestFrame(options: RequestFrameOptions): MiddlewareHandler {
   };
 }
 
-function headerOf(value: string | string[] | undefined): string | undefined {
+/**
+ * A request's budget, made on first use (most requests never use it); its wall time still counts
+ * from `started`. `clientSignal`: the request's client signal, made on first use too.
+ */
+export function lazyBudget(limits: BudgetLimits, started: number, clientSignal: () => AbortSignal): LazyBudget {
+  return new LazyBudget((signal) => new RequestBudget(limits, signal, started), clientSignal);
+}
+
+export function headerOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
@@ -82,8 +87,11 @@ function everyResponseHeaders(c: Context, id: string): void {
  */
 function clientSignal(c: Context): AbortSignal {
   const node = nodeBindings(c);
-  if (!node) return c.req.raw.signal;
-  const { incoming, outgoing } = node;
+  return node ? nodeClientSignal(node.incoming, node.outgoing) : c.req.raw.signal;
+}
+
+/** The client signal of a Node request and response (see `clientSignal`). */
+export function nodeClientSignal(incoming: IncomingMessage, outgoing: ServerResponse): AbortSignal {
   const gone = (): string | undefined => {
     if (incoming.errored) return incoming.errored.toString();
     return outgoing.writableFinished ? undefined : 'Client connection prematurely closed.';
