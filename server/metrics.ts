@@ -1,6 +1,7 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import type { SourceReadObserver } from '../kerchunk/sources/source-observer.js';
+import { type Observer, PlainMetrics, type Sample } from './plain-metrics.js';
 
 /** One answered HTTP request, as the metrics see it. */
 export interface RequestSample {
@@ -60,9 +61,19 @@ export interface MetricsOptions {
 const STANDARD_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 interface RequestSeries {
-  readonly count: { inc(): void };
-  readonly duration: { observe(value: number): void };
-  readonly bytes: { inc(value: number): void };
+  readonly route: string;
+  readonly count: Sample;
+  readonly duration: Observer;
+  bytes?: Sample;
+}
+
+function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let found = map.get(key);
+  if (found === undefined) {
+    found = make();
+    map.set(key, found);
+  }
+  return found;
 }
 
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -73,66 +84,46 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   const registers = [registry];
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({
-    name: 'strato_http_requests_total',
-    help: 'HTTP requests answered, by matched route pattern, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers,
-  });
-  const duration = new Histogram({
-    name: 'strato_http_request_duration_seconds',
-    help: 'Time from request to response headers, by matched route pattern and method',
-    labelNames: ['route', 'method'] as const,
-    buckets: HTTP_BUCKETS,
-    registers,
-  });
-  const responseBytes = new Counter({
-    name: 'strato_http_response_bytes_total',
-    help: 'Response body bytes (as declared by Content-Length), by matched route pattern',
-    labelNames: ['route'] as const,
-    registers,
-  });
-  const inFlight = new Gauge({ name: 'strato_http_requests_in_flight', help: 'HTTP requests being answered', registers });
+  // Counted on every request and chunk read: plain numbers (plain-metrics.ts), written before the registry's at scrape time.
+  const plain = new PlainMetrics();
+  const requests = plain.counter('strato_http_requests_total', 'HTTP requests answered, by matched route pattern, method and status', ['route', 'method', 'status']);
+  const duration = plain.histogram(
+    'strato_http_request_duration_seconds',
+    'Time from request to response headers, by matched route pattern and method',
+    ['route', 'method'],
+    HTTP_BUCKETS,
+  );
+  const responseBytes = plain.counter('strato_http_response_bytes_total', 'Response body bytes (as declared by Content-Length), by matched route pattern', ['route']);
+  const inFlight = plain.gauge('strato_http_requests_in_flight', 'HTTP requests being answered', []).series();
 
-  const cacheHits = new Counter({ name: 'strato_cache_hits_total', help: 'Cache lookups that hit', labelNames: ['cache'] as const, registers });
-  const cacheMisses = new Counter({ name: 'strato_cache_misses_total', help: 'Cache lookups that missed', labelNames: ['cache'] as const, registers });
-  const cacheBytes = new Gauge({ name: 'strato_cache_bytes', help: 'Bytes held by the cache', labelNames: ['cache'] as const, registers });
+  const cacheHits = plain.counter('strato_cache_hits_total', 'Cache lookups that hit', ['cache']);
+  const cacheMisses = plain.counter('strato_cache_misses_total', 'Cache lookups that missed', ['cache']);
+  const cacheBytes = plain.gauge('strato_cache_bytes', 'Bytes held by the cache', ['cache']);
 
-  const sourceReads = new Counter({
-    name: 'strato_source_reads_total',
-    help: 'Reads of source bytes (one per chunk or range read), by source kind and outcome (ok or the failure)',
-    labelNames: ['kind', 'outcome'] as const,
-    registers,
-  });
-  const sourceSeconds = new Histogram({
-    name: 'strato_source_read_duration_seconds',
-    help: 'Latency of reads of source bytes, by source kind',
-    labelNames: ['kind'] as const,
-    buckets: SOURCE_BUCKETS,
-    registers,
-  });
-  const denials = new Counter({
-    name: 'strato_access_denied_total',
-    help: 'Requests refused by a protected dataset, by decision (unauthenticated, forbidden, unavailable)',
-    labelNames: ['decision'] as const,
-    registers,
-  });
-  const sourceBytes = new Counter({ name: 'strato_source_read_bytes_total', help: 'Bytes read from sources, by source kind', labelNames: ['kind'] as const, registers });
+  const sourceReads = plain.counter('strato_source_reads_total', 'Reads of source bytes (one per chunk or range read), by source kind and outcome (ok or the failure)', [
+    'kind',
+    'outcome',
+  ]);
+  const sourceSeconds = plain.histogram('strato_source_read_duration_seconds', 'Latency of reads of source bytes, by source kind', ['kind'], SOURCE_BUCKETS);
+  const denials = plain.counter('strato_access_denied_total', 'Requests refused by a protected dataset, by decision (unauthenticated, forbidden, unavailable)', ['decision']);
+  const sourceBytes = plain.counter('strato_source_read_bytes_total', 'Bytes read from sources, by source kind', ['kind']);
 
-  // The series of each route, method and status, looked up once (prom-client hashes the label
-  // values of every `inc`/`observe` otherwise). Methods outside the standard ones count as OTHER,
-  // so a client inventing methods cannot grow the series without bound.
+  // The series of each route, method and status, looked up once. Methods outside the standard
+  // ones count as OTHER, so a client inventing methods cannot grow the series without bound.
   const series = new Map<string, RequestSeries>();
   const requestSeries = (route: string, rawMethod: string, status: number): RequestSeries => {
     const method = STANDARD_METHODS.has(rawMethod) ? rawMethod : 'OTHER';
-    const key = `${route} ${method} ${status}`;
+    const key = `${status} ${method} ${route}`;
     let found = series.get(key);
     if (!found) {
-      found = { count: requests.labels(route, method, String(status)), duration: duration.labels(route, method), bytes: responseBytes.labels(route) };
+      found = { count: requests.series(route, method, String(status)), duration: duration.series(route, method), route };
       series.set(key, found);
     }
     return found;
   };
+  // a route's bytes show once it has counted some (a series is shown from its first look-up)
+  const bytesOf = new Map<string, Sample>();
+  const sourceSeries = new Map<string, { readonly seconds: Observer; ok: Sample | undefined; bytes: Sample | undefined }>();
 
   // with `--workers N` a scrape reaches any one worker: its pid tells them apart
   new Gauge({ name: 'strato_process_info', help: 'This server process (pid)', labelNames: ['pid'] as const, registers }).set({ pid: String(process.pid) }, 1);
@@ -189,40 +180,57 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   return {
     registry,
     requestStarted() {
-      inFlight.inc();
+      inFlight.value++;
       let done = false;
       return () => {
         if (done) return;
         done = true;
-        inFlight.dec();
+        inFlight.value--;
       };
     },
     requestDone({ route, method, status, seconds, bytes }) {
-      const series = requestSeries(route, method, status);
-      series.count.inc();
-      series.duration.observe(seconds);
-      if (bytes !== undefined && bytes > 0) series.bytes.inc(bytes);
+      const found = requestSeries(route, method, status);
+      found.count.value++;
+      found.duration.observe(seconds);
+      if (bytes !== undefined && bytes > 0) {
+        found.bytes ??= entry(bytesOf, route, () => responseBytes.series(route));
+        found.bytes.value += bytes;
+      }
     },
     cache(name) {
-      const hits = cacheHits.labels(name);
-      const misses = cacheMisses.labels(name);
-      const held = cacheBytes.labels(name);
-      held.set(0);
+      let hits: Sample | undefined;
+      let misses: Sample | undefined;
+      const held = cacheBytes.series(name);
       return {
-        hit: () => hits.inc(),
-        miss: () => misses.inc(),
-        held: (bytes) => held.set(bytes),
+        hit: () => {
+          hits ??= cacheHits.series(name);
+          hits.value++;
+        },
+        miss: () => {
+          misses ??= cacheMisses.series(name);
+          misses.value++;
+        },
+        held: (bytes) => {
+          held.value = bytes;
+        },
       };
     },
     sources: {
       read({ kind, seconds, bytes, failure }) {
-        sourceReads.labels(kind, failure ?? 'ok').inc();
-        sourceSeconds.labels(kind).observe(seconds);
-        if (bytes > 0) sourceBytes.labels(kind).inc(bytes);
+        const found = entry(sourceSeries, kind, () => ({ seconds: sourceSeconds.series(kind), ok: undefined, bytes: undefined }));
+        if (failure === undefined) {
+          found.ok ??= sourceReads.series(kind, 'ok');
+          found.ok.value++;
+        } else sourceReads.series(kind, failure).value++;
+        found.seconds.observe(seconds);
+        if (bytes > 0) {
+          found.bytes ??= sourceBytes.series(kind);
+          found.bytes.value += bytes;
+        }
       },
     },
     accessDenied(decision) {
-      denials.labels(decision).inc();
+      denials.series(decision).value++;
     },
     watchCatalog(state) {
       catalogState = state;
@@ -231,7 +239,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       codecState = state;
     },
     async render() {
-      return { text: await registry.metrics(), contentType: registry.contentType };
+      return { text: `${plain.exposition()}\n${await registry.metrics()}`, contentType: registry.contentType };
     },
   };
 }
