@@ -23,7 +23,8 @@
 # CHUNK_SIZES (bytes), CATALOG_SIZES ("1 100 10000"), REF_SIZES ("1000 100000" plus
 # PARQUET_CHUNKS, 10000000), XARRAY_STEPS (100), BENCH_DATA, GROWTH_DATA (data directories),
 # GROWTH_MIB (64: bytes cut into chunks for the chunk-size table),
-# RESULTS (output file), BUILD=0 (use dist/ as it is), NOTE (a line for the report's header).
+# RESULTS (output file), BUILD=0 (use dist/ as it is), NOTE (a line for the report's header),
+# ONLY (some parts only, e.g. ONLY="fresh catalog"; see `section` below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -53,9 +54,13 @@ WARM_CACHE_MIB=${WARM_CACHE_MIB:-200}   # of the 256 MiB encoded-chunk cache of 
 DECODED_CHUNK_BYTES=$(( 1440 * 721 * 4 ))
 SMALL_CONNS=16
 export DURATION
+# ONLY="catalog fresh": run only these parts (raw chunk-size floor cold main one fresh parquet catalog);
+# the report then leaves out what was not measured. Default: all of them.
+ONLY=${ONLY:-}
+section() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 started=$(date +%s)
-command_line="DAYS=$DAYS DURATION=$DURATION SOAK=$SOAK CONNECTIONS=\"$CONNECTIONS\" WORKERS=$WORKERS PARQUET_CHUNKS=$PARQUET_CHUNKS"
+command_line="${ONLY:+ONLY=\"$ONLY\" }DAYS=$DAYS DURATION=$DURATION SOAK=$SOAK CONNECTIONS=\"$CONNECTIONS\" WORKERS=$WORKERS PARQUET_CHUNKS=$PARQUET_CHUNKS"
 [ "${QUICK:-0}" != 1 ] || command_line="QUICK=1 $command_line"
 if [ "${npm_lifecycle_event:-}" = bench ]; then command_line+=" npm run bench"; else command_line+=" bash bench/run.sh"; fi
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -131,6 +136,7 @@ YAML
 ln -sfn "$DATA" "$GROWTH/days"
 
 # --- raw 2.3 MB chunks and .zmetadata: nginx and strato side by side, runs interleaved ----------
+if section raw; then
 start_nginx "$DATA/static"
 start_strato "$DATA/bench-catalog.yaml" "$WORKERS"
 bench_log "nginx on $NGINX_URL, strato on $STRATO_URL ($WORKERS workers)"
@@ -146,7 +152,10 @@ xarray_read 'strato /kerchunk' "$STRATO_URL/datasets/tas/kerchunk"
 stop_contender "$NGINX_PID"
 stop_contender "$STRATO_PID"
 
+fi
+
 # --- how cost grows with chunk size, nginx and strato interleaved (50 KB: the small-chunk figure) -
+if section chunk-size; then
 start_nginx "$GROWTH/static"
 start_strato "$GROWTH/chunks-catalog.yaml" "$WORKERS"
 for size in $CHUNK_SIZES; do
@@ -156,7 +165,10 @@ done
 stop_contender "$NGINX_PID"
 stop_contender "$STRATO_PID"
 
+fi
+
 # --- per-request CPU: strato (1 process) vs a bare node:http server answering the same bytes -----
+if section floor; then
 start_strato "$GROWTH/chunks-catalog.yaml" 1
 FLOOR_CHUNK=$(echo $CHUNK_SIZES | tr ' ' '\n' | grep -x 51200 || echo $CHUNK_SIZES | cut -d' ' -f1)
 start_floor "$STRATO_URL" /datasets/tas/kerchunk/.zmetadata "/datasets/c$FLOOR_CHUNK/kerchunk/x/0"
@@ -169,6 +181,8 @@ for request in .zmetadata "$FLOOR_CHUNK B chunk"; do
 done
 stop_contender "$FLOOR_PID"
 stop_contender "$STRATO_PID"
+
+fi
 
 # --- processed cold vs the C codec limit --------------------------------------------------------
 codec_limit() { # [--busy]
@@ -186,12 +200,15 @@ cold() {
   swept cold "strato $1" "$STRATO_URL/datasets/$1/zarr/" "$2" "\"dataset\":\"$1\",\"workers\":$3,\"busy\":$([ "${4:-}" = busy ] && echo true || echo false),\"pass\":1"
   busy_stop
 }
+if section cold; then
 codec_limit
 cold kb10-lz4 4 "$WORKERS"; stop_contender "$STRATO_PID"
 cold lz4 16 "$WORKERS"; stop_contender "$STRATO_PID"
 cold kb10-zstd 16 "$WORKERS"; stop_contender "$STRATO_PID"
 codec_limit --busy --variants decode,kb10-lz4
 cold kb10-lz4 16 "$WORKERS" busy; stop_contender "$STRATO_PID"
+
+fi
 
 # The main processed server: cold, second pass over the same days, warm loads, soak, xarray.
 warm_runs() { # WORKERS CONNECTIONS...
@@ -214,6 +231,7 @@ warm_runs() { # WORKERS CONNECTIONS...
     measured warm 'strato kb10-lz4' "$STRATO_URL/datasets/kb10-lz4/zarr/" "$c" "$BENCH_TMP/warm-keys.txt" "\"workers\":$workers,\"warmKeys\":$warm_keys"
   done
 }
+if section main; then
 cold kb10-lz4 16 "$WORKERS"
 swept cold "strato kb10-lz4" "$STRATO_URL/datasets/kb10-lz4/zarr/" 16 "\"dataset\":\"kb10-lz4\",\"workers\":$WORKERS,\"busy\":false,\"pass\":2"
 warm_runs "$WORKERS" $CONNECTIONS
@@ -225,7 +243,10 @@ fi
 xarray_read 'strato /zarr' "$STRATO_URL/datasets/kb10-lz4/zarr"
 stop_contender "$STRATO_PID"
 
+fi
+
 # One process: cold, second pass (cache hits counted by its /metrics), warm.
+if section one; then
 cold kb10-lz4 16 1
 hits0=$(metric_sum "$STRATO_URL" strato_cache_hits_total 'cache="encoded"')
 second=$(sweep_measure "strato kb10-lz4" "$STRATO_URL/datasets/kb10-lz4/zarr/" "$KEYS" 16)
@@ -234,16 +255,25 @@ bench_log "cold, second pass: $second, $hits encoded-cache hits"
 record "$(with "\"section\":\"load\",\"group\":\"cold\",\"dataset\":\"kb10-lz4\",\"workers\":1,\"busy\":false,\"pass\":2,\"hits\":$hits" "$second")"
 warm_runs 1 16
 stop_contender "$STRATO_PID"
-# A fresh process: its first processed chunks, one at a time (each a different day, cold).
-start_strato "$DATA/bench-catalog.yaml" 1
-fresh=()
-for key in $(tail -n 6 "$KEYS"); do fresh+=("$(curl -s -o /dev/null -w '%{time_total}' "$STRATO_URL/datasets/kb10-lz4/zarr/$key" | awk '{ printf "%.1f", $1 * 1000 }')"); done
-stop_contender "$STRATO_PID"
-bench_log "fresh process, first processed chunks one at a time (ms): ${fresh[*]}"
-record "{\"section\":\"fresh\",\"ms\":[$(IFS=,; echo "${fresh[*]}")]}"
+fi
+
+# Fresh processes (FRESH_RUNS, 3): the first processed chunks of each, one request at a time
+# (each a different day, nothing cached), and its start → listening time (what warming costs).
+if section fresh; then
+for _ in $(seq "${FRESH_RUNS:-3}"); do
+  start_strato "$DATA/bench-catalog.yaml" 1
+  listen_ms=$(( $(now_ms) - STRATO_START_MS ))
+  fresh=()
+  for key in $(tail -n 6 "$KEYS"); do fresh+=("$(curl -s -o /dev/null -w '%{time_total}' "$STRATO_URL/datasets/kb10-lz4/zarr/$key" | awk '{ printf "%.1f", $1 * 1000 }')"); done
+  stop_contender "$STRATO_PID"
+  bench_log "fresh process (listening after $listen_ms ms), first processed chunks one at a time (ms): ${fresh[*]}"
+  record "{\"section\":\"fresh\",\"listenMs\":$listen_ms,\"ms\":[$(IFS=,; echo "${fresh[*]}")]}"
+done
+fi
 record "{\"section\":\"data\",\"days\":$DAYS,\"chunkMib\":$(( $(du -sb "$DATA/static/tas/kerchunk/tas" | cut -f1) / 1048576 )),\"decodedChunkBytes\":$DECODED_CHUNK_BYTES,\"workers\":$WORKERS}"
 
 # --- parquet reference sets, 1k → 10M chunks: cold start, load, memory -------------------------
+if section parquet; then
 for chunks in $REF_SIZES; do
   dir="$DATA/refs/tas-parquet-$chunks"
   generate_seconds=null
@@ -270,7 +300,10 @@ for chunks in $REF_SIZES; do
   stop_contender "$STRATO_PID"
 done
 
+fi
+
 # --- catalog 1 → 10,000 datasets: the chunk path must not grow with it --------------------------
+if section catalog; then
 for datasets in $CATALOG_SIZES; do
   catalog="$GROWTH/catalog-$datasets.yaml"
   {
@@ -285,10 +318,16 @@ for datasets in $CATALOG_SIZES; do
   SERVER_PID=$STRATO_PID
   first_ms=$(first_byte_ms "$STRATO_URL/datasets/$(head -1 "$BENCH_TMP/catalog-keys.txt")")
   idle_rss=$(( $(rss_kib "$STRATO_PID") / 1024 ))
+  # First touches: one chunk of every dataset, each once (its views are opened then), measured on
+  # their own; the load after it is the steady chunk path, every dataset already touched.
+  awk -v n="$datasets" 'BEGIN { for (i = 0; i < n; i++) printf "d%d/kerchunk/x/%d\n", i, i % 16 }' > "$BENCH_TMP/catalog-touch.txt"
+  KEYS=$BENCH_TMP/catalog-touch.txt swept grow-catalog-touch 'strato' "$STRATO_URL/datasets/" "$SMALL_CONNS" "\"datasets\":$datasets"
   DURATION=$GROW_DURATION measured grow-catalog 'strato' "$STRATO_URL/datasets/" "$SMALL_CONNS" "$BENCH_TMP/catalog-keys.txt" \
     "\"datasets\":$datasets,\"listenMs\":$listen_ms,\"firstMs\":$first_ms,\"idleRss\":$idle_rss"
   stop_contender "$STRATO_PID"
 done
+
+fi
 
 # --- the report ---------------------------------------------------------------------------------
 mkdir -p "$(dirname "$RESULTS")"

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../test/helpers/server.js';
-import { cpuUsPerRequest, figures, type LoadRow, parseRows, type Row, render } from './report.js';
+import { cpuUsPerRequest, figures, freshFigure, type LoadRow, parseRows, type Row, render } from './report.js';
 
 const run = promisify(execFile);
 
@@ -146,6 +146,66 @@ describe('bench/report.ts on the rows of a real run', () => {
     const target = figures(rows).targets.find((t) => t.target.startsWith('fresh process: first processed chunk'));
     expect(target?.met).toBe((ms[0] as number) / later <= 1.5);
     expect(target?.measured).toBe(`${(ms[0] as number).toFixed(1)} vs ${later.toFixed(1)} ms: ${((ms[0] as number) / later).toFixed(2)} ×`);
+  });
+
+  it('takes the fresh figure over several fresh processes: median first against the median of all later chunks', () => {
+    const several: Row[] = [
+      ...rows.filter((row) => row.section !== 'fresh'),
+      { section: 'fresh', listenMs: 700, ms: [30, 10, 12, 14, 11, 13] },
+      { section: 'fresh', listenMs: 720, ms: [15, 10, 10, 10, 10, 10] },
+      { section: 'fresh', listenMs: 680, ms: [18, 20, 20, 20, 20, 20] },
+    ];
+    expect(freshFigure(several)).toEqual({ first: 18, later: 12, runs: 3, listenMs: 700 });
+    const target = figures(several).targets.find((t) => t.target.startsWith('fresh process: first processed chunk'));
+    expect(target?.measured).toBe('18.0 vs 12.0 ms: 1.50 ×');
+    expect(target?.met).toBe(true);
+    const text = render(several, {});
+    expect(text).toContain('- listening after 720 ms: 15.0, 10.0, 10.0, 10.0, 10.0, 10.0 ms');
+    expect(text).toContain('median start → listening 700 ms');
+  });
+
+  it('sets the catalog target on the steady runs, and shows the first touches beside them', () => {
+    const steady = (datasets: number, cpuMs: number): Row => ({
+      section: 'load',
+      group: 'grow-catalog',
+      label: 'strato',
+      conns: 16,
+      requests: 10_000,
+      rps: 3000,
+      mbps: 1,
+      p50: 1,
+      p99: 2,
+      errors: 0,
+      cpu: 50,
+      cpuMs,
+      rss: 300,
+      datasets,
+      listenMs: 600,
+      firstMs: 5,
+      idleRss: 160,
+    });
+    const touch = (datasets: number, cpuMs: number, requests: number): Row => ({
+      section: 'load',
+      group: 'grow-catalog-touch',
+      label: 'strato',
+      conns: 16,
+      requests,
+      rps: 800,
+      mbps: 1,
+      p50: 1,
+      p99: 2,
+      errors: 0,
+      cpu: 50,
+      cpuMs,
+      rss: 400,
+      datasets,
+    });
+    const catalog = [steady(1, 2000), touch(1, 10, 1), steady(10_000, 2400), touch(10_000, 4500, 10_000)];
+    const target = figures(catalog).targets.find((t) => t.target.startsWith('chunk path flat in catalog size'));
+    expect(target?.measured).toBe('240.0 vs 200.0 µs: 1.20 ×; a first touch 1.88 × a steady request');
+    expect(target?.met).toBe(true);
+    const [cells] = rowsOf(render(catalog, {}), '10,000');
+    expect(cells?.slice(3)).toEqual(['160', '800', '450.0', '1.88 ×', '3000', '240.0', '1.20 ×', '2.00', '400']);
   });
 
   it('marks the header of a noisy run and names the command', () => {
