@@ -24,7 +24,7 @@
  *   start(socketFd, fileFd, offset, length, stallMs, done) -> job   done(result, bytesSent) once
  *   abort(job)                                                      ends it soon (idempotent)
  *   configure(maxWorkers)                                           pool threads used at most
- *   stats() -> [jobs alive, jobs on a pool thread, jobs queued]
+ *   stats() -> [jobs alive, jobs on a pool thread, jobs queued, waits on the event loop so far]
  * result: 0 all sent, 1 file ended early (short), 2 aborted, 3 stalled, < 0 -errno.
  */
 
@@ -65,6 +65,8 @@ struct addon {
   uint32_t max_workers;
   uint32_t working;
   uint32_t alive;
+  /* times a job waited for its socket on the event loop (tests, metrics) */
+  double waits;
   job *queue_head;
   job *queue_tail;
 };
@@ -187,12 +189,17 @@ static void on_writable(uv_poll_t *handle, int status, int events) {
   if (j->state != STATE_WAITING) return;
   uv_poll_stop(&j->poll);
   uv_timer_stop(&j->timer);
-  if (status < 0) {
-    finish(j, status);
+  /* status < 0: libuv reports POLLERR as UV_EBADF; the next sendfile tells the real error
+   * (EPIPE, ECONNRESET: the client went away) */
+  (void)status;
+  /* a libuv callback: no JavaScript scope around it, and pump makes JavaScript values */
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(j->env, &scope) != napi_ok) {
+    finish(j, -ENOMEM);
     return;
   }
-  j->state = STATE_QUEUED;
   start_work(j);
+  napi_close_handle_scope(j->env, scope);
 }
 
 static void on_timer(uv_timer_t *handle) {
@@ -282,6 +289,7 @@ static void on_work_done(napi_env env, napi_status status, void *data) {
       started = uv_poll_start(&j->poll, UV_WRITABLE | UV_DISCONNECT, on_writable);
     }
     if (started == 0) {
+      a->waits++;
       j->state = STATE_WAITING;
       uv_timer_start(&j->timer, on_timer, j->stall_ms, 0);
     } else {
@@ -438,13 +446,15 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   uint32_t queued = 0;
   for (job *j = a->queue_head; j; j = j->next) queued++;
   napi_value array, value;
-  napi_create_array_with_length(env, 3, &array);
+  napi_create_array_with_length(env, 4, &array);
   napi_create_uint32(env, a->alive, &value);
   napi_set_element(env, array, 0, value);
   napi_create_uint32(env, a->working, &value);
   napi_set_element(env, array, 1, value);
   napi_create_uint32(env, queued, &value);
   napi_set_element(env, array, 2, value);
+  napi_create_double(env, a->waits, &value);
+  napi_set_element(env, array, 3, value);
   return array;
 }
 

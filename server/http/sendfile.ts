@@ -32,7 +32,7 @@ interface SendfileAddon {
   start(socketFd: number, fileFd: number, offset: number, length: number, stallMs: number, done: (result: number, sent: number) => void): object;
   abort(job: object): void;
   configure(maxWorkers: number): void;
-  stats(): [alive: number, working: number, queued: number];
+  stats(): [alive: number, working: number, queued: number, waits: number];
 }
 
 /** How a send ended. */
@@ -101,11 +101,14 @@ let started = 0;
 /** Whether sendfile can be used at all in this process (the addon loaded). */
 export const sendfileAvailable: boolean = addon !== undefined;
 
-/** Sends started since the process began, alive now, on a pool thread, and waiting for one (tests, metrics). */
-export function sendfileStats(): { started: number; alive: number; working: number; queued: number } {
-  if (!addon) return { started, alive: 0, working: 0, queued: 0 };
-  const [alive, working, queued] = addon.stats();
-  return { started, alive, working, queued };
+/**
+ * Sends started since the process began, alive now, on a pool thread, waiting for one, and how
+ * often a send waited for its socket on the event loop (tests, metrics).
+ */
+export function sendfileStats(): { started: number; alive: number; working: number; queued: number; waits: number } {
+  if (!addon) return { started, alive: 0, working: 0, queued: 0, waits: 0 };
+  const [alive, working, queued, waits] = addon.stats();
+  return { started, alive, working, queued, waits };
 }
 
 /** Ends every send in progress (their connections are cut): for a server that stops. */
@@ -139,6 +142,14 @@ export function canSendFile(outgoing: ServerResponse): boolean {
 }
 
 const RESULTS: Record<number, SendEnd> = { 0: 'sent', 1: 'short', 2: 'aborted', 3: 'stalled' };
+/** errno values of a peer that went away (EPIPE, ECONNRESET, ETIMEDOUT, EHOSTUNREACH): the client left, nothing failed here. */
+const PEER_GONE = new Set([32, 104, 110, 113]);
+
+function outcomeOf(result: number, bytes: number): SendOutcome {
+  if (result >= 0) return { end: RESULTS[result] ?? 'failed', bytes };
+  if (PEER_GONE.has(-result)) return { end: 'aborted', bytes };
+  return { end: 'failed', bytes, error: `sendfile failed (errno ${-result})` };
+}
 
 /**
  * Answers `outgoing` with `status`, `headers` (their Content-Length is set to `file.length`)
@@ -193,7 +204,7 @@ export function sendFileResponse(
       try {
         started++;
         job = native.start(fd, file.fd, file.offset, file.length, stallMs, (result, sent) => {
-          finish(result < 0 ? { end: 'failed', bytes: sent, error: `errno ${-result}` } : { end: RESULTS[result] ?? 'failed', bytes: sent });
+          finish(outcomeOf(result, sent));
         });
       } catch (startError) {
         finish({ end: 'failed', bytes: 0, error: (startError as Error).message });
