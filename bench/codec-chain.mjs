@@ -11,6 +11,9 @@
 // Variants as codec-limit.py's, plus the steps alone on chunks decoded beforehand: `frame`
 // (blosc lz4 encode of lossless data), `frame-kb10` (of bit-rounded data), `bitround`
 // (in place, on a copy made outside the timed part), `unshuffle` (HDF5 shuffle decode).
+// `pool-kb10-lz4`: the kb10-lz4 chain as the server runs it: decode and encode on a CodecPool of
+// --threads worker threads (inputs handed over), bit rounding on this thread, --concurrency chunks
+// at a time (CPU of the whole process: every thread).
 // Prints one JSON line per variant: CPU ms per chunk (process.cpuUsage: this thread, V8's
 // helper threads and GC included), wall ms per chunk, mean encoded bytes.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,7 +27,9 @@ const { values: opts, positionals } = parseArgs({
     from: { type: 'string', default: 'dist' },
     seconds: { type: 'string', default: '5' },
     'max-chunks': { type: 'string', default: '32' },
-    variants: { type: 'string', default: 'inflate,unshuffle,decode,bitround,frame,frame-kb10,lz4,kb10-lz4' },
+    variants: { type: 'string', default: 'inflate,unshuffle,decode,bitround,frame,frame-kb10,lz4,kb10-lz4,pool-kb10-lz4' },
+    threads: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '16' },
   },
 });
 const store = positionals[0];
@@ -38,6 +43,7 @@ const { decodeChunk, encodeChunk } = await load('kerchunk/codecs/chunk.js');
 const { bitRoundValuesInPlace } = await load('kerchunk/codecs/bitround.js');
 const { nativeCodecs } = await load('kerchunk/codecs/native.js');
 const { codecFromConfig } = await load('kerchunk/codecs/registry.js');
+const { CodecPool } = await load('kerchunk/codecs/codec-pool.js');
 
 const zarray = JSON.parse(readFileSync(`${store}/.zarray`, 'utf8'));
 const names = readdirSync(store)
@@ -77,36 +83,75 @@ const work = {
   },
 };
 let scratch = [];
+let pool;
+
+/** The pool chain: every chunk once, `concurrency` at a time; returns the encoded bytes. */
+async function poolPass() {
+  pool ??= new CodecPool(Number(opts.threads));
+  let next = 0;
+  let encoded = 0;
+  const lane = async () => {
+    while (next < chunks.length) {
+      const i = next++;
+      const bytes = await pool.decode(chunks[i].slice(), source, { transfer: true });
+      bitRoundValuesInPlace(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2), 10);
+      const frame = await pool.encode(bytes, target, { transfer: true });
+      encoded += frame.byteLength;
+    }
+  };
+  await Promise.all(Array.from({ length: Number(opts.concurrency) }, lane));
+  return encoded;
+}
+
+/** One pass over every chunk of a variant: the encoded bytes (0 when nothing is encoded). */
+function passOf(variant) {
+  if (variant === 'pool-kb10-lz4') return poolPass;
+  const run = work[variant];
+  if (!run) throw new Error(`unknown variant ${variant}; one of ${[...Object.keys(work), 'pool-kb10-lz4'].join(', ')}`);
+  return async () => {
+    let encoded = 0;
+    for (let i = 0; i < chunks.length; i++) encoded += await run(i);
+    return encoded;
+  };
+}
 
 for (const variant of opts.variants.split(',')) {
-  const run = work[variant];
-  if (!run) throw new Error(`unknown variant ${variant}; one of ${Object.keys(work).join(', ')}`);
+  const pass = passOf(variant);
   scratch = decoded.map((bytes) => bytes.slice());
-  for (let i = 0; i < chunks.length; i++) await run(i); // warm-up: compile, grow scratch
+  await pass(); // warm-up: compile, grow scratch, start threads
   const deadline = performance.now() + Number(opts.seconds) * 1000;
   let done = 0;
   let encoded = 0;
   let cpu = 0;
+  let sys = 0;
+  let faults = 0;
   let wall = 0;
   while (performance.now() < deadline) {
     // bitround works in place: fresh copies, made outside the measured part
     if (variant === 'bitround') scratch = decoded.map((bytes) => bytes.slice());
+    const faults0 = process.resourceUsage().minorPageFault;
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
-    for (let i = 0; i < chunks.length; i++) encoded += await run(i);
+    encoded += await pass();
     wall += performance.now() - wall0;
     const used = process.cpuUsage(cpu0);
+    faults += process.resourceUsage().minorPageFault - faults0;
     cpu += (used.user + used.system) / 1000;
+    sys += used.system / 1000;
     done += chunks.length;
   }
   const line = {
     variant,
     chunks: done,
     cpuMsPerChunk: Number((cpu / done).toFixed(2)),
+    sysMsPerChunk: Number((sys / done).toFixed(2)),
+    faultsPerChunk: Math.round(faults / done),
     wallMsPerChunk: Number((wall / done).toFixed(2)),
     decodedMBps: Number(((done * decodedBytes) / wall / 1000).toFixed(1)),
     encodedBytes: encoded ? Math.round(encoded / done) : null,
     native: nativeCodecs ? { libdeflate: nativeCodecs.hasLibdeflate, liblz4: nativeCodecs.hasLiblz4 ?? false } : false,
   };
+  if (variant === 'pool-kb10-lz4') line.threads = pool.size;
   console.log(JSON.stringify(line));
 }
+await pool?.close();

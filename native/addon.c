@@ -29,6 +29,8 @@ typedef struct {
   size_t frame_capacity;
   uint8_t *block;
   size_t block_capacity;
+  uint8_t *inflated;
+  size_t inflated_capacity;
   void *lz4_state;
   void *inflater;
 } Scratch;
@@ -39,6 +41,7 @@ static void free_scratch(napi_env env, void *data, void *hint) {
   Scratch *scratch = data;
   free(scratch->frame);
   free(scratch->block);
+  free(scratch->inflated);
   free(scratch->lz4_state);
   strato_inflater_free(scratch->inflater);
   free(scratch);
@@ -318,14 +321,8 @@ static napi_value bitround32(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* The (stream, out) arguments of the decoders: two Uint8Arrays that do not overlap, else a thrown error. */
-static int stream_out_args(napi_env env, napi_callback_info info, uint8_t **src, size_t *src_length, uint8_t **dst, size_t *dst_length) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, NULL, "expected (stream, out)");
-    return 0;
-  }
+/* The (stream, out) arguments of the decoders (argv[0], argv[1]): two Uint8Arrays that do not overlap, else a thrown error. */
+static int stream_out_args(napi_env env, napi_value *argv, uint8_t **src, size_t *src_length, uint8_t **dst, size_t *dst_length) {
   if (!bytes_arg(env, argv[0], "stream must be a Uint8Array", src, src_length)) return 0;
   if (!bytes_arg(env, argv[1], "out must be a Uint8Array", dst, dst_length)) return 0;
   if (*src_length > 0 && *dst_length > 0 && *src < *dst + *dst_length && *dst < *src + *src_length) {
@@ -335,22 +332,54 @@ static int stream_out_args(napi_env env, napi_callback_info info, uint8_t **src,
   return 1;
 }
 
-/* inflateZlib(stream, out): bytes written into out, -1 refused (ask node:zlib), -2 more than out holds, -3 no libdeflate. */
+/*
+ * inflateZlib(stream, out, unshuffle): bytes written into out, -1 refused (ask node:zlib), -2 more
+ * than out holds, -3 no libdeflate. unshuffle > 1 (optional): the stream holds HDF5-shuffled
+ * elements of that many bytes (NetCDF4's shuffle + deflate): they are inflated into this thread's
+ * scratch and unshuffled into out, only when they fill out exactly (else -4: nothing usable in out).
+ */
 static napi_value inflate_zlib(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "expected (stream, out, unshuffle)");
+    return NULL;
+  }
   uint8_t *src, *dst;
-  size_t src_length, dst_length;
-  if (!stream_out_args(env, info, &src, &src_length, &dst, &dst_length)) return NULL;
+  size_t src_length, dst_length, size = 1;
+  if (!stream_out_args(env, argv, &src, &src_length, &dst, &dst_length)) return NULL;
+  if (argc >= 3) {
+    napi_valuetype type;
+    if (napi_typeof(env, argv[2], &type) != napi_ok) return NULL;
+    if (type != napi_undefined && !integer_arg(env, argv[2], "unshuffle must be an integer in 0..65536", 0, 65536, &size)) return NULL;
+  }
   Scratch *scratch = scratch_of(env);
   if (!scratch) return number(env, -3);
   if (!scratch->inflater && strato_has_libdeflate()) scratch->inflater = strato_inflater_new();
-  return number(env, (double)strato_inflate_zlib(scratch->inflater, src, src_length, dst, dst_length));
+  if (size <= 1 || dst_length == 0) return number(env, (double)strato_inflate_zlib(scratch->inflater, src, src_length, dst, dst_length));
+  if (!strato_has_libdeflate()) return number(env, -3);
+  if (!grow(&scratch->inflated, &scratch->inflated_capacity, dst_length)) {
+    napi_throw_error(env, "ERR_MEMORY", "out of memory");
+    return NULL;
+  }
+  long written = strato_inflate_zlib(scratch->inflater, src, src_length, scratch->inflated, dst_length);
+  if (written < 0) return number(env, (double)written);
+  if ((size_t)written != dst_length) return number(env, -4);
+  strato_unshuffle(scratch->inflated, dst, dst_length, size);
+  return number(env, (double)written);
 }
 
 /* blosclzDecompress(stream, out): bytes written into out (all of it), or -1 for a corrupt stream. */
 static napi_value blosclz_decompress(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "expected (stream, out)");
+    return NULL;
+  }
   uint8_t *src, *dst;
   size_t src_length, dst_length;
-  if (!stream_out_args(env, info, &src, &src_length, &dst, &dst_length)) return NULL;
+  if (!stream_out_args(env, argv, &src, &src_length, &dst, &dst_length)) return NULL;
   return number(env, (double)strato_blosclz_decompress(src, src_length, dst, dst_length));
 }
 

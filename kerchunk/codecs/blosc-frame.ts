@@ -1,8 +1,9 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { blosclzDecompressJs } from './blosclz.js';
 import { CodecError } from './codec.js';
-import { nativeCodecs, uninitialisedBytes } from './native.js';
+import { nativeCodecs } from './native.js';
 import { shuffleBytes, unshuffleBytesJs } from './shuffle.js';
+import { uninitialisedBytes } from './spare-bytes.js';
 
 /**
  * Writes c-blosc 1 frames with native block compressors (lz4-napi, zstd-napi, node:zlib): the

@@ -2,7 +2,9 @@ import { itemsize } from '../dtype.js';
 import type { JsonValue } from '../reference.js';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { type Codec, CodecError } from './codec.js';
+import { nativeCodecs } from './native.js';
 import { codecFromConfig } from './registry.js';
+import { uninitialisedBytes } from './spare-bytes.js';
 
 /** Options of encodeChunk. */
 export interface EncodeChunkOptions {
@@ -97,6 +99,8 @@ function encodedSize(filter: Record<string, JsonValue>, bytes: number): number {
 export async function decodeChunk(bytes: Uint8Array, meta: ZarrArrayMetadata): Promise<Uint8Array> {
   const expected = chunkByteLength(meta);
   const chain = codecChain(meta);
+  const fused = inflateUnshuffled(bytes, chain, expected);
+  if (fused) return fused;
   let data = bytes;
   for (let i = chain.length - 1; i >= 0; i--) data = await (chain[i] as Codec).decode(data);
   if (data.byteLength !== expected) {
@@ -104,6 +108,28 @@ export async function decodeChunk(bytes: Uint8Array, meta: ZarrArrayMetadata): P
     throw new CodecError('chunk', `decoded ${data.byteLength} bytes (${ids}), a ${meta.chunks.join('×')} chunk of ${JSON.stringify(meta.dtype)} is ${expected} bytes`);
   }
   return data;
+}
+
+/** Chunks up to this size take the one-step NetCDF4 decode (zlib.ts inflates larger ones in pieces). */
+const FUSED_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * NetCDF4's usual chunk (HDF5 shuffle, then deflate: filters [shuffle], compressor zlib) in one
+ * native step where libdeflate is linked: inflated into the codec thread's scratch and unshuffled
+ * straight into the chunk, so no intermediate chunk-sized array is allocated (and faulted in, and
+ * collected). The chain was built first, so configurations are checked as always. Undefined when
+ * this does not apply, or the stream does not inflate to exactly the chunk: then the codecs
+ * decode it one by one, and their answer (bytes or error) is the reference.
+ */
+function inflateUnshuffled(bytes: Uint8Array, chain: readonly Codec[], expected: number): Uint8Array | undefined {
+  if (!nativeCodecs?.hasLibdeflate || chain.length !== 2 || expected === 0 || expected > FUSED_MAX_BYTES) return undefined;
+  const [shuffle, zlib] = chain as [Codec, Codec];
+  if (shuffle.config.id !== 'shuffle' || zlib.config.id !== 'zlib') return undefined;
+  // the shuffle codec checked it: an integer 0..65536 (≤ 1: a plain copy)
+  const elementsize = typeof shuffle.config.elementsize === 'number' ? shuffle.config.elementsize : 4;
+  if (elementsize > 1 && expected % elementsize !== 0) return undefined;
+  const out = uninitialisedBytes(expected);
+  return nativeCodecs.inflateZlib(bytes, out, elementsize) === expected ? out : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, encodeChunk } from './chunk.js';
 import { registerCodecModule } from './registry.js';
+import { recycleBytes } from './spare-bytes.js';
 
 export interface CodecJob {
   readonly id: number;
@@ -44,6 +45,9 @@ parentPort?.on('message', (job: CodecJob | CodecRegistration) => {
       const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
       const own = bytes.buffer === job.bytes.buffer || !whole ? new Uint8Array(bytes) : bytes;
       parentPort?.postMessage({ id: job.id, ok: true, bytes: own } satisfies CodecJobResult, [own.buffer as ArrayBuffer]);
+      // an encoded chunk (the processed view's: decoded here before) is not read again: its
+      // memory makes the next decode's output (the result never shares it: copied above)
+      if (job.op === 'encode' && own.buffer !== job.bytes.buffer) recycleBytes(job.bytes);
     },
     (error: Error) => parentPort?.postMessage({ id: job.id, ok: false, name: error.name, message: error.message } satisfies CodecJobResult),
   );

@@ -277,6 +277,49 @@ describe.skipIf(!nativeCodecs?.hasLibdeflate)('zlib by libdeflate: the same byte
     expect(native.inflateZlib(trailing, new Uint8Array(data.byteLength))).toBe(-1);
   });
 
+  it('inflates and unshuffles in one step exactly as the two steps do, only into a buffer it fills', () => {
+    for (const size of [0, 1, 2, 3, 4, 8, 16]) {
+      for (const data of [smoothFloats(30_000), noise(4 * 3 * 1001)]) {
+        const stream = deflateSync(data);
+        const out = new Uint8Array(data.byteLength);
+        expect(native.inflateZlib(stream, out, size)).toBe(data.byteLength);
+        expect(same(out, size > 1 ? unshuffleBytesJs(data, size) : data)).toBe(true);
+        if (size > 1) {
+          expect(native.inflateZlib(stream, new Uint8Array(data.byteLength + 4), size)).toBe(-4); // does not fill it
+          expect(native.inflateZlib(stream, new Uint8Array(data.byteLength - 4), size)).toBe(-2);
+          expect(native.inflateZlib(stream.subarray(0, 50), new Uint8Array(data.byteLength), size)).toBe(-1);
+        }
+      }
+    }
+  });
+
+  it('decodes a NetCDF4 chunk (shuffle, then zlib) as the codecs one by one do, and refuses what they refuse', async () => {
+    const { decodeChunk } = await import('./chunk.js');
+    const data = smoothFloats(25_000);
+    const meta = (elementsize: number, chunks = 25_000) =>
+      ({
+        zarr_format: 2,
+        shape: [chunks],
+        chunks: [chunks],
+        dtype: '<f4',
+        fill_value: null,
+        order: 'C',
+        compressor: { id: 'zlib', level: 4 },
+        filters: [{ id: 'shuffle', elementsize }],
+      }) as const;
+    for (const elementsize of [4, 2, 8, 1, 0]) {
+      const stream = deflateSync(elementsize > 1 ? shuffleBytesJs(data, elementsize) : data);
+      const oneByOne = unshuffleBytesJs(inflateSync(stream), Math.max(1, elementsize));
+      expect(same(await decodeChunk(stream, meta(elementsize)), oneByOne)).toBe(true);
+    }
+    const stream = deflateSync(shuffleBytesJs(data, 4));
+    await expect(decodeChunk(stream, meta(4, 24_999))).rejects.toThrow(/more than the/); // more than the chunk
+    await expect(decodeChunk(stream, meta(4, 25_001))).rejects.toThrow(/decoded 100000 bytes/); // less than the chunk
+    await expect(decodeChunk(stream.subarray(0, 99), meta(4))).rejects.toThrow(/codec "zlib": cannot decompress/);
+    await expect(decodeChunk(stream, { ...meta(4), filters: [{ id: 'shuffle', elementsize: 4, extra: 1 }] })).rejects.toThrow(/extra/);
+    await expect(decodeChunk(stream, { ...meta(4), filters: [{ id: 'shuffle', elementsize: 3 }] })).rejects.toThrow(/whole number of 3-byte/);
+  });
+
   it('the zlib codec answers as node:zlib does: values, limits, errors', async () => {
     const data = smoothFloats(10_000);
     const stream = deflateSync(data);
@@ -332,6 +375,9 @@ describe('bad arguments throw JavaScript errors, never touch memory', () => {
     ['blosclz of a string', () => native.blosclzDecompress('abc' as unknown as Uint8Array, new Uint8Array(8))],
     ['inflate into an overlapping view', () => native.inflateZlib(data.subarray(0, 512), data.subarray(100, 612))],
     ['inflate of an ArrayBuffer', () => native.inflateZlib(data.buffer as unknown as Uint8Array, new Uint8Array(8))],
+    ['inflate unshuffling elements of -1 bytes', () => native.inflateZlib(data, new Uint8Array(8), -1)],
+    ['inflate unshuffling elements of 2^16 + 1 bytes', () => native.inflateZlib(data, new Uint8Array(8), 65_537)],
+    ['inflate unshuffling elements of "4" bytes', () => native.inflateZlib(data, new Uint8Array(8), '4' as unknown as number)],
   ];
   it.each(calls)('%s', (_, call) => {
     expect(call).toThrow();

@@ -30,8 +30,13 @@ export interface NativeCodecs {
   readonly hasLiblz4: boolean;
   /** The LZ4 that makes bloscLz4Frame's blocks: "liblz4 1.9.4" (its version), or "strato" (native/lz4.c). */
   readonly lz4Implementation: string;
-  /** Inflates one zlib stream into `out`: bytes written; -1 refused or not ending where the input ends (ask node:zlib), -2 more than `out` holds, -3 no libdeflate. */
-  inflateZlib(stream: Uint8Array, out: Uint8Array): number;
+  /**
+   * Inflates one zlib stream into `out`: bytes written; -1 refused or not ending where the input
+   * ends (ask node:zlib), -2 more than `out` holds, -3 no libdeflate. `unshuffle` > 1: the stream
+   * holds byte-shuffled elements of that size (HDF5's shuffle filter, then deflate), unshuffled
+   * into `out` through the thread's scratch when they fill it exactly; else -4 (`out` unusable).
+   */
+  inflateZlib(stream: Uint8Array, out: Uint8Array, unshuffle?: number): number;
   /** Decodes one blosclz stream into `out`: the bytes written, or -1 for a corrupt stream (nothing outside `out` is touched). */
   blosclzDecompress(stream: Uint8Array, out: Uint8Array): number;
 }
@@ -76,12 +81,3 @@ export const nativeCodecs: NativeCodecs | undefined = load();
  * processed view puts this into every chunk's identity.
  */
 export const encoderImplementation: string = nativeCodecs ? `native, lz4: ${nativeCodecs.lz4Implementation ?? 'strato'}` : 'javascript';
-
-/**
- * A new byte array of `length` bytes whose memory is not zeroed first: only for outputs that
- * are written whole before anyone reads them. Spans its whole ArrayBuffer (transferable).
- */
-export function uninitialisedBytes(length: number): Uint8Array {
-  const buffer = Buffer.allocUnsafeSlow(length);
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
-}

@@ -291,4 +291,30 @@ describe.skipIf(!existsSync(builtPool))('the codec pool (built, with worker thre
       await codecs.close();
     }
   });
+
+  it('reuses a chunk handed over for encoding as a later decode output, never while anyone holds it', async () => {
+    const codecs = await pool();
+    try {
+      const count = 1 << 16; // 256 KiB chunks: worth a spare
+      const source = meta({ shape: [count], chunks: [count], compressor: { id: 'zlib', level: 1 }, filters: [{ id: 'shuffle', elementsize: 4 }] });
+      const target = meta({ shape: [count], chunks: [count], compressor: { id: 'blosc', cname: 'lz4', clevel: 5, shuffle: 1 } });
+      const values = (n: number) => new Uint8Array(new Float32Array(count).map((_, i) => n * 1000 + Math.sin(i / (n + 3))).buffer);
+      const stored = (n: number) => encodeChunk(values(n), source);
+      const equal = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      let held = await codecs.decode(await stored(0), source, { transfer: true });
+      const frames: Array<[number, Uint8Array]> = [];
+      for (let n = 1; n < 12; n++) {
+        const next = await codecs.decode(await stored(n), source, { transfer: true }); // may reuse a chunk encoded before
+        expect(equal(held, values(n - 1))).toBe(true); // the chunk still held is untouched
+        frames.push([n - 1, await codecs.encode(held, target, { transfer: true })]);
+        expect(held.byteLength).toBe(0); // handed over
+        expect(equal(next, values(n))).toBe(true);
+        held = next;
+      }
+      // every frame is its own memory: none was overwritten by a later decode
+      for (const [n, frame] of frames) expect(equal(await codecs.decode(frame, target), values(n))).toBe(true);
+    } finally {
+      await codecs.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
 import type { Codec, CodecConfig, CodecContext } from './codec.js';
 import { CodecError, checkDecodedSize } from './codec.js';
-import { nativeCodecs, uninitialisedBytes } from './native.js';
+import { nativeCodecs } from './native.js';
 import { CodecOptions } from './options.js';
+import { uninitialisedBytes } from './spare-bytes.js';
 
 /**
  * numcodecs Shuffle: byte `j` of element `i` goes to `j * count + i`, so equal-significance bytes

@@ -1,7 +1,8 @@
 import { deflateSync, gunzipSync, gzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { type Codec, type CodecConfig, type CodecContext, CodecError, guarded } from './codec.js';
-import { nativeCodecs, uninitialisedBytes } from './native.js';
+import { nativeCodecs } from './native.js';
 import { CodecOptions } from './options.js';
+import { uninitialisedBytes } from './spare-bytes.js';
 
 /** numcodecs Zlib: a zlib stream (RFC 1950), `level` 0..9 (default 1). */
 export function zlibCodec(config: CodecConfig, context: CodecContext = {}): Codec {
