@@ -43,6 +43,7 @@ const INTEGRATION_BESIDE: Readonly<Record<string, string>> = {
   'sources.test.ts': 'a fake http origin on a local port',
   'whole-objects.test.ts': 'a fake http origin on a local port',
   'warm-start.test.ts': 'serves a made-up dataset on a loopback port, starts a server',
+  'fast-store.test.ts': 'the fast lane and the app side by side on loopback ports',
   'metrics/access.test.ts': 'a real server on 0.0.0.0',
   'metrics.test.ts': 'a real server in this process',
   'parquet-metrics.test.ts': 'the built CLI on python3-made fixtures',

@@ -1,4 +1,4 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { datasetIdProblem } from '../catalog/catalog-file.js';
 import type { Dataset } from '../catalog/dataset.js';
 import type { DatasetRegistry } from '../catalog/registry.js';
@@ -14,8 +14,10 @@ import { DatasetViews } from '../views/dataset-views.js';
 import type { DiskChunkCache } from '../views/disk-chunk-cache.js';
 import { AccessControl, makePrivate } from './access-control.js';
 import { readConfig, type StratoConfig } from './config.js';
+import { type FastStoreFace, fastStoreLane, type NodeListener } from './http/fast-store.js';
 import { HttpProblem, problemResponse } from './http/problem.js';
 import { requestFrame } from './http/request-frame.js';
+import type { StoreView } from './http/store-routes.js';
 import type { Logger } from './log.js';
 import { type AppMetrics, type CatalogState, createMetrics } from './metrics.js';
 import type { DatasetEnv, PluginContext, StratoPlugin } from './plugin.js';
@@ -63,24 +65,39 @@ export class RouteConflictError extends Error {
  * `/datasets/:id/...`, then each plugin's routes. The core knows datasets, not endpoints.
  */
 export function createApp(options: AppOptions): Hono {
+  return createServerApp(options).app;
+}
+
+/** The app and what a Node server puts in front of it. */
+export interface ServerApp {
+  readonly app: Hono;
+  /**
+   * The request listener of a Node server: the fast lane for hot store keys (fast-store.ts),
+   * handing everything else to `fallback` (the app's own listener).
+   */
+  listener(fallback: NodeListener): NodeListener;
+}
+
+/** `createApp`, with the fast lane a listening server puts in front of it. */
+export function createServerApp(options: AppOptions): ServerApp {
   const { registry, plugins, logger, version, codecs = inlineCodecs, metrics = createMetrics() } = options;
   const config = options.config ?? readConfig(process.env);
   // strict: false — `/datasets/{id}/` (xpublish's HTML view) and `/datasets/{id}` are one route.
   const app = new Hono({ strict: false });
-  app.use(
-    '*',
-    requestFrame({
-      logger,
-      metrics,
-      slowMs: options.slowRequestMs ?? config.slowRequestMs,
-      logAll: options.logAllRequests ?? config.logAllRequests,
-      budget: options.budgetLimits ?? config.budget,
-    }),
-  );
+  const frameOptions = {
+    logger,
+    metrics,
+    slowMs: options.slowRequestMs ?? config.slowRequestMs,
+    logAll: options.logAllRequests ?? config.logAllRequests,
+    budget: options.budgetLimits ?? config.budget,
+  };
+  const frame = requestFrame(frameOptions);
+  app.use('*', frame);
   metrics.watchCatalog(() => catalogState(registry));
   if (codecs instanceof CodecPool) metrics.watchCodecs(() => ({ threads: codecs.size, pending: codecs.pendingJobs }));
   const renderers = plugins.flatMap((plugin) => (plugin.renderProblem ? [plugin.renderProblem.bind(plugin)] : []));
-  app.onError((error, c) => errorResponse(error, c, logger, renderers));
+  const errorAnswer = (error: Error, request: ErrorRequest) => errorResponse(error, request, logger, renderers);
+  app.onError((error, c) => errorAnswer(error, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path }));
   app.notFound((c) => problemResponse(new HttpProblem(404, 'Not Found', `no route for ${c.req.path}`), c.req.path));
 
   const values = valuesReader(registry, codecs, new DecodedChunkCache(options.decodedCacheBytes ?? config.decodedCacheBytes, metrics.cache('decoded')));
@@ -122,6 +139,7 @@ export function createApp(options: AppOptions): Hono {
 
   const appRoutes = new Map<string, string>();
   const datasetPrefixes = new Map<string, string>();
+  const stores: Array<{ readonly prefix: string; readonly routes: Hono<DatasetEnv>; readonly store: (dataset: Dataset) => StoreView }> = [];
   for (const plugin of plugins) {
     if (plugin.appRoutes) {
       const routes = plugin.appRoutes(context);
@@ -135,16 +153,73 @@ export function createApp(options: AppOptions): Hono {
       app.route('/', routes);
     }
     if (plugin.datasetRoutes) {
-      const { prefix, app: routes } = plugin.datasetRoutes(context);
+      const { prefix, app: routes, store } = plugin.datasetRoutes(context);
       const owner = datasetPrefixes.get(prefix);
       if (owner !== undefined) {
         throw new RouteConflictError(`plugins "${owner}" and "${plugin.name}" both serve /datasets/{id}/${prefix}`);
       }
       datasetPrefixes.set(prefix, plugin.name);
       app.route(prefix ? `/datasets/:id/${prefix}` : '/datasets/:id', routes);
+      if (store && prefix) stores.push({ prefix, routes, store });
     }
   }
-  return app;
+  const faces = fastFaces(app, stores, new Set([frame, resolveDataset]));
+  const listener = (fallback: NodeListener): NodeListener =>
+    faces.length === 0
+      ? fallback
+      : fastStoreLane(
+          {
+            ...frameOptions,
+            faces,
+            dataset: (id) => registry.get(id),
+            isPublic: (dataset) => access.rulesOf(dataset).every((rule) => rule === undefined),
+            errorAnswer,
+          },
+          fallback,
+        );
+  return { app, listener };
+}
+
+/**
+ * The store faces the fast lane may answer: those no other route could answer a key of. A route
+ * of another plugin or middleware that could match `/datasets/{id}/<prefix>/{key}` (other than the
+ * request frame and the dataset resolver, which the lane stands in for) leaves the face to the app.
+ */
+function fastFaces(
+  app: Hono,
+  stores: ReadonlyArray<{ readonly prefix: string; readonly routes: Hono<DatasetEnv>; readonly store: (dataset: Dataset) => StoreView }>,
+  standIns: ReadonlySet<unknown>,
+): FastStoreFace[] {
+  const faces: FastStoreFace[] = [];
+  for (const { prefix, routes, store } of stores) {
+    const own = new Set<unknown>(routes.routes.map((route) => route.handler));
+    const pattern = `/datasets/:id/${prefix}/*`;
+    const others = app.routes.filter(
+      (route) => ['GET', 'HEAD', 'ALL'].includes(route.method) && !standIns.has(route.handler) && !own.has(route.handler) && mayMatchKeyUnder(route.path, prefix),
+    );
+    const answering = app.routes.some((route) => route.method === 'GET' && own.has(route.handler) && route.path === pattern);
+    if (others.length === 0 && answering) faces.push({ prefix, route: pattern, view: store });
+  }
+  return faces;
+}
+
+/**
+ * Whether a hono route pattern could match some `/datasets/{id}/<prefix>/{key...}`: compared
+ * segment by segment, a parameter matches any segment; a wildcard, a parameter with a pattern of
+ * its own (which may span segments) or an optional one could match anything from there on.
+ */
+export function mayMatchKeyUnder(pattern: string, prefix: string): boolean {
+  const segments = pattern.split('/').filter((segment) => segment !== '');
+  const wanted: ReadonlyArray<string | undefined> = ['datasets', undefined, prefix];
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    if (segment.includes('*') || segment.includes('{') || segment.endsWith('?')) return true;
+    if (segment.startsWith(':')) continue;
+    const expected = wanted[i];
+    if (i < wanted.length && expected !== undefined && segment !== expected) return false;
+  }
+  // literal or parameter segments all along: it matches keys only when it reaches past the prefix
+  return segments.length > wanted.length;
 }
 
 /** One DatasetValues per opened dataset (a reloaded dataset is a new object), sharing one cache. */
@@ -209,15 +284,22 @@ const RETRY_AFTER_SECONDS = '5';
 
 type ProblemRenderer = (status: number, message: string, path: string) => Response | undefined;
 
-function errorResponse(error: Error, c: Context, logger: Logger, renderers: readonly ProblemRenderer[]): Response {
+/** The request an error answers. */
+interface ErrorRequest {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+}
+
+/** The answer to an error, logged (5xx) once: the app's error handler and the fast lane's. */
+function errorResponse(error: Error, { requestId, method, path }: ErrorRequest, logger: Logger, renderers: readonly ProblemRenderer[]): Response {
   const problem = toProblem(error);
   if (problem.status >= 500) {
-    logger.warn('request failed', { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: problem.status, error: error.message });
+    logger.warn('request failed', { requestId, method, path, status: problem.status, error: error.message });
   }
-  if (problem.status === 500) logger.error('unexpected error', { requestId: c.get('requestId'), path: c.req.path, stack: error.stack });
+  if (problem.status === 500) logger.error('unexpected error', { requestId, path, stack: error.stack });
   const message = problem.detail ?? problem.title;
-  const response =
-    renderers.reduce<Response | undefined>((found, render) => found ?? render(problem.status, message, c.req.path), undefined) ?? problemResponse(problem, c.req.path);
+  const response = renderers.reduce<Response | undefined>((found, render) => found ?? render(problem.status, message, path), undefined) ?? problemResponse(problem, path);
   // a renderer of its own format (OPeNDAP) keeps the problem's headers (WWW-Authenticate, Retry-After)
   for (const [name, value] of Object.entries(problem.headers)) response.headers.set(name, value);
   response.headers.set('access-control-allow-origin', '*');

@@ -6,6 +6,7 @@ import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { DatasetViews } from '../views/dataset-views.js';
 import type { AccessControl } from './access-control.js';
 import type { StratoConfig } from './config.js';
+import type { StoreView } from './http/store-routes.js';
 import type { Logger } from './log.js';
 import type { AppMetrics } from './metrics.js';
 import type { ProcessingStage } from './stage.js';
@@ -60,6 +61,11 @@ export interface PluginContext {
 export interface DatasetRoutes {
   readonly prefix: string;
   readonly app: Hono<DatasetEnv>;
+  /**
+   * The store `app` serves by key (`storeRoutes(store, ...)`), if it is one: the server may then
+   * answer GET/HEAD of its keys without routing (server/http/fast-store.ts), with the same answers.
+   */
+  readonly store?: (dataset: Dataset) => StoreView;
 }
 
 /**

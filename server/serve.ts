@@ -13,10 +13,11 @@ import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { ReadBudget } from '../kerchunk/sources/read-budget.js';
 import { DiskChunkCache } from '../views/disk-chunk-cache.js';
 import { AccessControl } from './access-control.js';
-import { createApp } from './app.js';
+import { createServerApp } from './app.js';
 import { CONNECTION_DEFAULTS, type ConnectionLimits, readConfig, type StratoConfig } from './config.js';
 import { defaultPlugins } from './default-plugins.js';
 import { answerClientErrors, malformedRequestResponse } from './http/client-errors.js';
+import type { NodeListener } from './http/fast-store.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { StratoPlugin } from './plugin.js';
@@ -92,7 +93,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const limits = connectionLimits(options.connections ?? config.connections);
   let server: ServerType;
   try {
-    const app = createApp({
+    const { app, listener } = createServerApp({
       registry,
       plugins,
       logger: options.logger,
@@ -107,7 +108,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       diskCache,
     });
     warmRoutes(app);
-    server = await listen(app.fetch, options.port, options.host, limits);
+    server = await listen(listener(getRequestListener(app.fetch, { hostname: options.host, errorHandler: malformedRequestResponse })), options.port, options.host, limits);
   } catch (error) {
     // nothing is served: let go of what was opened, so the process can exit with the error
     await registry.close();
@@ -211,7 +212,7 @@ function capConnections(server: Server, max: number): void {
   });
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string, limits: ConnectionLimits): Promise<ServerType> {
+function listen(listener: NodeListener, port: number, hostname: string, limits: ConnectionLimits): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     // Requests Node or node-server refuse before the app sees them still get a JSON problem with CORS.
     const server = createHttpServer(
@@ -221,7 +222,7 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, port:
         keepAliveTimeout: limits.keepAliveTimeoutMs,
         connectionsCheckingInterval: limits.checkIntervalMs,
       },
-      getRequestListener(fetch, { hostname, errorHandler: malformedRequestResponse }),
+      listener,
     );
     capConnections(server, limits.maxConnections);
     answerClientErrors(server);

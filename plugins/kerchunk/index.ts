@@ -1,3 +1,4 @@
+import type { Dataset } from '../../catalog/dataset.js';
 import { storeRoutes } from '../../server/http/store-routes.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
@@ -6,6 +7,7 @@ export const kerchunkPlugin: StratoPlugin = {
   name: 'kerchunk',
   version: '1.0.0',
   datasetRoutes(context: PluginContext) {
-    return { prefix: 'kerchunk', app: storeRoutes((dataset) => context.views.raw(dataset), 'raw view') };
+    const store = (dataset: Dataset) => context.views.raw(dataset);
+    return { prefix: 'kerchunk', app: storeRoutes(store, 'raw view'), store };
   },
 };

@@ -1,3 +1,4 @@
+import type { Dataset } from '../../catalog/dataset.js';
 import { storeRoutes } from '../../server/http/store-routes.js';
 import type { PluginContext, StratoPlugin } from '../../server/plugin.js';
 
@@ -10,6 +11,7 @@ export const zarrPlugin: StratoPlugin = {
   name: 'zarr',
   version: '1.0.0',
   datasetRoutes(context: PluginContext) {
-    return { prefix: 'zarr', app: storeRoutes((dataset) => context.views.processed(dataset), 'processed view') };
+    const store = (dataset: Dataset) => context.views.processed(dataset);
+    return { prefix: 'zarr', app: storeRoutes(store, 'processed view'), store };
   },
 };

@@ -43,7 +43,9 @@ export type Answer =
  */
 export function answerOf(method: string, ifNoneMatch: string | undefined, rangeHeader: string | undefined, body: BodyFacts): Answer {
   if (ifNoneMatchHits(ifNoneMatch, body.etag)) {
-    return { status: 304, fields: ['cache-control', body.cacheControl, 'etag', body.etag, 'accept-ranges', 'bytes'] };
+    // the Content-Type it would have (a cache updates its stored headers from a 304: without one,
+    // @hono/node-server would send text/plain)
+    return { status: 304, fields: ['content-type', body.contentType, 'cache-control', body.cacheControl, 'etag', body.etag, 'accept-ranges', 'bytes'] };
   }
   const range = parseRange(rangeHeader, body.size);
   if (range === 'unsatisfiable') {
