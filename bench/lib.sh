@@ -13,7 +13,9 @@
 #   cpu_ticks PID / rss_kib PID          utime+stime clock ticks / resident KiB, summed over the tree
 #   rss_watch_start PID / rss_watch_stop peak tree RSS (MiB) sampled every 0.2 s in between
 #   measure LABEL BASE CONNS [SPEC]      one wrk run of random keys (SPEC: keys file, or "N:PATTERN"
-#                                        with %d for a random index below N) → JSON line of the result
+#                                        with %d for a random index below N) → JSON line of the result,
+#                                        with the client's CPU (clientCpuMs) and how busy the machine was
+#                                        (machineBusy: % of all its cores)
 #   sweep_measure LABEL BASE KEYS CONC   every key once (bench/sweep.ts) → JSON line, same fields
 #   bench_report JSONL                   the Markdown report of those lines with the machine (bench/report.ts)
 #   busy_start / busy_stop               a busy-loop process pinned to CPU 0 ("another job takes a core")
@@ -159,8 +161,9 @@ start_strato() {
   local log="$BENCH_TMP/strato-$RANDOM.out"
   # Every start gets an empty cache directory of its own (strato's disk tier, shared by its
   # workers and kept across restarts): a cold figure starts from nothing cached anywhere.
+  # (mode 700: strato turns its disk tier off, with a warning, for a directory others may write)
   STRATO_CACHE_DIR="$BENCH_TMP/strato-cache-$(now_ms)-$RANDOM"
-  mkdir -p "$STRATO_CACHE_DIR"
+  mkdir -m 700 "$STRATO_CACHE_DIR"
   STRATO_START_MS=$(now_ms)
   STRATO_CACHE_DIR=$STRATO_CACHE_DIR node "$STRATO_DIST/cli/cli.js" serve --catalog "$catalog" --port 0 --workers "$workers" --log-level warn > "$log" 2> "$log.err" &
   STRATO_PID=$!
@@ -170,6 +173,11 @@ start_strato() {
   while [ "$(now_ms)" -lt "$deadline" ]; do
     if grep -q 'listening on' "$log" 2>/dev/null; then
       STRATO_URL=$(grep -o 'http://[^ ]*' "$log" | head -1)
+      # a figure measured without the disk tier would not be the server users run
+      if grep -q 'disk chunk cache off' "$log.err" 2>/dev/null; then
+        echo "strato started without its disk tier: $(grep -m1 'disk chunk cache off' "$log.err")" >&2
+        return 1
+      fi
       return
     fi
     kill -0 "$STRATO_PID" 2>/dev/null || break
@@ -222,6 +230,19 @@ cpu_ticks() {
     total=$(( total + fields[11] + fields[12] ))
   done
   echo "$total"
+}
+
+# Busy and total clock ticks of the whole machine (all cores), from /proc/stat: "BUSY TOTAL".
+machine_ticks() {
+  awk '/^cpu / { idle = $5 + $6; total = 0; for (i = 2; i <= NF; i++) total += $i; print total - idle, total; exit }' /proc/stat
+}
+
+# Percent of the machine's cores busy between two machine_ticks readings ("BUSY TOTAL" each).
+machine_busy() {
+  local b0 t0 b1 t1
+  read -r b0 t0 <<< "$1"
+  read -r b1 t1 <<< "$2"
+  echo $(( (b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1) ))
 }
 
 rss_kib() {
@@ -296,15 +317,17 @@ measure() {
   if [ -f "$spec" ]; then keys_file=$spec; else count=${spec%%:*}; pattern=${spec#*:}; fi
   local script out="$BENCH_TMP/wrk-${label//[^A-Za-z0-9]/_}-$connections.txt"
   script=$(random_keys_script)
-  local ticks0 ticks1 t0 t1
+  local ticks0 ticks1 t0 t1 machine0 machine1 client
   rss_watch_start "$SERVER_PID"
-  ticks0=$(cpu_ticks "$SERVER_PID"); t0=$(now_ms)
-  KEYS_FILE="$keys_file" COUNT="$count" PATTERN="$pattern" PREFIX="$prefix" SEED="$connections" \
-    wrk -t"$threads" -c"$connections" -d"${DURATION:-10s}" --timeout 10s --latency -s "$script" "$origin" > "$out"
-  ticks1=$(cpu_ticks "$SERVER_PID"); t1=$(now_ms)
+  ticks0=$(cpu_ticks "$SERVER_PID"); t0=$(now_ms); machine0=$(machine_ticks)
+  # the client's CPU too (user + system seconds of wrk): on a small machine it shares the cores
+  client=$( { TIMEFORMAT='%U %S'; time KEYS_FILE="$keys_file" COUNT="$count" PATTERN="$pattern" PREFIX="$prefix" SEED="$connections" \
+    wrk -t"$threads" -c"$connections" -d"${DURATION:-10s}" --timeout 10s --latency -s "$script" "$origin" > "$out"; } 2>&1 )
+  ticks1=$(cpu_ticks "$SERVER_PID"); t1=$(now_ms); machine1=$(machine_ticks)
   local peak
   peak=$(rss_watch_stop)
-  awk -v label="$label" -v conns="$connections" -v cpu="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" -v cpums="$(( (ticks1 - ticks0) * 1000 / CLK_TCK ))" -v rss="$peak" '
+  awk -v label="$label" -v conns="$connections" -v cpu="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" -v cpums="$(( (ticks1 - ticks0) * 1000 / CLK_TCK ))" -v rss="$peak" \
+    -v clientms="$(echo "$client" | awk '{ printf "%d", ($1 + $2) * 1000 }')" -v busy="$(machine_busy "$machine0" "$machine1")" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     function mb(v) { if (v ~ /GB$/) return v * 1024; if (v ~ /MB$/) return v + 0; if (v ~ /KB$/) return v / 1024; return v / 1048576 }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
@@ -312,24 +335,25 @@ measure() {
     /Non-2xx/ { errors += $NF }
     /Socket errors/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
     / requests in / { requests = $1 }
-    END { printf "{\"label\":\"%s\",\"conns\":%d,\"requests\":%d,\"rps\":%.1f,\"mbps\":%.1f,\"p50\":%.2f,\"p99\":%.2f,\"errors\":%d,\"cpu\":%.0f,\"cpuMs\":%d,\"rss\":%d}\n",
-      label, conns, requests, rps, mbs, p50, p99, errors, cpu, cpums, rss }' "$out"
+    END { printf "{\"label\":\"%s\",\"conns\":%d,\"requests\":%d,\"rps\":%.1f,\"mbps\":%.1f,\"p50\":%.2f,\"p99\":%.2f,\"errors\":%d,\"cpu\":%.0f,\"cpuMs\":%d,\"rss\":%d,\"clientCpuMs\":%d,\"machineBusy\":%d}\n",
+      label, conns, requests, rps, mbs, p50, p99, errors, cpu, cpums, rss, clientms, busy }' "$out"
 }
 
 # sweep_measure LABEL BASE_URL KEYS_FILE CONCURRENCY — every key once; same JSON fields as measure.
 sweep_measure() {
   local label=$1 base=$2 keys_file=$3 concurrency=$4
-  local ticks0 ticks1 t0 t1 result peak
+  local ticks0 ticks1 t0 t1 result peak machine0 machine1
   rss_watch_start "$SERVER_PID"
-  ticks0=$(cpu_ticks "$SERVER_PID"); t0=$(now_ms)
+  ticks0=$(cpu_ticks "$SERVER_PID"); t0=$(now_ms); machine0=$(machine_ticks)
   result=$(node "$BENCH_ROOT/bench/.build/bench/sweep.js" "$base" "$keys_file" --concurrency "$concurrency")
-  ticks1=$(cpu_ticks "$SERVER_PID"); t1=$(now_ms)
+  ticks1=$(cpu_ticks "$SERVER_PID"); t1=$(now_ms); machine1=$(machine_ticks)
   peak=$(rss_watch_stop)
-  LABEL="$label" CONNS="$concurrency" CPU="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" CPUMS="$(( (ticks1 - ticks0) * 1000 / CLK_TCK ))" RSS="$peak" RESULT="$result" node -e '
+  LABEL="$label" CONNS="$concurrency" CPU="$(( (ticks1 - ticks0) * 100000 / CLK_TCK / (t1 - t0) ))" CPUMS="$(( (ticks1 - ticks0) * 1000 / CLK_TCK ))" RSS="$peak" RESULT="$result" \
+    BUSY="$(machine_busy "$machine0" "$machine1")" node -e '
     const r = JSON.parse(process.env.RESULT);
     const e = process.env;
     console.log(JSON.stringify({ label: e.LABEL, conns: Number(e.CONNS), requests: r.requests, rps: r.rps, mbps: r.mbps, p50: r.p50, p99: r.p99,
-      errors: r.errors, cpu: Number(e.CPU), cpuMs: Number(e.CPUMS), rss: Number(e.RSS), bytes: r.bytes }))'
+      errors: r.errors, cpu: Number(e.CPU), cpuMs: Number(e.CPUMS), rss: Number(e.RSS), bytes: r.bytes, clientCpuMs: r.clientCpuMs, machineBusy: Number(e.BUSY) }))'
 }
 
 # bench_report RESULTS_JSONL — prints the Markdown report; the caller sets BENCH_COMMAND,

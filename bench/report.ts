@@ -44,6 +44,10 @@ export interface LoadRow {
   /** Catalog growth: first byte of the first chunk request after listening. */
   readonly firstMs?: number;
   readonly idleRss?: number;
+  /** The client's own CPU over the run (wrk or bench/sweep.ts), ms: it shares the machine's cores. */
+  readonly clientCpuMs?: number;
+  /** How busy the whole machine was over the run, % of all its cores. */
+  readonly machineBusy?: number;
 }
 
 /** One variant of bench/codec-limit.py. */
@@ -156,6 +160,12 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
 }
 
 /** CPU µs the server spent per request over a run. */
+/** The client's CPU per request (µs). */
+export function clientUsPerRequest(row: LoadRow | undefined): number | undefined {
+  if (!row || row.clientCpuMs === undefined || row.requests <= 0) return undefined;
+  return (row.clientCpuMs * 1000) / row.requests;
+}
+
 export function cpuUsPerRequest(row: LoadRow | undefined): number | undefined {
   if (!row || row.cpuMs === undefined || row.requests <= 0) return undefined;
   return (row.cpuMs * 1000) / row.requests;
@@ -283,10 +293,18 @@ export function figures(rows: readonly Row[]): Figures {
   const warmN = inGroup('warm', 'strato kb10-lz4', (row) => row.conns === 16 && row.workers === workers);
   const warm1 = inGroup('warm', 'strato kb10-lz4', (row) => row.conns === 16 && row.workers === 1);
   if (workers > 1) {
+    // beside each ratio: how busy the machine was (all its cores), and server CPU per request N vs 1
+    const context = (n: LoadRow | undefined, one: LoadRow | undefined) => {
+      const parts = [];
+      if (n?.machineBusy !== undefined && one?.machineBusy !== undefined) parts.push(`machine ${n.machineBusy} / ${one.machineBusy} % busy`);
+      const cpu = ratio(cpuUsPerRequest(n), cpuUsPerRequest(one));
+      if (cpu !== undefined) parts.push(`server CPU/req ${times(cpu)}`);
+      return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+    };
     const coldRatio = ratio(coldN?.rps, cold1?.rps);
-    check(`--workers ${workers} cold ≥ 1 process cold`, coldRatio, times(coldRatio), (v) => v >= 1);
+    check(`--workers ${workers} cold ≥ 1 process cold`, coldRatio, times(coldRatio) + context(coldN, cold1), (v) => v >= 1);
     const warmRatio = ratio(warmN?.rps, warm1?.rps);
-    check(`--workers ${workers} warm ≥ 1 process warm (16 connections)`, warmRatio, times(warmRatio), (v) => v >= 1);
+    check(`--workers ${workers} warm ≥ 1 process warm (16 connections)`, warmRatio, times(warmRatio) + context(warmN, warm1), (v) => v >= 1);
   }
   const raw16 = raw.find((entry) => entry.conns === 16)?.strato;
   const warmRaw = ratio(warmN?.rps, raw16?.rps);
@@ -328,6 +346,27 @@ export function figures(rows: readonly Row[]): Figures {
     );
   }
   return { decodedChunk, raw, small, floor, cold, targets };
+}
+
+function sum(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a + b;
+}
+
+/**
+ * What the machine allows a run whose server and client share its cores: its cores' CPU time
+ * divided by the server's and the client's CPU per request. When the machine was (nearly) all
+ * busy, that is the ceiling; more server processes cannot raise it, only lower CPU per request can.
+ */
+export function machineBound(row: LoadRow | undefined, nproc: string | undefined): string | undefined {
+  const cores = Number(nproc);
+  const perRequest = sum(cpuUsPerRequest(row), clientUsPerRequest(row));
+  if (!row || !Number.isFinite(cores) || cores <= 0 || perRequest === undefined || row.machineBusy === undefined) return undefined;
+  const ceiling = (cores * 1e6) / perRequest;
+  return (
+    `Warm with ${row.workers ?? '?'} server processes, 16 connections: the machine was ${row.machineBusy} % busy (all ${cores} cores; wrk runs on them too). ` +
+    `Server ${fixed(cpuUsPerRequest(row), 1)} + client ${fixed(clientUsPerRequest(row), 1)} µs of CPU per request: ${cores} cores allow at most ${fixed(ceiling)} req/s, ` +
+    `measured ${fixed(row.rps)} (${fixed((100 * row.rps) / ceiling)} % of it). Once the cores are all busy, more server processes cannot add requests per second; only less CPU per request can.`
+  );
 }
 
 export function render(rows: readonly Row[], env: Readonly<Record<string, string | undefined>>): string {
@@ -516,6 +555,33 @@ export function render(rows: readonly Row[], env: Readonly<Record<string, string
         (v) => fixed(v, 1),
       ),
       perCount(
+        'warm, client (wrk) CPU µs/req',
+        (w) => clientUsPerRequest(warmOf(w, 16)),
+        (v) => fixed(v, 1),
+      ),
+      perCount(
+        'warm, server + client CPU µs/req',
+        (w) => sum(cpuUsPerRequest(warmOf(w, 16)), clientUsPerRequest(warmOf(w, 16))),
+        (v) => fixed(v, 1),
+      ),
+      perCount(
+        'warm, machine busy % (all cores)',
+        (w) => warmOf(w, 16)?.machineBusy,
+        (v) => fixed(v),
+        false,
+      ),
+      perCount(
+        'cold, CPU ms/chunk (server)',
+        (w) => (cpuUsPerRequest(coldOf(w, 1)) ?? Number.NaN) / 1000,
+        (v) => fixed(v, 1),
+      ),
+      perCount(
+        'cold, machine busy % (all cores)',
+        (w) => coldOf(w, 1)?.machineBusy,
+        (v) => fixed(v),
+        false,
+      ),
+      perCount(
         'peak RSS MiB, cold',
         (w) => coldOf(w, 1)?.rss,
         (v) => fixed(v),
@@ -527,6 +593,8 @@ export function render(rows: readonly Row[], env: Readonly<Record<string, string
       ),
     ];
     out.push(table(['figure', ...counts.map((w) => (w === 1 ? '1 process' : `--workers ${w}`)), ...(counts.length > 1 ? ['N ×1'] : [])], rowsOut), '');
+    const bound = machineBound(warmOf(workers, 16), env.BENCH_NPROC);
+    if (bound) out.push(bound, '');
     const warmRows = warm.filter((row) => row.workers === workers);
     if (warmRows.length > 0) {
       const raw = (conns: number) => f.raw.find((entry) => entry.conns === conns)?.strato;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../test/helpers/server.js';
-import { cpuUsPerRequest, figures, freshFigure, type LoadRow, parseRows, type Row, render } from './report.js';
+import { cpuUsPerRequest, figures, freshFigure, type LoadRow, machineBound, parseRows, type Row, render } from './report.js';
 
 const run = promisify(execFile);
 
@@ -206,6 +206,33 @@ describe('bench/report.ts on the rows of a real run', () => {
     expect(target?.met).toBe(true);
     const [cells] = rowsOf(render(catalog, {}), '10,000');
     expect(cells?.slice(3)).toEqual(['160', '800', '450.0', '1.88 ×', '3000', '240.0', '1.20 ×', '2.00', '400']);
+  });
+
+  it('states the ceiling the machine puts on a warm run whose client shares its cores', () => {
+    const warm: LoadRow = {
+      section: 'load',
+      group: 'warm',
+      label: 'strato kb10-lz4',
+      conns: 16,
+      requests: 10_000,
+      rps: 1800,
+      mbps: 1,
+      p50: 1,
+      p99: 2,
+      errors: 0,
+      cpu: 100,
+      cpuMs: 6000,
+      rss: 900,
+      workers: 2,
+      clientCpuMs: 4000,
+      machineBusy: 98,
+    };
+    // 600 + 400 µs a request on 2 cores: at most 2,000 req/s
+    expect(machineBound(warm, '2')).toContain('2 cores allow at most 2000 req/s, measured 1800 (90 % of it)');
+    expect(machineBound(warm, '2')).toContain('the machine was 98 % busy');
+    const { clientCpuMs: _, ...noClient } = warm;
+    expect(machineBound(noClient, '2')).toBeUndefined();
+    expect(machineBound(warm, undefined)).toBeUndefined();
   });
 
   it('marks the header of a noisy run and names the command', () => {

@@ -6,7 +6,7 @@
  *
  * BASE_URL ends where the key starts (http://127.0.0.1:8000/datasets/tas/zarr/). Prints one JSON
  * line: requests, errors (non-2xx and failed requests), seconds, req/s, MB/s of response bytes,
- * p50 and p99 latency in ms, bytes received in all.
+ * p50 and p99 latency in ms, bytes received in all, and this client's own CPU ms.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,8 @@ interface SweepResult {
   readonly p50: number;
   readonly p99: number;
   readonly bytes: number;
+  /** This client's own CPU over the sweep (user + system, ms): it shares the machine with the server. */
+  readonly clientCpuMs: number;
 }
 
 /** The value below which `fraction` of the sorted values lie (nearest rank). */
@@ -35,6 +37,7 @@ async function sweep(base: string, keys: readonly string[], concurrency: number)
   let bytes = 0;
   let next = 0;
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const client = async (): Promise<void> => {
     while (next < keys.length) {
       const key = keys[next++] as string;
@@ -52,6 +55,7 @@ async function sweep(base: string, keys: readonly string[], concurrency: number)
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, client));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   return {
     requests: keys.length,
@@ -62,6 +66,7 @@ async function sweep(base: string, keys: readonly string[], concurrency: number)
     p50: round(percentile(latencies, 0.5), 2),
     p99: round(percentile(latencies, 0.99), 2),
     bytes,
+    clientCpuMs: Math.round((cpu.user + cpu.system) / 1000),
   };
 }
 
