@@ -185,6 +185,7 @@ export function sendFileResponse(
       settled = true;
       active.delete(abort);
       options.signal?.removeEventListener('abort', abort);
+      outgoing.off('close', abort);
       if (timer) clearTimeout(timer);
       if (outcome.end === 'sent') outgoing.end();
       else socket.destroy();
@@ -192,6 +193,8 @@ export function sendFileResponse(
     };
     active.add(abort);
     options.signal?.addEventListener('abort', abort, { once: true });
+    // the connection gone before the send ended (also when no signal was given)
+    outgoing.once('close', abort);
     if (options.deadlineMs !== undefined) timer = setTimeout(abort, options.deadlineMs).unref();
     outgoing.writeHead(status, { ...headers, 'content-length': String(file.length) });
     outgoing.write('', (error) => {

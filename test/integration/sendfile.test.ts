@@ -411,6 +411,21 @@ describe.skipIf(!sendfileAvailable)('sendFileResponse on its own', () => {
     await settled();
   });
 
+  it('ends a send whose client leaves midway as aborted, holding nothing afterwards', async () => {
+    const fds = openFds();
+    const address = plainServer.address() as AddressInfo;
+    const socket = connect(address.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const count = outcomes.length;
+    socket.write(requestText('/'));
+    await once(socket, 'data');
+    socket.destroy();
+    await vi.waitFor(() => expect(outcomes.length).toBe(count + 1), { timeout: 10_000, interval: 20 });
+    expect(outcomes[count]?.end).toBe('aborted');
+    await settled();
+    await vi.waitFor(() => expect(openFds()).toBeLessThanOrEqual(fds), { timeout: 10_000, interval: 50 });
+  });
+
   it('cuts a client that never reads after the stall bound, holding nothing afterwards', async () => {
     const fds = openFds();
     const address = plainServer.address();
