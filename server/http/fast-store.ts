@@ -100,34 +100,40 @@ export function fastStoreLane(options: FastLaneOptions, fallback: NodeListener):
       finish(response.status, declaredLength(response));
       writeResponse(outgoing, response, requestId, method).catch((failure: unknown) => outgoing.destroy(failure instanceof Error ? failure : undefined));
     };
-    /**
-     * Answers with `body`. `budget`: the request's, when it has one (a chunk); it is told once
-     * the answer starts (bytes read, or a file's head sent).
-     */
-    const answer = async (body: ServedBody, budget?: LazyBudget): Promise<void> => {
-      const decided = answerOf(method, headerOf(headers['if-none-match']), headerOf(headers.range), body);
-      let bytes: Uint8Array | string | undefined;
-      let length: number | undefined;
+    /** Writes a decided answer (`bytes`: its body, none for a HEAD or a 304); `budget` is told the answer started. */
+    const write = (decided: Answer, bytes: Uint8Array | string | undefined, budget: LazyBudget | undefined): undefined => {
+      budget?.answered();
       // a 416 declares no length to the access log and metrics, as a Response made of text does not
-      if (decided.status === 416) bytes = decided.problem;
-      else if (decided.status !== 304) {
-        length = decided.end - decided.start;
-        if (decided.send && length >= SENDFILE_MIN_BYTES && budget !== undefined) {
+      finish(decided.status, decided.status === 200 || decided.status === 206 ? decided.end - decided.start : undefined);
+      outgoing.writeHead(decided.status, headFields(decided, requestId, method)).end(bytes);
+      return undefined;
+    };
+    /**
+     * Answers with `body`: at once when nothing has to be read (a HEAD, a 304, a 416, bytes in
+     * memory), else once its bytes are read or its file's head sent. `budget`: the request's,
+     * when it has one (a chunk).
+     */
+    const answer = (body: ServedBody, budget?: LazyBudget): Promise<void> | undefined => {
+      const decided = answerOf(method, headerOf(headers['if-none-match']), headerOf(headers.range), body);
+      if (decided.status === 304) return write(decided, undefined, budget);
+      if (decided.status === 416) return write(decided, decided.problem, budget);
+      if (!decided.send) return write(decided, undefined, budget);
+      const { start, end } = decided;
+      if (body.bytes !== undefined && end - start <= STREAM_PIECE_BYTES) return write(decided, body.bytes.subarray(start, end), budget);
+      return (async () => {
+        if (end - start >= SENDFILE_MIN_BYTES && budget !== undefined) {
           // a large range of a local file: sendfile(2), as the store routes send it
           const head = headersObject(headFields(decided, requestId, method));
-          if (await sendBodyFile(outgoing, decided.status, head, body, decided.start, decided.end, budget.clientSignal)) {
+          if (await sendBodyFile(outgoing, decided.status, head, body, start, end, budget.clientSignal)) {
             budget.answered();
-            finish(decided.status, length);
+            finish(decided.status, end - start);
             return;
           }
         }
         // large answers are streamed by the app (store-routes.ts), never read at once
-        if (decided.send && length > STREAM_PIECE_BYTES) return handOver();
-        if (decided.send) bytes = await body.read(decided.start, decided.end);
-      }
-      budget?.answered();
-      finish(decided.status, length);
-      outgoing.writeHead(decided.status, headFields(decided, requestId, method)).end(bytes);
+        if (end - start > STREAM_PIECE_BYTES) return handOver();
+        write(decided, await body.read(start, end), budget);
+      })();
     };
 
     let view: StoreView;
@@ -139,7 +145,11 @@ export function fastStoreLane(options: FastLaneOptions, fallback: NodeListener):
       return fail(error);
     }
     if (metadata !== undefined) {
-      answer(metadata).catch(fail);
+      try {
+        answer(metadata)?.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
       return;
     }
     // a chunk: work happens, under the request's budget as on the app's path

@@ -18,11 +18,13 @@ export interface BodyFacts {
 export interface ServedBody extends BodyFacts {
   /** Bytes [start, end) of the body. */
   read(start: number, end: number): Promise<Uint8Array>;
+  /** The whole body, when it is in memory already (an answer can then be written at once, without waiting for `read`). */
+  readonly bytes?: Uint8Array;
 }
 
 /** A ServedBody over bytes already in memory. */
 export function bytesBody(bytes: Uint8Array, etag: string, contentType: string, cacheControl: string): ServedBody {
-  return { size: bytes.byteLength, etag, contentType, cacheControl, read: async (start, end) => bytes.subarray(start, end) };
+  return { size: bytes.byteLength, etag, contentType, cacheControl, bytes, read: async (start, end) => bytes.subarray(start, end) };
 }
 
 /**
