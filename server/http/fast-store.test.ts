@@ -344,6 +344,52 @@ describe('the fast lane', () => {
   });
 });
 
+describe('the fast lane under a request budget', () => {
+  it('refuses work past the budget as the app does (413), and serves what fits', async () => {
+    // a registry of its own: derived chunks made earlier are kept by the dataset
+    const fresh = await DatasetRegistry.open(await loadCatalog(join(dir, 'catalog.yaml')), { servesProtected: true, openDerived: derivedOpener() });
+    const budgetMetrics = createMetrics();
+    const served = createServerApp({
+      registry: fresh,
+      plugins: defaultPlugins,
+      logger: createLogger('silent'),
+      version: '0.0.0',
+      metrics: budgetMetrics,
+      access: AccessControl.create(fresh, budgetMetrics),
+      budgetLimits: { chunks: 100, decodedBytes: 60, wallMs: 60_000 },
+    });
+    const hono = getRequestListener(served.app.fetch, { hostname: '127.0.0.1', errorHandler: malformedRequestResponse });
+    let handed = 0;
+    const alone = await listen(hono);
+    const fronted = await listen(
+      served.listener((incoming, outgoing) => {
+        handed++;
+        void hono(incoming, outgoing);
+      }),
+    );
+    try {
+      // a monthly mean decodes its days' source chunks (96 bytes each of u): more than 60 bytes is refused
+      const statuses: number[] = [];
+      for (const key of ['.zmetadata', 'u/0.0.0.0']) {
+        const expected = await ask(alone.url, `/datasets/grid-monthly/kerchunk/${key}`);
+        const actual = await ask(fronted.url, `/datasets/grid-monthly/kerchunk/${key}`);
+        expect(actual.status, key).toBe(expected.status);
+        expect(actual.headers).toEqual(expected.headers);
+        expect(actual.body.equals(expected.body)).toBe(true);
+        statuses.push(actual.status);
+      }
+      expect(statuses).toEqual([200, 413]);
+      expect(handed).toBe(0);
+    } finally {
+      for (const { server } of [alone, fronted]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+      await fresh.close();
+    }
+  });
+});
+
 describe('mayMatchKeyUnder', () => {
   it('tells which route patterns could answer a store key', () => {
     expect(mayMatchKeyUnder('*', 'kerchunk')).toBe(true);
