@@ -8,6 +8,8 @@ export interface SingleFlightCacheOptions<V> {
   readonly sizeOf: (value: V) => number;
   /** Told about hits, misses and the bytes held (metrics). */
   readonly observer?: CacheObserver | undefined;
+  /** Told about a value pushed out to make room (not one deleted, replaced or cleared). */
+  readonly onEvict?: ((key: string, value: V) => void) | undefined;
 }
 
 /**
@@ -22,8 +24,12 @@ export class SingleFlightCache<V extends object> {
   private readonly observer: CacheObserver | undefined;
 
   constructor(options: SingleFlightCacheOptions<V>) {
-    const { sizeOf } = options;
-    this.values = new LRUCache<string, V>({ maxSize: options.maxBytes, sizeCalculation: (value) => Math.max(1, sizeOf(value)) });
+    const { sizeOf, onEvict } = options;
+    this.values = new LRUCache<string, V>({
+      maxSize: options.maxBytes,
+      sizeCalculation: (value) => Math.max(1, sizeOf(value)),
+      ...(onEvict ? { disposeAfter: (value: V, key: string, reason: LRUCache.DisposeReason) => reason === 'evict' && onEvict(key, value) } : {}),
+    });
     this.observer = options.observer;
   }
 

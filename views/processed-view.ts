@@ -61,17 +61,38 @@ interface ProcessedArray {
  * cache file, sent by sendfile (store-routes.ts) and closed once the response is over; the
  * kernel's page cache holds it once for every worker. Small ones, and every one without a Node
  * response (`app.request()`), are read into the memory LRU as before.
+ *
+ * When a chunk is written to disk: with several server processes (`--workers N`), as soon as it
+ * is encoded (write-through: the others read it from there). A single process is the only reader
+ * of its tier while it runs, so it writes a chunk it encoded only when the memory LRU evicts it
+ * (or when it is too large for the LRU at all): a cold pass that fits in memory costs no disk
+ * writes (they took ~14 % of the server's CPU, page-cache copies of every chunk). What was still
+ * in memory only is not on disk after a restart.
  */
 export class EncodedChunkCache {
   private readonly chunks: SingleFlightCache<ServedBody>;
+  /** Encoded here and not written to disk yet (single process: written when evicted). */
+  private readonly unwritten = new WeakSet<ServedBody>();
+  private readonly writeThrough: boolean;
 
   constructor(
-    maxBytes = 256 * 1024 * 1024,
+    private readonly maxBytes = 256 * 1024 * 1024,
     private readonly observer?: CacheObserver,
     private readonly disk?: Promise<DiskChunkCache | undefined> | DiskChunkCache,
     private readonly diskObserver?: CacheObserver,
+    /** Write chunks to disk as soon as they are encoded. Default: when this is one of several server processes. */
+    writeThrough = serverProcesses() > 1,
   ) {
-    this.chunks = new SingleFlightCache({ maxBytes, sizeOf: (body) => body.size, observer });
+    this.writeThrough = writeThrough;
+    this.chunks = new SingleFlightCache({ maxBytes, sizeOf: (body) => body.size, observer, onEvict: (etag, body) => this.evicted(etag, body) });
+  }
+
+  /** A chunk pushed out of memory: onto disk, unless it is there already. */
+  private evicted(etag: string, body: ServedBody): void {
+    if (!this.unwritten.has(body) || !body.bytes) return;
+    this.unwritten.delete(body);
+    const bytes = body.bytes;
+    void Promise.resolve(this.disk).then((disk) => disk?.set(etag, bytes));
   }
 
   /**
@@ -116,9 +137,25 @@ export class EncodedChunkCache {
     }
     if (disk) this.diskObserver?.miss();
     const encoded = await encode();
-    if (disk) void disk.set(etag, encoded);
-    return bytesBody(encoded, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+    const body = bytesBody(encoded, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
+    if (disk) {
+      if (this.writeThrough || encoded.byteLength > this.maxBytes) void disk.set(etag, encoded);
+      else this.unwritten.add(body);
+    }
+    return body;
   }
+}
+
+/**
+ * server/config.ts's SERVER_PROCESSES_VARIABLE, set by `strato serve --workers N` in its workers
+ * (views/ may not import server/config.ts; encoded-chunk-cache.test.ts checks they agree).
+ */
+const SERVER_PROCESSES_VARIABLE = 'STRATO_SERVER_PROCESSES';
+
+/** How many server processes share this machine's disk tier. */
+function serverProcesses(): number {
+  const count = Number(process.env[SERVER_PROCESSES_VARIABLE] ?? 1);
+  return Number.isInteger(count) && count >= 1 ? count : 1;
 }
 
 /** A chunk in an open file of the disk tier: sent from it by sendfile, or read by range (closed by the caller). */
