@@ -6,6 +6,7 @@ import type { Sources } from '../kerchunk/sources/sources.js';
 import { HttpProblem } from '../server/http/problem.js';
 import { ProcessingConfigError, type ProcessingStage } from '../server/stage.js';
 import type { DiskChunkCache } from './disk-chunk-cache.js';
+import { MetadataDocumentCache } from './metadata-documents.js';
 import { EncodedChunkCache, ProcessedView } from './processed-view.js';
 import { RawView } from './raw-view.js';
 
@@ -32,6 +33,8 @@ export interface DatasetViewsOptions {
   /** Hits and misses of the disk tier. */
   readonly diskCacheObserver?: CacheObserver;
   readonly logger: ViewsLogger;
+  /** Bytes of rendered raw-view metadata documents kept, for all datasets together (default 32 MiB). */
+  readonly metadataCacheBytes?: number;
   /** strato's version (part of the processed chunks' ETags). */
   readonly version?: string;
 }
@@ -47,8 +50,11 @@ export class DatasetViews {
   private readonly raws = new WeakMap<Dataset, RawView>();
   private readonly processedViews = new WeakMap<Dataset, ProcessedView>();
   private readonly encoded: EncodedChunkCache;
+  /** The raw views' metadata documents, rendered on demand: the heap stays flat with the catalog's size. */
+  private readonly documents: MetadataDocumentCache;
 
   constructor(private readonly options: DatasetViewsOptions) {
+    this.documents = new MetadataDocumentCache(options.metadataCacheBytes);
     this.encoded = new EncodedChunkCache(options.encodedCacheBytes, options.encodedCacheObserver, options.diskCache, options.diskCacheObserver);
   }
 
@@ -56,7 +62,7 @@ export class DatasetViews {
   raw(dataset: Dataset): RawView {
     let view = this.raws.get(dataset);
     if (!view) {
-      view = new RawView(dataset, this.options.sources(), this.options.logger);
+      view = new RawView(dataset, this.options.sources(), this.options.logger, this.documents);
       this.raws.set(dataset, view);
     }
     return view;

@@ -1,5 +1,7 @@
+import { LRUCache } from 'lru-cache';
 import { asciiJson } from '../kerchunk/ascii-json.js';
 import type { JsonValue } from '../kerchunk/reference.js';
+import { isMetadataKey } from '../kerchunk/zarr-keys.js';
 import { v3MetadataTexts } from '../kerchunk/zarr-v3.js';
 import { etagOf } from '../server/http/etag.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
@@ -16,6 +18,86 @@ export function renderMetadata(v2Texts: ReadonlyMap<string, string>): Map<string
   rendered.set('.zmetadata', jsonBody(consolidatedText(v2Texts)));
   for (const [key, text] of v3MetadataTexts(v2Texts)) rendered.set(key, jsonBody(text));
   return rendered;
+}
+
+/** Bytes of rendered metadata documents kept for all views together, by default. */
+export const DEFAULT_METADATA_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** What one rendered document costs besides its bytes (the body object, its ETag, the map entry). */
+const BODY_OVERHEAD_BYTES = 256;
+
+/**
+ * Rendered metadata documents of many views in one cache bounded by bytes (least recently used
+ * go first), so that what stays on the heap does not grow with the number of datasets opened.
+ */
+export class MetadataDocumentCache {
+  private readonly rendered: LRUCache<object, ReadonlyMap<string, ServedBody>>;
+
+  constructor(readonly maxBytes: number = DEFAULT_METADATA_CACHE_BYTES) {
+    this.rendered = new LRUCache<object, ReadonlyMap<string, ServedBody>>({ maxSize: Math.max(1, maxBytes), sizeCalculation: documentsBytes });
+  }
+
+  /** The documents kept for `owner`, or undefined. */
+  get(owner: object): ReadonlyMap<string, ServedBody> | undefined {
+    return this.rendered.get(owner);
+  }
+
+  /** Keeps `documents` for `owner`; false when they alone are larger than the cache. */
+  set(owner: object, documents: ReadonlyMap<string, ServedBody>): boolean {
+    if (documentsBytes(documents) > this.maxBytes) return false;
+    this.rendered.set(owner, documents);
+    return true;
+  }
+
+  /** Bytes held now (tests, metrics). */
+  get bytes(): number {
+    return this.rendered.calculatedSize;
+  }
+}
+
+function documentsBytes(documents: ReadonlyMap<string, ServedBody>): number {
+  let bytes = 0;
+  for (const [key, body] of documents) bytes += key.length + body.size + body.etag.length + BODY_OVERHEAD_BYTES;
+  return Math.max(1, bytes);
+}
+
+/**
+ * The metadata documents of one view, rendered when first asked for (`renderMetadata` of its v2
+ * texts, the same bytes and ETags) and kept in a shared MetadataDocumentCache, rendered again
+ * after being dropped from it. Without a cache, or when they alone exceed it, the view keeps them.
+ * A key that cannot name a document (a chunk key) is answered without rendering anything.
+ */
+export class LazyMetadataDocuments {
+  /** This view's key in the shared cache (never the view itself: a dropped view is not kept). */
+  private readonly token = {};
+  private own: ReadonlyMap<string, ServedBody> | undefined;
+
+  constructor(
+    /** The v2 texts as given (a map the view holds anyway: nothing is copied until rendering). */
+    private readonly given: ReadonlyMap<string, string>,
+    /** The complete v2 texts the documents are rendered from (called at each rendering). */
+    private readonly complete: () => ReadonlyMap<string, string>,
+    private readonly cache?: MetadataDocumentCache,
+  ) {}
+
+  get(key: string): ServedBody | undefined {
+    if (!isDocumentName(key) && !this.given.has(key)) return undefined;
+    return this.documents().get(key);
+  }
+
+  /** Every document (rendered now when not kept). */
+  documents(): ReadonlyMap<string, ServedBody> {
+    const kept = this.own ?? this.cache?.get(this.token);
+    if (kept) return kept;
+    const rendered = renderMetadata(this.complete());
+    if (!this.cache?.set(this.token, rendered)) this.own = rendered;
+    return rendered;
+  }
+}
+
+/** Whether `key` is named like a metadata document (v2 `.zarray`/`.zattrs`/`.zgroup`/`.zmetadata`, v3 `zarr.json`). */
+function isDocumentName(key: string): boolean {
+  return isMetadataKey(key) || key === 'zarr.json' || key.endsWith('/zarr.json');
 }
 
 /** The `.zmetadata` document (consolidated metadata) spliced from the v2 documents' texts. */

@@ -9,7 +9,7 @@ import { whenResponseOver } from '../server/http/response-lifetime.js';
 import type { SendEnd } from '../server/http/sendfile.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { type BodyFile, STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
-import { dimensionSeparators, renderMetadata } from './metadata-documents.js';
+import { dimensionSeparators, LazyMetadataDocuments, type MetadataDocumentCache } from './metadata-documents.js';
 
 export const CHUNK_CACHE_CONTROL = 'public, max-age=3600';
 
@@ -27,7 +27,9 @@ const BYTES_TYPE = 'application/octet-stream';
  * exactly as stored in the source files (never decoded).
  */
 export class RawView {
-  private readonly documents: ReadonlyMap<string, ServedBody>;
+  /** Rendered when first asked for, kept in the cache shared by all views (nothing per view stays). */
+  private readonly documents: LazyMetadataDocuments;
+  /** The dimension separator of every array (the arrays that exist, for chunk keys). */
   private readonly separators: ReadonlyMap<string, string>;
 
   constructor(
@@ -35,10 +37,12 @@ export class RawView {
     private readonly sources: Sources,
     /** Told about responses cut short (a source file shorter than its references say). */
     private readonly logger?: RawViewLogger,
+    /** Where rendered metadata documents are kept (none: this view keeps its own). */
+    documentCache?: MetadataDocumentCache,
   ) {
-    const texts = completeMetadata(dataset.references.metadataText);
-    this.documents = renderMetadata(texts);
-    this.separators = dimensionSeparators(texts);
+    const given = dataset.references.metadataText;
+    this.documents = new LazyMetadataDocuments(given, () => completeMetadata(given), documentCache);
+    this.separators = dimensionSeparators(given);
   }
 
   /** A metadata document ('.zmetadata', '.zgroup', 'v/.zarray', ...), or undefined. */
@@ -56,7 +60,7 @@ export class RawView {
     if (isMetadataKey(key)) return undefined;
     const v2Key = v2ChunkKey(key, this.separators) ?? key;
     const parts = splitChunkKey(v2Key);
-    if (!parts || !this.documents.has(`${parts.array}/.zarray`)) return undefined;
+    if (!parts || !this.separators.has(parts.array)) return undefined;
     const reference = await this.dataset.references.chunk(v2Key);
     if (!reference) return undefined;
     return this.referenceBody(reference, signal);
