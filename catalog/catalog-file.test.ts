@@ -1,5 +1,28 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CatalogError, datasetIdProblem, parseCatalog, resolveLocation } from './catalog-file.js';
+import { CatalogError, catalogFileHash, datasetIdProblem, loadCatalog, parseCatalog, resolveLocation } from './catalog-file.js';
+
+describe('Catalog.textHash', () => {
+  it('is the hash of the text loadCatalog read, which catalogFileHash gives without parsing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strato-catalog-hash-'));
+    try {
+      const file = join(dir, 'catalog.yaml');
+      await writeFile(file, 'datasets:\n  a: {refs: refs/a.json, title: "Zürich"}\n');
+      const loaded = await loadCatalog(file);
+      expect(loaded.textHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(await catalogFileHash(file)).toBe(loaded.textHash);
+      await writeFile(file, 'datasets:\n  a: {refs: refs/a.json, title: "Zurich"}\n');
+      expect(await catalogFileHash(file)).not.toBe(loaded.textHash);
+      await rm(file);
+      expect(await catalogFileHash(file)).toBeUndefined();
+      expect(parseCatalog('datasets: {}', file).textHash).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('parseCatalog', () => {
   it('reads datasets and sources, resolving refs against the catalog directory', () => {

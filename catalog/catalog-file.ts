@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -73,6 +74,8 @@ export interface Catalog {
   readonly authProblem?: string;
   /** Top-level fields as written (title, description, plugins, ...). */
   readonly fields: Readonly<Record<string, JsonValue>>;
+  /** The SHA-256 of the file's text as `loadCatalog` read it (none for a catalog parsed from text). */
+  readonly textHash?: string;
 }
 
 /** The catalog file itself is unusable (missing, not YAML, wrong shape). */
@@ -104,7 +107,21 @@ export async function loadCatalog(file: string): Promise<Catalog> {
   } catch (error) {
     throw new CatalogError(`cannot read catalog ${absolute}: ${(error as Error).message}`);
   }
-  return parseCatalog(text, absolute);
+  return { ...parseCatalog(text, absolute), textHash: catalogTextHash(text) };
+}
+
+/** The SHA-256 (hex) of a catalog's text, as `Catalog.textHash` holds it. */
+export function catalogTextHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The `textHash` the catalog file would be loaded with now (no parse), or undefined when it cannot be read. */
+export async function catalogFileHash(file: string): Promise<string | undefined> {
+  try {
+    return catalogTextHash(await readFile(resolve(file), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses catalog text; `file` is the catalog's absolute path (relative paths resolve against its directory). */

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadCatalog } from './catalog-file.js';
+import { loadCatalog, parseCatalog } from './catalog-file.js';
 import type { ReloadResult } from './catalog-reload.js';
 import { reloadCatalog } from './catalog-reload.js';
 import { addDataset, removeDataset } from './catalog-store.js';
@@ -16,6 +16,7 @@ let file: string;
 let registry: DatasetRegistry;
 let watcher: CatalogWatcher | undefined;
 let reloads: ReloadResult[];
+let starts: boolean[];
 let warnings: string[];
 
 const catalogText = (ids: string[]) => `datasets:\n${ids.map((id) => `  ${id}: {refs: refs/t.json}`).join('\n')}\nsources:\n  allow: [data/]\n`;
@@ -29,6 +30,7 @@ beforeEach(async () => {
   file = join(dir, 'catalog.yaml');
   await writeFile(file, catalogText(['a']));
   reloads = [];
+  starts = [];
   warnings = [];
   const logger = { info: () => undefined, warn: (message: string) => void warnings.push(message) };
   registry = await DatasetRegistry.open(await loadCatalog(file), { logger });
@@ -42,7 +44,7 @@ afterEach(async () => {
 
 function start(options: CatalogWatchOptions = {}): void {
   const logger = { info: () => undefined, warn: (message: string) => void warnings.push(message) };
-  watcher = watchCatalog(registry, { logger, onReload: (result) => reloads.push(result), ...options });
+  watcher = watchCatalog(registry, { logger, onReload: (result) => reloads.push(result), onStart: (reloaded) => starts.push(reloaded), ...options });
 }
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
@@ -54,7 +56,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<numbe
   return Date.now() - started;
 }
 
-const settle = async () => until(() => reloads.length > 0, 2000); // the reload at start
+const settle = async () => until(() => starts.length > 0, 2000); // the comparison at start
 
 describe('watchCatalog', () => {
   it('serves a dataset added to the file within a second, and drops a removed one', async () => {
@@ -107,6 +109,55 @@ describe('watchCatalog', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(registry.get('late')).toBeUndefined();
   });
+});
+
+describe('watchCatalog at start', () => {
+  it('does not parse an unchanged catalog again, even rewritten with the same text', async () => {
+    await writeFile(file, catalogText(['a'])); // a new mtime, the same text
+    const before = registry.get('a');
+    start({ pollMs: 20 });
+    await settle();
+    expect(starts).toEqual([false]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(reloads).toEqual([]);
+    expect(registry.get('a')).toBe(before);
+  });
+
+  it('applies a change made between loading the catalog and the watch', async () => {
+    await writeFile(file, catalogText(['a', 'between']));
+    start({ pollMs: 0 });
+    await settle();
+    expect(starts).toEqual([true]);
+    expect(reloads.map((r) => r.ok)).toEqual([true]);
+    expect(registry.ids().sort()).toEqual(['a', 'between']);
+  });
+
+  it('reloads at start a catalog that was not loaded from the file (no text hash to compare)', async () => {
+    await registry.close();
+    registry = await DatasetRegistry.open(parseCatalog(catalogText([]), file));
+    start({ pollMs: 0 });
+    await settle();
+    expect(starts).toEqual([true]);
+    expect(registry.ids()).toEqual(['a']);
+  });
+
+  it('applies a removal made before the watch', async () => {
+    await writeFile(file, catalogText([]));
+    start({ pollMs: 0 });
+    await settle();
+    expect(registry.ids()).toEqual([]);
+  });
+
+  for (const fsWatch of [true, false]) {
+    it(`applies a change written while the start's comparison runs (${fsWatch ? 'fs.watch' : 'poll only'})`, async () => {
+      start({ fsWatch, pollMs: 30 });
+      // no await: the comparison is under way (or about to be) when the file changes
+      const write = writeFile(file, catalogText(['a', 'meanwhile']));
+      await write;
+      await until(() => registry.get('meanwhile') !== undefined, 2000);
+      await settle();
+    });
+  }
 });
 
 describe('reloadCatalog', () => {
