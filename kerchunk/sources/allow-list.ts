@@ -55,14 +55,22 @@ const DEFAULT_REALPATH_CACHE_MS = 1000;
  * with O_NOFOLLOW.
  */
 export class SourceAllowList {
-  private readonly realpaths: LRUCache<string, string> | undefined;
+  /** Real paths by normalised path, each good until `until` (Date.now()). */
+  private readonly realpaths: LRUCache<string, Expiring<string>> | undefined;
+  /**
+   * Whole decisions by (relativeTo, url): what `resolve` returned, good until the real path it
+   * rests on expires (http and s3 decisions are lexical, kept as long). Refusals are never kept.
+   */
+  private readonly decisions: LRUCache<string, Expiring<ResolvedUrl>> | undefined;
+  private readonly ttl: number;
 
   private constructor(
     private readonly roots: readonly Root[],
     options: AllowListOptions,
   ) {
-    const ttl = options.realpathCacheMs ?? DEFAULT_REALPATH_CACHE_MS;
-    this.realpaths = ttl > 0 ? new LRUCache<string, string>({ max: 10_000, ttl }) : undefined;
+    this.ttl = options.realpathCacheMs ?? DEFAULT_REALPATH_CACHE_MS;
+    this.realpaths = this.ttl > 0 ? new LRUCache<string, Expiring<string>>({ max: 10_000 }) : undefined;
+    this.decisions = this.ttl > 0 ? new LRUCache<string, Expiring<ResolvedUrl>>({ max: 10_000 }) : undefined;
   }
 
   /** The allow list of `entries`; relative local entries resolve against `baseDir`. */
@@ -79,6 +87,35 @@ export class SourceAllowList {
 
   /** Resolves a reference (relative ones against `relativeTo`, the reference file's directory) and checks it. */
   async resolve(url: string, relativeTo: string): Promise<ResolvedUrl> {
+    const known = this.resolveKnown(url, relativeTo);
+    if (known !== undefined) return known;
+    const decided = await this.decide(url, relativeTo);
+    if (this.decisions !== undefined && decided.until > Date.now() && !relativeTo.includes('\u0000')) this.decisions.set(decisionKey(url, relativeTo), decided);
+    return decided.value;
+  }
+
+  /**
+   * What `resolve` decided for this reference within the last `realpathCacheMs` (the same window
+   * in which it reuses a symlink resolution), or undefined: then call `resolve`. Synchronous.
+   * A stale local decision is a real path that was inside a root: the file source opens it
+   * without following a symlink at its end and checks every descriptor's kernel name against
+   * the roots, so a swapped symlink can make it serve an allowed file for up to that window,
+   * never one outside the roots.
+   */
+  resolveKnown(url: string, relativeTo: string): ResolvedUrl | undefined {
+    const decisions = this.decisions;
+    // (a key is relativeTo NUL url: unambiguous while no relativeTo has a NUL, as paths cannot)
+    if (decisions === undefined || relativeTo.includes('\u0000')) return undefined;
+    const key = decisionKey(url, relativeTo);
+    const known = decisions.get(key);
+    if (known === undefined) return undefined;
+    if (Date.now() < known.until) return known.value;
+    decisions.delete(key);
+    return undefined;
+  }
+
+  /** The decision for a reference, and until when it may be reused (a local one: as long as its real path). */
+  private async decide(url: string, relativeTo: string): Promise<Expiring<ResolvedUrl>> {
     const problem = lexicalProblem(url);
     if (problem) throw this.forbidden(url, problem);
     // A one-letter "scheme" is a drive letter elsewhere and a file name here; unknown schemes without
@@ -95,9 +132,9 @@ export class SourceAllowList {
           );
         case 'http':
         case 'https':
-          return this.checkHttp(url, url);
+          return this.lexical(this.checkHttp(url, url));
         case 's3':
-          return this.checkS3(url, url);
+          return this.lexical(this.checkS3(url, url));
         default:
           throw this.forbidden(url, `the scheme ${scheme}: is not supported`);
       }
@@ -127,7 +164,7 @@ export class SourceAllowList {
     }
   }
 
-  private async resolveRelative(url: string, relativeTo: string): Promise<ResolvedUrl> {
+  private async resolveRelative(url: string, relativeTo: string): Promise<Expiring<ResolvedUrl>> {
     if (isAbsolute(url)) return this.resolveLocal(url, url);
     const baseScheme = SCHEME.exec(relativeTo)?.[1]?.toLowerCase();
     if (baseScheme === 'http' || baseScheme === 'https') {
@@ -137,39 +174,52 @@ export class SourceAllowList {
       } catch {
         throw this.forbidden(url, `cannot be resolved against ${relativeTo}`);
       }
-      return this.checkHttp(url, joined);
+      return this.lexical(this.checkHttp(url, joined));
     }
     if (baseScheme === 's3') {
       const base = parseS3Url(relativeTo);
       if (!base) throw this.forbidden(url, `cannot be resolved against ${relativeTo}`);
       const key = posix.normalize(posix.join(base.key, url));
       if (key === '..' || key.startsWith('../')) throw this.forbidden(url, `climbs out of the bucket of ${relativeTo}`);
-      return this.checkS3(url, formatS3Url({ bucket: base.bucket, key }));
+      return this.lexical(this.checkS3(url, formatS3Url({ bucket: base.bucket, key })));
     }
     const base = baseScheme === 'file' ? fileUrlPath(relativeTo, (reason) => this.forbidden(url, `the base ${relativeTo}: ${reason}`)) : relativeTo;
     return this.resolveLocal(url, resolve(base, url));
   }
 
-  private async resolveLocal(url: string, path: string): Promise<ResolvedUrl> {
+  private async resolveLocal(url: string, path: string): Promise<Expiring<ResolvedUrl>> {
     const normalised = resolve(path);
     const real = await this.realLocation(url, normalised);
-    const inside = this.roots.some((root) => root.kind === 'file' && isInside(real, root.path));
-    if (!inside) throw this.forbidden(url, `resolves to ${real}`);
-    return { kind: 'file', path: real };
+    const inside = this.roots.some((root) => root.kind === 'file' && isInside(real.value, root.path));
+    if (!inside) throw this.forbidden(url, `resolves to ${real.value}`);
+    return { value: { kind: 'file', path: real.value }, until: real.until };
   }
 
-  /** The real path of `path`, or of its deepest existing ancestor joined with the rest. */
-  private async realLocation(url: string, path: string): Promise<string> {
-    const cached = this.realpaths?.get(path);
-    if (cached !== undefined) return cached;
+  /**
+   * The real path of `path`, or of its deepest existing ancestor joined with the rest, and until
+   * when it may be reused (a missing path's: not at all).
+   */
+  private async realLocation(url: string, path: string): Promise<Expiring<string>> {
+    const realpaths = this.realpaths;
+    const cached = realpaths?.get(path);
+    if (cached !== undefined) {
+      if (Date.now() < cached.until) return cached;
+      realpaths?.delete(path);
+    }
+    const until = Date.now() + this.ttl;
     try {
-      const real = await realpath(path);
-      this.realpaths?.set(path, real);
-      return real;
+      const resolved = { value: await realpath(path), until };
+      realpaths?.set(path, resolved);
+      return resolved;
     } catch (error) {
       if (!isMissing(error)) throw this.forbidden(url, `${path} cannot be resolved (${errorCode(error)})`);
     }
-    return realOfMissing(path, (reason) => this.forbidden(url, reason));
+    return { value: await realOfMissing(path, (reason) => this.forbidden(url, reason)), until: 0 };
+  }
+
+  /** A decision that rests on the text of the reference and the roots only (http, s3): reusable for the whole window. */
+  private lexical(value: ResolvedUrl): Expiring<ResolvedUrl> {
+    return { value, until: Date.now() + this.ttl };
   }
 
   private checkHttp(reference: string, url: string): ResolvedUrl {
@@ -209,6 +259,16 @@ export class SourceAllowList {
   private forbidden(url: string, reason: string): SourceForbiddenError {
     return new SourceForbiddenError(url, `reference ${JSON.stringify(url)} is not allowed: ${reason}; allowed sources: ${this.description}`);
   }
+}
+
+/** A value and until when (Date.now()) it may be reused. */
+interface Expiring<T> {
+  readonly value: T;
+  readonly until: number;
+}
+
+function decisionKey(url: string, relativeTo: string): string {
+  return `${relativeTo}\u0000${url}`;
 }
 
 async function parseRoot(entry: string, baseDir: string): Promise<Root> {

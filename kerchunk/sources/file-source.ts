@@ -51,7 +51,10 @@ export interface FileSourceOptions {
    * a read through libuv's thread pool costs ~20 µs of CPU in hand-offs, as much as a whole
    * cached answer; a synchronous read of 50 KB from the page cache ~4 µs. One that takes longer
    * than 2 ms (the bytes came from the disk) sends every read to the thread pool for the next
-   * 10 s, so a cold or network file system costs the event loop at most one slow read per 10 s.
+   * 10 s, so a cold or network file system costs the event loop at most a few slow reads per
+   * 10 s. It takes two slow reads close together (fewer than 20 quick ones between them): on a
+   * busy machine one read now and then is slow only because the thread was preempted, and each
+   * such read sending every read to the thread pool for 10 s cost more than it saved.
    * Default 128 KiB; 0 = always the thread pool.
    */
   readonly syncReadMaxBytes?: number;
@@ -70,8 +73,10 @@ const DEFAULT_MAX_READ_BYTES = 1024 * 1024 * 1024;
 const DEFAULT_SYNC_READ_MAX_BYTES = 128 * 1024;
 /** A synchronous read slower than this came from the disk, not the page cache. */
 const SLOW_SYNC_READ_MS = 2;
-/** How long reads go to the thread pool after a slow synchronous one. */
+/** How long reads go to the thread pool after slow synchronous ones. */
 const SYNC_PAUSE_MS = 10_000;
+/** Each slow synchronous read adds 1, each quick one takes this off (not below 0); reads pause at 2. */
+const QUICK_READ_CREDIT = 0.05;
 // O_NONBLOCK: opening a FIFO put in a source's place would otherwise block a libuv thread until
 // some writer appears (forever, and the dataset with it); with it the open returns and the
 // regular-file check refuses it. It changes nothing for regular files.
@@ -110,6 +115,8 @@ export class FileSource implements ByteSource {
   private readonly syncReadMaxBytes: number;
   /** Until when (Date.now()) reads go to the thread pool (after a slow synchronous read). */
   private syncPausedUntil = 0;
+  /** How many slow synchronous reads happened lately (see QUICK_READ_CREDIT). */
+  private slowReads = 0;
   private closed = false;
 
   constructor(private readonly options: FileSourceOptions = {}) {
@@ -137,13 +144,62 @@ export class FileSource implements ByteSource {
       if (length <= this.syncReadMaxBytes && Date.now() >= this.syncPausedUntil) {
         const started = performance.now();
         const bytes = readExactlySync(file, offset, length, into);
-        if (performance.now() - started > SLOW_SYNC_READ_MS) this.syncPausedUntil = Date.now() + SYNC_PAUSE_MS;
+        this.timedSyncRead(performance.now() - started);
         return bytes;
       }
       return await readExactly(file, offset, length, into);
     } finally {
       this.release(file);
     }
+  }
+
+  /**
+   * `read` done at once on the calling thread, when that needs no wait: the file's descriptor is
+   * pooled and was checked less than `revalidateMs` ago, the read is small enough to be made
+   * synchronously and such reads are not paused (see `syncReadMaxBytes`). Otherwise undefined,
+   * having done nothing: the caller then reads with `read`. Errors as `read`'s.
+   */
+  readNow(url: string, offset: number, length: number): Uint8Array | undefined {
+    if (length > this.syncReadMaxBytes) return undefined;
+    const file = this.freshPooled(url);
+    if (file === undefined || Date.now() < this.syncPausedUntil) return undefined;
+    checkRange(url, offset, length, this.maxReadBytes);
+    file.users++;
+    try {
+      const started = performance.now();
+      const bytes = readExactlySync(file, offset, length);
+      this.timedSyncRead(performance.now() - started);
+      return bytes;
+    } finally {
+      this.release(file);
+    }
+  }
+
+  /** `version` at once when the file's descriptor is pooled and was checked less than `revalidateMs` ago, else undefined. */
+  versionNow(url: string): string | undefined {
+    const file = this.freshPooled(url);
+    return file === undefined ? undefined : `${file.size}-${file.mtimeMs}`;
+  }
+
+  /** Counts a synchronous read that took `ms`; two slow ones close together send reads to the thread pool for a while. */
+  private timedSyncRead(ms: number): void {
+    if (ms <= SLOW_SYNC_READ_MS) {
+      if (this.slowReads > 0) this.slowReads = Math.max(0, this.slowReads - QUICK_READ_CREDIT);
+      return;
+    }
+    this.slowReads += 1;
+    if (this.slowReads >= 2) {
+      this.slowReads = 0;
+      this.syncPausedUntil = Date.now() + SYNC_PAUSE_MS;
+    }
+  }
+
+  /** The pooled handle of `url` when it needs no re-check now (what `acquire` would return without waiting). */
+  private freshPooled(url: string): PooledFile | undefined {
+    if (this.closed || !url.startsWith('/')) return undefined;
+    const file = this.pool.get(url);
+    if (file === undefined || file.closed || Date.now() - file.checkedAt >= this.revalidateMs) return undefined;
+    return file;
   }
 
   /**

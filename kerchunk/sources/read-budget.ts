@@ -41,6 +41,12 @@ export class ReadBudget {
     }
   }
 
+  /** `acquire` when it would not wait (nothing queued, room left): the release function at once, else undefined. */
+  tryAcquire(bytes: number): (() => void) | undefined {
+    const amount = Math.max(0, Math.ceil(bytes));
+    return this.queue.length === 0 && this.fits(amount) ? this.grant(amount) : undefined;
+  }
+
   /** Reserves `bytes`; call the returned function exactly once when the read is over. */
   acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();

@@ -182,16 +182,23 @@ export class Sources {
   async open(ref: ChunkReference, relativeTo: string, signal?: AbortSignal): Promise<OpenedReference> {
     if (ref.kind === 'inline') return { version: undefined, read: async (range) => sliceInline(ref.data, range) };
     signal?.throwIfAborted();
-    const route = await this.route(ref.url, relativeTo);
-    const version = await route.source.version(route.url, signal);
+    // the hot path (a chunk of a local file read a moment ago) waits for nothing: the allow list's
+    // recent decision and the pooled descriptor's checked version, taken synchronously
+    const route = this.routeKnown(ref.url, relativeTo) ?? (await this.route(ref.url, relativeTo));
+    const isFile = route.source === this.files;
+    const version = (isFile ? this.files.versionNow(route.url) : undefined) ?? (await route.source.version(route.url, signal));
     const base = ref.kind === 'range' ? ref.offset : 0;
     const length = ref.kind === 'range' ? ref.length : undefined;
-    return {
+    const opened: OpenedReference = {
       version,
       read: async (range, readSignal, lend) => {
         checkChunkRange(range, length);
         readSignal?.throwIfAborted();
         const bytes = range.end - range.start;
+        if (isFile && bytes < POOLED_READ_MIN_BYTES) {
+          const now = this.readFileNow(route, base + range.start, bytes);
+          if (now !== undefined) return now;
+        }
         const buffer = route.source === this.files && lend && bytes >= POOLED_READ_MIN_BYTES ? this.pool.acquire(bytes) : undefined;
         if (buffer) {
           let lent = true;
@@ -212,8 +219,38 @@ export class Sources {
         }
         return this.sharedRead(route, base + range.start, base + range.end, readSignal);
       },
-      ...(route.source === this.files ? { file: (range: ChunkRange, signal?: AbortSignal) => this.pinFile(route, base, length, range, signal) } : {}),
     };
+    if (isFile) opened.file = (range: ChunkRange, pinSignal?: AbortSignal) => this.pinFile(route, base, length, range, pinSignal);
+    return opened;
+  }
+
+  /**
+   * A small read of a local file made at once on this thread when nothing has to wait (the read
+   * budget has room, the descriptor is pooled and fresh: `FileSource.readNow`), reported to the
+   * observer like any read; undefined otherwise (nothing read nor reserved). Not shared with
+   * concurrent equal reads: a synchronous read has none in flight beside it.
+   */
+  private readFileNow(route: Route, start: number, bytes: number): Uint8Array | undefined {
+    const release = this.budget.tryAcquire(bytes);
+    if (release === undefined) return undefined;
+    const started = this.observer ? performance.now() : 0;
+    let read: Uint8Array | undefined;
+    try {
+      read = this.files.readNow(route.url, start, bytes);
+    } catch (error) {
+      if (this.observer) this.report(route, started, { bytes: 0, failure: readFailure(error) });
+      throw error;
+    } finally {
+      release();
+    }
+    if (read !== undefined && this.observer) this.report(route, started, { bytes: read.byteLength });
+    return read;
+  }
+
+  /** `route` at once from the allow list's recent decision, or undefined (then `route`). */
+  private routeKnown(url: string, relativeTo: string): Route | undefined {
+    const target = this.allowList.resolveKnown(url, relativeTo);
+    return target === undefined ? undefined : this.routeOf(url, target);
   }
 
   /** `OpenedReference.file` of a local file: the pinned descriptor, the read reported when done. */
@@ -295,7 +332,10 @@ export class Sources {
   }
 
   private async route(url: string, relativeTo: string): Promise<Route> {
-    const target = await this.allowList.resolve(url, relativeTo);
+    return this.routeOf(url, await this.allowList.resolve(url, relativeTo));
+  }
+
+  private routeOf(url: string, target: ResolvedUrl): Route {
     switch (target.kind) {
       case 'file':
         return { source: this.files, url: target.path, kind: 'file' };
