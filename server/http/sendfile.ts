@@ -13,10 +13,13 @@ import { fileURLToPath } from 'node:url';
  * - Only plain TCP sockets (never TLS), only when this response owns its socket with nothing
  *   waiting to be written (a pipelined predecessor still being sent, a response already
  *   started, a busy socket → the caller's own read+write path).
- * - The head (with Content-Length) goes through Node; once Node says it left (write callback,
- *   the socket's queue empty) the addon dup()s the socket and file descriptors on this thread
- *   and sends on libuv's thread pool; then the response is ended with no body, so Node goes on
- *   with keep-alive and pipelined requests as after any response.
+ * - The head is the one Node makes (`writeHead`, with Content-Length): the addon sends its bytes
+ *   itself, just before the body and in the same segments, and Node's response is marked as
+ *   having sent its head, so Node never writes it again. A range in the page cache is sent at
+ *   once, on this thread, as far as the socket takes it (nginx's way: the socket is
+ *   non-blocking); the rest, or a range not in the page cache, goes on with dup()ed descriptors
+ *   (see native/sendfile.c). Then the response is ended with no body, so Node goes on with
+ *   keep-alive and pipelined requests as after any response.
  * - Bounds: at most `MAX_JOBS` sends alive per process (more → the caller's path); at most
  *   half of libuv's thread pool (UV_THREADPOOL_SIZE, default 4 → 2) sending at once (file reads
  *   use the pool too); a socket that takes no byte for `stallMs` (default 30 s) ends the send;
@@ -29,10 +32,11 @@ import { fileURLToPath } from 'node:url';
  */
 
 interface SendfileAddon {
-  start(socketFd: number, fileFd: number, offset: number, length: number, stallMs: number, done: (result: number, sent: number) => void): object;
+  /** `true`: head and range all sent within the call (`done` is never called). */
+  start(socketFd: number, fileFd: number, offset: number, length: number, stallMs: number, done: (result: number, sent: number) => void, head?: Uint8Array): object | true;
   abort(job: object): void;
-  configure(maxWorkers: number): void;
-  stats(): [alive: number, working: number, queued: number, waits: number];
+  configure(maxWorkers: number, inlineBytes?: number): void;
+  stats(): [alive: number, working: number, queued: number, waits: number, inline: number, poolWorks: number];
 }
 
 /** How a send ended. */
@@ -66,6 +70,8 @@ export interface SendFileOptions {
 /** Sends alive at once in a process (each holds two descriptors); more are served the usual way. */
 export const MAX_JOBS = 256;
 const DEFAULT_STALL_MS = 30_000;
+const DEFAULT_INLINE_BYTES = 0;
+const MAX_INLINE_BYTES = 4 * 1024 * 1024;
 const ADDON = join('build', 'Release', 'strato_sendfile.node');
 
 function addonPath(): string | undefined {
@@ -80,35 +86,72 @@ function addonPath(): string | undefined {
   return undefined;
 }
 
+function poolShare(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE);
+  return Math.max(1, Math.floor((Number.isInteger(pool) && pool > 0 ? Math.min(pool, 1024) : 4) / 2));
+}
+
 function load(): SendfileAddon | undefined {
   if (process.env.STRATO_NATIVE === '0' || process.platform !== 'linux') return undefined;
   const path = addonPath();
   if (!path) return undefined;
   try {
     const addon = createRequire(import.meta.url)(path) as SendfileAddon;
-    const pool = Number(process.env.UV_THREADPOOL_SIZE);
-    addon.configure(Math.max(1, Math.floor((Number.isInteger(pool) && pool > 0 ? Math.min(pool, 1024) : 4) / 2)));
+    addon.configure(poolShare(), inlineBytes);
     return addon;
   } catch {
     return undefined;
   }
 }
 
+/**
+ * Bytes of a range in the page cache sent on the event loop per turn (`STRATO_SENDFILE_INLINE`,
+ * at most 4 MiB). 0 (the default, by measurement: README, design notes): the head is written by
+ * Node and every send runs on the thread pool.
+ */
+function inlineOf(value: string | number | undefined): number {
+  const bytes = Number(value ?? DEFAULT_INLINE_BYTES);
+  return Number.isInteger(bytes) && bytes >= 0 ? Math.min(bytes, MAX_INLINE_BYTES) : DEFAULT_INLINE_BYTES;
+}
+let inlineBytes = inlineOf(process.env.STRATO_SENDFILE_INLINE);
+let inlineSends = inlineBytes > 0;
 const addon = load();
 const active = new Set<() => void>();
 let started = 0;
 
+/**
+ * Sets how many bytes of a range in the page cache are sent on the event loop per turn (0: none,
+ * the head through Node and the send on the pool); as `STRATO_SENDFILE_INLINE` does at start.
+ */
+export function configureSendfile(options: { readonly inlineBytes: number }): void {
+  inlineBytes = inlineOf(options.inlineBytes);
+  inlineSends = inlineBytes > 0;
+  addon?.configure(poolShare(), inlineBytes);
+}
+
 /** Whether sendfile can be used at all in this process (the addon loaded). */
 export const sendfileAvailable: boolean = addon !== undefined;
 
-/**
- * Sends started since the process began, alive now, on a pool thread, waiting for one, and how
- * often a send waited for its socket on the event loop (tests, metrics).
- */
-export function sendfileStats(): { started: number; alive: number; working: number; queued: number; waits: number } {
-  if (!addon) return { started, alive: 0, working: 0, queued: 0, waits: 0 };
-  const [alive, working, queued, waits] = addon.stats();
-  return { started, alive, working, queued, waits };
+export interface SendfileStats {
+  /** Sends started since the process began. */
+  readonly started: number;
+  /** Sends alive now, on a pool thread now, waiting for one now. */
+  readonly alive: number;
+  readonly working: number;
+  readonly queued: number;
+  /** Times a send waited for its socket on the event loop. */
+  readonly waits: number;
+  /** Sends that ended within the call that started them (all in the page cache, the socket took it all). */
+  readonly inline: number;
+  /** Turns of a send on libuv's thread pool (ranges not in the page cache). */
+  readonly poolWorks: number;
+}
+
+/** How sends went since the process began (tests, metrics). */
+export function sendfileStats(): SendfileStats {
+  if (!addon) return { started, alive: 0, working: 0, queued: 0, waits: 0, inline: 0, poolWorks: 0 };
+  const [alive, working, queued, waits, inline, poolWorks] = addon.stats();
+  return { started, alive, working, queued, waits, inline, poolWorks };
 }
 
 /** Ends every send in progress (their connections are cut): for a server that stops. */
@@ -120,6 +163,12 @@ interface SocketInternals {
   readonly _handle?: { readonly fd?: number } | null;
   readonly _httpMessage?: unknown;
   readonly encrypted?: boolean;
+}
+
+/** Node's OutgoingMessage fields for its head: `_header` the head's text once made, `_headerSent` once written. */
+interface OutgoingInternals {
+  readonly _header?: unknown;
+  _headerSent?: boolean;
 }
 
 /** The socket's descriptor when `outgoing` could be sent by sendfile now, else undefined. */
@@ -172,54 +221,92 @@ export function sendFileResponse(
   }
   const stallMs = Math.max(1, Math.min(options.stallMs ?? DEFAULT_STALL_MS, 600_000));
   const socket = outgoing.socket as Socket;
-  return new Promise<SendOutcome>((resolve) => {
-    let job: object | undefined;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const abort = () => {
-      if (job) native.abort(job);
-      else finish({ end: 'aborted', bytes: 0 });
-    };
-    const finish = (outcome: SendOutcome) => {
-      if (settled) return;
-      settled = true;
-      active.delete(abort);
-      options.signal?.removeEventListener('abort', abort);
-      outgoing.off('close', abort);
-      if (timer) clearTimeout(timer);
-      if (outcome.end === 'sent') outgoing.end();
-      else socket.destroy();
-      resolve(outcome);
-    };
+  const socketFd = sendableSocket(outgoing) as number;
+  // Node makes the head (its text in `_header`, written with the first body bytes); the addon
+  // sends those bytes itself, and Node is told they left, as `_send` tells itself
+  try {
+    outgoing.writeHead(status, { ...headers, 'content-length': String(file.length) });
+  } catch (error) {
+    // a header Node refuses: nothing written yet, the caller's way answers (and fails) as usual
+    if (!outgoing.headersSent) return undefined;
+    throw error;
+  }
+  const internals = outgoing as unknown as OutgoingInternals;
+  const header = internals._header;
+  if (typeof header !== 'string' || internals._headerSent) {
+    socket.destroy();
+    return Promise.resolve({ end: 'failed', bytes: 0, error: 'no response head to send' });
+  }
+  internals._headerSent = true;
+  let settled = false;
+  let job: object | true | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let resolveOutcome: (outcome: SendOutcome) => void = () => {};
+  const abort = () => {
+    if (job && job !== true) native.abort(job);
+    else finish({ end: 'aborted', bytes: 0 });
+  };
+  const finish = (outcome: SendOutcome) => {
+    if (settled) return;
+    settled = true;
+    active.delete(abort);
+    options.signal?.removeEventListener('abort', abort);
+    outgoing.off('close', abort);
+    if (timer) clearTimeout(timer);
+    if (outcome.end === 'sent') outgoing.end();
+    else socket.destroy();
+    resolveOutcome(outcome);
+  };
+  const startJob = (head: Uint8Array | undefined): boolean => {
+    started++;
+    try {
+      job = native.start(socketFd, file.fd, file.offset, file.length, stallMs, (result, sent) => finish(outcomeOf(result, sent)), head);
+      return true;
+    } catch (startError) {
+      // some bytes may have left: the connection is cut
+      finish({ end: 'failed', bytes: 0, error: (startError as Error).message });
+      return false;
+    }
+  };
+  if (!inlineSends) {
+    // the head through Node; the send once Node says it left
+    internals._headerSent = false;
+    job = undefined;
+    const waiting = new Promise<SendOutcome>((resolve) => {
+      resolveOutcome = resolve;
+    });
     active.add(abort);
     options.signal?.addEventListener('abort', abort, { once: true });
-    // the connection gone before the send ended (also when no signal was given)
     outgoing.once('close', abort);
     if (options.deadlineMs !== undefined) timer = setTimeout(abort, options.deadlineMs).unref();
-    outgoing.writeHead(status, { ...headers, 'content-length': String(file.length) });
     outgoing.write('', (error) => {
       if (settled) return;
-      const fd = error ? undefined : socketFdNow(outgoing, socket);
-      if (fd === undefined) {
+      if (error || socket.destroyed || (socket as unknown as SocketInternals)._httpMessage !== outgoing || socket.writableLength !== 0) {
         finish({ end: 'failed', bytes: 0, error: error ? error.message : 'the socket was busy or closed after the head' });
         return;
       }
-      try {
-        started++;
-        job = native.start(fd, file.fd, file.offset, file.length, stallMs, (result, sent) => {
-          finish(outcomeOf(result, sent));
-        });
-      } catch (startError) {
-        finish({ end: 'failed', bytes: 0, error: (startError as Error).message });
-      }
+      startJob(undefined);
     });
+    return waiting;
+  }
+  let outcome: SendOutcome | undefined;
+  resolveOutcome = (value) => {
+    outcome = value;
+  };
+  if (!startJob(Buffer.from(header, 'latin1'))) return Promise.resolve(outcome as SendOutcome);
+  if (job === true) {
+    // all sent on this thread: nothing to wait for
+    settled = true;
+    outgoing.end();
+    return Promise.resolve({ end: 'sent', bytes: file.length });
+  }
+  const sending = new Promise<SendOutcome>((resolve) => {
+    resolveOutcome = resolve;
   });
-}
-
-/** The socket's descriptor once the head has left: still this response's, nothing queued. */
-function socketFdNow(outgoing: ServerResponse, socket: Socket): number | undefined {
-  const internals = socket as unknown as SocketInternals;
-  if (socket.destroyed || internals._httpMessage !== outgoing || socket.writableLength !== 0) return undefined;
-  const fd = internals._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+  active.add(abort);
+  options.signal?.addEventListener('abort', abort, { once: true });
+  // the connection gone before the send ended (also when no signal was given)
+  outgoing.once('close', abort);
+  if (options.deadlineMs !== undefined) timer = setTimeout(abort, options.deadlineMs).unref();
+  return sending;
 }
