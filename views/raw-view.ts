@@ -96,39 +96,38 @@ export class RawView {
 
   /** A body of `size` bytes read from the source by range, on demand (or sent from its file by sendfile). */
   private sourceBody(opened: OpenedReference, size: number, etag: string, requestSignal: AbortSignal | undefined): StreamableBody {
-    const read = (start: number, end: number, signal?: AbortSignal) => opened.read({ start, end }, signal);
-    const inFile = opened.file;
-    const file = inFile
-      ? async (start: number, end: number, signal?: AbortSignal): Promise<BodyFile> => {
-          const pinned = await inFile({ start, end }, signal);
-          return {
-            fd: pinned.fd,
-            offset: pinned.offset,
-            length: pinned.length,
-            done: (outcome) => {
-              pinned.done(outcome.bytes, SEND_FAILURES[outcome.end]);
-              if (outcome.end === 'short' || outcome.end === 'failed') {
-                this.logger?.warn('chunk response cut short', {
-                  dataset: this.dataset.id,
-                  reason:
-                    outcome.end === 'short'
-                      ? `the source file ends before the referenced range (${outcome.bytes} of ${pinned.length} bytes sent)`
-                      : (outcome.error ?? 'send failed'),
-                });
-              }
-            },
-          };
-        }
-      : undefined;
-    return {
-      ...(file ? { file } : {}),
+    // one plain object, `file` added only for local files (a conditional spread cost ~3 µs a chunk)
+    const body: { -readonly [K in keyof StreamableBody]: StreamableBody[K] } = {
       size,
       etag,
       contentType: BYTES_TYPE,
       cacheControl: CHUNK_CACHE_CONTROL,
       // the bytes only go into this request's response: lend them a pooled buffer until it is written out
       read: (start, end) => opened.read({ start, end }, requestSignal, (release) => whenResponseOver(requestSignal, release)),
-      stream: (start, end, signal) => pieces(start, end, signal, read),
+      stream: (start, end, signal) => pieces(start, end, signal, (from, to, pieceSignal) => opened.read({ start: from, end: to }, pieceSignal)),
+    };
+    const inFile = opened.file;
+    if (inFile) body.file = (start, end, signal) => this.pinnedFile(inFile, start, end, signal);
+    return body;
+  }
+
+  /** Bytes [start, end) of a local file on its pinned descriptor, for sendfile; what was sent is reported when done. */
+  private async pinnedFile(inFile: NonNullable<OpenedReference['file']>, start: number, end: number, signal: AbortSignal | undefined): Promise<BodyFile> {
+    const pinned = await inFile({ start, end }, signal);
+    return {
+      fd: pinned.fd,
+      offset: pinned.offset,
+      length: pinned.length,
+      done: (outcome) => {
+        pinned.done(outcome.bytes, SEND_FAILURES[outcome.end]);
+        if (outcome.end === 'short' || outcome.end === 'failed') {
+          this.logger?.warn('chunk response cut short', {
+            dataset: this.dataset.id,
+            reason:
+              outcome.end === 'short' ? `the source file ends before the referenced range (${outcome.bytes} of ${pinned.length} bytes sent)` : (outcome.error ?? 'send failed'),
+          });
+        }
+      },
     };
   }
 }
