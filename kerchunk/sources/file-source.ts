@@ -52,9 +52,9 @@ export interface FileSourceOptions {
    * cached answer; a synchronous read of 50 KB from the page cache ~4 µs. One that takes longer
    * than 2 ms (the bytes came from the disk) sends every read to the thread pool for the next
    * 10 s, so a cold or network file system costs the event loop at most a few slow reads per
-   * 10 s. It takes two slow reads close together (fewer than 20 quick ones between them): on a
-   * busy machine one read now and then is slow only because the thread was preempted, and each
-   * such read sending every read to the thread pool for 10 s cost more than it saved.
+   * 10 s. It takes 5 slow reads among the last 8: on a busy machine a read is often slow only
+   * because the thread was preempted at its return (measured: 1–2 % of reads with load 6 on 2
+   * cores), and pausing on one or two such reads kept every read on the thread pool.
    * Default 128 KiB; 0 = always the thread pool.
    */
   readonly syncReadMaxBytes?: number;
@@ -75,8 +75,8 @@ const DEFAULT_SYNC_READ_MAX_BYTES = 128 * 1024;
 const SLOW_SYNC_READ_MS = 2;
 /** How long reads go to the thread pool after slow synchronous ones. */
 const SYNC_PAUSE_MS = 10_000;
-/** Each slow synchronous read adds 1, each quick one takes this off (not below 0); reads pause at 2. */
-const QUICK_READ_CREDIT = 0.05;
+/** Synchronous reads pause when this many of the last 8 were slow. */
+const SLOW_OF_LAST_8 = 5;
 // O_NONBLOCK: opening a FIFO put in a source's place would otherwise block a libuv thread until
 // some writer appears (forever, and the dataset with it); with it the open returns and the
 // regular-file check refuses it. It changes nothing for regular files.
@@ -115,8 +115,8 @@ export class FileSource implements ByteSource {
   private readonly syncReadMaxBytes: number;
   /** Until when (Date.now()) reads go to the thread pool (after a slow synchronous read). */
   private syncPausedUntil = 0;
-  /** How many slow synchronous reads happened lately (see QUICK_READ_CREDIT). */
-  private slowReads = 0;
+  /** The last 8 synchronous reads, one bit each (1: slow), the latest lowest. */
+  private recentReads = 0;
   private closed = false;
 
   constructor(private readonly options: FileSourceOptions = {}) {
@@ -181,15 +181,12 @@ export class FileSource implements ByteSource {
     return file === undefined ? undefined : `${file.size}-${file.mtimeMs}`;
   }
 
-  /** Counts a synchronous read that took `ms`; two slow ones close together send reads to the thread pool for a while. */
+  /** Counts a synchronous read that took `ms`; mostly slow ones send reads to the thread pool for a while. */
   private timedSyncRead(ms: number): void {
-    if (ms <= SLOW_SYNC_READ_MS) {
-      if (this.slowReads > 0) this.slowReads = Math.max(0, this.slowReads - QUICK_READ_CREDIT);
-      return;
-    }
-    this.slowReads += 1;
-    if (this.slowReads >= 2) {
-      this.slowReads = 0;
+    const slow = ms > SLOW_SYNC_READ_MS;
+    this.recentReads = ((this.recentReads << 1) | (slow ? 1 : 0)) & 0xff;
+    if (slow && bitCount(this.recentReads) >= SLOW_OF_LAST_8) {
+      this.recentReads = 0;
       this.syncPausedUntil = Date.now() + SYNC_PAUSE_MS;
     }
   }
@@ -452,6 +449,12 @@ function readExactlySync(file: PooledFile, offset: number, length: number, into?
     filled += bytesRead;
   }
   return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+
+function bitCount(bits: number): number {
+  let count = 0;
+  for (let rest = bits; rest !== 0; rest &= rest - 1) count++;
+  return count;
 }
 
 function toPath(url: string): string {
