@@ -87,6 +87,7 @@ export class DatasetViews {
           sources: this.options.sources(),
           ...(this.options.version !== undefined ? { version: this.options.version } : {}),
           codecs,
+          documentCache: this.documents,
         });
       } catch (error) {
         if (!(error instanceof ProcessingConfigError)) throw error;

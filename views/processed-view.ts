@@ -22,7 +22,7 @@ import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { SENDFILE_MIN_BYTES, STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
 import type { DiskChunkCache, DiskEntry } from './disk-chunk-cache.js';
-import { dimensionSeparators, objectMembers, renderMetadata, withAttributes } from './metadata-documents.js';
+import { dimensionSeparators, LazyMetadataDocuments, type MetadataDocumentCache, objectMembers, withAttributes } from './metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
 
 /** Bump when an encoder's output changes for the same input (keys of the disk tier change with it). */
@@ -204,6 +204,8 @@ export interface ProcessedViewOptions {
   readonly codecs: ChunkCodecs;
   /** strato's version: part of every chunk's ETag (a new release may encode differently). Default ''. */
   readonly version?: string;
+  /** Where the rendered metadata documents are kept (shared by the views; default: the view keeps its own). */
+  readonly documentCache?: MetadataDocumentCache;
 }
 
 /**
@@ -213,7 +215,7 @@ export interface ProcessedViewOptions {
  */
 export class ProcessedView {
   private readonly arrays = new Map<string, ProcessedArray>();
-  private readonly documents: ReadonlyMap<string, ServedBody>;
+  private readonly documents: LazyMetadataDocuments;
   private readonly separators: ReadonlyMap<string, string>;
   private readonly dataset: Dataset;
   private readonly raw: RawView;
@@ -267,7 +269,8 @@ export class ProcessedView {
     }
     const note = processingNote([...this.arrays.values()], schema.variables, options.version, (name) => arrayMetadata(dataset.references.metadata, name));
     if (note) texts.set('.zattrs', withHistory(texts.get('.zattrs') ?? '{}', note));
-    this.documents = renderMetadata(texts);
+    // rendered when first asked for and kept in the views' shared document cache (as the raw view's)
+    this.documents = new LazyMetadataDocuments(texts, () => texts, options.documentCache);
     this.separators = dimensionSeparators(texts);
   }
 
