@@ -159,15 +159,16 @@ export class FileSource implements ByteSource {
    * synchronously and such reads are not paused (see `syncReadMaxBytes`). Otherwise undefined,
    * having done nothing: the caller then reads with `read`. Errors as `read`'s.
    */
-  readNow(url: string, offset: number, length: number): Uint8Array | undefined {
+  readNow(url: string, offset: number, length: number, into?: Uint8Array): Uint8Array | undefined {
     if (length > this.syncReadMaxBytes) return undefined;
+    if (into && into.byteLength !== length) throw new RangeError(`a read of ${length} bytes into ${into.byteLength}`);
     const file = this.freshPooled(url);
     if (file === undefined || Date.now() < this.syncPausedUntil) return undefined;
     checkRange(url, offset, length, this.maxReadBytes);
     file.users++;
     try {
       const started = performance.now();
-      const bytes = readExactlySync(file, offset, length);
+      const bytes = readExactlySync(file, offset, length, into);
       this.timedSyncRead(performance.now() - started);
       return bytes;
     } finally {

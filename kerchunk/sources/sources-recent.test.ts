@@ -44,6 +44,39 @@ async function served(ref: ChunkReference): Promise<{ bytes: Uint8Array; etag: s
   return { bytes, etag: etagOf(ref.kind === 'range' ? ref.url : '', ref.kind === 'range' ? ref.offset : 0, length, opened.version ?? '') };
 }
 
+describe('small reads of local files lent pooled buffers', () => {
+  it('each lent read has a buffer of its own until released, then the buffer is reused', async () => {
+    await writeFile(
+      join(dir, 'data', 'big.bin'),
+      Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31) % 255),
+    );
+    const opened = await sources.open({ kind: 'range', url: '../data/big.bin', offset: 1000, length: 150_000 }, join(dir, 'refs'));
+    const releases: Array<() => void> = [];
+    const lend = (release: () => void) => {
+      releases.push(release);
+      return true;
+    };
+    const first = await opened.read({ start: 0, end: 51_200 }, undefined, lend);
+    const second = await opened.read({ start: 51_200, end: 102_400 }, undefined, lend);
+    expect(second.buffer).not.toBe(first.buffer); // never lent twice at once
+    const expected = (from: number) => Uint8Array.from({ length: 51_200 }, (_, i) => ((1000 + from + i) * 31) % 255);
+    expect(first).toEqual(expected(0));
+    expect(second).toEqual(expected(51_200));
+    releases[0]?.();
+    releases[0]?.(); // twice: still handed back once
+    const third = await opened.read({ start: 0, end: 51_200 }, undefined, lend);
+    expect(third.buffer).toBe(first.buffer);
+    expect(third).toEqual(expected(0));
+    const fourth = await opened.read({ start: 51_200, end: 102_400 }, undefined, lend);
+    expect(fourth.buffer).not.toBe(third.buffer);
+    expect(fourth.buffer).not.toBe(second.buffer);
+    // a caller that cannot hand the buffer back gets a fresh one
+    const fresh = await opened.read({ start: 0, end: 51_200 }, undefined, () => false);
+    expect(fresh).toEqual(expected(0));
+    expect([first.buffer, second.buffer, fourth.buffer]).not.toContain(fresh.buffer);
+  });
+});
+
 describe('recent decisions of local files', () => {
   it('serve the same bytes and ETag as the first, checked, read', async () => {
     const ref: ChunkReference = { kind: 'range', url: '../data/a.bin', offset: 100, length: 4000 };
