@@ -41,13 +41,15 @@ export interface NativeCodecs {
   blosclzDecompress(stream: Uint8Array, out: Uint8Array): number;
 }
 
-const ADDON = join('build', 'Release', 'strato_native.node');
-
-/** The addon's path: build/Release under the package root, searched upwards from this module (sources or dist/). */
-function addonPath(): string | undefined {
+/**
+ * The path of one of strato's Node-API addons (`strato_native.node`, `strato_sendfile.node`):
+ * build/Release under the package root, searched upwards from this module (sources or dist/).
+ */
+export function nativeAddonPath(file: string): string | undefined {
+  const relative = join('build', 'Release', file);
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let up = 0; up < 5; up++) {
-    const candidate = join(dir, ADDON);
+    const candidate = join(dir, relative);
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) break;
@@ -58,7 +60,7 @@ function addonPath(): string | undefined {
 
 function load(): NativeCodecs | undefined {
   if (process.env.STRATO_NATIVE === '0') return undefined;
-  const path = addonPath();
+  const path = nativeAddonPath('strato_native.node');
   let reason = 'build/Release/strato_native.node is missing (run `npm rebuild` or `npx node-gyp rebuild`)';
   if (path) {
     try {

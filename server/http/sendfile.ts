@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddonPath } from '../../kerchunk/codecs/native.js';
 
 /**
  * Responses whose body is a byte range of a local file, sent with sendfile(2) by the
@@ -72,20 +70,6 @@ export const MAX_JOBS = 256;
 const DEFAULT_STALL_MS = 30_000;
 const DEFAULT_INLINE_BYTES = 0;
 const MAX_INLINE_BYTES = 4 * 1024 * 1024;
-const ADDON = join('build', 'Release', 'strato_sendfile.node');
-
-function addonPath(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++) {
-    const candidate = join(dir, ADDON);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return undefined;
-}
-
 function poolShare(): number {
   const pool = Number(process.env.UV_THREADPOOL_SIZE);
   return Math.max(1, Math.floor((Number.isInteger(pool) && pool > 0 ? Math.min(pool, 1024) : 4) / 2));
@@ -93,7 +77,7 @@ function poolShare(): number {
 
 function load(): SendfileAddon | undefined {
   if (process.env.STRATO_NATIVE === '0' || process.platform !== 'linux') return undefined;
-  const path = addonPath();
+  const path = nativeAddonPath('strato_sendfile.node');
   if (!path) return undefined;
   try {
     const addon = createRequire(import.meta.url)(path) as SendfileAddon;
