@@ -200,23 +200,14 @@ export class Sources {
           const now = this.readFileNow(route, base + range.start, bytes, lend);
           if (now !== undefined) return now;
         }
-        const buffer = route.source === this.files && lend && bytes >= POOLED_READ_MIN_BYTES ? this.pool.acquire(bytes) : undefined;
-        if (buffer) {
-          let lent = true;
-          const release = () => {
-            if (!lent) return;
-            lent = false;
-            this.pool.release(buffer);
-          };
-          if (lend?.(release)) {
-            try {
-              return await this.budgeted(bytes, readSignal, () => this.observed(route, () => this.files.read(route.url, base + range.start, bytes, readSignal, buffer)));
-            } catch (error) {
-              release();
-              throw error;
-            }
+        const lent = isFile && lend && bytes >= POOLED_READ_MIN_BYTES ? this.lentBuffer(bytes, lend) : undefined;
+        if (lent) {
+          try {
+            return await this.budgeted(bytes, readSignal, () => this.observed(route, () => this.files.read(route.url, base + range.start, bytes, readSignal, lent.buffer)));
+          } catch (error) {
+            lent.release();
+            throw error;
           }
-          release();
         }
         return this.sharedRead(route, base + range.start, base + range.end, readSignal);
       },
@@ -235,7 +226,7 @@ export class Sources {
     const release = this.budget.tryAcquire(bytes);
     if (release === undefined) return undefined;
     const started = this.observer ? performance.now() : 0;
-    const buffer = lend ? this.lentBuffer(bytes, lend) : undefined;
+    const buffer = lend ? this.lentBuffer(bytes, lend)?.buffer : undefined;
     let read: Uint8Array | undefined;
     try {
       read = this.files.readNow(route.url, start, bytes, buffer);
@@ -251,10 +242,10 @@ export class Sources {
 
   /**
    * A pooled buffer of `bytes` lent to the caller (`lend` promised to hand it back once its
-   * bytes are no longer used), or undefined (a fresh buffer then). Unused, it simply goes back
-   * when the caller says so.
+   * bytes are no longer used), with its `release` (once; a failed read may hand it back early),
+   * or undefined (a fresh buffer then). Unused, it simply goes back when the caller says so.
    */
-  private lentBuffer(bytes: number, lend: (release: () => void) => boolean): Uint8Array | undefined {
+  private lentBuffer(bytes: number, lend: (release: () => void) => boolean): { readonly buffer: Uint8Array; readonly release: () => void } | undefined {
     const buffer = this.pool.acquire(bytes);
     if (buffer === undefined) return undefined;
     let lent = true;
@@ -263,7 +254,7 @@ export class Sources {
       lent = false;
       this.pool.release(buffer);
     };
-    if (lend(release)) return buffer;
+    if (lend(release)) return { buffer, release };
     release();
     return undefined;
   }
