@@ -1,4 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
+import { ChunkDirectory } from '../server/chunk-directory.js';
+import { type ChunkMessage, chunkMessage } from '../server/chunk-peers.js';
 import { SERVER_PROCESSES_VARIABLE } from '../server/config.js';
 import type { Logger } from '../server/log.js';
 
@@ -24,7 +26,8 @@ export function isClusterWorker(): boolean {
 
 /**
  * The primary of `strato serve --workers N`: forks N workers that share the listening socket
- * (node:cluster), prints one "listening" line once all are up, replaces a worker that dies
+ * (node:cluster), prints one "listening" line once all are up, routes the workers' messages about
+ * processed chunks (server/chunk-directory.ts), replaces a worker that dies
  * (after a short pause, so a crash loop does not spin), and on SIGTERM/SIGINT stops them all:
  * each worker gets SIGTERM and drains its in-flight requests (up to `drainMs`), the primary exits
  * 0 once all have exited. A second signal kills the workers at once and exits 1.
@@ -33,10 +36,25 @@ export function runPrimary(workers: number, logger: Logger, drainMs = 10_000): v
   let stopping = false;
   let announced = false;
   const ready = new Set<number>();
+  // which worker holds which processed chunk in memory only (server/chunk-directory.ts)
+  const chunks = new ChunkDirectory();
+  const sendTo = (id: number, message: ChunkMessage): boolean => {
+    const worker = cluster.workers?.[id];
+    if (!worker?.isConnected()) return false;
+    try {
+      // false from send() only means a backlog: the message is still sent
+      worker.send(message, undefined, () => undefined);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const fork = (): Worker => {
     // each worker sizes its memory caches to its share of the machine (server/config.ts)
     const worker = cluster.fork({ [SERVER_PROCESSES_VARIABLE]: String(workers) });
     worker.on('message', (message: unknown) => {
+      const chunk = chunkMessage(message);
+      if (chunk) return chunks.route(worker.id, chunk, sendTo);
       if (!isListening(message)) return;
       ready.add(worker.id);
       if (!announced && ready.size >= workers) {
@@ -48,6 +66,7 @@ export function runPrimary(workers: number, logger: Logger, drainMs = 10_000): v
   };
   cluster.on('exit', (worker, code, signal) => {
     ready.delete(worker.id);
+    chunks.forget(worker.id);
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { ClusterChunkPeers } from '../server/chunk-peers.js';
 import type { StratoConfig } from '../server/config.js';
 import { createLogger, isLogLevel } from '../server/log.js';
 import { startServer } from '../server/serve.js';
@@ -42,7 +43,9 @@ export async function serve(args: string[], config: StratoConfig): Promise<numbe
   const drainMs = config.drainMs;
   // with several server processes, each gets its share of the cores for its codec threads
   const codecThreads = Math.max(1, Math.floor(availableParallelism() / workers));
-  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, config, codecThreads });
+  // workers write a processed chunk to the shared disk tier when another one asks for it
+  const chunkPeers = isClusterWorker() ? new ClusterChunkPeers() : undefined;
+  const server = await startServer({ catalog: values.catalog, port, host: values.host, logger, config, codecThreads, chunkPeers });
   if (isClusterWorker()) reportListening(server.url, server.registry.ids().length);
   else process.stdout.write(`strato listening on ${server.url} (${server.registry.ids().length} datasets)\n`);
   let stopping = false;

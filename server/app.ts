@@ -10,6 +10,7 @@ import type { ParquetReferenceStore } from '../kerchunk/parquet-references.js';
 import type { ReferenceStore } from '../kerchunk/reference.js';
 import { BudgetExceededError, type BudgetLimits } from '../kerchunk/request-budget.js';
 import { SourceError, SourceForbiddenError } from '../kerchunk/sources/source-error.js';
+import type { ChunkPeers } from '../views/chunk-peers.js';
 import { DatasetViews } from '../views/dataset-views.js';
 import type { DiskChunkCache } from '../views/disk-chunk-cache.js';
 import { AccessControl, makePrivate } from './access-control.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   readonly encodedCacheBytes?: number;
   /** The encoded-chunk tier on disk shared by the server processes (default none: memory only). */
   readonly diskCache?: DiskChunkCache | undefined;
+  /** The other server processes sharing `diskCache` (views/chunk-peers.ts). */
+  readonly chunkPeers?: ChunkPeers | undefined;
   /** Where chunks are decoded and encoded (default: on the calling thread). */
   readonly codecs?: ChunkCodecs;
   /** Where requests, caches and source reads are counted (default: a fresh registry of this app). */
@@ -110,6 +113,7 @@ export function createServerApp(options: AppOptions): ServerApp {
     encodedCacheBytes: options.encodedCacheBytes ?? config.encodedCacheBytes,
     encodedCacheObserver: metrics.cache('encoded'),
     diskCache: options.diskCache,
+    chunkPeers: options.chunkPeers,
     version,
     diskCacheObserver: metrics.cache('encoded-disk'),
     logger,

@@ -11,6 +11,7 @@ import { watchDirSettings, watchReferenceDir } from '../ingest/watch-dir.js';
 import { CodecPool } from '../kerchunk/codecs/codec-pool.js';
 import type { BudgetLimits } from '../kerchunk/request-budget.js';
 import { ReadBudget } from '../kerchunk/sources/read-budget.js';
+import type { ChunkPeers } from '../views/chunk-peers.js';
 import { DiskChunkCache } from '../views/disk-chunk-cache.js';
 import { AccessControl } from './access-control.js';
 import { createServerApp } from './app.js';
@@ -50,6 +51,8 @@ export interface ServeOptions {
   readonly budgetLimits?: BudgetLimits;
   /** Connection limits and timeouts of the listening socket (default `config.connections`; what is left out: CONNECTION_DEFAULTS). */
   readonly connections?: Partial<ConnectionLimits>;
+  /** The other server processes of `--workers N` sharing the disk tier (server/chunk-peers.ts). */
+  readonly chunkPeers?: ChunkPeers | undefined;
 }
 
 export interface RunningServer {
@@ -106,6 +109,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       logAllRequests: options.logAllRequests ?? config.logAllRequests,
       budgetLimits: options.budgetLimits ?? config.budget,
       diskCache,
+      chunkPeers: options.chunkPeers,
     });
     warmRoutes(app);
     server = await listen(listener(getRequestListener(app.fetch, { hostname: options.host, errorHandler: malformedRequestResponse })), options.port, options.host, limits);

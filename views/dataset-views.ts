@@ -5,6 +5,7 @@ import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import type { Sources } from '../kerchunk/sources/sources.js';
 import { HttpProblem } from '../server/http/problem.js';
 import { ProcessingConfigError, type ProcessingStage } from '../server/stage.js';
+import type { ChunkPeers } from './chunk-peers.js';
 import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { MetadataDocumentCache } from './metadata-documents.js';
 import { EncodedChunkCache, ProcessedView } from './processed-view.js';
@@ -32,6 +33,8 @@ export interface DatasetViewsOptions {
   readonly diskCache?: Promise<DiskChunkCache | undefined> | DiskChunkCache | undefined;
   /** Hits and misses of the disk tier. */
   readonly diskCacheObserver?: CacheObserver;
+  /** The other server processes sharing `diskCache` (chunk-peers.ts). */
+  readonly chunkPeers?: ChunkPeers | undefined;
   readonly logger: ViewsLogger;
   /** Bytes of rendered raw-view metadata documents kept, for all datasets together (default 32 MiB). */
   readonly metadataCacheBytes?: number;
@@ -55,7 +58,7 @@ export class DatasetViews {
 
   constructor(private readonly options: DatasetViewsOptions) {
     this.documents = new MetadataDocumentCache(options.metadataCacheBytes);
-    this.encoded = new EncodedChunkCache(options.encodedCacheBytes, options.encodedCacheObserver, options.diskCache, options.diskCacheObserver);
+    this.encoded = new EncodedChunkCache(options.encodedCacheBytes, options.encodedCacheObserver, options.diskCache, options.diskCacheObserver, undefined, options.chunkPeers);
   }
 
   /** The raw view of a dataset. */

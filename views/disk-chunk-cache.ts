@@ -118,9 +118,12 @@ export class DiskChunkCache {
     }
   }
 
-  /** Stores `bytes` under `key` (a whole file appears at once, or nothing). Resolves when done; never rejects. */
-  async set(key: string, bytes: Uint8Array): Promise<void> {
-    if (bytes.byteLength + HEADER_BYTES > this.maxBytes / 8) return;
+  /**
+   * Stores `bytes` under `key` (a whole file appears at once, or nothing). Resolves when done:
+   * true when written, false when skipped or failed; never rejects.
+   */
+  async set(key: string, bytes: Uint8Array): Promise<boolean> {
+    if (bytes.byteLength + HEADER_BYTES > this.maxBytes / 8) return false;
     const { name, path } = this.pathOf(key);
     const temp = join(this.dir, `tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     const subdir = name.slice(0, 2);
@@ -147,10 +150,11 @@ export class DiskChunkCache {
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       this.warn('write failed', error);
-      return;
+      return false;
     }
     this.writtenSinceSweep += bytes.byteLength + HEADER_BYTES;
     if (this.writtenSinceSweep >= this.maxBytes / 16) this.sweep();
+    return true;
   }
 
   /** Waits for a sweep in progress (tests). */

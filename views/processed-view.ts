@@ -21,6 +21,7 @@ import { sendfileAvailable } from '../server/http/sendfile.js';
 import { bytesBody, type ServedBody } from '../server/http/served-body.js';
 import { SENDFILE_MIN_BYTES, STREAM_PIECE_BYTES, type StreamableBody } from '../server/http/store-routes.js';
 import { configureStages, type ProcessingStage, type StageArray, type StageStep, type StepFactory } from '../server/stage.js';
+import type { ChunkPeers } from './chunk-peers.js';
 import type { DiskChunkCache, DiskEntry } from './disk-chunk-cache.js';
 import { dimensionSeparators, LazyMetadataDocuments, type MetadataDocumentCache, objectMembers, withAttributes } from './metadata-documents.js';
 import { CHUNK_CACHE_CONTROL, completeMetadata, type RawView } from './raw-view.js';
@@ -62,17 +63,20 @@ interface ProcessedArray {
  * kernel's page cache holds it once for every worker. Small ones, and every one without a Node
  * response (`app.request()`), are read into the memory LRU as before.
  *
- * When a chunk is written to disk: with several server processes (`--workers N`), as soon as it
- * is encoded (write-through: the others read it from there). A single process is the only reader
- * of its tier while it runs, so it writes a chunk it encoded only when the memory LRU evicts it
- * (or when it is too large for the LRU at all): a cold pass that fits in memory costs no disk
- * writes (they took ~14 % of the server's CPU, page-cache copies of every chunk). What was still
- * in memory only is not on disk after a restart.
+ * When a chunk is written to disk: when the memory LRU evicts it (or at once when it is too large
+ * for the LRU at all), and, with several server processes (`--workers N`, `peers`), when another
+ * process asks for it (chunk-peers.ts): a cold pass that fits in memory costs no disk writes
+ * (they took ~14 % of the server's CPU single, a third of an encode with two workers: page-cache
+ * copies into fresh pages), and a second pass is still warm in every process. Several processes
+ * sharing a tier without `peers` write every chunk as soon as it is encoded (write-through). What
+ * was still in memory only is not on disk after a restart.
  */
 export class EncodedChunkCache {
   private readonly chunks: SingleFlightCache<ServedBody>;
-  /** Encoded here and not written to disk yet (single process: written when evicted). */
+  /** Encoded here and not written to disk yet (written when evicted, or when a peer asks). */
   private readonly unwritten = new WeakSet<ServedBody>();
+  /** Writes to disk a peer asked for, by key, while they run. */
+  private readonly peerWrites = new Map<string, Promise<boolean>>();
   private readonly writeThrough: boolean;
 
   constructor(
@@ -80,19 +84,65 @@ export class EncodedChunkCache {
     private readonly observer?: CacheObserver,
     private readonly disk?: Promise<DiskChunkCache | undefined> | DiskChunkCache,
     private readonly diskObserver?: CacheObserver,
-    /** Write chunks to disk as soon as they are encoded. Default: when this is one of several server processes. */
-    writeThrough = serverProcesses() > 1,
+    /** Write chunks to disk as soon as they are encoded. Default: when this is one of several server processes without `peers`. */
+    writeThrough?: boolean,
+    /** The other server processes sharing the disk tier (chunk-peers.ts). */
+    private readonly peers?: ChunkPeers,
   ) {
-    this.writeThrough = writeThrough;
+    this.writeThrough = writeThrough ?? (serverProcesses() > 1 && !peers);
     this.chunks = new SingleFlightCache({ maxBytes, sizeOf: (body) => body.size, observer, onEvict: (etag, body) => this.evicted(etag, body) });
+    peers?.answer((etag) => this.writeForPeer(etag));
   }
 
   /** A chunk pushed out of memory: onto disk, unless it is there already. */
   private evicted(etag: string, body: ServedBody): void {
     if (!this.unwritten.has(body) || !body.bytes) return;
     this.unwritten.delete(body);
-    const bytes = body.bytes;
-    void Promise.resolve(this.disk).then((disk) => disk?.set(etag, bytes));
+    this.peers?.released(etag);
+    void this.store(etag, body.bytes);
+  }
+
+  /** Another server process wants `etag`: true once it is on disk (written now, or before). */
+  private writeForPeer(etag: string): Promise<boolean> {
+    const running = this.peerWrites.get(etag);
+    if (running) return running;
+    const body = this.chunks.peek(etag);
+    if (!body?.bytes) return Promise.resolve(false);
+    // not ours to write: read from disk, or written already
+    if (!this.unwritten.has(body)) return Promise.resolve(true);
+    this.unwritten.delete(body);
+    // released once written: asks arriving meanwhile still reach this process and wait for the write
+    const write = this.store(etag, body.bytes).finally(() => {
+      this.peerWrites.delete(etag);
+      this.peers?.released(etag);
+    });
+    this.peerWrites.set(etag, write);
+    return write;
+  }
+
+  private async store(etag: string, bytes: Uint8Array): Promise<boolean> {
+    const disk = await this.disk;
+    return disk ? disk.set(etag, bytes) : false;
+  }
+
+  /**
+   * The file of `etag` in the disk tier: there already, or written for this process by the peer
+   * holding it. Looked for again whatever the answer: a peer that wrote it for another request
+   * meanwhile has released it, and the answer is then "nobody holds it".
+   */
+  private async openShared(disk: DiskChunkCache, etag: string): Promise<DiskEntry | undefined> {
+    const entry = await disk.open(etag);
+    if (entry || !this.peers) return entry;
+    await this.peers.askToWrite(etag);
+    return disk.open(etag);
+  }
+
+  /** The bytes of `etag` in the disk tier, as `openShared` finds them. */
+  private async readShared(disk: DiskChunkCache, etag: string): Promise<Uint8Array | undefined> {
+    const stored = await disk.get(etag);
+    if (stored || !this.peers) return stored;
+    await this.peers.askToWrite(etag);
+    return disk.get(etag);
   }
 
   /**
@@ -103,7 +153,7 @@ export class EncodedChunkCache {
   async get(etag: string, encode: () => Promise<Uint8Array>, signal?: AbortSignal): Promise<ServedBody> {
     if (signal && sendfileAvailable && this.chunks.peek(etag) === undefined) {
       const disk = await this.disk;
-      const entry = disk && (await disk.open(etag));
+      const entry = disk && (await this.openShared(disk, etag));
       if (entry) {
         if (entry.size >= SENDFILE_MIN_BYTES && whenResponseOver(signal, () => entry.close())) {
           this.observer?.miss();
@@ -130,7 +180,7 @@ export class EncodedChunkCache {
   /** A missing chunk: from disk (when `look`), else encoded (and stored on disk). */
   private async fromDisk(etag: string, encode: () => Promise<Uint8Array>, look: boolean): Promise<ServedBody> {
     const disk = await this.disk;
-    const stored = look && disk && (await disk.get(etag));
+    const stored = look && disk && (await this.readShared(disk, etag));
     if (stored) {
       this.diskObserver?.hit();
       return bytesBody(stored, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
@@ -140,7 +190,10 @@ export class EncodedChunkCache {
     const body = bytesBody(encoded, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);
     if (disk) {
       if (this.writeThrough || encoded.byteLength > this.maxBytes) void disk.set(etag, encoded);
-      else this.unwritten.add(body);
+      else {
+        this.unwritten.add(body);
+        this.peers?.holding(etag);
+      }
     }
     return body;
   }
