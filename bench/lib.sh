@@ -156,8 +156,19 @@ CONF
   return 1
 }
 
+# This machine (a VM) hands free memory back to its host after a few seconds idle; a process
+# touching it again pays for that in system time: ~2.1 ms per 1.8 MB instead of ~0.9 ms (node
+# filling 365 buffers of 1.8 MB, right after a pause vs. right after another run), 1-3 ms per
+# cold processed chunk. So whichever contender ran first after a pause paid more. Every strato
+# start and every C codec limit run begins right after a throwaway process touched 1.5 GiB: all
+# find the pages as a machine that has been running finds them.
+touch_memory() {
+  node -e 'const kept = []; for (let i = 0; i < 24; i++) kept.push(Buffer.alloc(64 << 20, 1));'
+}
+
 start_strato() {
   local catalog=$1 workers=${2:-1}
+  touch_memory
   local log="$BENCH_TMP/strato-$RANDOM.out"
   # Every start gets an empty cache directory of its own (strato's disk tier, shared by its
   # workers and kept across restarts): a cold figure starts from nothing cached anywhere.

@@ -397,7 +397,9 @@ export function render(rows: readonly Row[], env: Readonly<Record<string, string
         `(growth tables ${env.BENCH_GROW_DURATION ?? '?'}); strato with ${workers} worker processes where nginx runs beside it ` +
         "(nginx: `worker_processes auto`, as many). Server CPU: utime+stime of the contender's whole process tree over the run; " +
         'RSS: peak over the run, all its processes. Contenders of one figure run back to back in the same run. ' +
-        'Every strato start has an empty cache directory of its own (`STRATO_CACHE_DIR`): nothing is cached from an earlier start.',
+        'Every strato start has an empty cache directory of its own (`STRATO_CACHE_DIR`): nothing is cached from an earlier start. ' +
+        'Before every strato start and every C codec limit run, a throwaway process touches 1.5 GiB of memory: this machine hands idle memory back to its host, ' +
+        'and whichever process touched it first after a pause paid 1–3 ms more system time per cold chunk (bench/lib.sh `touch_memory`).',
       '',
     );
   }

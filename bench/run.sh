@@ -187,6 +187,7 @@ fi
 # --- processed cold vs the C codec limit --------------------------------------------------------
 codec_limit() { # [--busy]
   local line
+  touch_memory
   while read -r line; do
     bench_log "codec limit: $line"
     record "$(with '"section":"codec"' "$line")"
