@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, request, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog-file.js';
 import { DatasetRegistry } from '../../catalog/registry.js';
 import { derivedOpener } from '../../derive/open-derived.js';
@@ -15,6 +15,8 @@ import { createLogger } from '../log.js';
 import { type AppMetrics, createMetrics } from '../metrics.js';
 import { malformedRequestResponse } from './client-errors.js';
 import type { NodeListener } from './fast-store.js';
+import { nodeClientSignal } from './request-frame.js';
+import { whenResponseOver } from './response-lifetime.js';
 import { sendfileAvailable, sendfileStats } from './sendfile.js';
 
 const zarray = (shape: number[], chunks: number[], dtype: string) =>
@@ -404,5 +406,76 @@ describe('mayMatchKeyUnder', () => {
     expect(mayMatchKeyUnder('/datasets/:id/zarr/*', 'kerchunk')).toBe(false);
     expect(mayMatchKeyUnder('/datasets/:id/references.json', 'kerchunk')).toBe(false);
     expect(mayMatchKeyUnder('/health', 'kerchunk')).toBe(false);
+  });
+});
+
+// the client signal the lane (and the request frame) hand to the views: request-frame.ts, response-lifetime.ts
+let signalServer: Server | undefined;
+
+/** A server whose every request runs `handle`; resolves to its port. */
+function serve(handle: Parameters<typeof createServer>[1]): Promise<number> {
+  const listening = createServer(handle);
+  signalServer = listening;
+  return new Promise((resolve) => listening.listen(0, '127.0.0.1', () => resolve((listening.address() as AddressInfo).port)));
+}
+
+describe('the client signal of a Node response', () => {
+  afterEach(async () => {
+    const listening = signalServer;
+    signalServer = undefined;
+    if (listening === undefined) return;
+    listening.closeAllConnections();
+    await new Promise((resolve) => listening.close(resolve));
+  });
+
+  it('is aborted when the client leaves before the answer, and says why', async () => {
+    let seen: AbortSignal | undefined;
+    const aborted = new Promise<unknown>((resolve) => {
+      void serve((incoming, outgoing) => {
+        seen = nodeClientSignal(incoming, outgoing);
+        seen.addEventListener('abort', () => resolve(seen?.reason));
+        // never answered: the client gives up
+      }).then((port) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', agent: false });
+        req.on('error', () => undefined);
+        req.end();
+        setTimeout(() => req.destroy(), 50);
+      });
+    });
+    // the request's own error when it has one (Node marks a request cut short as errored), else that the connection closed early
+    expect(['Error: aborted', 'Client connection prematurely closed.']).toContain(await aborted);
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it('is one signal per response, never aborted once the answer is out, and leads to the response', async () => {
+    const results: Array<Promise<{ same: boolean; abortedAfter: boolean; over: boolean }>> = [];
+    const port = await serve((incoming, outgoing) => {
+      const signal = nodeClientSignal(incoming, outgoing);
+      const same = nodeClientSignal(incoming, outgoing) === signal;
+      results.push(
+        new Promise((resolve) => {
+          let over = false;
+          expect(whenResponseOver(signal, () => (over = true))).toBe(true);
+          outgoing.on('close', () => setImmediate(() => resolve({ same, abortedAfter: signal.aborted, over })));
+        }),
+      );
+      outgoing.writeHead(200, { 'content-length': '2' }).end('ok');
+    });
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    }
+    expect(await Promise.all(results)).toEqual(Array.from({ length: 3 }, () => ({ same: true, abortedAfter: false, over: true })));
+  });
+
+  it('belongs to no response when made outside a Node request', () => {
+    expect(whenResponseOver(new AbortController().signal, () => undefined)).toBe(false);
+    expect(whenResponseOver(undefined, () => undefined)).toBe(false);
   });
 });

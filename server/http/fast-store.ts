@@ -3,7 +3,7 @@ import { datasetIdProblem } from '../../catalog/catalog-file.js';
 import type { Dataset } from '../../catalog/dataset.js';
 import { type BudgetLimits, type LazyBudget, withBudget } from '../../kerchunk/request-budget.js';
 import { keyProblem } from '../../kerchunk/zarr-keys.js';
-import { type AccessOptions, accessLog } from './access.js';
+import { type AccessOptions, type AccessSample, accessLog } from './access.js';
 import { EVERY_RESPONSE_HEADERS } from './cors.js';
 import { headerOf, lazyBudget, nodeClientSignal } from './request-frame.js';
 import { requestIdOf } from './request-id.js';
@@ -58,117 +58,168 @@ const PLAIN_PATH = /^\/datasets\/[A-Za-z0-9._\-/]+$/;
  */
 export function fastStoreLane(options: FastLaneOptions, fallback: NodeListener): NodeListener {
   const faces = new Map(options.faces.map((face) => [face.prefix, face]));
-  const record = accessLog(options);
+  const lane: Lane = { record: accessLog(options), errorAnswer: options.errorAnswer, fallback };
   const { metrics, budget: limits } = options;
   return (incoming, outgoing) => {
     const method = incoming.method;
     const url = incoming.url;
-    if ((method !== 'GET' && method !== 'HEAD') || url === undefined || !url.startsWith('/datasets/')) return fallback(incoming, outgoing);
+    if ((method !== 'GET' && method !== 'HEAD') || url === undefined || !url.startsWith(DATASETS)) return fallback(incoming, outgoing);
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     if (!PLAIN_PATH.test(path)) return fallback(incoming, outgoing);
-    const segments = path.split('/');
-    // ['', 'datasets', id, prefix, ...key]
-    const face = faces.get(segments[3] ?? '');
-    if (face === undefined || segments.length < 5 || segments.some((segment, i) => i > 0 && (segment === '' || segment === '.' || segment === '..'))) {
-      return fallback(incoming, outgoing);
-    }
-    const id = segments[2] as string;
-    const key = segments.slice(4).join('/');
+    // /datasets/{id}/{prefix}/{key}: the id and the key are checked by the app's own rules below
+    // (no empty, `.` or `..` segment passes them), the prefix by being a face's
+    const idEnd = path.indexOf('/', DATASETS.length);
+    const prefixEnd = idEnd < 0 ? -1 : path.indexOf('/', idEnd + 1);
+    if (prefixEnd < 0) return fallback(incoming, outgoing);
+    const face = faces.get(path.slice(idEnd + 1, prefixEnd));
+    if (face === undefined) return fallback(incoming, outgoing);
+    const id = path.slice(DATASETS.length, idEnd);
+    const key = path.slice(prefixEnd + 1);
     if (datasetIdProblem(id) !== undefined || keyProblem(key) !== undefined) return fallback(incoming, outgoing);
     const dataset = options.dataset(id);
     if (dataset === undefined || !options.isPublic(dataset)) return fallback(incoming, outgoing);
 
     const started = performance.now();
-    const headers = incoming.headers;
-    const requestId = requestIdOf(headerOf(headers['x-request-id']));
-    const done = metrics.requestStarted();
-    const finish = (status: number, bytes: number | undefined): void => {
-      done();
-      record({ requestId, method, path, route: face.route, status, started, bytes });
-    };
-    const handOver = (): void => {
-      done();
-      fallback(incoming, outgoing);
-    };
-    const fail = (error: unknown): void => {
-      if (outgoing.headersSent) {
-        outgoing.destroy(error instanceof Error ? error : undefined);
-        return;
-      }
-      const response = options.errorAnswer(error instanceof Error ? error : new Error(String(error)), { requestId, method, path });
-      finish(response.status, declaredLength(response));
-      writeResponse(outgoing, response, requestId, method).catch((failure: unknown) => outgoing.destroy(failure instanceof Error ? failure : undefined));
-    };
-    /** Writes a decided answer (`bytes`: its body, none for a HEAD or a 304); `budget` is told the answer started. */
-    const write = (decided: Answer, bytes: Uint8Array | string | undefined, budget: LazyBudget | undefined): undefined => {
-      budget?.answered();
-      // a 416 declares no length to the access log and metrics, as a Response made of text does not
-      finish(decided.status, decided.status === 200 || decided.status === 206 ? decided.end - decided.start : undefined);
-      outgoing.writeHead(decided.status, headFields(decided, requestId, method)).end(bytes);
-      return undefined;
-    };
-    /**
-     * Answers with `body`: at once when nothing has to be read (a HEAD, a 304, a 416, bytes in
-     * memory), else once its bytes are read or its file's head sent. `budget`: the request's,
-     * when it has one (a chunk).
-     */
-    const answer = (body: ServedBody, budget?: LazyBudget): Promise<void> | undefined => {
-      const decided = answerOf(method, headerOf(headers['if-none-match']), headerOf(headers.range), body);
-      if (decided.status === 304) return write(decided, undefined, budget);
-      if (decided.status === 416) return write(decided, decided.problem, budget);
-      if (!decided.send) return write(decided, undefined, budget);
-      const { start, end } = decided;
-      if (body.bytes !== undefined && end - start <= STREAM_PIECE_BYTES) return write(decided, body.bytes.subarray(start, end), budget);
-      return (async () => {
-        if (end - start >= SENDFILE_MIN_BYTES && budget !== undefined) {
-          // a large range of a local file: sendfile(2), as the store routes send it
-          const head = headersObject(headFields(decided, requestId, method));
-          if (await sendBodyFile(outgoing, decided.status, head, body, start, end, budget.clientSignal)) {
-            budget.answered();
-            finish(decided.status, end - start);
-            return;
-          }
-        }
-        // large answers are streamed by the app (store-routes.ts), never read at once
-        if (end - start > STREAM_PIECE_BYTES) return handOver();
-        write(decided, await body.read(start, end), budget);
-      })();
-    };
-
+    const request = new LaneRequest(lane, incoming, outgoing, method, path, face.route, started, metrics.requestStarted());
     let view: StoreView;
     let metadata: ServedBody | undefined;
     try {
       view = face.view(dataset);
       metadata = view.metadata(key);
     } catch (error) {
-      return fail(error);
+      return request.fail(error);
     }
     if (metadata !== undefined) {
       try {
-        answer(metadata)?.catch(fail);
+        request.answer(metadata, undefined)?.catch((error: unknown) => request.fail(error));
       } catch (error) {
-        fail(error);
+        request.fail(error);
       }
       return;
     }
     // a chunk: work happens, under the request's budget as on the app's path
     const budget = lazyBudget(limits, started, () => nodeClientSignal(incoming, outgoing));
-    withBudget(budget, async () => {
-      const body = await view.chunk(key, budget.clientSignal);
-      if (body !== undefined) return answer(body, budget);
+    withBudget(budget, () => request.chunk(view, key, budget)).catch((error: unknown) => {
       budget.answered();
-      handOver(); // the app's 404
-    }).catch((error: unknown) => {
-      budget.answered();
-      fail(error);
+      request.fail(error);
     });
   };
 }
 
+const DATASETS = '/datasets/';
+
+/** What every request of a lane shares. */
+interface Lane {
+  readonly record: (sample: AccessSample) => void;
+  readonly errorAnswer: FastLaneOptions['errorAnswer'];
+  readonly fallback: NodeListener;
+}
+
+/**
+ * One request the lane took: a single object instead of a closure per step (a cached answer is
+ * a few µs of JavaScript; each closure and its context is garbage).
+ */
+class LaneRequest {
+  readonly requestId: string;
+
+  constructor(
+    private readonly lane: Lane,
+    private readonly incoming: IncomingMessage,
+    private readonly outgoing: ServerResponse,
+    private readonly method: string,
+    private readonly path: string,
+    private readonly route: string,
+    private readonly started: number,
+    /** Ends the in-flight count (metrics). */
+    private readonly done: () => void,
+  ) {
+    this.requestId = requestIdOf(headerOf(incoming.headers['x-request-id']));
+  }
+
+  /** Counts and logs the answer (`bytes`: its declared length). */
+  finish(status: number, bytes: number | undefined): void {
+    this.done();
+    const { requestId, method, path, route, started } = this;
+    this.lane.record({ requestId, method, path, route, status, started, bytes });
+  }
+
+  /** Leaves the request to the app. */
+  handOver(): void {
+    this.done();
+    this.lane.fallback(this.incoming, this.outgoing);
+  }
+
+  /** Answers an error thrown while answering as the app does (or cuts the connection once the head is out). */
+  fail(error: unknown): void {
+    const { outgoing, requestId, method, path } = this;
+    if (outgoing.headersSent) {
+      outgoing.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    const response = this.lane.errorAnswer(error instanceof Error ? error : new Error(String(error)), { requestId, method, path });
+    this.finish(response.status, declaredLength(response));
+    writeResponse(outgoing, response, requestId, method).catch((failure: unknown) => outgoing.destroy(failure instanceof Error ? failure : undefined));
+  }
+
+  /** The chunk `key` of `view`, or the app's 404. */
+  async chunk(view: StoreView, key: string, budget: LazyBudget): Promise<void> {
+    const body = await view.chunk(key, budget.clientSignal);
+    if (body !== undefined) return this.answer(body, budget);
+    budget.answered();
+    this.handOver(); // the app's 404
+  }
+
+  /**
+   * Answers with `body`: at once when nothing has to be read (a HEAD, a 304, a 416, bytes in
+   * memory), else once its bytes are read or its file's head sent. `budget`: the request's,
+   * when it has one (a chunk).
+   */
+  answer(body: ServedBody, budget: LazyBudget | undefined): Promise<void> | undefined {
+    const headers = this.incoming.headers;
+    const decided = answerOf(this.method, headerOf(headers['if-none-match']), headerOf(headers.range), body);
+    if (decided.status === 304) return this.write(decided, undefined, budget);
+    if (decided.status === 416) return this.write(decided, decided.problem, budget);
+    if (!decided.send) return this.write(decided, undefined, budget);
+    const { start, end } = decided;
+    const bytes = body.bytes;
+    if (bytes !== undefined && end - start <= STREAM_PIECE_BYTES) {
+      return this.write(decided, start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end), budget);
+    }
+    return this.read(decided, body, budget);
+  }
+
+  /** Answers with bytes [start, end) of `body` read (or sent from its file). */
+  private async read(decided: Answer & { readonly status: 200 | 206 }, body: ServedBody, budget: LazyBudget | undefined): Promise<void> {
+    const { start, end } = decided;
+    if (end - start >= SENDFILE_MIN_BYTES && budget !== undefined) {
+      // a large range of a local file: sendfile(2), as the store routes send it
+      const head = headersObject(headFields(decided, this.requestId, this.method));
+      if (await sendBodyFile(this.outgoing, decided.status, head, body, start, end, budget.clientSignal)) {
+        budget.answered();
+        this.finish(decided.status, end - start);
+        return;
+      }
+    }
+    // large answers are streamed by the app (store-routes.ts), never read at once
+    if (end - start > STREAM_PIECE_BYTES) return this.handOver();
+    this.write(decided, await body.read(start, end), budget);
+  }
+
+  /** Writes a decided answer (`bytes`: its body, none for a HEAD or a 304); `budget` is told the answer started. */
+  private write(decided: Answer, bytes: Uint8Array | string | undefined, budget: LazyBudget | undefined): undefined {
+    budget?.answered();
+    // a 416 declares no length to the access log and metrics, as a Response made of text does not
+    this.finish(decided.status, decided.status === 200 || decided.status === 206 ? decided.end - decided.start : undefined);
+    this.outgoing.writeHead(decided.status, headFields(decided, this.requestId, this.method)).end(bytes);
+    return undefined;
+  }
+}
+
 /** The head of an answer as flat fields: the headers every answer carries, then its own. */
 function headFields(answer: Answer, requestId: string, method: string): string[] {
-  const head = [...EVERY_FIELD, 'x-request-id', requestId, ...answer.fields];
+  const head = [...EVERY_FIELD, 'x-request-id', requestId];
+  for (const field of answer.fields) head.push(field);
   // a text body gets its length when written (@hono/node-server does the same); a HEAD has none
   if (answer.status === 416 && method !== 'HEAD') head.push('content-length', String(Buffer.byteLength(answer.problem)));
   return head;

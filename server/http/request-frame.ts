@@ -90,21 +90,37 @@ function clientSignal(c: Context): AbortSignal {
   return node ? nodeClientSignal(node.incoming, node.outgoing) : c.req.raw.signal;
 }
 
-/** The client signal of a Node request and response (see `clientSignal`). */
+/** The controller of a response's client signal, kept on the response (one listener function for all of them). */
+const CLIENT = Symbol('client signal');
+type Watched = ServerResponse & { [CLIENT]?: AbortController };
+
+/**
+ * The client signal of a Node request and response (see `clientSignal`): one per response, the
+ * same one when asked again (a request the fast lane hands to the app after reading has one already).
+ */
 export function nodeClientSignal(incoming: IncomingMessage, outgoing: ServerResponse): AbortSignal {
-  const gone = (): string | undefined => {
-    if (incoming.errored) return incoming.errored.toString();
-    return outgoing.writableFinished ? undefined : 'Client connection prematurely closed.';
-  };
+  const watched = outgoing as Watched;
+  const made = watched[CLIENT];
+  if (made !== undefined) return made.signal;
   if (outgoing.closed) {
-    const reason = gone();
+    const reason = goneReason(incoming, outgoing);
     return reason === undefined ? new AbortController().signal : AbortSignal.abort(reason);
   }
   const controller = new AbortController();
-  outgoing.once('close', () => {
-    const reason = gone();
-    if (reason !== undefined) controller.abort(reason);
-  });
+  watched[CLIENT] = controller;
+  // 'close' comes once: a plain listener, shared (`once` would wrap it per response)
+  outgoing.on('close', clientGone);
   trackResponse(controller.signal, outgoing);
   return controller.signal;
+}
+
+/** Aborts a response's client signal when it closed before it was finished, or its request failed. */
+function clientGone(this: Watched): void {
+  const reason = goneReason(this.req, this);
+  if (reason !== undefined) this[CLIENT]?.abort(reason);
+}
+
+function goneReason(incoming: IncomingMessage, outgoing: ServerResponse): string | undefined {
+  if (incoming.errored) return incoming.errored.toString();
+  return outgoing.writableFinished ? undefined : 'Client connection prematurely closed.';
 }

@@ -1,10 +1,14 @@
 import type { ServerResponse } from 'node:http';
 
-/** The Node response behind each request's client signal (request-frame.ts). */
-const responses = new WeakMap<AbortSignal, ServerResponse>();
+/**
+ * The Node response behind a request's client signal (request-frame.ts), kept on the signal
+ * itself: a WeakMap entry per request cost a write barrier and ephemeron work in every scavenge.
+ */
+const RESPONSE = Symbol('node response');
+type Tracked = AbortSignal & { [RESPONSE]?: ServerResponse };
 
 export function trackResponse(signal: AbortSignal, outgoing: ServerResponse): void {
-  responses.set(signal, outgoing);
+  (signal as Tracked)[RESPONSE] = outgoing;
 }
 
 /**
@@ -14,7 +18,7 @@ export function trackResponse(signal: AbortSignal, outgoing: ServerResponse): vo
  * request): then whoever handed out bytes cannot know when they are no longer used.
  */
 export function whenResponseOver(signal: AbortSignal | undefined, done: () => void): boolean {
-  const outgoing = signal && responses.get(signal);
+  const outgoing = signal && (signal as Tracked)[RESPONSE];
   if (!outgoing) return false;
   if (outgoing.closed) {
     queueMicrotask(done);
