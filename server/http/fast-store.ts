@@ -177,7 +177,10 @@ class LaneRequest {
    */
   answer(body: ServedBody, budget: LazyBudget | undefined): Promise<void> | undefined {
     const headers = this.incoming.headers;
-    const decided = answerOf(this.method, headerOf(headers['if-none-match']), headerOf(headers.range), body);
+    // the headers every answer carries lead the answer's own
+    const head = EVERY_FIELD.slice();
+    head.push('x-request-id', this.requestId);
+    const decided = answerOf(this.method, headerOf(headers['if-none-match']), headerOf(headers.range), body, head);
     if (decided.status === 304) return this.write(decided, undefined, budget);
     if (decided.status === 416) return this.write(decided, decided.problem, budget);
     if (!decided.send) return this.write(decided, undefined, budget);
@@ -194,7 +197,7 @@ class LaneRequest {
     const { start, end } = decided;
     if (end - start >= SENDFILE_MIN_BYTES && budget !== undefined) {
       // a large range of a local file: sendfile(2), as the store routes send it
-      const head = headersObject(headFields(decided, this.requestId, this.method));
+      const head = headersObject(headFields(decided, this.method));
       if (await sendBodyFile(this.outgoing, decided.status, head, body, start, end, budget.clientSignal)) {
         budget.answered();
         this.finish(decided.status, end - start);
@@ -211,18 +214,16 @@ class LaneRequest {
     budget?.answered();
     // a 416 declares no length to the access log and metrics, as a Response made of text does not
     this.finish(decided.status, decided.status === 200 || decided.status === 206 ? decided.end - decided.start : undefined);
-    this.outgoing.writeHead(decided.status, headFields(decided, this.requestId, this.method)).end(bytes);
+    this.outgoing.writeHead(decided.status, headFields(decided, this.method)).end(bytes);
     return undefined;
   }
 }
 
-/** The head of an answer as flat fields: the headers every answer carries, then its own. */
-function headFields(answer: Answer, requestId: string, method: string): string[] {
-  const head = [...EVERY_FIELD, 'x-request-id', requestId];
-  for (const field of answer.fields) head.push(field);
+/** The head of an answer as flat fields (its `fields` lead with the headers every answer carries). */
+function headFields(answer: Answer, method: string): string[] {
   // a text body gets its length when written (@hono/node-server does the same); a HEAD has none
-  if (answer.status === 416 && method !== 'HEAD') head.push('content-length', String(Buffer.byteLength(answer.problem)));
-  return head;
+  if (answer.status === 416 && method !== 'HEAD') answer.fields.push('content-length', String(Buffer.byteLength(answer.problem)));
+  return answer.fields;
 }
 
 /** Writes a whole Response (an error's) as @hono/node-server would, with the headers every answer carries. */

@@ -32,7 +32,8 @@ export function bytesBody(bytes: Uint8Array, etag: string, contentType: string, 
  * (a problem document) for a Range past its end, else 200 or 206 with bytes [start, end) — none
  * sent for HEAD (`send: false`), though Content-Length still declares them. `fields` are the
  * answer's headers as a flat list of names and values, as `ServerResponse.writeHead` takes them
- * (a fresh object per answer costs Node several µs to walk; `headersObject` makes one for a Response).
+ * (a fresh object per answer costs Node several µs to walk; `headersObject` makes one for a Response),
+ * after the fields the caller led with (`answerOf`'s `head`).
  */
 export type Answer =
   | { readonly status: 304; readonly fields: string[] }
@@ -42,37 +43,30 @@ export type Answer =
 /**
  * The answer to `method` (GET or HEAD) with the request's If-None-Match and Range headers: the
  * one decision both the routes (`respond`) and the server's fast lane (fast-store.ts) write out.
+ * `head`: fields the answer's own are appended to, becoming its `fields` (the lane leads with
+ * the headers every answer carries: one array per answer, not three).
  */
-export function answerOf(method: string, ifNoneMatch: string | undefined, rangeHeader: string | undefined, body: BodyFacts): Answer {
+export function answerOf(method: string, ifNoneMatch: string | undefined, rangeHeader: string | undefined, body: BodyFacts, head: string[] = []): Answer {
   if (ifNoneMatchHits(ifNoneMatch, body.etag)) {
     // the Content-Type it would have (a cache updates its stored headers from a 304: without one,
     // @hono/node-server would send text/plain)
-    return { status: 304, fields: ['content-type', body.contentType, 'cache-control', body.cacheControl, 'etag', body.etag, 'accept-ranges', 'bytes'] };
+    head.push('content-type', body.contentType, 'cache-control', body.cacheControl, 'etag', body.etag, 'accept-ranges', 'bytes');
+    return { status: 304, fields: head };
   }
   const range = parseRange(rangeHeader, body.size);
   if (range === 'unsatisfiable') {
+    head.push('content-type', 'application/problem+json', 'cache-control', body.cacheControl, 'etag', body.etag, 'accept-ranges', 'bytes', 'content-range', `bytes */${body.size}`);
     return {
       status: 416,
       problem: JSON.stringify({ type: 'about:blank', title: 'Range Not Satisfiable', status: 416, detail: `the body has ${body.size} bytes` }),
-      fields: [
-        'content-type',
-        'application/problem+json',
-        'cache-control',
-        body.cacheControl,
-        'etag',
-        body.etag,
-        'accept-ranges',
-        'bytes',
-        'content-range',
-        `bytes */${body.size}`,
-      ],
+      fields: head,
     };
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? body.size;
-  const fields = ['content-type', body.contentType, 'cache-control', body.cacheControl, 'etag', body.etag, 'accept-ranges', 'bytes', 'content-length', String(end - start)];
-  if (range) fields.push('content-range', `bytes ${start}-${end - 1}/${body.size}`);
-  return { status: range ? 206 : 200, fields, start, end, send: method !== 'HEAD' };
+  head.push('content-type', body.contentType, 'cache-control', body.cacheControl, 'etag', body.etag, 'accept-ranges', 'bytes', 'content-length', String(end - start));
+  if (range) head.push('content-range', `bytes ${start}-${end - 1}/${body.size}`);
+  return { status: range ? 206 : 200, fields: head, start, end, send: method !== 'HEAD' };
 }
 
 /** Flat header fields (`Answer.fields`) as an object (@hono/node-server writes it as is; a Headers object costs a conversion per response). */
