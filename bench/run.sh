@@ -172,7 +172,7 @@ if section floor; then
 start_strato "$GROWTH/chunks-catalog.yaml" 1
 FLOOR_CHUNK=$(echo $CHUNK_SIZES | tr ' ' '\n' | grep -x 51200 || echo $CHUNK_SIZES | cut -d' ' -f1)
 start_floor "$STRATO_URL" /datasets/tas/kerchunk/.zmetadata "/datasets/c$FLOOR_CHUNK/kerchunk/x/0"
-echo x/0 > "$BENCH_TMP/chunk-key.txt"
+echo x/0 > "$BENCH_TMP/chunk-key.txt"; echo .zmetadata > "$BENCH_TMP/zmetadata-key.txt" # (also made by the small-responses part; ONLY=floor runs without it)
 for request in .zmetadata "$FLOOR_CHUNK B chunk"; do
   if [ "$request" = .zmetadata ]; then path=/datasets/tas/kerchunk/; keys=$BENCH_TMP/zmetadata-key.txt
   else path=/datasets/c$FLOOR_CHUNK/kerchunk/; keys=$BENCH_TMP/chunk-key.txt; fi
