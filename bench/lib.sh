@@ -16,7 +16,7 @@
 #                                        with %d for a random index below N) → JSON line of the result,
 #                                        with the client's CPU (clientCpuMs) and how busy the machine was
 #                                        (machineBusy: % of all its cores)
-#   sweep_measure LABEL BASE KEYS CONC   every key once (bench/sweep.ts) → JSON line, same fields
+#   sweep_measure LABEL BASE KEYS CONC   every key once (bench/sweep.ts, curl --parallel) → JSON line, same fields
 #   bench_report JSONL                   the Markdown report of those lines with the machine (bench/report.ts)
 #   busy_start / busy_stop               a busy-loop process pinned to CPU 0 ("another job takes a core")
 #   first_byte_ms URL                    ms from a fresh request's start to its first byte (curl)
