@@ -143,23 +143,15 @@ export class EncodedChunkCache {
   }
 
   /**
-   * The file of `etag` in the disk tier: there already, or written for this process by the peer
-   * holding it. Looked for again whatever the answer: a peer that wrote it for another request
-   * meanwhile has released it, and the answer is then "nobody holds it".
+   * What `find` finds of `etag` in the disk tier: there already, or written for this process by
+   * the peer holding it. Looked for again whatever the answer: a peer that wrote it for another
+   * request meanwhile has released it, and the answer is then "nobody holds it".
    */
-  private async openShared(disk: DiskChunkCache, etag: string): Promise<DiskEntry | undefined> {
-    const entry = await disk.open(etag);
-    if (entry || !this.peers) return entry;
+  private async shared<T>(etag: string, find: () => Promise<T | undefined>): Promise<T | undefined> {
+    const found = await find();
+    if (found !== undefined || !this.peers) return found;
     await this.peers.askToWrite(etag);
-    return disk.open(etag);
-  }
-
-  /** The bytes of `etag` in the disk tier, as `openShared` finds them. */
-  private async readShared(disk: DiskChunkCache, etag: string): Promise<Uint8Array | undefined> {
-    const stored = await disk.get(etag);
-    if (stored || !this.peers) return stored;
-    await this.peers.askToWrite(etag);
-    return disk.get(etag);
+    return find();
   }
 
   /**
@@ -170,7 +162,7 @@ export class EncodedChunkCache {
   async get(etag: string, encode: () => Promise<Uint8Array>, signal?: AbortSignal): Promise<ServedBody> {
     if (signal && sendfileAvailable && this.chunks.peek(etag) === undefined) {
       const disk = await this.disk;
-      const entry = disk && (await this.openShared(disk, etag));
+      const entry = disk && (await this.shared(etag, () => disk.open(etag)));
       if (entry) {
         if (entry.size >= SENDFILE_MIN_BYTES && this.firstDiskHit(etag) && whenResponseOver(signal, () => entry.close())) {
           this.observer?.miss();
@@ -197,7 +189,7 @@ export class EncodedChunkCache {
   /** A missing chunk: from disk (when `look`), else encoded (and stored on disk). */
   private async fromDisk(etag: string, encode: () => Promise<Uint8Array>, look: boolean): Promise<ServedBody> {
     const disk = await this.disk;
-    const stored = look && disk && (await this.readShared(disk, etag));
+    const stored = look && disk && (await this.shared(etag, () => disk.get(etag)));
     if (stored) {
       this.diskObserver?.hit();
       return bytesBody(stored, etag, 'application/octet-stream', CHUNK_CACHE_CONTROL);

@@ -241,6 +241,14 @@ export function sendFileResponse(
     else socket.destroy();
     resolveOutcome(outcome);
   };
+  // ends the send when the client's signal aborts, the connection closes (also without a
+  // signal) or the deadline passes; `finish` undoes it
+  const watchForEnd = () => {
+    active.add(abort);
+    options.signal?.addEventListener('abort', abort, { once: true });
+    outgoing.once('close', abort);
+    if (options.deadlineMs !== undefined) timer = setTimeout(abort, options.deadlineMs).unref();
+  };
   const startJob = (head: Uint8Array | undefined): boolean => {
     started++;
     try {
@@ -259,10 +267,7 @@ export function sendFileResponse(
     const waiting = new Promise<SendOutcome>((resolve) => {
       resolveOutcome = resolve;
     });
-    active.add(abort);
-    options.signal?.addEventListener('abort', abort, { once: true });
-    outgoing.once('close', abort);
-    if (options.deadlineMs !== undefined) timer = setTimeout(abort, options.deadlineMs).unref();
+    watchForEnd();
     outgoing.write('', (error) => {
       if (settled) return;
       if (error || socket.destroyed || (socket as unknown as SocketInternals)._httpMessage !== outgoing || socket.writableLength !== 0) {
@@ -287,10 +292,6 @@ export function sendFileResponse(
   const sending = new Promise<SendOutcome>((resolve) => {
     resolveOutcome = resolve;
   });
-  active.add(abort);
-  options.signal?.addEventListener('abort', abort, { once: true });
-  // the connection gone before the send ended (also when no signal was given)
-  outgoing.once('close', abort);
-  if (options.deadlineMs !== undefined) timer = setTimeout(abort, options.deadlineMs).unref();
+  watchForEnd();
   return sending;
 }
