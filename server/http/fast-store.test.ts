@@ -442,8 +442,13 @@ describe('the client signal of a Node response', () => {
         setTimeout(() => req.destroy(), 50);
       });
     });
-    // the request's own error when it has one (Node marks a request cut short as errored), else that the connection closed early
-    expect(['Error: aborted', 'Client connection prematurely closed.']).toContain(await aborted);
+    // an AbortError (what rethrows it ends the request as cancelled, not as an unexpected error),
+    // saying the request's own error when it has one (Node marks a request cut short as errored),
+    // else that the connection closed early
+    const reason = (await aborted) as Error;
+    expect(reason).toBeInstanceOf(DOMException);
+    expect(reason.name).toBe('AbortError');
+    expect(['Error: aborted', 'Client connection prematurely closed.']).toContain(reason.message);
     expect(seen?.aborted).toBe(true);
   });
 

@@ -104,7 +104,7 @@ export function nodeClientSignal(incoming: IncomingMessage, outgoing: ServerResp
   if (made !== undefined) return made.signal;
   if (outgoing.closed) {
     const reason = goneReason(incoming, outgoing);
-    return reason === undefined ? new AbortController().signal : AbortSignal.abort(reason);
+    return reason === undefined ? new AbortController().signal : AbortSignal.abort(clientGoneError(reason));
   }
   const controller = new AbortController();
   watched[CLIENT] = controller;
@@ -117,7 +117,17 @@ export function nodeClientSignal(incoming: IncomingMessage, outgoing: ServerResp
 /** Aborts a response's client signal when it closed before it was finished, or its request failed. */
 function clientGone(this: Watched): void {
   const reason = goneReason(this.req, this);
-  if (reason !== undefined) this[CLIENT]?.abort(reason);
+  if (reason !== undefined) this[CLIENT]?.abort(clientGoneError(reason));
+}
+
+/**
+ * The abort reason of a client that left: an AbortError, so that whatever rethrows the signal's
+ * reason (a source read, a codec job) ends the request as cancelled (a 503 nobody reads, logged
+ * as a warning), not as an unexpected error (a string reason was wrapped into a 500 and logged
+ * with a stack for every client that left mid-chunk).
+ */
+function clientGoneError(reason: string): DOMException {
+  return new DOMException(reason, 'AbortError');
 }
 
 function goneReason(incoming: IncomingMessage, outgoing: ServerResponse): string | undefined {

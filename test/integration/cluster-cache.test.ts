@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,5 +87,40 @@ describe('strato serve --workers 2: the disk tier', () => {
       ),
     );
     expect(revalidated).toEqual([304, 304, 304, 304]);
+  });
+
+  it('clients that leave mid-chunk are cancelled requests, not unexpected errors; /health stays fast', async () => {
+    if (!server) throw new Error('no server (the test above starts it)');
+    const { port } = new URL(server.url);
+    const keys = Array.from({ length: 27 }, (_, t) => [`/datasets/tas-daily/zarr/tas/${t}.0.0`, `/datasets/pr-daily/zarr/pr/${t}.0.0`]).flat();
+    const before = server.stderr().length;
+    const leaving = Promise.all(
+      Array.from(
+        { length: 400 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(Number(port), '127.0.0.1', () => {
+              socket.write(`GET ${keys[i % keys.length]} HTTP/1.1\r\nHost: strato\r\n\r\n`);
+              setTimeout(() => socket.destroy(), i % 4);
+            });
+            socket.on('close', () => resolve());
+            socket.on('error', () => resolve());
+          }),
+      ),
+    );
+    const health: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      expect((await get(`${server.url}/health`)).status).toBe(200);
+      health.push(performance.now() - started);
+    }
+    await leaving;
+    // the server still answers, and logged no 500 or stack for a client that left
+    expect((await get(`${server.url}/datasets/tas-daily/zarr/tas/5.0.0`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const log = server.stderr().slice(before);
+    expect(log).not.toMatch(/unexpected error/);
+    expect(log).not.toMatch(/"status":500/);
+    expect(Math.min(...health)).toBeLessThan(1000);
   });
 });
