@@ -31,6 +31,7 @@ export function derivedOpener(options: DerivedOpenerOptions = {}) {
   const codecs: ChunkCodecs = {
     decode: (bytes, meta, job) => (options.codecs?.() ?? inlineCodecs).decode(bytes, meta, job),
     encode: (raw, meta, job) => (options.codecs?.() ?? inlineCodecs).encode(raw, meta, job),
+    transcode: (stored, plan, job) => (options.codecs?.() ?? inlineCodecs).transcode(stored, plan, job),
     close: async () => {},
   };
   // a reload that keeps an entry and its (reused) source keeps the derived dataset and its cached chunks

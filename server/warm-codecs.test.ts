@@ -15,6 +15,10 @@ function counting(): { seen: string[]; codecs: ChunkCodecs } {
       seen.push(`decode ${meta.compressor?.id} ${decoded.byteLength}`);
       return decoded;
     },
+    transcode: (stored, plan, options) => {
+      seen.push(`transcode ${plan.source.compressor?.id} ${plan.target.compressor?.id}`);
+      return inlineCodecs.transcode(stored, plan, options);
+    },
     close: async () => undefined,
   };
   return { seen, codecs };
@@ -54,6 +58,9 @@ describe('warmCodecs', () => {
         throw new Error('no such codec');
       },
       decode: async () => {
+        throw new Error('no such codec');
+      },
+      transcode: async () => {
         throw new Error('no such codec');
       },
       close: async () => undefined,

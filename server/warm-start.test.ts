@@ -43,6 +43,9 @@ describe('warmServingPath', () => {
       decode: async () => {
         throw new Error('no such codec');
       },
+      transcode: async () => {
+        throw new Error('no such codec');
+      },
       close: async () => undefined,
     };
     const before = await warmDirs();

@@ -7,6 +7,7 @@ import { chunkByteLength, decodeChunk, encodeChunk } from './chunk.js';
 import { CodecError } from './codec.js';
 import type { CodecJob, CodecJobResult, CodecRegistration } from './codec-worker.js';
 import { registerCodecModule, supportedCodecs } from './registry.js';
+import { type TranscodePlan, transcodeChunk } from './transcode.js';
 
 /** How the input of a decode or encode may be handled. */
 export interface ChunkJobOptions {
@@ -24,6 +25,8 @@ export interface ChunkJobOptions {
 export interface ChunkCodecs {
   decode(bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array>;
   encode(raw: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array>;
+  /** A stored chunk decoded, transformed and encoded in one job (transcode.ts): the decoded chunk stays where the job runs. */
+  transcode(stored: Uint8Array, plan: TranscodePlan, options?: ChunkJobOptions): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export interface ChunkCodecs {
 export const inlineCodecs: ChunkCodecs = {
   decode: decodeChunk,
   encode: (raw, meta) => encodeChunk(raw, meta),
+  transcode: (stored, plan) => transcodeChunk(stored, plan),
   close: async () => {},
 };
 
@@ -53,7 +57,10 @@ interface Pending {
 interface Queued {
   readonly op: CodecJob['op'];
   readonly bytes: Uint8Array;
+  /** What the bytes are (a transcode's source metadata). */
   readonly meta: ZarrArrayMetadata;
+  /** A transcode's plan. */
+  readonly plan?: TranscodePlan | undefined;
   readonly options: ChunkJobOptions | undefined;
   resolve(bytes: Uint8Array): void;
   reject(error: Error): void;
@@ -103,6 +110,10 @@ export class CodecPool implements ChunkCodecs {
     return this.run('encode', raw, meta, options);
   }
 
+  transcode(stored: Uint8Array, plan: TranscodePlan, options?: ChunkJobOptions): Promise<Uint8Array> {
+    return this.run('transcode', stored, plan.source, options, plan);
+  }
+
   /**
    * Registers the `codec` export of an ES module under a numcodecs id in this thread and every
    * codec thread (also in threads that later replace crashed ones), so chunks with that codec
@@ -130,14 +141,15 @@ export class CodecPool implements ChunkCodecs {
     this.queue.length = 0;
   }
 
-  private run(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions): Promise<Uint8Array> {
+  private run(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata, options?: ChunkJobOptions, plan?: TranscodePlan): Promise<Uint8Array> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.workers.length === 0 || jobBytes(op, bytes, meta) < WORKER_MIN_BYTES) {
+      if (plan) return inlineCodecs.transcode(bytes, plan);
       return op === 'decode' ? inlineCodecs.decode(bytes, meta) : inlineCodecs.encode(bytes, meta);
     }
     return new Promise<Uint8Array>((resolve, reject) => {
-      const job: Queued = { op, bytes, meta, options, resolve, reject };
+      const job: Queued = { op, bytes, meta, plan, options, resolve, reject };
       if (this.dispatch(job)) return;
       this.queue.push(job);
       signal?.addEventListener(
@@ -179,7 +191,8 @@ export class CodecPool implements ChunkCodecs {
     // the input moves when the caller handed over a whole buffer; else a copy of exactly its bytes
     // moves (a structured clone of a view would copy its whole underlying buffer)
     const bytes = movable(job.bytes, job.options) ? job.bytes : new Uint8Array(job.bytes);
-    worker.postMessage({ id, op: job.op, bytes, meta: job.meta } satisfies CodecJob, [bytes.buffer as ArrayBuffer]);
+    const message: CodecJob = job.op === 'transcode' ? { id, op: job.op, bytes, plan: job.plan as TranscodePlan } : { id, op: job.op, bytes, meta: job.meta };
+    worker.postMessage(message, [bytes.buffer as ArrayBuffer]);
     return true;
   }
 
@@ -214,7 +227,7 @@ export class CodecPool implements ChunkCodecs {
   }
 }
 
-/** The size a job is judged by: what a decode produces (the larger of that and its input), what an encode is given. */
+/** The size a job is judged by: what a decode (or transcode) produces (the larger of that and its input), what an encode is given. */
 function jobBytes(op: CodecJob['op'], bytes: Uint8Array, meta: ZarrArrayMetadata): number {
   if (op === 'encode') return bytes.byteLength;
   let decoded: number;

@@ -8,13 +8,11 @@ import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, encodeChunk } from './chunk.js';
 import { registerCodecModule } from './registry.js';
 import { recycleBytes } from './spare-bytes.js';
+import { type TranscodePlan, transcodeChunk } from './transcode.js';
 
-export interface CodecJob {
-  readonly id: number;
-  readonly op: 'decode' | 'encode';
-  readonly bytes: Uint8Array;
-  readonly meta: ZarrArrayMetadata;
-}
+export type CodecJob =
+  | { readonly id: number; readonly op: 'decode' | 'encode'; readonly bytes: Uint8Array; readonly meta: ZarrArrayMetadata }
+  | { readonly id: number; readonly op: 'transcode'; readonly bytes: Uint8Array; readonly plan: TranscodePlan };
 
 /** Registers a codec module in this thread before the jobs that follow (messages arrive in order). */
 export interface CodecRegistration {
@@ -36,7 +34,9 @@ parentPort?.on('message', (job: CodecJob | CodecRegistration) => {
     );
     return;
   }
-  const work = job.op === 'decode' ? decodeChunk(job.bytes, job.meta) : encodeChunk(job.bytes, job.meta);
+  // a transcode's decoded chunk is not read again once encoded: its memory makes the next decode's output
+  const work =
+    job.op === 'transcode' ? transcodeChunk(job.bytes, job.plan, recycleBytes) : job.op === 'decode' ? decodeChunk(job.bytes, job.meta) : encodeChunk(job.bytes, job.meta);
   work.then(
     (bytes) => {
       // the result may view the input (e.g. fletcher32 strips its checksum by slicing), or a part

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { CodecPool as CodecPoolType } from '../../kerchunk/codecs/codec-pool.js';
+import type { TranscodePlan, transcodeChunk } from '../../kerchunk/codecs/transcode.js';
 import type { ZarrArrayMetadata } from '../../kerchunk/zarr-metadata.js';
 import { repoRoot } from '../helpers/server.js';
 
@@ -12,6 +13,12 @@ import { repoRoot } from '../helpers/server.js';
 async function builtPool(size: number): Promise<CodecPoolType> {
   const module = (await import(`${repoRoot}dist/kerchunk/codecs/codec-pool.js`)) as { CodecPool: new (size: number) => CodecPoolType };
   return new module.CodecPool(size);
+}
+
+/** The same job on this thread (the built module, as the pool's). */
+async function inlineTranscode(stored: Uint8Array, plan: TranscodePlan): Promise<Uint8Array> {
+  const module = (await import(`${repoRoot}dist/kerchunk/codecs/transcode.js`)) as { transcodeChunk: typeof transcodeChunk };
+  return module.transcodeChunk(stored, plan);
 }
 
 const meta: ZarrArrayMetadata = {
@@ -74,6 +81,27 @@ describe('CodecPool (worker threads)', () => {
       const encoded = await pool.encode(raw, meta, { transfer: true });
       expect(raw.byteLength).toBe(0);
       expect(Buffer.from(await pool.decode(encoded, meta)).equals(expected)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('transcodes in a thread (the input moved, the decoded chunk never here) to the bytes of the inline codecs; a bad plan fails alone', async () => {
+    const pool = await builtPool(1);
+    try {
+      const values = Float32Array.from({ length: 256 * 1024 }, (_, i) => 280 + 20 * Math.sin(i / 100));
+      const stored = new Uint8Array(deflateSync(new Uint8Array(values.buffer)));
+      const target: ZarrArrayMetadata = { ...meta, compressor: { id: 'blosc', cname: 'lz4', clevel: 5, shuffle: 1, blocksize: 0 } };
+      const plan = { source: meta, target, steps: [{ kind: 'bitround' as const, keepbits: 10, fillValue: null }] };
+      const expected = Buffer.from(await inlineTranscode(stored.slice(), plan));
+      const handed = stored.slice();
+      const results = await Promise.all([pool.transcode(handed, plan, { transfer: true }), pool.transcode(stored, plan), pool.transcode(stored, plan)]);
+      expect(handed.byteLength).toBe(0);
+      for (const result of results) expect(Buffer.from(result).equals(expected)).toBe(true);
+      const bad = { ...plan, steps: [{ kind: 'constructor' }] } as unknown as typeof plan;
+      await expect(pool.transcode(stored, bad)).rejects.toThrow(/unknown value step/);
+      await expect(pool.transcode(new Uint8Array(100_000).fill(7), plan)).rejects.toThrow(/zlib/);
+      expect(Buffer.from(await pool.transcode(stored, plan)).equals(expected)).toBe(true);
     } finally {
       await pool.close();
     }
