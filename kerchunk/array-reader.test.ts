@@ -5,7 +5,10 @@ import { useFixtureRegistry } from '../test/helpers/fixture-server.js';
 import { runPython } from '../test/helpers/python.js';
 import { DecodedChunkCache, datasetValues } from './array-reader.js';
 import { type NumericArray, type Slice, sliceLength } from './array-values.js';
+import { decodeChunk } from './codecs/chunk.js';
 import { parseNumericDtype } from './dtype.js';
+import { BudgetExceededError, DEFAULT_BUDGET_LIMITS, RequestBudget, withBudget } from './request-budget.js';
+import type { ZarrArrayMetadata } from './zarr-metadata.js';
 
 /**
  * Decoded values through the references (zlib, shuffle, big-endian, missing chunks, partial
@@ -138,6 +141,60 @@ describe('datasetValues', () => {
     zero(copied); // a copy of the cached chunk: the cache is untouched
     expect(Array.from(await tas.read(chunk), Number)).toEqual(expected);
     expect(Array.from(cached, Number)).toEqual(expected);
+  });
+
+  it('transcodes an uncached whole chunk in one codec job (charged as the read), and leaves everything else to read()', async () => {
+    const { registry } = context();
+    const dataset = registry.get('basic');
+    if (!dataset) throw new Error('basic not served');
+    const cache = new DecodedChunkCache(64 * 1024 * 1024);
+    const tas = datasetValues(dataset, registry.sources, cache).array('tas');
+    if (!tas?.transcode) throw new Error('no tas, or it cannot transcode');
+    const want = (await expectedValues('basic')).get('tas') as Expected;
+    const chunk = tas.shape.map((n, d) => ({ start: 0, stop: Math.min(tas.chunks[d] as number, n), step: 1 }));
+    const type = parseNumericDtype(tas.dtype);
+    if (!type) throw new Error('not numeric');
+    const native = `<${tas.dtype.slice(1)}`;
+    const target = {
+      zarr_format: 2,
+      shape: [...tas.shape],
+      chunks: [...tas.chunks],
+      dtype: native,
+      compressor: { id: 'zstd', level: 1 },
+      filters: null,
+      fill_value: null,
+      order: 'C',
+    } as const;
+    const plan = { target: target as unknown as ZarrArrayMetadata, steps: [] };
+
+    const budget = new RequestBudget();
+    const encoded = await withBudget(budget, () => tas.transcode?.(chunk, plan));
+    if (!encoded) throw new Error('not transcoded');
+    const values = parseNumericDtype(native)?.view(await decodeChunk(encoded, plan.target));
+    expect(Array.from(values ?? [], Number)).toEqual(pick(want, chunk));
+    expect(cache.bytes).toBe(0);
+    // charged as read({uncached}) charges the same chunk: one chunk, its bytes for the output and the decode
+    const chunkBytes = (tas.chunks as number[]).reduce((a, b) => a * b, type.size);
+    expect([budget.chunks, budget.decodedBytes]).toEqual([1, 2 * chunkBytes]);
+    const reading = new RequestBudget();
+    await withBudget(reading, () => tas.read(chunk, undefined, { uncached: true }));
+    expect([reading.chunks, reading.decodedBytes]).toEqual([1, 2 * chunkBytes]);
+
+    // over the budget: refused before the source is read
+    const small = new RequestBudget({ ...DEFAULT_BUDGET_LIMITS, decodedBytes: chunkBytes });
+    await expect(withBudget(small, () => tas.transcode?.(chunk, plan))).rejects.toBeInstanceOf(BudgetExceededError);
+
+    // not one whole chunk, or held decoded already: read() does it
+    const part = chunk.map((slice, d) => (d === 0 ? { ...slice, stop: slice.stop - 1 } : slice));
+    expect(await tas.transcode(part, plan)).toBeUndefined();
+    expect(
+      await tas.transcode(
+        chunk.map((slice) => ({ ...slice, step: 2 })),
+        plan,
+      ),
+    ).toBeUndefined();
+    await tas.read(chunk);
+    expect(await tas.transcode(chunk, plan)).toBeUndefined();
   });
 
   it('refuses selections outside the array', async () => {

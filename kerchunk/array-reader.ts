@@ -3,6 +3,7 @@ import { type ArrayValues, type DatasetValues, type NumericArray, type ReadOptio
 import type { CacheObserver } from './cache-observer.js';
 import { CodecError } from './codecs/codec.js';
 import { type ChunkCodecs, inlineCodecs } from './codecs/codec-pool.js';
+import type { TranscodePlan } from './codecs/transcode.js';
 import { type NumericDtype, parseFillValue, parseNumericDtype, swapBytes } from './dtype.js';
 import type { ReferencedDataset } from './referenced-dataset.js';
 import { abortReason, BudgetExceededError, currentBudget } from './request-budget.js';
@@ -142,6 +143,30 @@ class ReferencedArray implements ArrayValues {
     }
     if (batch.length > 0) await this.readBatch(batch, out, counts, selection, abort);
     return out;
+  }
+
+  async transcode(selection: readonly Slice[], plan: Omit<TranscodePlan, 'source'>, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    this.checkSelection(selection);
+    const whole = this.wholeChunk(selection);
+    if (!whole) return undefined;
+    const key = `${this.name}/${whole.join(this.separator)}`;
+    const { dataset, sources, cache, codecs, prefix, inFlight } = this.context;
+    // held decoded already (by another face, or a read in flight): read() copies it from there
+    if (cache.has(prefix + key) || inFlight.has(prefix + key)) return undefined;
+    const reference = await dataset.references.chunk(key);
+    if (!reference) return undefined;
+    // charged as read() charges the same selection handed over, before anything is read
+    const budget = currentBudget();
+    const abort = signal ? AbortSignal.any([signal, budget.signal]) : budget.signal;
+    budget.chargeChunks(1);
+    budget.chargeDecodedBytes(this.chunkLength * this.type.size);
+    budget.chargeDecodedBytes(this.chunkLength * this.type.size);
+    await budget.checkpoint();
+    if (abort.aborted) throw abortReason(abort);
+    const stored = await sources.read(reference, dataset.referenceBase, undefined, abort);
+    if (abort.aborted) throw abortReason(abort);
+    // inline bytes belong to the reference table; bytes read from a source are this request's own
+    return codecs.transcode(stored, { source: this.meta, ...plan }, { transfer: reference.kind !== 'inline', signal: abort });
   }
 
   /** The chunk index when `selection` is exactly one whole chunk (step 1, aligned, full length), else undefined. */

@@ -1,3 +1,5 @@
+import type { TranscodePlan } from './codecs/transcode.js';
+
 /**
  * Decoded values of a dataset's arrays: what the processed view, OPeNDAP, STAC extents and plots
  * read. The raw view never goes through here.
@@ -31,6 +33,14 @@ export interface ArrayValues {
    * Throws SourceError when a source cannot be read.
    */
   read(selection: readonly Slice[], signal?: AbortSignal, options?: ReadOptions): Promise<NumericArray>;
+  /**
+   * A selection that is exactly one whole stored chunk, not held decoded by anyone (as `read`
+   * with `uncached` would hand it over): its stored bytes decoded, transformed and encoded in one
+   * codec job (`ChunkCodecs.transcode`; `plan.source` is this array's metadata), charged to the
+   * request's budget as that `read`. Undefined when the selection is anything else, or the chunk
+   * is cached, being read, or missing: the caller reads the values instead.
+   */
+  transcode?(selection: readonly Slice[], plan: Omit<TranscodePlan, 'source'>, signal?: AbortSignal): Promise<Uint8Array | undefined>;
 }
 
 export interface ReadOptions {

@@ -1,4 +1,5 @@
 import type { NumericArray } from '../kerchunk/array-values.js';
+import type { ValueStep } from '../kerchunk/codecs/transcode.js';
 import type { NumericDtype } from '../kerchunk/dtype.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import type { ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
@@ -26,6 +27,13 @@ export interface StageStep {
    * moved to another thread), so it must not be an array the stage keeps.
    */
   values?(chunk: NumericArray): NumericArray;
+  /**
+   * The same transform as `values`, described as data for a codec thread (kerchunk/codecs/
+   * transcode.ts), which applies it to a chunk between its decode and its encode, bit for bit as
+   * `values` would. A view whose steps all have one makes a target chunk that is one whole source
+   * chunk in one codec job; without it, the chunk's values come to this thread for `values`.
+   */
+  readonly valueStep?: ValueStep;
   /**
    * Attributes this stage sets on the array's `.zattrs` in the view, given the source's (e.g. what
    * a lossy stage did to the values); the other attributes are kept as written.

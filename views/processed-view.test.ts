@@ -3,7 +3,7 @@ import type { Dataset } from '../catalog/dataset.js';
 import { DecodedChunkCache, datasetValues } from '../kerchunk/array-reader.js';
 import type { NumericArray } from '../kerchunk/array-values.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
-import { inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
+import { type ChunkCodecs, inlineCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { decodeChunk } from '../kerchunk/codecs/index.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
 import type { ZarrArrayMetadata } from '../kerchunk/zarr-metadata.js';
@@ -109,5 +109,68 @@ describe('rechunking', () => {
     );
     expect(tas.values).not.toEqual(truth);
     tas.values.forEach((v, i) => expect(Math.abs(v - (truth[i] as number))).toBeLessThanOrEqual(Math.abs(truth[i] as number) * 2 ** -4));
+  });
+
+  it('makes a chunk that is one whole source chunk in one codec job, to the bytes the values path makes', async () => {
+    const { registry } = context();
+    const source = registry.get('basic') as Dataset;
+    const dataset: Dataset = { ...source, entry: { ...source.entry, processing: { keepbits: 10, compressor: { id: 'blosc', cname: 'lz4', clevel: 5, shuffle: 1 } } } };
+    const transcoded: string[] = [];
+    const codecs: ChunkCodecs = {
+      ...inlineCodecs,
+      transcode: (stored, plan, options) => {
+        transcoded.push(plan.source.shape.join('x'));
+        return inlineCodecs.transcode(stored, plan, options);
+      },
+    };
+    // the same stages, the bit rounding without its description for a codec thread
+    const described = stages;
+    const undescribed = stages.map((stage) =>
+      stage.key !== 'keepbits'
+        ? stage
+        : {
+            ...stage,
+            configure: (setting: Parameters<typeof stage.configure>[0]) => {
+              const forArray = stage.configure(setting);
+              return (array: Parameters<typeof forArray>[0]) => {
+                const step = forArray(array);
+                if (!step) return step;
+                const { valueStep: _, ...rest } = step;
+                return rest;
+              };
+            },
+          },
+    );
+    const viewOf = (withStages: typeof stages, of = dataset) =>
+      new ProcessedView({
+        dataset: of,
+        values: datasetValues(of, registry.sources, new DecodedChunkCache(1 << 20), codecs),
+        stages: withStages,
+        raw: new RawView(of, registry.sources),
+        cache: new EncodedChunkCache(1 << 20),
+        sources: registry.sources,
+        codecs,
+      });
+    const bytesOf = async (view: ProcessedView): Promise<string[]> => {
+      const grid = new ChunkGrid([12, 6, 8], [5, 4, 5]);
+      const all: string[] = [];
+      for (let index = 0; index < grid.size; index++) {
+        const body = await view.chunk(`tas/${grid.suffixOf(index)}`);
+        if (!body) throw new Error('no chunk');
+        all.push(Buffer.from(await body.read(0, body.size)).toString('base64'));
+      }
+      return all;
+    };
+    const fused = await bytesOf(viewOf(described));
+    // basic.tas: 12×6×8 in 5×4×5 chunks; chunks 0.0.0 and 1.0.0 are whole, the rest are cut by an edge
+    expect(transcoded).toEqual(['12x6x8', '12x6x8']);
+    transcoded.length = 0;
+    const separate = await bytesOf(viewOf(undescribed));
+    expect(transcoded).toEqual([]);
+    expect(fused).toEqual(separate);
+    // and the rounding did happen on the fused path
+    const lossless: Dataset = { ...dataset, entry: { ...dataset.entry, processing: { compressor: { id: 'blosc', cname: 'lz4', clevel: 5, shuffle: 1 } } } };
+    const raw = await bytesOf(viewOf(stages, lossless));
+    expect(fused[0]).not.toEqual(raw[0]);
   });
 });

@@ -8,6 +8,7 @@ import type { CacheObserver } from '../kerchunk/cache-observer.js';
 import { ChunkGrid } from '../kerchunk/chunk-grid.js';
 import type { ChunkCodecs } from '../kerchunk/codecs/codec-pool.js';
 import { encoderImplementation } from '../kerchunk/codecs/native.js';
+import type { TranscodePlan, ValueStep } from '../kerchunk/codecs/transcode.js';
 import { parseNumericDtype } from '../kerchunk/dtype.js';
 import type { JsonValue } from '../kerchunk/reference.js';
 import { SingleFlightCache } from '../kerchunk/single-flight-cache.js';
@@ -48,6 +49,12 @@ interface ProcessedArray {
   readonly grid: ChunkGrid;
   readonly values: ArrayValues;
   readonly transforms: ReadonlyArray<(chunk: NumericArray) => NumericArray>;
+  /**
+   * The transforms as data, with the target metadata, when every one has its description
+   * (`StageStep.valueStep`): a target chunk that is one whole source chunk is then made in one
+   * codec job (`ArrayValues.transcode`), its decoded values never on this thread.
+   */
+  readonly plan: Omit<TranscodePlan, 'source'> | undefined;
   readonly fillValue: number | bigint | undefined;
   /** Attributes the stages set on the array's `.zattrs` (none: the source's are served as written). */
   readonly attributes: Readonly<Record<string, JsonValue>>;
@@ -435,12 +442,16 @@ export class ProcessedView {
     };
     let meta: ZarrArrayMetadata = { ...source, dtype: nativeDtype(source.dtype as string), filters: null, dimension_separator: '.' };
     const transforms: Array<(chunk: NumericArray) => NumericArray> = [];
+    const valueSteps: Array<ValueStep | undefined> = [];
     const attributes: Record<string, JsonValue> = Object.create(null);
     for (const makeStep of steps) {
       const step: StageStep | undefined = makeStep(stageArray);
       if (!step) continue;
       meta = step.metadata(meta);
-      if (step.values) transforms.push(step.values);
+      if (step.values) {
+        transforms.push(step.values);
+        valueSteps.push(step.valueStep);
+      }
       if (step.attributes) Object.assign(attributes, step.attributes({ ...variable?.attrs, ...attributes }));
     }
     const chunks = meta.shape.length === 0 ? [] : meta.chunks;
@@ -460,6 +471,7 @@ export class ProcessedView {
       grid,
       values: arrayValues,
       transforms,
+      plan: valueSteps.every((step) => step !== undefined) ? { target: meta, steps: valueSteps as ValueStep[] } : undefined,
       fillValue: arrayValues.fillValue,
       attributes,
     };
@@ -468,6 +480,10 @@ export class ProcessedView {
   private async encode(array: ProcessedArray, suffix: string, signal?: AbortSignal): Promise<Uint8Array> {
     const { meta } = array;
     const selection = selectionOf(meta, suffix);
+    if (array.plan && array.values.transcode) {
+      const encoded = await array.values.transcode(selection, array.plan, signal);
+      if (encoded) return encoded;
+    }
     let chunk = padToChunk(await array.values.read(selection, signal, { uncached: true }), selection, meta.shape.length === 0 ? [] : meta.chunks, array.fillValue);
     for (const transform of array.transforms) chunk = transform(chunk);
     const raw = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);

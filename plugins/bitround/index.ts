@@ -37,6 +37,8 @@ export const bitroundPlugin: StratoPlugin = {
             bitRoundValuesInPlace(chunk as Float32Array | Float64Array, bits, { fillValue: fill ?? null, keepNaN: true });
             return chunk;
           },
+          // the same rounding on a codec thread (transcode.ts: bitRoundInPlace, fill value and NaN kept)
+          valueStep: { kind: 'bitround', keepbits: bits, fillValue: fill ?? null },
         };
       };
     },
