@@ -5,6 +5,7 @@ import { CodecError } from './codecs/codec.js';
 import { type ChunkCodecs, inlineCodecs } from './codecs/codec-pool.js';
 import type { TranscodePlan } from './codecs/transcode.js';
 import { type NumericDtype, parseFillValue, parseNumericDtype, swapBytes } from './dtype.js';
+import { holdOutsideHeap, releaseToHeap } from './external-memory.js';
 import type { ReferencedDataset } from './referenced-dataset.js';
 import { abortReason, BudgetExceededError, currentBudget } from './request-budget.js';
 import type { Sources } from './sources/sources.js';
@@ -20,7 +21,12 @@ export class DecodedChunkCache {
     readonly maxBytes = 256 * 1024 * 1024,
     private readonly observer?: CacheObserver,
   ) {
-    this.chunks = new LRUCache({ maxSize: maxBytes, sizeCalculation: (chunk) => Math.max(1, chunk.byteLength) });
+    this.chunks = new LRUCache({
+      maxSize: maxBytes,
+      sizeCalculation: (chunk) => Math.max(1, chunk.byteLength),
+      // held chunks are out of V8's external-memory count (external-memory.ts); leaving, they count again
+      disposeAfter: (chunk) => releaseToHeap(chunk.byteLength),
+    });
   }
 
   /** A key prefix unique to this opened dataset (a reloaded dataset gets a new one). */
@@ -46,7 +52,10 @@ export class DecodedChunkCache {
   }
 
   set(key: string, chunk: NumericArray): void {
+    if (this.chunks.peek(key) === chunk) return;
     this.chunks.set(key, chunk);
+    // (a chunk larger than the whole cache is not stored)
+    if (this.chunks.has(key)) holdOutsideHeap(chunk.byteLength);
     this.observer?.held(this.chunks.calculatedSize);
   }
 

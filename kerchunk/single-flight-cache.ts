@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { CacheObserver } from './cache-observer.js';
+import { holdOutsideHeap, releaseToHeap } from './external-memory.js';
 
 export interface SingleFlightCacheOptions<V> {
   /** Bytes the cache may hold; the least recently used values go first. */
@@ -10,6 +11,13 @@ export interface SingleFlightCacheOptions<V> {
   readonly observer?: CacheObserver | undefined;
   /** Told about a value pushed out to make room (not one deleted, replaced or cleared). */
   readonly onEvict?: ((key: string, value: V) => void) | undefined;
+  /**
+   * The bytes of a value that are ArrayBuffer memory of its own (a chunk's bytes): taken out of
+   * V8's external-memory count while the value is held (external-memory.ts), so filling the
+   * cache does not make V8 mark its heap again and again. The same value must always give the
+   * same number.
+   */
+  readonly bufferBytes?: ((value: V) => number) | undefined;
 }
 
 /**
@@ -22,13 +30,23 @@ export class SingleFlightCache<V extends object> {
   private readonly values: LRUCache<string, V>;
   private readonly pending = new Map<string, Promise<V>>();
   private readonly observer: CacheObserver | undefined;
+  private readonly bufferBytes: ((value: V) => number) | undefined;
 
   constructor(options: SingleFlightCacheOptions<V>) {
-    const { sizeOf, onEvict } = options;
+    const { sizeOf, onEvict, bufferBytes } = options;
+    this.bufferBytes = bufferBytes;
     this.values = new LRUCache<string, V>({
       maxSize: options.maxBytes,
       sizeCalculation: (value) => Math.max(1, sizeOf(value)),
-      ...(onEvict ? { disposeAfter: (value: V, key: string, reason: LRUCache.DisposeReason) => reason === 'evict' && onEvict(key, value) } : {}),
+      ...(onEvict || bufferBytes
+        ? {
+            // every value leaving (evicted, deleted, replaced, cleared) gives its bytes back
+            disposeAfter: (value: V, key: string, reason: LRUCache.DisposeReason) => {
+              if (bufferBytes) releaseToHeap(bufferBytes(value));
+              if (reason === 'evict') onEvict?.(key, value);
+            },
+          }
+        : {}),
     });
     this.observer = options.observer;
   }
@@ -59,6 +77,8 @@ export class SingleFlightCache<V extends object> {
     return running.then((value) => {
       if (!this.values.has(key)) {
         this.values.set(key, value);
+        // (a value larger than the whole cache is not stored, and never disposed of)
+        if (this.bufferBytes && this.values.has(key)) holdOutsideHeap(this.bufferBytes(value));
         this.observer?.held(this.values.calculatedSize);
       }
       return value;

@@ -383,6 +383,28 @@ static napi_value blosclz_decompress(napi_env env, napi_callback_info info) {
   return number(env, (double)strato_blosclz_decompress(src, src_length, dst, dst_length));
 }
 
+/*
+ * adjustExternalMemory(change): adds `change` bytes (may be negative) to the external memory V8
+ * counts for this thread's heap, and returns the new count. V8 counts every ArrayBuffer's bytes
+ * there and treats what it grew by since the last full GC as old-generation growth; a cache that
+ * holds its buffers for a long time takes them out of that count while it holds them (see
+ * kerchunk/external-memory.ts).
+ */
+static napi_value adjust_external_memory(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t change, count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int64(env, argv[0], &change) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected (change)");
+    return NULL;
+  }
+  if (napi_adjust_external_memory(env, change, &count) != napi_ok) {
+    napi_throw_error(env, NULL, "cannot adjust the external memory count");
+    return NULL;
+  }
+  return number(env, (double)count);
+}
+
 NAPI_MODULE_INIT() {
   Scratch *scratch = calloc(1, sizeof(Scratch));
   if (!scratch || napi_set_instance_data(env, scratch, free_scratch, NULL) != napi_ok) {
@@ -398,6 +420,7 @@ NAPI_MODULE_INIT() {
       {"bitround32", NULL, bitround32, NULL, NULL, NULL, napi_enumerable, NULL},
       {"inflateZlib", NULL, inflate_zlib, NULL, NULL, NULL, napi_enumerable, NULL},
       {"blosclzDecompress", NULL, blosclz_decompress, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adjustExternalMemory", NULL, adjust_external_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(methods) / sizeof(methods[0]), methods);
   napi_value has_libdeflate;

@@ -102,7 +102,14 @@ export class EncodedChunkCache {
     private readonly peers?: ChunkPeers,
   ) {
     this.writeThrough = writeThrough ?? (serverProcesses() > 1 && !peers);
-    this.chunks = new SingleFlightCache({ maxBytes, sizeOf: (body) => body.size, observer, onEvict: (etag, body) => this.evicted(etag, body) });
+    this.chunks = new SingleFlightCache({
+      maxBytes,
+      sizeOf: (body) => body.size,
+      observer,
+      onEvict: (etag, body) => this.evicted(etag, body),
+      // an encoded chunk's own buffer (a chunk sent from a disk-tier file holds none)
+      bufferBytes: (body) => body.bytes?.byteLength ?? 0,
+    });
     peers?.answer((etag) => this.writeForPeer(etag));
   }
 

@@ -39,6 +39,11 @@ export interface NativeCodecs {
   inflateZlib(stream: Uint8Array, out: Uint8Array, unshuffle?: number): number;
   /** Decodes one blosclz stream into `out`: the bytes written, or -1 for a corrupt stream (nothing outside `out` is touched). */
   blosclzDecompress(stream: Uint8Array, out: Uint8Array): number;
+  /**
+   * Adds `change` bytes (may be negative) to the external memory V8 counts for this thread's heap;
+   * returns the new count. Absent from addons built before it.
+   */
+  adjustExternalMemory?(change: number): number;
 }
 
 /**
