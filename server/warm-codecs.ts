@@ -60,6 +60,9 @@ export async function warmCodecs(codecs: ChunkCodecs, threads: number): Promise<
   );
   const stream = await largeStream;
   if (stream) await warmLargeChunks(codecs, Math.max(1, threads), stream);
+  // the warm-up's 4 MiB output arrays would be kept for reuse, and most archives' chunks are of
+  // another size: 4 MiB per thread held for nothing (the 10M-chunk parquet bench's RSS bound)
+  await codecs.dropSpares?.().catch(() => undefined);
 }
 
 const deflateAsync = promisify(deflate);
@@ -67,8 +70,8 @@ const deflateAsync = promisify(deflate);
 /**
  * One large chunk per thread (`stream`: its zlib stream, of zeros), decoded and then encoded,
  * each step `threads` jobs at once so that every thread has one. What it costs, measured on 2
- * threads: 12–20 ms of CPU, and 8 MiB held per thread (the inflated scratch, and the decoded
- * chunk kept for reuse by spare-bytes.ts until 30 s idle).
+ * threads: 12–20 ms of CPU, and ~4 MiB held per thread (the native scratch; the decoded chunk's
+ * array is dropped after, see warmCodecs).
  */
 async function warmLargeChunks(codecs: ChunkCodecs, threads: number, stream: Uint8Array): Promise<void> {
   try {

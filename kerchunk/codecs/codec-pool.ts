@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { chunkByteLength, decodeChunk, encodeChunk } from './chunk.js';
 import { CodecError } from './codec.js';
-import type { CodecJob, CodecJobResult, CodecRegistration } from './codec-worker.js';
+import type { CodecJob, CodecJobResult, CodecRegistration, SpareRelease } from './codec-worker.js';
 import { registerCodecModule, supportedCodecs } from './registry.js';
 import { type TranscodePlan, transcodeChunk } from './transcode.js';
 
@@ -28,6 +28,8 @@ export interface ChunkCodecs {
   /** A stored chunk decoded, transformed and encoded in one job (transcode.ts): the decoded chunk stays where the job runs. */
   transcode(stored: Uint8Array, plan: TranscodePlan, options?: ChunkJobOptions): Promise<Uint8Array>;
   close(): Promise<void>;
+  /** Lets every codec thread drop the arrays it keeps for reuse (after a warm-up). */
+  dropSpares?(): Promise<void>;
 }
 
 /** Decode and encode on the calling thread. */
@@ -131,6 +133,19 @@ export class CodecPool implements ChunkCodecs {
       this.pending.set(id, { slot, resolve: () => resolve(), reject });
       worker.postMessage({ id, op: 'register', codecId, moduleUrl } satisfies CodecRegistration);
     });
+  }
+
+  async dropSpares(): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (worker, slot) =>
+          new Promise<void>((resolve, reject) => {
+            const id = this.nextId++;
+            this.pending.set(id, { slot, resolve: () => resolve(), reject });
+            worker.postMessage({ id, op: 'drop-spares' } satisfies SpareRelease);
+          }),
+      ),
+    );
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { ZarrArrayMetadata } from '../zarr-metadata.js';
 import { decodeChunk, encodeChunk } from './chunk.js';
 import { registerCodecModule } from './registry.js';
-import { recycleBytes } from './spare-bytes.js';
+import { dropSpares, recycleBytes } from './spare-bytes.js';
 import { type TranscodePlan, transcodeChunk } from './transcode.js';
 
 export type CodecJob =
@@ -22,11 +22,22 @@ export interface CodecRegistration {
   readonly moduleUrl: string;
 }
 
+/** Lets go of the thread's spare output arrays (spare-bytes.ts). */
+export interface SpareRelease {
+  readonly id: number;
+  readonly op: 'drop-spares';
+}
+
 export type CodecJobResult =
   | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
 
-parentPort?.on('message', (job: CodecJob | CodecRegistration) => {
+parentPort?.on('message', (job: CodecJob | CodecRegistration | SpareRelease) => {
+  if (job.op === 'drop-spares') {
+    dropSpares();
+    parentPort?.postMessage({ id: job.id, ok: true, bytes: new Uint8Array(0) } satisfies CodecJobResult);
+    return;
+  }
   if (job.op === 'register') {
     registerCodecModule(job.codecId, job.moduleUrl).then(
       () => parentPort?.postMessage({ id: job.id, ok: true, bytes: new Uint8Array(0) } satisfies CodecJobResult),

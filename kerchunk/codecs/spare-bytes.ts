@@ -27,6 +27,12 @@ function dropWhenIdle(): void {
   idleTimer = undefined;
 }
 
+/** Lets go of every spare array of this thread at once (after a warm-up whose chunk size may never come again). */
+export function dropSpares(): void {
+  spares.length = 0;
+  spareBytes = 0;
+}
+
 /**
  * A byte array of `length` bytes whose memory is not zeroed first (a spare one of that size if
  * this thread has one): only for outputs written whole before anyone reads them. Spans its whole

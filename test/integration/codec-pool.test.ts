@@ -102,6 +102,10 @@ describe('CodecPool (worker threads)', () => {
       await expect(pool.transcode(stored, bad)).rejects.toThrow(/unknown value step/);
       await expect(pool.transcode(new Uint8Array(100_000).fill(7), plan)).rejects.toThrow(/zlib/);
       expect(Buffer.from(await pool.transcode(stored, plan)).equals(expected)).toBe(true);
+      // spares dropped (every thread answers), then the work goes on
+      await pool.dropSpares();
+      expect(pool.pendingJobs).toBe(0);
+      expect(Buffer.from(await pool.transcode(stored, plan)).equals(expected)).toBe(true);
     } finally {
       await pool.close();
     }
