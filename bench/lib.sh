@@ -76,7 +76,8 @@ snapshot_dist() {
         mkdir -p "$BENCH_ROOT/bench/.build/build/Release"
         cp "$BENCH_ROOT"/build/Release/*.node "$BENCH_ROOT/bench/.build/build/Release/" 2>/dev/null || true
       fi
-      STRATO_REVISION="$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_ROOT" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
+      # (the results of an earlier run are this run's output, not a change to what is measured)
+      STRATO_REVISION="$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$BENCH_ROOT" diff --quiet HEAD -- . ':(exclude)bench/RESULTS.md' ':(exclude)bench/RESULTS.jsonl' 2>/dev/null || echo ' + uncommitted changes')"
       return
     fi
     bench_log "dist/ is being rebuilt; waiting for it"
