@@ -6,6 +6,7 @@ import { type ChunkCodecs, inlineCodecs } from './codecs/codec-pool.js';
 import type { TranscodePlan } from './codecs/transcode.js';
 import { type NumericDtype, parseFillValue, parseNumericDtype, swapBytes } from './dtype.js';
 import { holdOutsideHeap, releaseToHeap } from './external-memory.js';
+import type { ChunkReference } from './reference.js';
 import type { ReferencedDataset } from './referenced-dataset.js';
 import { abortReason, BudgetExceededError, currentBudget } from './request-budget.js';
 import type { Sources } from './sources/sources.js';
@@ -159,23 +160,38 @@ class ReferencedArray implements ArrayValues {
     const whole = this.wholeChunk(selection);
     if (!whole) return undefined;
     const key = `${this.name}/${whole.join(this.separator)}`;
-    const { dataset, sources, cache, codecs, prefix, inFlight } = this.context;
     // held decoded already (by another face, or a read in flight): read() copies it from there
-    if (cache.has(prefix + key) || inFlight.has(prefix + key)) return undefined;
-    const reference = await dataset.references.chunk(key);
+    if (this.heldElsewhere(key)) return undefined;
+    // (looked up first: a missing chunk is read()'s, which charges it then)
+    const reference = await this.context.dataset.references.chunk(key);
     if (!reference) return undefined;
-    // charged as read() charges the same selection handed over, before anything is read
+    // charged as read() charges the same selection handed over: the output here, the decode in stored()
     const budget = currentBudget();
     const abort = signal ? AbortSignal.any([signal, budget.signal]) : budget.signal;
     budget.chargeChunks(1);
     budget.chargeDecodedBytes(this.chunkLength * this.type.size);
-    budget.chargeDecodedBytes(this.chunkLength * this.type.size);
     await budget.checkpoint();
     if (abort.aborted) throw abortReason(abort);
-    const stored = await sources.read(reference, dataset.referenceBase, undefined, abort);
-    if (abort.aborted) throw abortReason(abort);
-    // inline bytes belong to the reference table; bytes read from a source are this request's own
-    return codecs.transcode(stored, { source: this.meta, ...plan }, { transfer: reference.kind !== 'inline', signal: abort });
+    const stored = await this.stored(reference, abort);
+    return this.context.codecs.transcode(stored, { source: this.meta, ...plan }, { transfer: reference.kind !== 'inline', signal: abort });
+  }
+
+  /** Whether the chunk `key` is in the decoded-chunk cache or being read (shared: never handed over). */
+  private heldElsewhere(key: string): boolean {
+    const cacheKey = this.context.prefix + key;
+    return this.context.cache.has(cacheKey) || this.context.inFlight.has(cacheKey);
+  }
+
+  /**
+   * The stored bytes of a chunk, its decoded size charged to the budget before the source is read
+   * (a table declaring huge chunks costs nothing). Inline bytes belong to the reference table;
+   * bytes read from a source are this read's own.
+   */
+  private async stored(reference: ChunkReference, signal: AbortSignal): Promise<Uint8Array> {
+    currentBudget().chargeDecodedBytes(this.chunkLength * this.type.size);
+    const stored = await this.context.sources.read(reference, this.context.dataset.referenceBase, undefined, signal);
+    if (signal.aborted) throw abortReason(signal);
+    return stored;
   }
 
   /** The chunk index when `selection` is exactly one whole chunk (step 1, aligned, full length), else undefined. */
@@ -198,8 +214,7 @@ class ReferencedArray implements ArrayValues {
    */
   private async handOver(chunkIndex: number[], signal: AbortSignal): Promise<NumericArray | undefined> {
     const key = `${this.name}/${chunkIndex.join(this.separator)}`;
-    const cacheKey = this.context.prefix + key;
-    if (this.context.cache.has(cacheKey) || this.context.inFlight.has(cacheKey)) return undefined;
+    if (this.heldElsewhere(key)) return undefined;
     await currentBudget().checkpoint();
     if (signal.aborted) throw abortReason(signal);
     return this.loadChunk(key, signal, false);
@@ -326,14 +341,10 @@ class ReferencedArray implements ArrayValues {
   }
 
   private async loadChunk(key: string, signal: AbortSignal, keep = true): Promise<NumericArray | undefined> {
-    const { dataset, sources, cache, codecs, prefix } = this.context;
+    const { dataset, cache, codecs, prefix } = this.context;
     const reference = await dataset.references.chunk(key);
     if (!reference) return undefined;
-    // counted before the source is read or decoded: a table declaring huge chunks costs nothing
-    currentBudget().chargeDecodedBytes(this.chunkLength * this.type.size);
-    const stored = await sources.read(reference, dataset.referenceBase, undefined, signal);
-    if (signal.aborted) throw abortReason(signal);
-    // inline bytes belong to the reference table; bytes read from a source are this read's own
+    const stored = await this.stored(reference, signal);
     const raw = await codecs.decode(stored, this.meta, { transfer: reference.kind !== 'inline', signal });
     const own = raw === stored ? raw.slice() : raw;
     if (!this.type.littleEndian) swapBytes(own, this.type.size);

@@ -128,24 +128,20 @@ export class CodecPool implements ChunkCodecs {
   }
 
   private sendRegistration(worker: Worker, slot: number, codecId: string, moduleUrl: string): Promise<void> {
-    const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { slot, resolve: () => resolve(), reject });
-      worker.postMessage({ id, op: 'register', codecId, moduleUrl } satisfies CodecRegistration);
-    });
+    return this.control(worker, slot, { op: 'register', codecId, moduleUrl });
   }
 
   async dropSpares(): Promise<void> {
-    await Promise.all(
-      this.workers.map(
-        (worker, slot) =>
-          new Promise<void>((resolve, reject) => {
-            const id = this.nextId++;
-            this.pending.set(id, { slot, resolve: () => resolve(), reject });
-            worker.postMessage({ id, op: 'drop-spares' } satisfies SpareRelease);
-          }),
-      ),
-    );
+    await Promise.all(this.workers.map((worker, slot) => this.control(worker, slot, { op: 'drop-spares' })));
+  }
+
+  /** A message to one thread that is not a chunk job: settled when the thread answers it. */
+  private control(worker: Worker, slot: number, message: Omit<CodecRegistration, 'id'> | Omit<SpareRelease, 'id'>): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { slot, resolve: () => resolve(), reject });
+      worker.postMessage({ id, ...message } satisfies CodecRegistration | SpareRelease);
+    });
   }
 
   async close(): Promise<void> {
